@@ -1,0 +1,44 @@
+# Runbook. A fresh machine needs two commands: `make run` and `make test`.
+SHELL := /bin/bash
+PY ?= python3
+VENV := .venv
+RVENV := .venv-rasa
+APP := $(VENV)/bin/python
+export PYTHONPATH := $(CURDIR)
+
+.PHONY: setup run test knowledge stats clean
+
+setup: $(VENV)/.installed $(RVENV)/.installed
+
+# Modern environment: knowledge store, rules, tickets, API, action server, tests.
+$(VENV)/.installed: requirements/app.lock
+	$(PY) -m venv $(VENV)
+	$(VENV)/bin/pip install -q --upgrade pip==24.2
+	$(VENV)/bin/pip install -q -r requirements/app.lock
+	# pkuseg ships its model in the sdist and needs numpy at build time
+	$(VENV)/bin/pip install -q --no-build-isolation pkuseg==0.0.25
+	touch $@
+
+# Pinned environment for the Rasa server (rasa 3.6 declares <3.11; its deps are pinned for 3.11).
+$(RVENV)/.installed: requirements/rasa.lock
+	$(PY) -m venv $(RVENV)
+	$(RVENV)/bin/pip install -q --upgrade pip==24.2
+	$(RVENV)/bin/pip install -q -r requirements/rasa.lock
+	$(RVENV)/bin/pip install -q --no-deps --ignore-requires-python rasa==3.6.21 rasa-sdk==3.6.2
+	$(RVENV)/bin/pip install -q --no-build-isolation pkuseg==0.0.25
+	touch $@
+
+knowledge: $(VENV)/.installed
+	$(APP) -m knowledge build
+
+stats: $(VENV)/.installed
+	$(APP) -m knowledge stats
+
+run: setup knowledge
+	bash scripts/run.sh
+
+test: $(VENV)/.installed
+	$(APP) -m pytest
+
+clean:
+	rm -rf var models results

@@ -1,0 +1,1 @@
+"""One module per manual layout; each exposes ingest(b: Builder) -> None."""
