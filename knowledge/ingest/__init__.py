@@ -49,13 +49,17 @@ def adapter_for(layout: str):
         return importlib.import_module("knowledge.ingest.adapters.generic")
 
 
-def build(engine: Engine | None = None, manuals_dir: Path = MANUALS_DIR, manifest: Path | None = None) -> BuildReport:
+def build(engine: Engine | None = None, manuals_dir: Path = MANUALS_DIR, manifest: Path | None = None,
+          only: set[str] | None = None) -> BuildReport:
+    """Rebuild the kb_ tables. `only`: manual file-name prefixes to ingest (default all)."""
     engine = engine or engine_for()
     Base.metadata.drop_all(engine, tables=KB_TABLES)
     Base.metadata.create_all(engine, tables=KB_TABLES)
     report = BuildReport()
     for entry in load_manifest(manifest or manuals_dir / "manifest.yaml"):
         path = manuals_dir / entry["file"]
+        if only and not any(entry["file"].startswith(p) for p in only):
+            continue
         text = ManualText.load(path)
         with session_scope(engine) as s:
             insurer = s.scalar(select(m.Insurer).where(m.Insurer.name == entry["insurer"]))
