@@ -1,0 +1,1 @@
+"""FastAPI gateway: the service API (and, later, the channels)."""
