@@ -1,0 +1,644 @@
+"""Adapter for 太保互联网特定妇科癌症复发医疗保险 健康管理服务手册 (layout cpic_health_gyn).
+
+Layout:
+- a bullet list of the services and a summary table (服务简表, tab separated:
+  序号 / 服务名称 / 服务次数 / 服务触发条件 / 服务对象 / 服务启用时间);
+- 第一章: one section per service ("一、COC 肿瘤随访服务"), each with numbered parts
+  1、服务内容 / 2、服务流程 / 3、服务说明 / 4、服务标准 whose items are "(1) ..." lines
+  (an item may continue on the next non-empty line);
+- 第二章 注意事项; 第三章 附件: 附表 1 hospitals (省份 / 城市 / 医院) and 附表 2 cities in a
+  four-column table (省份 / 城市 / 省份 / 城市) flattened with drifting columns.
+
+The summary table and the detail sections are both kept as facts; where they
+disagree (e.g. the trigger of 就医陪诊) both readings stay.
+
+Small parsing helpers used by the zhongan_highend adapter too live at the top.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Optional
+
+from knowledge import models as m
+from knowledge.ingest.builder import Builder, CityEntry, HospitalEntry
+from knowledge.ingest.text import clean, squash
+
+# ---------------------------------------------------------------------------
+# Shared helpers (also imported by zhongan_highend)
+# ---------------------------------------------------------------------------
+
+_CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+
+
+def cn_int(s: str) -> Optional[int]:
+    """'3' / '三' / '十一' / '二十' -> int; None if not a number."""
+    s = (s or "").strip()
+    if s.isdigit():
+        return int(s)
+    if not s or any(ch not in _CN_DIGITS and ch not in "十百" for ch in s):
+        return None
+    if "百" in s:
+        return None
+    if "十" in s:
+        a, _, b = s.partition("十")
+        tens = _CN_DIGITS.get(a, 1) if a else 1
+        return tens * 10 + (_CN_DIGITS.get(b, 0) if b else 0)
+    return _CN_DIGITS.get(s)
+
+
+# (pattern, category): first match wins, so specific kinds come first.
+_CATEGORY_RULES: list[tuple[str, str]] = [
+    (r"MDT|多学科", "mdt"),
+    (r"心理", "psychology"),
+    (r"海外|境外|全球就医|海外就诊", "overseas"),
+    (r"垫付", "advance_payment"),
+    (r"直付|直赔|直接结算", "direct_billing"),
+    (r"第二诊疗意见|二诊|诊疗意见|病理.*会诊|会诊", "second_opinion"),
+    (r"基因检测|体检|检测|筛查", "checkup"),
+    (r"上门护理|家庭护理|居家护理", "home_nursing"),
+    (r"陪护|护工", "inpatient_care"),
+    (r"陪诊", "escort"),
+    (r"绿通|绿色通道|住院安排|手术安排", "green_channel"),
+    (r"挂号|门诊预约|专家预约", "outpatient_booking"),
+    (r"药", "drug_service"),
+    (r"康复|随访|营养", "rehab"),
+    (r"接送|急救|转运", "transport"),
+    (r"问诊|咨询", "remote_consult"),
+    (r"管家|档案", "concierge"),
+    (r"质子|重离子", "other"),
+]
+
+
+def category_for(name: str) -> str:
+    for pat, cat in _CATEGORY_RULES:
+        if re.search(pat, name):
+            return cat
+    return "other"
+
+
+def name_aliases(name: str) -> list[str]:
+    """Aliases derivable from a service name by rule (not by hand):
+    parenthesised abbreviations (MDT), slash alternatives (住院/手术绿通 -> 住院绿通, 手术绿通),
+    绿通 <-> 绿色通道, a trailing 服务 dropped."""
+    out: set[str] = set()
+    base = clean(name)
+    m_paren = re.search(r"[（(]\s*([A-Za-z\-]+)\s*[)）]", base)
+    core = re.sub(r"\s*[（(][^)）]*[)）]\s*", "", base).strip()
+    if m_paren:
+        out.add(m_paren.group(1))
+        out.add(core)
+    for n in list({base, core}):
+        if n.endswith("服务") and len(n) > 4:
+            out.add(n[:-2])
+    for n in list(out | {core}):
+        mm = re.search(r"([^/\s]+)/([^/\s]+)", n)
+        if mm:
+            # The alternatives are the two-character words either side of the slash:
+            # 住院/手术绿通 -> 住院绿通, 手术绿通; 专家线上/书面诊疗意见 -> 专家线上诊疗意见, 专家书面诊疗意见.
+            left, right = mm.group(1), mm.group(2)
+            k = min(2, len(left), len(right))
+            prefix = n[: mm.start()] + left[:-k]
+            suffix = right[k:] + n[mm.end():]
+            out.add(prefix + left[-k:] + suffix)
+            out.add(prefix + right[:k] + suffix)
+    for n in list(out | {core}):
+        if "绿通" in n:
+            out.add(n.replace("绿通", "绿色通道"))
+        if "绿色通道" in n:
+            out.add(n.replace("绿色通道", "绿通"))
+    return sorted(a for a in {squash(x) if re.fullmatch(r"[\u4e00-\u9fff/ ]+", x) else x for x in out}
+                  if a and a != base)
+
+
+def parse_usage(text: str) -> tuple[Optional[int], Optional[str]]:
+    """'保险合同有效期内限 3 次' -> (3, 'contract'); '不限次' -> (None, 'unlimited')."""
+    t = squash(text)
+    period = None
+    if re.search(r"保单年度|每年|年度内", t):
+        period = "policy_year"
+    elif re.search(r"保险合同有效期|保单有效期|合同有效期|保险期间", t):
+        period = "contract"
+    elif re.search(r"每次住院", t):
+        period = "per_stay"
+    if re.search(r"不限次", t):
+        return None, "unlimited"
+    mm = re.search(r"(?:限|提供|共)?([0-9]+|[一二三四五六七八九十两]+)次", t)
+    if mm:
+        return cn_int(mm.group(1)), period
+    return None, period
+
+
+def parse_waiting(text: str) -> dict:
+    """Start-of-use clause -> waiting fields ('90 天等待期后', '15 天犹豫期后', '等待期结束后')."""
+    t = squash(text)
+    mm = re.search(r"(\d+)天犹豫期", t)
+    if mm:
+        return {"waiting_kind": "after_cooling_off", "cooling_off_days": int(mm.group(1))}
+    mm = re.search(r"(\d+)天等待期", t)
+    if mm:
+        return {"waiting_kind": "days", "waiting_days": int(mm.group(1))}
+    if re.search(r"等待期(结束)?后|过.{0,4}等待期", t):
+        return {"waiting_kind": "same_as_policy"}
+    if "犹豫期后" in t:
+        return {"waiting_kind": "after_cooling_off"}
+    return {}
+
+
+def beneficiary_of(text: str) -> Optional[str]:
+    t = squash(text)
+    if re.search(r"被保险人/家属|被保险人及其?家属|被保险人及家人|本人及家属", t):
+        return "insured_and_family"
+    if re.search(r"家属|家人|直系亲属", t):
+        return "designated_family"
+    if "被保险人" in t or "本人" in t:
+        return "insured"
+    return None
+
+
+def split_names(s: str) -> list[str]:
+    return [x.strip() for x in re.split(r"[、，,及和与]", s) if x.strip()]
+
+
+@lru_cache(maxsize=1)
+def province_names() -> dict[str, str]:
+    """Province full names and short forms -> full name (from jionlp's location table)."""
+    import jionlp as jio
+
+    out: dict[str, str] = {}
+    for prov, pdata in jio.china_location_loader().items():
+        out[prov] = prov
+        alias = pdata.get("_alias")
+        for a in (alias if isinstance(alias, list) else [alias]):
+            if a:
+                out[a] = prov
+    return out
+
+
+def is_municipality(name: str) -> bool:
+    full = province_names().get(name)
+    return bool(full and full.endswith("市"))
+
+
+# ---------------------------------------------------------------------------
+# This manual
+# ---------------------------------------------------------------------------
+
+_CHAPTER = re.compile(r"^第([一二三四五六七八九十]+)章\s*(.+)$")
+_SERVICE = re.compile(r"^([一二三四五六七八九十]+)、\s*(.+)$")
+_PART = re.compile(r"^(\d)、\s*(服务内容|服务流程|服务说明|服务标准)\s*$")
+_ITEM = re.compile(r"^[-\s]*[（(]\s*(\d+)\s*[)）]\s*(.*)$")
+_SUBITEM = re.compile(r"^\s*[（(]\s*([a-z])\s*[)）]")
+_APPENDIX = re.compile(r"^附表\s*(\d+)\s*[：:]\s*(.+)$")
+_QUOTED = re.compile(r"“([^”]+)”")
+
+
+def _key(name: str) -> str:
+    k = squash(name).replace("（", "(").replace("）", ")")
+    return k[:-2] if k.endswith("服务") else k
+
+
+@dataclass
+class Item:
+    label: str
+    text: str
+    lines: tuple[int, int]
+
+
+def _items(b: Builder, start: int, end: int) -> list[Item]:
+    """Numbered items '(1) 标签：内容' in start..end; unnumbered continuation lines join the item."""
+    items: list[Item] = []
+    for n, raw in b.text.iter(start, end):
+        s = raw.strip()
+        if not s:
+            continue
+        mm = _ITEM.match(s)
+        if mm and not _SUBITEM.match(s):
+            body = mm.group(2).strip()
+            label, sep, rest = body.partition("：")
+            if sep and len(label) <= 8:
+                items.append(Item(label, rest.strip(), (n, n)))
+            else:
+                items.append(Item("", body, (n, n)))
+        elif items:
+            it = items[-1]
+            it.text = it.text + squash(s) if not re.match(r"^[（(]", s) else it.text + "\n" + s
+            it.lines = (it.lines[0], n)
+    return items
+
+
+def _end_before(b: Builder, start: int, stop: int) -> int:
+    """Last non-blank line before `stop` (>= start)."""
+    n = stop - 1
+    while n > start and not b.text.line(n).strip():
+        n -= 1
+    return n
+
+
+def _diagnosis(text: str) -> tuple[Optional[str], dict]:
+    t = squash(text)
+    mm = re.search(r"确诊(.+?复发)", t)
+    if mm:
+        return "confirmed", {"kind": "confirmed", "condition": mm.group(1)}
+    mm = re.search(r"因(.+?)就医", t)
+    if mm:
+        return None, {"kind": "treated_for", "condition": mm.group(1)}
+    return None, {}
+
+
+def _cancellation(text: str) -> dict:
+    t = squash(text)
+    rule: dict = {}
+    mm = re.search(r"提前([0-9一二三四五六七八九十两]+)个工作日", t)
+    if mm:
+        rule["cancel_notice_workdays"] = cn_int(mm.group(1))
+    if re.search(r"未在预约时间使用.{0,4}视为服务已完成", t):
+        rule["no_show_counts"] = True
+    if re.search(r"已经成功取样.{0,4}视为服务已完成", t):
+        rule["sampled_counts"] = True
+    return rule
+
+
+def ingest(b: Builder) -> None:
+    t = b.text
+    title = clean(t.line(t.find(r"医疗保险") or 1))
+    product = b.product(title, aliases=[title.replace("太保互联网", "")])
+    headings: list[tuple[int, str]] = []
+    service_at: dict[int, m.Service] = {}
+
+    # -- front matter: service bullet list and the summary table -------------------
+    intro_names = [(n, clean(s.lstrip("- "))) for n, s in t.iter(1, 26) if s.startswith("- ")]
+    hdr = t.find(r"^序号\t服务名称")
+    summary: dict[str, tuple[int, list[str]]] = {}
+    if hdr:
+        cols = t.line(hdr).split("\t")
+        n = hdr + 1
+        while n <= len(t) and t.line(n).strip():
+            cells = [c.strip() for c in t.line(n).split("\t")]
+            if len(cells) == len(cols) and cells[0].isdigit():
+                summary[_key(cells[1])] = (n, cells)
+            n += 1
+        table_title_line = t.find(r"服务简表", 1, hdr) or hdr
+        headings.append((table_title_line, clean(t.line(table_title_line)).rstrip("：:")))
+    headings.append((1, title))
+    for pat in (r"^敬请注意", r"^服务期限"):
+        ln = t.find(pat)
+        if ln:
+            headings.append((ln, clean(t.line(ln)).rstrip("：:")))
+
+    # -- chapters ---------------------------------------------------------------
+    chapters = [(n, clean(s)) for n, s in t.iter() if _CHAPTER.match(clean(s))]
+    ch_bounds = {ln: (chapters[i + 1][0] - 1 if i + 1 < len(chapters) else len(t)) for i, (ln, _) in enumerate(chapters)}
+    ch1 = next(((ln, tt) for ln, tt in chapters if "服务" in tt and "概要" in tt), chapters[0] if chapters else None)
+    appendix_ch = next(((ln, tt) for ln, tt in chapters if "附件" in tt), None)
+    for ln, tt in chapters:
+        if ch1 and ln == ch1[0] or appendix_ch and ln == appendix_ch[0]:
+            continue
+        headings.append((ln, tt))
+
+    # -- appendix tables (parsed first so services can link to them) -------------
+    tables: dict[int, m.CoverageList] = {}
+    table_city_lists: dict[int, m.CoverageList] = {}
+    applies_to: dict[int, list[str]] = {}
+    if appendix_ch:
+        a_start, a_end = appendix_ch[0], ch_bounds[appendix_ch[0]]
+        apx = [(n, _APPENDIX.match(clean(s))) for n, s in t.iter(a_start, a_end) if _APPENDIX.match(clean(s))]
+        for i, (ln, mm) in enumerate(apx):
+            stop = apx[i + 1][0] - 1 if i + 1 < len(apx) else a_end
+            num, name = int(mm.group(1)), clean(mm.group(2))
+            note_ln = t.find(r"^备注", ln, stop)
+            body_end = _end_before(b, ln, note_ln) if note_ln else _end_before(b, ln, stop + 1)
+            headings.append((ln, f"{appendix_ch[1]} > {clean(t.line(ln))}"))
+            hline = t.find(r"\S", ln + 1, body_end)
+            cols = [c.strip() for c in t.line(hline).split("\t")] if hline else []
+            if note_ln:
+                applies_to[num] = _QUOTED.findall(t.line(note_ln))
+            if cols[:3] == ["省份", "城市", "医院"]:
+                entries = _hospital_rows(b, hline + 1, body_end)
+                tables[num] = b.hospital_list(name, (ln, note_ln or body_end), entries)
+                table_city_lists[num] = _cities_of_hospitals(b, name, (ln, note_ln or body_end), entries)
+            elif cols == ["省份", "城市", "省份", "城市"]:
+                entries = _two_column_cities(b, hline + 1, body_end)
+                tables[num] = b.city_list(name, (ln, note_ln or body_end), entries)
+            else:
+                b.warn(f"appendix table {num} at line {ln}: unknown header {cols!r}")
+
+    # -- services -----------------------------------------------------------------
+    if ch1:
+        s_start, s_end = ch1[0], ch_bounds[ch1[0]]
+        svc_heads = [(n, _SERVICE.match(clean(s))) for n, s in t.iter(s_start + 1, s_end)
+                     if _SERVICE.match(clean(s)) and not _PART.match(clean(s))]
+        for i, (ln, mm) in enumerate(svc_heads):
+            stop = _end_before(b, ln, svc_heads[i + 1][0]) if i + 1 < len(svc_heads) else _end_before(b, ln, s_end + 1)
+            svc = _service(b, product, ln, stop, clean(mm.group(2)), summary, intro_names, tables, table_city_lists)
+            path = f"{ch1[1]} > {clean(t.line(ln))}"
+            for pn, ps in t.iter(ln + 1, stop):
+                if _PART.match(clean(ps)):
+                    headings.append((pn, f"{path} > {clean(ps)}"))
+                    service_at[pn] = svc
+        # Table notes name the services a list applies to ("该列表适用于“门诊绿通”…").
+        by_key = {_key(s.name): s for s in b.services.values()}
+        for num, names in applies_to.items():
+            for nm in names:
+                svc = by_key.get(_key(nm))
+                if svc is None:
+                    b.warn(f"appendix {num} names unknown service {nm!r}")
+                    continue
+                if num in tables:
+                    b.link(svc, tables[num])
+                if num in table_city_lists:
+                    b.link(svc, table_city_lists[num])
+
+    # -- general notes that apply to every service (第二章 注意事项) ------------------
+    for ln, tt in chapters:
+        if "注意事项" not in tt:
+            continue
+        for n, s in t.iter(ln + 1, ch_bounds[ln]):
+            if re.search(r"仅限被保险人本人使用", s):
+                for svc in b.services.values():
+                    b.fact(svc, "beneficiary", clean(s.lstrip("- ")), (n, n), {"beneficiary": "insured", "from": "notes"})
+    for n, s in t.iter(1, first_chapter_line(chapters, len(t))):
+        if re.search(r"未成年人.{0,12}代为申请", s):
+            for svc in b.services.values():
+                b.fact(svc, "how_to_apply", clean(s), (n, n), {"minor_applies_via": "guardian"})
+
+    # -- contacts ------------------------------------------------------------------
+    for n, s in t.iter():
+        mm = re.search(r"微信(?:服务号|公众号)?“([^”]+)”|“([^”]+)”微信(?:服务号|公众号)", s)
+        if mm:
+            b.contact("wechat", "微信服务号", mm.group(1) or mm.group(2), (n, n))
+            break
+
+    # -- passages -------------------------------------------------------------------
+    def service_for(line: int, _title: str) -> Optional[m.Service]:
+        return service_at.get(line)
+
+    from knowledge.ingest.sections import add_passages
+
+    # Front matter ends where the first chapter starts.
+    first_ch = chapters[0][0] if chapters else len(t) + 1
+    add_passages(b, [h for h in headings if h[0] < first_ch], end=first_ch - 1)
+    add_passages(b, [h for h in headings if h[0] >= first_ch], service_for=service_for)
+    # One passage per summary row, tied to its service, so "服务简表" questions cite the row.
+    for svc in b.services.values():
+        row = summary.get(_key(svc.name))
+        if row:
+            b.passage(f"健康管理服务简表 > {svc.name}", (row[0], row[0]), service=svc,
+                      text=f"{t.line(hdr).strip()}\n{t.line(row[0]).strip()}")
+
+
+def _service(b: Builder, product: m.Product, ln: int, stop: int, name: str, summary: dict, intro_names: list,
+             tables: dict, table_city_lists: dict) -> m.Service:
+    t = b.text
+    key = _key(name)
+    parts: dict[str, tuple[int, int]] = {}
+    marks = [(n, _PART.match(clean(s)).group(2)) for n, s in t.iter(ln + 1, stop) if _PART.match(clean(s))]
+    for i, (pn, pname) in enumerate(marks):
+        pend = _end_before(b, pn, marks[i + 1][0]) if i + 1 < len(marks) else stop
+        parts[pname] = (pn, pend)
+
+    aliases = set(name_aliases(name))
+    row = summary.get(key)
+    if row:
+        aliases.add(clean(row[1][1]))
+        aliases.update(name_aliases(row[1][1]))
+    intro = [(n, nm) for n, nm in intro_names if _key(nm) == key]
+    for _, nm in intro:
+        aliases.add(nm)
+
+    fields: dict = {"aliases": sorted(aliases), "category": category_for(name), "product_id": product.id}
+    facts: list[tuple[str, str, tuple[int, int], object]] = []
+
+    # content
+    if "服务内容" in parts:
+        a, z = parts["服务内容"]
+        body = [clean(s) for _, s in t.iter(a + 1, z) if s.strip()]
+        fields["description"] = "\n".join(body)
+        facts.append(("content", "\n".join(body), (a, z), None))
+        for n, s in t.iter(a + 1, z):
+            if re.search(r"被保险人/家属|家属", s):
+                facts.append(("beneficiary", clean(s), (n, n), {"beneficiary": beneficiary_of(s)}))
+    if "服务流程" in parts:
+        a, z = parts["服务流程"]
+        steps = [clean(s.lstrip("- ")) for _, s in t.iter(a + 1, z) if s.strip()]
+        fields["how_to_apply"] = "\n".join(steps)
+        facts.append(("how_to_apply", "\n".join(steps), (a, z), None))
+
+    # summary row
+    if row:
+        rn, cells = row
+        limit_txt, trigger_txt, who_txt, start_txt = cells[2], cells[3], cells[4], cells[5]
+        lim, per = parse_usage(limit_txt)
+        facts.append(("usage_limit", limit_txt, (rn, rn), {"limit": lim, "period": per, "from": "summary"}))
+        kind, dd = _diagnosis(trigger_txt)
+        facts.append(("trigger", trigger_txt, (rn, rn), dict(dd, **{"from": "summary"})))
+        if dd:
+            facts.append(("diagnosis", trigger_txt, (rn, rn), dict(dd, **{"from": "summary"})))
+        facts.append(("beneficiary", who_txt, (rn, rn), {"beneficiary": beneficiary_of(who_txt), "from": "summary"}))
+        w = parse_waiting(start_txt)
+        facts.append(("start_time", start_txt, (rn, rn), dict(w, **{"from": "summary"})))
+        if w.get("waiting_kind") == "after_cooling_off":
+            facts.append(("cooling_off", start_txt, (rn, rn), w))
+        elif w:
+            facts.append(("waiting_period", start_txt, (rn, rn), w))
+        fields.update(w)
+        fields["beneficiary"] = beneficiary_of(who_txt)
+        fields["beneficiary_text"] = who_txt
+        fields["usage_limit"], fields["usage_period"], fields["usage_text"] = lim, per, limit_txt
+        fields["diagnosis_kind"] = kind
+
+    # 服务说明 / 服务标准 items
+    usage_rule: dict = {}
+    responses: list[str] = []
+    coverage_refs: list[tuple[str, tuple[int, int]]] = []
+    for part in ("服务说明", "服务标准"):
+        if part not in parts:
+            continue
+        a, z = parts[part]
+        for it in _items(b, a + 1, z):
+            txt = it.text
+            lab = it.label
+            if lab == "适用条件":
+                kind, dd = _diagnosis(txt)
+                facts.append(("trigger", txt, it.lines, dict(dd, **{"from": "detail"})))
+                if dd:
+                    facts.append(("diagnosis", txt, it.lines, dict(dd, **{"from": "detail"})))
+                    # The detail section is the more specific reading; the summary one stays a fact.
+                    fields["diagnosis_kind"] = kind
+                w = parse_waiting(txt)
+                if w:
+                    attr = "cooling_off" if w.get("waiting_kind") == "after_cooling_off" else "waiting_period"
+                    facts.append((attr, txt, it.lines, w))
+                    for k, v in w.items():
+                        fields.setdefault(k, v)
+            elif lab == "使用次数":
+                lim, per = parse_usage(txt)
+                facts.append(("usage_limit", txt, it.lines, {"limit": lim, "period": per, "from": "detail"}))
+                fields["usage_limit"], fields["usage_period"] = lim, per
+                fields["usage_text"] = txt
+            elif lab == "服务地域":
+                facts.append(("coverage", txt, it.lines, None))
+                coverage_refs.append((txt, it.lines))
+            elif lab == "服务时间":
+                facts.append(("service_hours", txt, it.lines, None))
+            elif lab == "响应时效" or re.search(r"响应|内主动致电|内递交|内安排", txt):
+                facts.append(("response_time", txt, it.lines, None))
+                responses.append(txt)
+            elif re.search(r"取消或更改", txt):
+                rule = _cancellation(txt)
+                facts.append(("cancellation", txt, it.lines, rule))
+                usage_rule.update(rule)
+            elif re.search(r"费用.{0,6}自理|自费|费用", txt):
+                facts.append(("fees", txt, it.lines, None))
+                fields["fees"] = txt
+            elif re.search(r"不构成医学诊疗|仅供参考", txt):
+                facts.append(("exclusions", txt, it.lines, None))
+                fields["exclusions"] = txt
+            elif lab:
+                facts.append((lab, txt, it.lines, None))
+            else:
+                facts.append(("note", txt, it.lines, None))
+    if responses:
+        fields["response_time"] = "；".join(r.rstrip("。；;") for r in responses)
+    if usage_rule:
+        fields["usage_rule"] = usage_rule
+
+    svc = b.service(key, name, (ln, stop), **fields)
+    for attr, val, lines, data in facts:
+        b.fact(svc, attr, val, lines, data)
+    for n, _nm in intro:
+        b.fact(svc, "listed", _nm, (n, n))
+
+    # coverage: "见“第三章附件 附表 1 …”" or an inline list of places; otherwise leave unspecified
+    for txt, lines in coverage_refs:
+        ref = re.search(r"附表\s*(\d+)", txt)
+        if ref:
+            num = int(ref.group(1))
+            for lst in (tables.get(num), table_city_lists.get(num)):
+                if lst is not None:
+                    b.link(svc, lst)
+            if num not in tables:
+                b.warn(f"{name}: coverage refers to missing 附表 {num}")
+            continue
+        mm = re.search(r"覆盖(?:中国)?(.+?)(?:[一二三四五六七八九十\d]+个(?:地区|城市))?[。；]?$", squash(txt))
+        if mm and "全国" not in mm.group(1):
+            places = split_names(mm.group(1))
+            b.city_list(f"{name} 服务地域", lines, [CityEntry(raw=p, line=lines[0]) for p in places], services=[svc])
+        elif "全国" in txt:
+            svc.coverage_scope = "nationwide"
+    return svc
+
+
+def first_chapter_line(chapters: list, default: int) -> int:
+    return chapters[0][0] - 1 if chapters else default
+
+
+def _split_note(name: str) -> tuple[str, list[str], Optional[str]]:
+    """'皖南医学院第一附属医院（弋矶山医院）' -> base name, aliases, note.
+    A parenthesis naming a hospital is an alias; anything else (a campus) is a note."""
+    name = clean(name)
+    mm = re.search(r"[（(]([^)）]+)[)）]\s*$", name)
+    if not mm:
+        return name, [], None
+    base = name[: mm.start()].strip()
+    inner = squash(mm.group(1))
+    if re.search(r"医院$", inner):
+        return base, [inner, squash(name)], None
+    return base, [squash(name)], inner
+
+
+def _hospital_rows(b: Builder, start: int, end: int) -> list[HospitalEntry]:
+    out: list[HospitalEntry] = []
+    for n, s in b.text.iter(start, end):
+        cells = [c.strip() for c in s.split("\t")]
+        if len(cells) != 3 or not all(cells):
+            if s.strip():
+                b.warn(f"hospital row at line {n} not understood: {s.strip()!r}")
+            continue
+        prov, city, hosp = cells
+        base, aliases, note = _split_note(hosp)
+        out.append(HospitalEntry(name=base, line=n, province=province_names().get(prov, prov), city=city,
+                                 note=note, aliases=aliases))
+    return out
+
+
+def _cities_of_hospitals(b: Builder, name: str, lines: tuple[int, int], entries: list[HospitalEntry]) -> m.CoverageList:
+    """The distinct cities of a hospital table, with the number of distinct hospitals listed there."""
+    first: dict[str, HospitalEntry] = {}
+    counts: dict[str, set[str]] = {}
+    for e in entries:
+        first.setdefault(e.city, e)
+        counts.setdefault(e.city, set()).add(squash(e.name))
+    cities = [CityEntry(raw=c, line=e.line, hospital_count=len(counts[c]), province=e.province) for c, e in first.items()]
+    return b.city_list(f"{name}（所在城市）", lines, cities)
+
+
+@dataclass
+class _Cell:
+    line: int
+    pos: int
+    text: str
+    province: bool
+    stream: int  # 0 left half of the table, 1 right half
+
+
+def _two_column_cities(b: Builder, start: int, end: int) -> list[CityEntry]:
+    """De-interleave a 省份/城市/省份/城市 table flattened with drifting tab columns.
+
+    Cells at tab positions 0-1 belong to the left half, 2+ to the right half. A province
+    cell starts a group in its half; a province cell that drifted into the wrong half is
+    put in the half whose following cities belong to it (checked through knowledge.geo).
+    A municipality written twice on a row ("上海市 上海市") is a province and a city.
+    """
+    from knowledge import geo
+
+    provs = province_names()
+    cells: list[_Cell] = []
+    for n, s in b.text.iter(start, end):
+        if not s.strip():
+            continue
+        parts = s.split("\t")
+        nonempty = [(i, c.strip()) for i, c in enumerate(parts) if c.strip()]
+        for j, (i, c) in enumerate(nonempty):
+            nxt = nonempty[j + 1][1] if j + 1 < len(nonempty) else None
+            is_prov = c in provs and (not is_municipality(c) or (nxt is not None and provs.get(nxt) == provs[c]))
+            cells.append(_Cell(n, i, c, is_prov, 0 if i < 2 else 1))
+
+    def prov_of(text: str) -> Optional[str]:
+        r = geo.resolve_city(text)
+        return r.city.province if r.status == "ok" and r.city else None
+
+    for k, c in enumerate(cells):
+        if not c.province:
+            continue
+        full = provs[c.text]
+        score = [0, 0]
+        for stream in (0, 1):
+            following = [x for x in cells[k + 1:] if x.stream == stream and not x.province][:6]
+            score[stream] = sum(1 for x in following if prov_of(x.text) == full)
+        if score[1 - c.stream] > score[c.stream]:
+            c.stream = 1 - c.stream
+
+    # Two city cells on one row: the first is the left half, the second the right half.
+    by_line: dict[int, list[_Cell]] = {}
+    for c in cells:
+        if not c.province:
+            by_line.setdefault(c.line, []).append(c)
+    for row in by_line.values():
+        if len(row) == 2:
+            row[0].stream, row[1].stream = 0, 1
+
+    current: list[Optional[str]] = [None, None]
+    out: list[CityEntry] = []
+    for c in cells:
+        if c.province:
+            current[c.stream] = provs[c.text]
+            continue
+        if len(by_line.get(c.line, [])) == 1:
+            # A lone city that drifted: if geo places it in the other half's province, it belongs there.
+            p = prov_of(c.text)
+            if p and p != current[c.stream] and p == current[1 - c.stream]:
+                c.stream = 1 - c.stream
+        out.append(CityEntry(raw=c.text, line=c.line, province=current[c.stream]))
+    return out
