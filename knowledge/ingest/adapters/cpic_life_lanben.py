@@ -1,0 +1,855 @@
+"""Adapter for 太保蓝本健康管理服务手册 (CPIC Life), layout `cpic_life_lanben`.
+
+The manual has: a bullet list of services, two copies of the validity rules
+(服务期限), one entitlement table per product version (服务说明 sections, tab-separated
+rows that wrap and lose leading cells at page breaks), eligibility per version
+(服务对象), how to apply (服务申请), one description section per service, and
+general notes (注意事项). There are no city, hospital, disease or drug lists.
+
+Everything below is found by headings and table shapes; no line numbers are fixed.
+"""
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass, field
+from typing import Optional
+
+from knowledge import models as m
+from knowledge.ingest.builder import Builder
+from knowledge.ingest.text import clean, squash
+
+# -- patterns -----------------------------------------------------------------
+CH_NUM = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
+CHAPTER_RE = re.compile(r"^第[一二三四五六七八九十]+章\s*(.+)$")
+PART_RE = re.compile(r"^([一二三四五六七八九十]+)、\s*(.+?)[：:]?$")
+VERSION_SECTION_RE = re.compile(r"^太保蓝本.*服务说明[：:]?$")
+# 太保蓝本（2023 版） / 太保蓝本(2021 庆典版) / 太保蓝本无忧管家(2023版) / 太保蓝本普惠版（2023 版）
+VERSION_RE = re.compile(r"太保蓝本\s*(无忧管家|普惠版)?\s*[（(]\s*(\d{4})\s*(庆典)?\s*版\s*[)）]")
+TIER_TOKEN_RE = re.compile(r"([\u4e00-\u9fff]{2}版)")
+SUB_TIER_RE = re.compile(r"^(\d)\s*档$")
+SUBHEAD_RE = re.compile(r"^服务(条件|内容|介绍)$")
+SENTENCE_PUNCT = re.compile(r"[。，；：:,;]")
+
+USAGE_RE = re.compile(r"(\d+)\s*次")
+UNLIMITED_RE = re.compile(r"[不无]限次")
+NOT_INCLUDED = {"-", "无", "—", "--"}
+
+RESPONSE_RE = re.compile(r"通常(?:为|需要)?\s*\d+(?:\s*-\s*\d+)?\s*个工作日[^，。；（）()]*(?:[（(][^）)]*[）)])?")
+COVERAGE_RE = re.compile(
+    r"(全国)?\s*(近|超)?\s*(\d+)\s*个重点城市[，,]?\s*(近|超)?\s*(\d+)\s*(余)?家公立医院")
+HOSPITAL_CHOICE_RE = re.compile(r"(支持指定[^。]+|不指定[^，。）)]*|可指定[^，。）)]*)")
+FEE_RE = re.compile(r"单次最高报销\s*(\d+)\s*元")
+DOC_RE = re.compile(r"需客户提供([^）)，。]+)")
+HOURS_RE = re.compile(r"7\s*[×*xX]\s*24\s*小时")
+ALIAS_RE = re.compile(r"^(\S+?)即(\S+?)服务")
+PHONE_RE = re.compile(r"(?<!\d)(95\d{3}|400-?\d{3}-?\d{4})(?!\d)")
+WECHAT_RE = re.compile(r"“([^”]+)”(?:官方)?微信(?:号|公众号)")
+WECHAT_PATH_RE = re.compile(r"微信公众号((?:\s*[-—]\s*[^\s\-—，。]+)+)")
+PATH_TAIL_RE = re.compile(r"(提交|申请|咨询|查询|办理).*$")
+SERVICE_HOURS_RE = re.compile(r"人工服务时间[：:]\s*([^。]+)")
+
+# Service categories by keyword (first match wins). Classification only: no facts.
+CATEGORY_RULES = [
+    (r"视频|健康咨询", "remote_consult"),
+    (r"二诊|二次诊疗", "second_opinion"),
+    (r"多学科会诊", "mdt"),
+    (r"海外就医", "overseas"),
+    (r"陪诊", "escort"),
+    (r"门诊预约|专家预约", "outpatient_booking"),
+    (r"病房|手术", "inpatient_arrangement"),
+    (r"急救|异地就医", "transport"),
+    (r"购药", "drug_service"),
+    (r"特种检查", "checkup"),
+    (r"康复", "rehab"),
+    (r"上门", "home_nursing"),
+    (r"管家|诊疗方案", "concierge"),
+]
+
+
+def category_of(name: str) -> str:
+    for rx, cat in CATEGORY_RULES:
+        if re.search(rx, name):
+            return cat
+    return "other"
+
+
+def is_heading(s: str) -> bool:
+    s = s.strip()
+    return bool(s) and len(s) <= 24 and not s.startswith("-") and not SENTENCE_PUNCT.search(s)
+
+
+def version_key(m_: re.Match) -> tuple[str, str, str]:
+    return (m_.group(1) or "", m_.group(2), m_.group(3) or "")
+
+
+def version_name(key: tuple[str, str, str]) -> str:
+    prefix, year, special = key
+    return f"太保蓝本{prefix}（{year}{special}版）"
+
+
+# -- small parsers ------------------------------------------------------------
+def parse_usage(cell: str) -> tuple[bool, Optional[int], Optional[str]]:
+    """(included, usage_limit, usage_period) of an entitlement cell."""
+    s = squash(cell)
+    if not s or s in NOT_INCLUDED:
+        return False, None, None
+    if UNLIMITED_RE.search(s):
+        return True, None, "unlimited"
+    mm = USAGE_RE.search(s)
+    if mm:
+        n = int(mm.group(1))
+        if "/年" in s:
+            return True, n, "policy_year"
+        return True, n, "contract"  # "1次" / "服务期内 1 次": once in the service period
+    return True, None, None
+
+
+def parse_end(text: str) -> Optional[dict]:
+    s = squash(text)
+    mm = re.search(r"(?:^|有效期)为(\d+)年", s)
+    if mm:
+        rule = {"kind": "years", "years": int(mm.group(1))}
+        up = re.search(r"升级为(\d+)年", s)
+        if up:
+            rule["upgraded_years"] = int(up.group(1))
+        return rule
+    mm = re.search(r"生效后(\d+)年内", s)
+    if mm:
+        return {"kind": "years", "years": int(mm.group(1))}
+    if "12月31日" in s:
+        return {"kind": "calendar_year_end"}
+    if re.search(r"交费期|交费年度", s):
+        return {"kind": "payment_term"}
+    if re.search(r"生效后一年|有效期为一年", s):
+        return {"kind": "one_year"}
+    mm = re.search(r"不超过(\d+)年", s)
+    if mm:
+        return {"kind": "years", "years": int(mm.group(1))}
+    return None
+
+
+def parse_start(text: str) -> Optional[dict]:
+    s = squash(text)
+    mm = re.search(r"第(\d+)天起", s)
+    if mm:
+        return {"kind": "day_n_after_condition", "day": int(mm.group(1))}
+    if re.search(r"次日", s):
+        return {"kind": "join_next_day"}
+    mm = re.search(r"不含(\d+)[天条日]犹豫期", s)
+    if mm:
+        return {"kind": "after_cooling_off", "days": int(mm.group(1))}
+    if "剔除" in s and "犹豫期" in s:
+        return {"kind": "after_cooling_off"}
+    if re.search(r"生效后", s):
+        return {"kind": "effective"}
+    return None
+
+
+def parse_rule(text: str) -> dict:
+    """Edition.rule from a validity sentence or a 服务期限 cell."""
+    rule: dict = {}
+    s = squash(text)
+    own, fam = s, None
+    if "直系亲属" in s and "被保险人" in s:
+        mm = re.search(r"被保险人[：:](.+?)直系亲属[：:](.+)$", s)
+        if mm:
+            own, fam = mm.group(1), mm.group(2)
+    start, end = parse_start(own), parse_end(own)
+    if start:
+        rule["start"] = start
+    if end:
+        rule["end"] = end
+    if fam:
+        fend = parse_end(fam)
+        if fend:
+            rule["family"] = {"end": fend}
+    return rule
+
+
+def parse_family(text: str) -> Optional[dict]:
+    """Family sharing of a 服务对象 / 家人可享 cell, or None when only the insured."""
+    s = squash(text)
+    mm = re.search(r"指定(\d+)名(?:以内)?(?:直系亲属|家人)", s)
+    if not mm:
+        return None
+    fam: dict = {"max_members": int(mm.group(1)), "shared_with": "immediate_relatives"}
+    tail = s[mm.end():]
+    inc, lim, per = parse_usage(tail) if USAGE_RE.search(tail) or UNLIMITED_RE.search(tail) else (True, None, None)
+    fam["usage_limit"], fam["usage_period"] = lim, per
+    ex = re.search(r"[（(]([^）)]+?)无次数限制[）)]", s)
+    if ex:
+        fam["unlimited_services"] = [ex.group(1)]
+    return fam
+
+
+def split_subjects(subject: str) -> list[tuple[tuple[str, str, str], list[str]]]:
+    """"太保蓝本（2023 版）、太保蓝本（2022 版）专业版及尊享版" -> [(key, tiers), ...]."""
+    out = []
+    hits = list(VERSION_RE.finditer(subject))
+    for i, h in enumerate(hits):
+        rest = subject[h.end(): hits[i + 1].start() if i + 1 < len(hits) else len(subject)]
+        tiers = [t for t in TIER_TOKEN_RE.findall(squash(rest))]
+        out.append((version_key(h), tiers))
+    return out
+
+
+# -- tables -------------------------------------------------------------------
+@dataclass
+class Column:
+    top: str  # 专业版 / 尊享版 / 一档权益 ...
+    sub: str = ""  # 1档 ...
+
+    @property
+    def label(self) -> str:
+        return f"{self.top}{self.sub}"
+
+
+@dataclass
+class Row:
+    label: str
+    cells: list[str]  # one per leaf column
+    lines: tuple[int, int]
+    top_only: bool  # written with one cell per top column (merged sub columns)
+
+
+@dataclass
+class Table:
+    title: str
+    lines: tuple[int, int]
+    columns: list[Column]
+    rows: list[Row] = field(default_factory=list)
+
+    @property
+    def phase(self) -> str:
+        mm = re.search(r"[（(]([^）)]*(?:年度|年)[^）)]*)[）)]\s*$", self.title)
+        return mm.group(1) if mm else ""
+
+
+# a space between two CJK characters is a PDF line wrap, unless a "label：" follows
+WRAP_SPACE_RE = re.compile(r"(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])(?![\u4e00-\u9fff]{1,6}[：:])")
+
+
+def split_cells(line: str) -> list[str]:
+    cells = [WRAP_SPACE_RE.sub("", c.strip()) for c in line.split("\t")]
+    while cells and not cells[-1]:
+        cells.pop()
+    return cells
+
+
+def parse_table(b: Builder, rows: list[tuple[int, list[str]]]) -> Optional[Table]:
+    """rows: (line, cells) of one tab-separated block (blank lines already dropped)."""
+    title_parts, header_i = [], None
+    for i, (n, cells) in enumerate(rows):
+        if any(squash(c).startswith("服务项目") and "一览表" not in c for c in cells):
+            header_i = i
+            break
+        title_parts.append(" ".join(c for c in cells if c))
+    first, last = rows[0][0], rows[-1][0]
+    if header_i is None:  # no header: a title then "service \t cell" rows
+        title = " ".join(title_parts[:1])
+        table = Table(title=clean(title), lines=(first, last), columns=[Column(top="")])
+        for n, cells in rows[1:]:
+            if len(cells) >= 2:
+                table.rows.append(Row(label=squash(cells[0]), cells=[clean(cells[-1])], lines=(n, n), top_only=False))
+        return table
+
+    hn, header = rows[header_i]
+    li = next(i for i, c in enumerate(header) if squash(c).startswith("服务项目"))
+    tops = [(i, squash(c)) for i, c in enumerate(header) if i > li and c]
+    body = rows[header_i + 1:]
+    subs: dict[int, list[str]] = {}
+    if body and all(SUB_TIER_RE.match(squash(c)) for c in body[0][1] if c) and any(body[0][1]):
+        for i, c in enumerate(body[0][1]):
+            if c:
+                # a sub column belongs to the nearest top column at or left of it
+                owner = max(t for t, _ in tops if t <= i)
+                subs.setdefault(owner, []).append(squash(c))
+        body = body[1:]
+    columns: list[Column] = []
+    for i, top in tops:
+        for sub in subs.get(i, [""]):
+            columns.append(Column(top=top, sub=sub))
+    n_top, n_leaf = len(tops), len(columns)
+    table = Table(title=clean(" ".join(title_parts)), lines=(first, last), columns=columns)
+    for n, cells in body:
+        k = n_leaf if len(cells) > li + 1 + n_top else n_top
+        lab_i = len(cells) - k - 1
+        label = cells[lab_i] if lab_i >= 0 else ""
+        values = cells[-k:] if lab_i >= 0 else cells[1:]
+        prev = table.rows[-1] if table.rows else None
+        if prev and (not label or label.startswith(("（", "("))):
+            # continuation of the previous row: merge cell by cell, from the left
+            cont = cells[li + 1:] if len(cells) > li + 1 else []
+            if label.startswith(("（", "(")):
+                prev.label += squash(label)
+                cont = values
+            width = len(prev.cells)
+            off = 0 if len(cont) <= width else len(cont) - width
+            for j, c in enumerate(cont[off:]):
+                if c and j < width:
+                    prev.cells[j] = f"{prev.cells[j]} {c}".strip()
+            prev.lines = (prev.lines[0], n)
+            continue
+        if not label:
+            b.warn(f"table row at line {n} has no service name; skipped")
+            continue
+        if k == n_top and n_top != n_leaf:  # one cell per top column: spread over its sub columns
+            spread = []
+            for (ti, _), v in zip(tops, values):
+                spread += [v] * len(subs.get(ti, [""]))
+            values = spread
+        values = values + [""] * (n_leaf - len(values))
+        table.rows.append(Row(label=squash(label), cells=[clean(v) for v in values], lines=(n, n),
+                              top_only=(k == n_top and n_top != n_leaf)))
+    return table
+
+
+def tables_in(b: Builder, start: int, end: int) -> list[Table]:
+    """Tab-separated blocks in [start, end]; blank lines inside a block are page breaks."""
+    blocks: list[list[tuple[int, list[str]]]] = []
+    cur: list[tuple[int, list[str]]] = []
+    for n, s in b.text.iter(start, end):
+        if "\t" in s:
+            cur.append((n, split_cells(s)))
+        elif s.strip():
+            if cur:
+                blocks.append(cur)
+            cur = []
+    if cur:
+        blocks.append(cur)
+    return [t for t in (parse_table(b, blk) for blk in blocks) if t]
+
+
+# -- the adapter ----------------------------------------------------------------
+@dataclass
+class Section:
+    title: str
+    start: int
+    end: int
+
+
+def _trim(b: Builder, a: int, z: int) -> int:
+    while z > a and not b.text.line(z).strip():
+        z -= 1
+    return z
+
+
+def outline(b: Builder) -> dict:
+    """Find the top-level landmarks by heading text."""
+    T = b.text
+    chapters = [(n, CHAPTER_RE.match(T.line(n).strip()).group(1)) for n in T.find_all(CHAPTER_RE)]
+    parts = [(n, PART_RE.match(T.line(n).strip()).group(2)) for n in T.find_all(PART_RE)
+             if is_heading(PART_RE.match(T.line(n).strip()).group(2))]
+    return {"chapters": chapters, "parts": parts}
+
+
+def sections_between(b: Builder, heads: list[tuple[int, str]], end: int) -> list[Section]:
+    out = []
+    for i, (n, title) in enumerate(heads):
+        stop = heads[i + 1][0] - 1 if i + 1 < len(heads) else end
+        out.append(Section(title=clean(title), start=n, end=_trim(b, n, stop)))
+    return out
+
+
+def ingest(b: Builder) -> None:
+    T = b.text
+    if len(T) == 0:
+        b.warn("empty manual")
+        return
+    product = b.product(b.manual.product_line, aliases=["蓝本"])
+    ol = outline(b)
+    chapters, parts = ol["chapters"], ol["parts"]
+    if not chapters or not parts:
+        b.warn("no 第X章 / 一、 headings found; passages only")
+        b.passage(b.manual.title, (1, _trim(b, 1, len(T))))
+        return
+    ch1 = chapters[0][0]
+    ch2 = chapters[1][0] if len(chapters) > 1 else len(T) + 1
+    part_at = {title: n for n, title in parts}
+    part_secs = sections_between(b, parts, ch2 - 1)
+
+    def part(word: str) -> Optional[Section]:
+        return next((s for s in part_secs if word in s.title), None)
+
+    content_sec, target_sec, validity_sec = part("服务内容"), part("服务对象"), part("服务期限")
+    apply_sec, desc_sec = part("服务申请"), part("服务流程")
+
+    # 1. the bullet list of services in the front matter
+    listed: list[tuple[int, str]] = []
+    for n, s in T.iter(1, ch1 - 1):
+        mm = re.match(r"^\s*-\s+(.+)$", s)
+        if mm:
+            listed.append((n, clean(mm.group(1))))
+
+    # 2. description sections -> services
+    services: dict[str, m.Service] = {}
+    svc_sections: list[Section] = []
+    if desc_sec:
+        heads = [(n, s.strip()) for n, s in T.iter(desc_sec.start + 1, desc_sec.end)
+                 if is_heading(s) and not SUBHEAD_RE.match(s.strip())]
+        svc_sections = sections_between(b, heads, desc_sec.end)
+    for sec in svc_sections:
+        services[squash(sec.title)] = _service_from_section(b, product, sec)
+
+    # aliases from the front list: exact, prefix (name + parenthesis), or the
+    # shortest service names that contain the list name as a subsequence (二诊 -> 二次诊疗)
+    for n, name in listed:
+        key = squash(name)
+        if key in services:
+            continue
+        hits = [k for k in services if key.startswith(k) and key[len(k):].startswith(("(", "（"))]
+        if not hits:
+            hits = [k for k in services if _subseq(re.sub(r"服务$", "", key), k)]
+            if hits:
+                best = min(len(k) for k in hits)
+                hits = [k for k in hits if len(k) == best]
+        if not hits:
+            b.warn(f"listed service {name!r} at line {n} has no description section")
+            continue
+        for k in hits:
+            _add_aliases(b, services[k], [name, re.sub(r"服务$", "", name)], (n, n))
+
+    # 3. validity statements (front matter copy and 三、服务期限 copy)
+    statements = _validity_statements(b, ch1, validity_sec)
+
+    # 4. entitlement tables by version section
+    editions = _editions_and_entitlements(b, product, content_sec, services, statements)
+
+    # 5. validity and eligibility facts on the services each version grants
+    _version_facts(b, editions, statements, target_sec)
+
+    # 6. how to apply, general notes, contacts
+    _apply_and_notes(b, services, apply_sec, ch2)
+    _contacts(b, services)
+
+    # 7. passages
+    _passages(b, services, svc_sections, chapters, parts, content_sec, ch1)
+
+
+def _same_text(a: str, b: str) -> bool:
+    """Same sentence up to punctuation, spaces and bold marks."""
+    norm = lambda x: re.sub(r"[\W_]+", "", squash(x.replace("**", "")))  # noqa: E731
+    return norm(a) == norm(b)
+
+
+def _subseq(short: str, long: str) -> bool:
+    it = iter(long)
+    return bool(short) and all(ch in it for ch in short)
+
+
+def _add_aliases(b: Builder, svc: m.Service, names: list[str], lines: tuple[int, int]) -> None:
+    new = {clean(a) for a in names if clean(a)} - set(svc.aliases or []) - {svc.name}
+    new = {a for a in new if len(squash(a)) >= 2}
+    if new:
+        svc.aliases = sorted(set(svc.aliases or []) | new)
+        b.fact(svc, "alias", "、".join(sorted(new)), lines)
+
+
+def _service_from_section(b: Builder, product: m.Product, sec: Section) -> m.Service:
+    T = b.text
+    name = clean(sec.title)
+    body = [(n, T.line(n).strip()) for n in range(sec.start + 1, sec.end + 1) if T.line(n).strip()]
+    cond = [(n, s) for n, s in body if re.search(r"诊断|罹患", s) and "审核" in s]
+    content = [(n, s) for n, s in body if not SUBHEAD_RE.match(s) and (n, s) not in cond]
+    # a paragraph split by a page break ("...治疗方" / "案。") is joined back
+    desc = re.sub(r"(?<=[^\s。；])\n(?=\S)", "", "\n".join(s for _, s in content))
+    desc = re.sub(r"\s*\n\s*", "\n", desc).strip()
+    fields: dict = {"category": category_of(name), "description": desc, "product_id": product.id,
+                    "coverage_scope": "unspecified"}
+    aliases = [re.sub(r"服务$", "", name)] if name.endswith("服务") and len(name) > 4 else []
+    facts: list[tuple[str, str, tuple[int, int], object]] = []
+    for n, s in cond:
+        s2 = squash(s)
+        kind = ("suspected_or_confirmed" if "疑似或确诊" in s2 else "suspected" if "疑似" in s2
+                else "confirmed" if "确诊" in s2 else None)
+        hosp = re.search(r"经(.+?医院)", s2)
+        lst = re.search(r"《\[?([^\]》]+)", s2)
+        fields.setdefault("diagnosis_kind", kind)
+        fields.setdefault("diagnosis_hospital", hosp.group(1) if hosp else None)
+        facts.append(("diagnosis", s, (n, n), {"kind": kind, "hospital": hosp.group(1) if hosp else None,
+                                              "list_ref": lst.group(1) if lst else None, "list_in_manual": False}))
+        if "审核同意" in s2:
+            facts.append(("approval_required", "须经公司审核同意", (n, n), True))
+    for n, s in content:
+        s2 = squash(s)
+        if "diagnosis_kind" not in fields and re.search(r"如客户(疑似|确诊)", s2):
+            kind = "suspected" if "疑似" in s2[:8] else "confirmed"
+            fields["diagnosis_kind"] = kind
+            facts.append(("diagnosis", re.search(r"如客户[^，]+", s).group(0), (n, n), {"kind": kind}))
+        for mm in RESPONSE_RE.finditer(s):
+            fields.setdefault("response_time", clean(mm.group(0)))
+            facts.append(("response_time", mm.group(0), (n, n), None))
+        for mm in COVERAGE_RE.finditer(s):
+            g = mm.groups()
+            facts.append(("coverage", mm.group(0), (n, n), {
+                "cities": int(g[2]), "cities_qualifier": g[1], "hospitals": int(g[4]),
+                "hospitals_qualifier": g[3] or ("余" if g[5] else None), "list_in_manual": False}))
+        for mm in HOSPITAL_CHOICE_RE.finditer(s):
+            facts.append(("hospital_choice", mm.group(0), (n, n), None))
+        mm = FEE_RE.search(s2)
+        if mm:
+            fields["fees"] = clean(re.search(r"帮助客户报销[^。]+|单次最高报销[^。]+", s).group(0))
+            facts.append(("fees", fields["fees"], (n, n), {"max_per_claim_cny": int(mm.group(1))}))
+        mm = DOC_RE.search(s)
+        if mm:
+            fields["documents"] = clean(mm.group(1))
+            facts.append(("documents", mm.group(0), (n, n), None))
+        if s2.startswith("申请时请") and "提供" in s2:  # a note cut off by the PDF extraction
+            fields.setdefault("documents", clean(s))
+            facts.append(("documents", s, (n, n), {"truncated": not s2.endswith("。")}))
+        mm = HOURS_RE.search(s)
+        if mm:
+            facts.append(("service_hours", mm.group(0), (n, n), None))
+            if "不限次" in s:
+                fields["usage_period"] = "unlimited"
+                fields["usage_text"] = clean(re.search(r"7\s*[×*xX]\s*24\s*小时[^，。]*", s).group(0))
+        mm = SERVICE_HOURS_RE.search(s)
+        if mm:
+            facts.append(("service_hours", mm.group(0), (n, n), None))
+        mm = ALIAS_RE.match(s)
+        if mm and squash(mm.group(1)) in squash(name):
+            aliases += [mm.group(2) + "服务", mm.group(2)]
+            facts.append(("alias", mm.group(0), (n, n), None))
+    if content:
+        facts.append(("content", desc, (content[0][0], content[-1][0]), None))
+    svc = b.service(squash(name), name, (sec.start, sec.end), aliases=aliases, **fields)
+    for attr, value, lines, data in facts:
+        b.fact(svc, attr, value, lines, data)
+    return svc
+
+
+@dataclass
+class Statement:
+    text: str
+    line: int
+    targets: list[tuple[tuple[str, str, str], list[str]]]
+    rule: dict
+
+
+def _validity_statements(b: Builder, ch1: int, validity_sec) -> list[Statement]:
+    T = b.text
+    spans = []
+    front = T.find(r"^服务期限[：:]?\s*$", 1, ch1 - 1)
+    if front:
+        spans.append((front + 1, ch1 - 1))
+    if validity_sec:
+        spans.append((validity_sec.start + 1, validity_sec.end))
+    out = []
+    for a, z in spans:
+        for n, s in T.iter(a, z):
+            if "有效期" not in s or not VERSION_RE.search(s):
+                continue
+            subject = s.split("有效期")[0]
+            out.append(Statement(text=clean(s.replace("**", "")), line=n, targets=split_subjects(subject),
+                                 rule=parse_rule(s.split("有效期", 1)[1])))
+    if not out:
+        b.warn("no validity statements (服务期限) found")
+    return out
+
+
+@dataclass
+class EditionInfo:
+    edition: m.Edition
+    key: tuple[str, str, str]
+    tiers: dict[str, tuple[m.Edition, Column]] = field(default_factory=dict)
+    services: dict[int, m.Service] = field(default_factory=dict)
+    lines: tuple[int, int] = (0, 0)
+
+
+def _editions_and_entitlements(b: Builder, product: m.Product, content_sec, services: dict[str, m.Service],
+                               statements: list[Statement]) -> dict[tuple, EditionInfo]:
+    T = b.text
+    out: dict[tuple, EditionInfo] = {}
+    if not content_sec:
+        b.warn("no 服务内容 part found; no editions")
+        return out
+    heads = [(n, T.line(n).strip()) for n in T.find_all(VERSION_SECTION_RE, content_sec.start, content_sec.end)]
+    for sec in sections_between(b, heads, content_sec.end):
+        vm = VERSION_RE.search(sec.title)
+        if not vm:
+            b.warn(f"version section {sec.title!r} at line {sec.start} names no version")
+            continue
+        key = version_key(vm)
+        kind = "plan" if key[0] == "无忧管家" else "version"
+        vname = version_name(key)
+        own = [st for st in statements if any(k == key for k, _ in st.targets)]
+        whole = [st for st in own if any(k == key and not t for k, t in st.targets)]
+        first = whole[0] if whole else None
+        ed = b.edition(product, kind, vname, (first.line, first.line) if first else (sec.start, sec.end),
+                       validity=first.text if first else None, rule=first.rule if first else {})
+        if first is None and own:  # statements name tiers only: keep their text on the version too
+            texts: list[str] = []
+            for st in own:
+                if not any(_same_text(st.text, t) for t in texts):
+                    texts.append(st.text)
+            ed.validity = "；".join(texts)
+        info = EditionInfo(edition=ed, key=key, lines=(sec.start, sec.end))
+        out[key] = info
+        notes = [(n, squash(s)) for n, s in T.iter(sec.start, sec.end) if re.match(r"^注\s*\d*\s*[:：]", s.strip())
+                 or re.match(r"^\d、", s.strip())]
+        family_excl: list[str] = []
+        for n, s in notes:
+            mm = re.search(r"共享家人可享服务不包含(.+?)服务。?$", s)
+            if mm:
+                family_excl += [x for x in re.split(r"和|、|及", mm.group(1)) if x]
+        year_note = next(((n, s) for n, s in notes if re.search(r"“?年”?均指“?保单年度", s)), None)
+        term_note = next(((n, s) for n, s in notes if re.search(r"服务期限为.+年", s)), None)
+        for table in tables_in(b, sec.start, sec.end):
+            _table_entitlements(b, product, info, table, services, statements, family_excl,
+                                term_note if table.phase.startswith("前") else None)
+        if not info.tiers and not info.services:
+            b.warn(f"version section {sec.title!r} at line {sec.start}: no table rows")
+        if year_note:
+            for svc in info.services.values():
+                b.fact(svc, "usage_period", T.line(year_note[0]).strip(), (year_note[0], year_note[0]),
+                       {"edition": vname, "period": "policy_year"})
+        # version rule: the start/end every tier shares, when no statement covers the whole version
+        if not ed.rule and info.tiers:
+            rules = {repr({k: v for k, v in t.rule.items() if k != "family"}) for t, _ in info.tiers.values()}
+            if len(rules) == 1:
+                t0 = next(iter(info.tiers.values()))[0].rule
+                ed.rule = {k: v for k, v in t0.items() if k != "family"}
+    return out
+
+
+def _table_entitlements(b: Builder, product: m.Product, info: EditionInfo, table: Table,
+                        services: dict[str, m.Service], statements: list[Statement], family_excl: list[str],
+                        term_note) -> None:
+    T = b.text
+    vname = info.edition.name
+    phase = table.phase
+    special = {"达标条件": "qualification", "服务期限": "term", "服务对象": "target", "家人可享": "target"}
+    rows_by_kind: dict[str, Row] = {}
+    svc_rows: list[tuple[m.Service, Row]] = []
+    for row in table.rows:
+        if row.label in special:
+            rows_by_kind[special[row.label]] = row
+            continue
+        if all("险种" in c for c in row.cells if c) and any(row.cells):
+            rows_by_kind["qualification"] = row  # 达标条件 row printed under a service name
+            continue
+        svc = services.get(row.label) or next(
+            (v for k, v in services.items() if row.label.startswith(k) and row.label[len(k):][:1] in "(（"), None)
+        if svc is None:
+            b.warn(f"table row {row.label!r} at line {row.lines[0]} matches no service")
+            continue
+        svc_rows.append((svc, row))
+    # tier editions (one per leaf column; a lone unnamed column means no tier)
+    tiers: list[Optional[m.Edition]] = []
+    for ci, col in enumerate(table.columns):
+        if not col.label:
+            tiers.append(None)
+            continue
+        tname = f"{vname}{'（' + clean(phase) + '）' if phase else ''} {col.top}{col.sub}"
+        texts, rule = [], {}
+        term = rows_by_kind.get("term")
+        if term and term.cells[ci]:
+            texts.append(f"{term.label}：{term.cells[ci]}")
+            rule = parse_rule(term.cells[ci])
+        # statements naming this tier (or the whole version) fill in start/end the table leaves out
+        for st in statements:
+            for k, ts in st.targets:
+                if k != info.key or (ts and not any(t in squash(col.top) for t in ts)):
+                    continue
+                for part in ("start", "end"):
+                    if part in st.rule and part not in rule:
+                        rule[part] = st.rule[part]
+                if not any(_same_text(st.text, t) for t in texts):
+                    texts.append(st.text)
+        if term_note:
+            rule = {**rule, "start": {"kind": "effective"}, "end": parse_rule(term_note[1]).get("end", rule.get("end"))}
+            texts.append(clean(T.line(term_note[0])))
+        if phase.startswith("后续"):
+            rule.pop("start", None)  # starts after the first phase: not a start kind of Edition.rule
+        target = rows_by_kind.get("target")
+        fam = parse_family(target.cells[ci]) if target and target.cells[ci] else None
+        if fam:
+            fam = {**rule.get("family", {}), **fam}
+            if family_excl:
+                fam["excluded_services"] = list(family_excl)
+            rule["family"] = fam
+        if target and target.cells[ci]:
+            texts.append(f"{target.label}：{target.cells[ci]}")
+        qual = rows_by_kind.get("qualification")
+        if qual and qual.cells[ci]:
+            texts.append(f"达标条件：{qual.cells[ci]}")
+        tier = b.edition(product, "tier", tname, (table.lines[0], table.lines[1]),
+                         validity="；".join(texts) or None, rule=rule)
+        info.tiers[tname] = (tier, col)
+        tiers.append(tier)
+    # one entitlement per (service, column)
+    for svc, row in svc_rows:
+        info.services[svc.id] = svc
+        for ci, tier in enumerate(tiers):
+            cell = row.cells[ci]
+            inc, lim, per = parse_usage(cell)
+            b.entitlement(svc, info.edition, row.lines, tier=tier, included=inc, usage_limit=lim, usage_period=per,
+                          text=cell)
+            label = tier.name if tier else vname
+            b.fact(svc, "usage_limit", f"{label}：{cell or '-'}", row.lines,
+                   {"edition": vname, "tier": tier.name if tier else None, "included": inc, "limit": lim,
+                    "period": per})
+            fam = (tier.rule or {}).get("family") if tier else None
+            if fam and inc:
+                shared = svc.name not in fam.get("excluded_services", []) and "仅限被保险人" not in cell
+                target = rows_by_kind["target"]
+                b.fact(svc, "beneficiary",
+                       f"{label}：{target.cells[ci]}" if shared else f"{label}：{cell}（家人不可共享）",
+                       (min(row.lines[0], target.lines[0]), max(row.lines[1], target.lines[1])),
+                       {"edition": vname, "tier": tier.name, "family_shared": shared, **({
+                           "max_members": fam.get("max_members"), "family_usage_limit": fam.get("usage_limit"),
+                           "family_usage_period": fam.get("usage_period")} if shared else {})})
+                _set_beneficiary(svc, shared, fam, f"{label}：{target.cells[ci]}")
+            elif tier and inc and rows_by_kind.get("target") and svc.beneficiary is None:
+                svc.beneficiary = "insured"
+                svc.beneficiary_text = f"{label}：{rows_by_kind['target'].cells[ci]}"
+
+
+def _set_beneficiary(svc: m.Service, shared: bool, fam: dict, text: str) -> None:
+    if not shared:
+        if svc.beneficiary is None:
+            svc.beneficiary, svc.beneficiary_text = "insured", text
+        return
+    svc.beneficiary = "insured_and_family"
+    rule = dict(svc.family_rule or {})
+    rule["shared_with"] = "immediate_relatives"
+    rule["max_members"] = max(rule.get("max_members") or 0, fam.get("max_members") or 0) or None
+    if (fam.get("end") or {}).get("kind") == "years":
+        rule["window_years"] = fam["end"]["years"]
+    rule["depends_on_tier"] = True
+    svc.family_rule = rule
+    if not (svc.beneficiary_text or "").count("直系亲属") and "家人" not in (svc.beneficiary_text or ""):
+        svc.beneficiary_text = text
+    else:
+        svc.beneficiary_text = f"{svc.beneficiary_text}；{text}"
+
+
+def _version_facts(b: Builder, editions: dict[tuple, EditionInfo], statements: list[Statement],
+                   target_sec) -> None:
+    T = b.text
+    for st in statements:
+        for key, tiers in st.targets:
+            info = editions.get(key)
+            if info is None:
+                b.warn(f"validity statement at line {st.line} names {version_name(key)} with no table")
+                continue
+            for svc in info.services.values():
+                b.fact(svc, "validity", st.text, (st.line, st.line),
+                       {"edition": info.edition.name, "tiers": tiers, "rule": st.rule})
+    if not target_sec:
+        return
+    for n, s in T.iter(target_sec.start + 1, target_sec.end):
+        if not VERSION_RE.search(s):
+            continue
+        subject = re.split(r"[：:]", s, 1)[0]
+        for key, tiers in split_subjects(subject):
+            info = editions.get(key)
+            if info is None:
+                continue
+            for svc in info.services.values():
+                b.fact(svc, "eligibility", s.strip(), (n, n), {"edition": info.edition.name, "tiers": tiers})
+
+
+def _apply_and_notes(b: Builder, services: dict[str, m.Service], apply_sec, ch2: int) -> None:
+    T = b.text
+    if apply_sec:
+        body = [(n, T.line(n).strip()) for n in range(apply_sec.start + 1, apply_sec.end + 1) if T.line(n).strip()]
+        main = next(((n, s) for n, s in body if not s.startswith("注")), None)
+        notes = [(n, s) for n, s in body if s.startswith("注")]
+        for svc in services.values():
+            if main:
+                svc.how_to_apply = clean(main[1])
+                b.fact(svc, "how_to_apply", main[1], (main[0], main[0]))
+            for n, s in notes:
+                mm = re.search(r"如为(.+?)类服务", s)
+                scope = squash(mm.group(1)) if mm else ""
+                # "重疾绿通类服务": services whose name carries the class word's first term (重疾)
+                word = re.match(r"[\u4e00-\u9fff]{2}", scope)
+                if not mm or (word and word.group(0) in svc.name):
+                    b.fact(svc, "how_to_apply", s, (n, n), {"scope": scope or None})
+                    if "病史资料" in s and not svc.documents:
+                        svc.documents = "病史资料"
+                        b.fact(svc, "documents", s, (n, n))
+    if ch2 <= len(T):
+        for n, s in T.iter(ch2 + 1, len(T)):
+            s2 = s.strip()
+            if re.match(r"^\d、", s2) and ("被保险人" in s2 and ("直系亲属" in s2 or "监护人" in s2)):
+                for svc in services.values():
+                    b.fact(svc, "beneficiary", s2, (n, n), {"scope": "all services"})
+
+
+def _contacts(b: Builder, services: dict[str, m.Service]) -> None:
+    seen: set[tuple[str, str]] = set()
+    by_line = {n: svc for svc in services.values() for n in range(svc.line_start, svc.line_end + 1)}
+    for n, s in b.text.iter():
+        svc = by_line.get(n)
+        for mm in PHONE_RE.finditer(s):
+            ext = re.match(r"\s*中文服务转\s*(\d)", s[mm.end():])
+            value = mm.group(1)
+            label = "客服电话" + (f"（中文服务转 {ext.group(1)}）" if ext else "")
+            if ("phone", value + label) not in seen:
+                seen.add(("phone", value + label))
+                b.contact("phone", label, value, (n, n), svc)
+        for mm in WECHAT_RE.finditer(s):
+            if ("wechat", mm.group(1)) not in seen:
+                seen.add(("wechat", mm.group(1)))
+                b.contact("wechat", "微信公众号", mm.group(1), (n, n), svc)
+        for mm in WECHAT_PATH_RE.finditer(s):
+            parts = [p.strip() for p in re.split(r"[-—]", mm.group(1)) if p.strip()]
+            parts[-1] = PATH_TAIL_RE.sub("", parts[-1])
+            path = "-".join(p for p in parts if p)
+            if path and ("wechat_path", path) not in seen:
+                seen.add(("wechat_path", path))
+                b.contact("wechat", "微信公众号菜单", path, (n, n), svc)
+        for mm in SERVICE_HOURS_RE.finditer(s):
+            b.contact("hours", "人工服务时间", clean(mm.group(1)), (n, n), svc)
+
+
+def _passages(b: Builder, services: dict[str, m.Service], svc_sections: list[Section], chapters, parts,
+              content_sec, ch1: int) -> None:
+    T = b.text
+    stored: list[list[str]] = []
+
+    def norm_lines(a: int, z: int) -> list[str]:
+        return [squash(T.line(n).replace("**", "")) for n in range(a, z + 1) if T.line(n).strip()]
+
+    def is_repeat(body: list[str]) -> bool:
+        """Every body line has a near-identical line in one passage already stored."""
+        return bool(body) and any(all(max(difflib.SequenceMatcher(None, x, y).ratio() for y in old) >= 0.8
+                                      for x in body) for old in stored)
+
+    def add(title: str, a: int, z: int, svc=None) -> None:
+        z = _trim(b, a, z)
+        if not T.span(a, z).strip():
+            return
+        lines = norm_lines(a, z)
+        if svc is None and is_repeat(lines[1:]):
+            b.warn(f"section {title!r} at lines {a}-{z} repeats an earlier one; stored once")
+            return
+        stored.append(lines)
+        b.passage(title, (a, z), service=svc)
+
+    title = b.manual.title
+    # front matter: split at short stand-alone headings ending in "：" (敬请注意：, 服务期限：)
+    front_heads = [(1, title)] + [(n, s.strip().rstrip("：:")) for n, s in T.iter(1, ch1 - 1)
+                                  if re.match(r"^[\u4e00-\u9fff]{2,8}[：:]$", s.strip())]
+    for i, (n, t) in enumerate(front_heads):
+        stop = front_heads[i + 1][0] - 1 if i + 1 < len(front_heads) else ch1 - 1
+        add(f"{title} > {t}" if n != 1 else title, n, stop)
+    ch_ends = [c[0] for c in chapters[1:]] + [len(T) + 1]
+    for (cn, ct), cend in zip(chapters, ch_ends):
+        inner = [p for p in parts if cn < p[0] < cend]
+        add(f"{title} > {clean(T.line(cn))}", cn, (inner[0][0] - 1) if inner else cend - 1)
+        for i, (pn, pt) in enumerate(inner):
+            pend = inner[i + 1][0] - 1 if i + 1 < len(inner) else cend - 1
+            ptitle = f"{title} > {clean(T.line(cn))} > {clean(T.line(pn))}"
+            subs: list[tuple[int, str, Optional[m.Service]]] = []
+            if content_sec and pn == content_sec.start:
+                subs = [(n, T.line(n).strip(), None) for n in T.find_all(VERSION_SECTION_RE, pn, pend)]
+            elif svc_sections and svc_sections[0].start > pn and svc_sections[0].end <= pend:
+                subs = [(s.start, s.title, services.get(squash(s.title))) for s in svc_sections]
+            add(ptitle, pn, (subs[0][0] - 1) if subs else pend)
+            for j, (sn, st, svc) in enumerate(subs):
+                send = subs[j + 1][0] - 1 if j + 1 < len(subs) else pend
+                add(f"{ptitle} > {clean(st)}", sn, send, svc)
