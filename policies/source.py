@@ -1,0 +1,232 @@
+"""Where policies come from: the PolicySource protocol, identity checks and the views.
+
+A caller proves it may see a policy with the policy number plus the holder's
+mobile number or the last four characters of the holder's ID number. Every
+failure (unknown number, wrong or missing proof) raises the same
+PolicyNotVerified, so the answer never reveals whether a policy exists. A
+malformed policy number raises tickets.validation.ValidationError.
+"""
+from __future__ import annotations
+
+import hmac
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Iterable, Optional, Protocol, runtime_checkable
+
+from sqlalchemy import select
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, selectinload
+
+from policies import models as pm
+from tickets.validation import ValidationError, halfwidth, normalize_mobile, normalize_policy_number
+
+
+class PolicyError(Exception):
+    code = "policy_error"
+    message = "保单信息暂时无法处理。"
+
+    def __init__(self, message: str | None = None):
+        if message:
+            self.message = message
+        super().__init__(self.message)
+
+
+class PolicyNotVerified(PolicyError):
+    code = "policy_verification_failed"
+    message = "未能核实保单信息，请确认保单号，以及投保人手机号或身份证号后四位是否正确。"
+
+
+class PolicySourceUnavailable(PolicyError):
+    code = "policy_source_unavailable"
+    message = "保单系统暂时无法访问，请稍后再试或联系人工客服。"
+
+
+@dataclass(frozen=True)
+class Verifier:
+    """Proof of identity: the holder's mobile number or the last four characters of the holder's ID."""
+
+    mobile: Optional[str] = None
+    id_last4: Optional[str] = None
+
+    def normalized(self) -> tuple[Optional[str], Optional[str]]:
+        mobile = last4 = None
+        if self.mobile:
+            try:
+                mobile = normalize_mobile(self.mobile)
+            except ValidationError:
+                mobile = None
+        if self.id_last4:
+            s = halfwidth(str(self.id_last4)).replace(" ", "").upper()
+            last4 = s[-4:] if len(s) in (4, 18) else None
+        return mobile, last4
+
+
+def _same(a: str, b: str) -> bool:
+    return hmac.compare_digest(a.encode(), b.encode())
+
+
+def verify_holder(verifier: Verifier | None, holder_mobile: str | None, holder_id_number: str | None) -> bool:
+    """True when the verifier matches the holder's mobile or ID last four (constant-time compare)."""
+    if verifier is None:
+        return False
+    mobile, last4 = verifier.normalized()
+    ok = False
+    if mobile and holder_mobile:
+        ok |= _same(mobile, holder_mobile)
+    if last4 and holder_id_number and len(holder_id_number) >= 4:
+        ok |= _same(last4, holder_id_number[-4:].upper())
+    return ok
+
+
+def mask_mobile(m: str | None) -> str | None:
+    return f"{m[:3]}****{m[-4:]}" if m and len(m) == 11 else None
+
+
+def mask_id(i: str | None) -> str | None:
+    return ("*" * (len(i) - 4) + i[-4:]) if i and len(i) > 4 else None
+
+
+# -- views ----------------------------------------------------------------------
+@dataclass(frozen=True)
+class PersonView:
+    role: str  # insured | family
+    relation: str  # insured: to the holder (self/spouse/child/parent); family: to the insured
+    name: str
+    birth_date: date
+    id_masked: Optional[str]
+    since: Optional[date] = None  # family members: designated on
+
+    def age_on(self, day: date) -> int:
+        b = self.birth_date
+        return day.year - b.year - ((day.month, day.day) < (b.month, b.day))
+
+    def matches(self, name: str, id_number: str | None = None) -> bool:
+        if halfwidth(name) != self.name:
+            return False
+        return not id_number or not self.id_masked or self.id_masked[-4:] == id_number.strip().upper()[-4:]
+
+
+@dataclass(frozen=True)
+class ServiceRef:
+    """A service as the knowledge store names it; stable across `knowledge build` runs."""
+
+    manual_id: str
+    key: str
+    name: str = ""
+
+
+@dataclass(frozen=True)
+class UsageView:
+    service: ServiceRef
+    person_name: str
+    used_on: date
+    ticket_number: Optional[str]
+    counts_as_used: bool
+    note: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class PolicyView:
+    number: str
+    insurer: str
+    manual_id: Optional[str]
+    product: str
+    edition: Optional[str]
+    tier: Optional[str]
+    effective_date: date
+    end_date: date
+    payment_term_years: Optional[int]
+    is_transfer: bool
+    is_renewal: bool
+    addons: tuple[str, ...]
+    family_policy: bool
+    status: str
+    holder_name: str
+    holder_mobile_masked: Optional[str]
+    insured: tuple[PersonView, ...]
+    family: tuple[PersonView, ...] = ()
+    usage: tuple[UsageView, ...] = ()
+    source: str = "db"
+
+    def persons(self) -> tuple[PersonView, ...]:
+        return self.insured + self.family
+
+    def find_person(self, name: str, id_number: str | None = None) -> PersonView | None:
+        for p in self.persons():
+            if p.matches(name, id_number):
+                return p
+        return None
+
+    def is_in_force(self, day: date) -> bool:
+        return self.status == "active" and self.effective_date <= day <= self.end_date
+
+    def used(self, service: ServiceRef, person_name: str | None = None) -> int:
+        """Uses that count for a service (optionally for one person)."""
+        return sum(1 for u in self.usage if u.counts_as_used and u.service.manual_id == service.manual_id
+                   and u.service.key == service.key and (person_name is None or u.person_name == person_name))
+
+
+@runtime_checkable
+class PolicySource(Protocol):
+    def get(self, policy_number: str, verifier: Verifier | None) -> PolicyView:
+        """The verified policy, or PolicyNotVerified / ValidationError / PolicySourceUnavailable."""
+        ...
+
+
+# -- database implementation ---------------------------------------------------------
+def usage_views(rows: Iterable[pm.UsageRecord]) -> tuple[UsageView, ...]:
+    return tuple(UsageView(ServiceRef(u.service_manual_id, u.service_key, u.service_name), u.person_name, u.used_on,
+                           u.ticket_number, u.counts_as_used, u.note) for u in rows)
+
+
+def load_usage(session: Session, number: str) -> tuple[UsageView, ...]:
+    rows = session.scalars(select(pm.UsageRecord).where(pm.UsageRecord.policy_number == number)
+                           .order_by(pm.UsageRecord.used_on, pm.UsageRecord.id))
+    return usage_views(rows)
+
+
+def policy_view(p: pm.Policy, usage: tuple[UsageView, ...] = (), source: str = "db") -> PolicyView:
+    return PolicyView(
+        number=p.number, insurer=p.insurer, manual_id=p.manual_id, product=p.product, edition=p.edition, tier=p.tier,
+        effective_date=p.effective_date, end_date=p.end_date, payment_term_years=p.payment_term_years,
+        is_transfer=bool(p.is_transfer), is_renewal=bool(p.is_renewal), addons=tuple(p.addons or ()),
+        family_policy=bool(p.family_policy), status=p.status, holder_name=p.holder_name,
+        holder_mobile_masked=mask_mobile(p.holder_mobile),
+        insured=tuple(PersonView("insured", i.relation, i.name, i.birth_date, mask_id(i.id_number))
+                      for i in p.insured),
+        family=tuple(PersonView("family", f.relation, f.name, f.birth_date, mask_id(f.id_number), f.since)
+                     for f in p.family),
+        usage=usage, source=source)
+
+
+class DbPolicySource:
+    """Policies stored in the pol_ tables (demo data from policies.seed, or an import)."""
+
+    def __init__(self, engine: Engine | None = None):
+        from core.db import engine_for
+
+        self.engine = engine or engine_for()
+
+    def get(self, policy_number: str, verifier: Verifier | None) -> PolicyView:
+        number = normalize_policy_number(policy_number)
+        with Session(self.engine) as s:
+            p = s.scalar(select(pm.Policy).where(pm.Policy.number == number)
+                         .options(selectinload(pm.Policy.insured), selectinload(pm.Policy.family)))
+            # same refusal whether the policy is missing or the proof is wrong
+            if p is None or not verify_holder(verifier, p.holder_mobile, p.holder_id_number):
+                raise PolicyNotVerified()
+            return policy_view(p, load_usage(s, number))
+
+
+@dataclass
+class StaticPolicySource:
+    """In-memory source for tests and demos: {number: (view, holder_mobile, holder_id_number)}."""
+
+    entries: dict = field(default_factory=dict)
+
+    def get(self, policy_number: str, verifier: Verifier | None) -> PolicyView:
+        number = normalize_policy_number(policy_number)
+        e = self.entries.get(number)
+        if e is None or not verify_holder(verifier, e[1], e[2]):
+            raise PolicyNotVerified()
+        return e[0]

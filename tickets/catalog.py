@@ -1,0 +1,138 @@
+"""What tickets need to know about a service, read from the knowledge store.
+
+Tickets keep (manual_id, key, name); the kb_ row id is only used to talk to
+knowledge.query in the same moment (coverage checks), never stored.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Callable, Optional, Protocol, Union
+
+from sqlalchemy import select
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session, selectinload
+
+from policies.source import ServiceRef
+
+
+@dataclass(frozen=True)
+class FactInfo:
+    attribute: str
+    value: str
+    manual_id: str
+    line_start: int
+    line_end: int
+
+
+@dataclass(frozen=True)
+class ServiceInfo:
+    ref: ServiceRef
+    kb_id: Optional[int] = None  # current kb_services.id (for knowledge.query calls), not stored
+    insurer: Optional[str] = None
+    lead_time_hours: Optional[int] = None
+    usage_rule: dict = field(default_factory=dict)
+    usage_text: Optional[str] = None
+    facts: tuple[FactInfo, ...] = ()
+
+
+ServiceSpec = Union[ServiceRef, int]
+
+
+class ServiceCatalog(Protocol):
+    def get(self, spec: ServiceSpec) -> ServiceInfo | None: ...
+
+
+class DbServiceCatalog:
+    """Reads kb_services (and its facts) from the knowledge store engine."""
+
+    def __init__(self, engine: Engine | None = None):
+        from core.db import engine_for
+
+        self.engine = engine or engine_for()
+
+    def get(self, spec: ServiceSpec) -> ServiceInfo | None:
+        from knowledge import models as km
+
+        q = select(km.Service).options(selectinload(km.Service.facts), selectinload(km.Service.manual)
+                                       .selectinload(km.Manual.insurer))
+        if isinstance(spec, ServiceRef):
+            q = q.where(km.Service.manual_id == spec.manual_id, km.Service.key == spec.key)
+        elif isinstance(spec, int) and not isinstance(spec, bool):
+            q = q.where(km.Service.id == spec)
+        else:
+            return None
+        try:
+            with Session(self.engine) as s:
+                svc = s.scalar(q)
+                if svc is None:
+                    return None
+                return ServiceInfo(
+                    ref=ServiceRef(svc.manual_id, svc.key, svc.name), kb_id=svc.id,
+                    insurer=svc.manual.insurer.name if svc.manual and svc.manual.insurer else None,
+                    lead_time_hours=svc.lead_time_hours, usage_rule=dict(svc.usage_rule or {}),
+                    usage_text=svc.usage_text,
+                    facts=tuple(FactInfo(f.attribute, f.value, f.manual_id, f.line_start, f.line_end)
+                                for f in svc.facts))
+        except SQLAlchemyError:  # no knowledge store built yet
+            return None
+
+
+@dataclass
+class StaticCatalog:
+    """Fixed services (tests, or a deployment without the knowledge store)."""
+
+    services: list[ServiceInfo] = field(default_factory=list)
+
+    def get(self, spec: ServiceSpec) -> ServiceInfo | None:
+        for s in self.services:
+            if (isinstance(spec, ServiceRef) and (s.ref.manual_id, s.ref.key) == (spec.manual_id, spec.key)) \
+                    or (isinstance(spec, int) and s.kb_id == spec):
+                return s
+        return None
+
+
+# -- usage: does a ticket outcome consume one use of the service? ----------------------
+@dataclass(frozen=True)
+class UsageDecision:
+    counts: bool
+    reason: str  # English, short; goes into the usage record note
+
+
+UsageHook = Callable[[ServiceInfo, str, str], Optional[UsageDecision]]
+
+# "因客户原因放弃或取消服务的，视同该次服务已使用/完成", "仍视作服务权益已使用完毕", "视为服务已使用"
+_CANCEL_COUNTS = re.compile(r"(取消|放弃|爽约).{0,40}?(视同|视为|视作).{0,15}?(已使用|已完成|使用完毕|服务已使用|权益正常扣除|扣除)")
+
+
+def cancel_counts_rule(info: ServiceInfo) -> tuple[Optional[bool], str]:
+    """Whether a cancellation after confirmation counts as a use, from usage_rule or the service's text."""
+    rule = info.usage_rule or {}
+    if "cancel_after_confirm_counts" in rule:
+        return bool(rule["cancel_after_confirm_counts"]), "usage_rule.cancel_after_confirm_counts"
+    texts = [(f.value, f"{f.manual_id}:{f.line_start}-{f.line_end}") for f in info.facts
+             if f.attribute in ("cancellation", "usage_limit", "fees", "exclusions", "how_to_apply")]
+    if info.usage_text:
+        texts.append((info.usage_text, "usage_text"))
+    for text, where in texts:
+        if _CANCEL_COUNTS.search(re.sub(r"\s+", "", text or "")):
+            return True, f"manual text at {where}"
+    return None, "no rule in the manual"
+
+
+def default_usage_hook(info: ServiceInfo, from_status: str, to_status: str) -> Optional[UsageDecision]:
+    """completed -> a use; cancelled after confirmation -> a use when the manual says so; else none."""
+    from tickets.models import CONFIRMED
+
+    if to_status == "completed":
+        return UsageDecision(True, "service completed")
+    if to_status == "cancelled" and from_status in CONFIRMED:
+        counts, why = cancel_counts_rule(info)
+        if counts:
+            return UsageDecision(True, f"cancelled after confirmation counts as used ({why})")
+        return UsageDecision(False, f"cancelled after confirmation, not counted ({why})")
+    return None
+
+
+CoverageFn = Callable[[Any, str], Any]

@@ -1,0 +1,286 @@
+"""Pure input checks for service tickets (no database access).
+
+Every check returns normalised values or raises ValidationError carrying one or
+more Issue(code, field, message). Codes are stable (the API and the bot map on
+them); messages are Chinese and say what to fix.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
+from typing import Any, Callable, Optional
+from zoneinfo import ZoneInfo
+
+CHINA_TZ = ZoneInfo("Asia/Shanghai")
+
+MAX_TEXT = {"notes": 500, "hospital": 100, "person_name": 40, "channel": 32, "conversation_id": 128, "reason": 300}
+
+
+@dataclass(frozen=True)
+class Issue:
+    code: str
+    field: str
+    message: str
+
+
+class ValidationError(ValueError):
+    """One or more input problems; nothing was stored."""
+
+    def __init__(self, issues: list[Issue]):
+        self.issues = list(issues)
+        super().__init__("；".join(i.message for i in self.issues))
+
+    @property
+    def codes(self) -> list[str]:
+        return [i.code for i in self.issues]
+
+    @property
+    def message(self) -> str:
+        return "；".join(i.message for i in self.issues)
+
+
+def _fail(code: str, field_name: str, message: str):
+    raise ValidationError([Issue(code, field_name, message)])
+
+
+def halfwidth(text: str) -> str:
+    """Full-width digits/letters to ASCII, strip surrounding blanks."""
+    return unicodedata.normalize("NFKC", text or "").strip()
+
+
+# -- mobile numbers ----------------------------------------------------------
+_MOBILE = re.compile(r"^1[3-9]\d{9}$")
+
+
+def normalize_mobile(text: Any, field_name: str = "contact_phone") -> str:
+    """Mainland mobile number: 11 digits starting 13-19; accepts +86/0086, blanks and dashes."""
+    if text is None or not str(text).strip():
+        _fail("mobile_missing", field_name, "请提供联系手机号。")
+    raw = halfwidth(str(text))
+    if len(raw) > 40:
+        _fail("mobile_invalid", field_name, "手机号格式不正确，请输入 11 位中国大陆手机号，例如 13812345678。")
+    digits = re.sub(r"[\s\-()（）]", "", raw)
+    if digits.startswith("+86"):
+        digits = digits[3:]
+    elif digits.startswith("0086"):
+        digits = digits[4:]
+    elif digits.startswith("86") and len(digits) == 13:
+        digits = digits[2:]
+    if not _MOBILE.match(digits):
+        _fail("mobile_invalid", field_name, "手机号格式不正确，请输入 11 位中国大陆手机号，例如 13812345678。")
+    return digits
+
+
+def is_mobile(text: Any) -> bool:
+    try:
+        normalize_mobile(text)
+        return True
+    except ValidationError:
+        return False
+
+
+# -- resident ID numbers (GB 11643-1999) -------------------------------------
+_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_ID_CHECK = "10X98765432"
+_ID_SHAPE = re.compile(r"^[1-9]\d{16}[\dX]$")
+
+
+def id_check_char(first17: str) -> str:
+    """The GB 11643 check character for the first 17 digits."""
+    return _ID_CHECK[sum(int(c) * w for c, w in zip(first17, _ID_WEIGHTS)) % 11]
+
+
+def id_birth_date(id_number: str) -> date:
+    return date(int(id_number[6:10]), int(id_number[10:12]), int(id_number[12:14]))
+
+
+def normalize_id_number(text: Any, field_name: str = "id_number", today: date | None = None) -> str:
+    """18-character resident ID number with valid birth date and check character."""
+    if text is None or not str(text).strip():
+        _fail("id_number_missing", field_name, "请提供身份证号码。")
+    s = halfwidth(str(text)).replace(" ", "").upper()
+    if len(s) > 40 or not _ID_SHAPE.match(s):
+        _fail("id_number_invalid", field_name, "身份证号码格式不正确，应为 18 位（最后一位可以是数字或 X）。")
+    try:
+        born = id_birth_date(s)
+    except ValueError:
+        _fail("id_number_invalid", field_name, "身份证号码中的出生日期不正确，请核对后重新输入。")
+    today = today or datetime.now(CHINA_TZ).date()
+    if born > today or born.year < 1900:
+        _fail("id_number_invalid", field_name, "身份证号码中的出生日期不正确，请核对后重新输入。")
+    if id_check_char(s[:17]) != s[17]:
+        _fail("id_number_checksum", field_name, "身份证号码校验位不正确，可能有数字输错了，请核对后重新输入。")
+    return s
+
+
+def is_id_number(text: Any) -> bool:
+    try:
+        normalize_id_number(text)
+        return True
+    except ValidationError:
+        return False
+
+
+def normalize_id_last4(text: Any, field_name: str = "id_last4") -> str:
+    s = halfwidth(str(text or "")).replace(" ", "").upper()
+    if not re.fullmatch(r"\d{3}[\dX]", s):
+        _fail("id_last4_invalid", field_name, "请提供身份证号码的后四位（最后一位可以是 X）。")
+    return s
+
+
+# -- policy numbers ----------------------------------------------------------
+_POLICY = re.compile(r"^[A-Z0-9][A-Z0-9\-]{5,31}$")
+
+
+def normalize_policy_number(text: Any, field_name: str = "policy_number") -> str:
+    """6-32 letters, digits and dashes (case-insensitive, full-width accepted)."""
+    if text is None or not str(text).strip():
+        _fail("policy_number_missing", field_name, "请提供保单号。")
+    s = re.sub(r"\s+", "", halfwidth(str(text))).upper()
+    if not _POLICY.match(s):
+        _fail("policy_number_invalid", field_name,
+              "保单号格式不正确：保单号由 6-32 位字母、数字组成，请对照保单或电子保单重新输入。")
+    return s
+
+
+# -- time --------------------------------------------------------------------
+def now_china() -> datetime:
+    return datetime.now(CHINA_TZ)
+
+
+def to_aware(value: datetime) -> datetime:
+    """Naive datetimes are Beijing time."""
+    return value.replace(tzinfo=CHINA_TZ) if value.tzinfo is None else value
+
+
+def parse_time(value: Any, field_name: str = "preferred_time") -> datetime:
+    """datetime, date (09:00 that day) or ISO-8601 text -> aware datetime."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        _fail("time_missing", field_name, "请提供希望的服务时间（日期和大致时间）。")
+    if isinstance(value, datetime):
+        return to_aware(value)
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day, 9, 0, tzinfo=CHINA_TZ)
+    if isinstance(value, str) and len(value) <= 64:
+        s = halfwidth(value).replace("/", "-")
+        try:
+            return to_aware(datetime.fromisoformat(s))
+        except ValueError:
+            pass
+    _fail("time_invalid", field_name, "没有看懂服务时间，请按“2025-03-18 09:30”的格式提供。")
+
+
+def _fmt(dt: datetime) -> str:
+    local = dt.astimezone(CHINA_TZ)
+    return f"{local.month} 月 {local.day} 日 {local:%H:%M}"
+
+
+def check_preferred_time(value: Any, *, now: datetime | None = None, lead_time_hours: int | None = None,
+                         field_name: str = "preferred_time", max_days_ahead: int = 366) -> datetime:
+    """Not in the past, at least `lead_time_hours` ahead (the service's rule), not absurdly far."""
+    when = parse_time(value, field_name)
+    now = to_aware(now) if now else now_china()
+    if when <= now:
+        _fail("time_in_past", field_name, "服务时间已经过去了，请提供一个将来的时间。")
+    if lead_time_hours and when < now + timedelta(hours=lead_time_hours):
+        earliest = now + timedelta(hours=lead_time_hours)
+        _fail("time_too_soon", field_name,
+              f"该服务需至少提前 {lead_time_hours} 小时申请，请选择 {_fmt(earliest)} 之后的时间。")
+    if when > now + timedelta(days=max_days_ahead):
+        _fail("time_too_far", field_name, "服务时间太远了，请提供一年以内的时间。")
+    return when
+
+
+# -- city and coverage -------------------------------------------------------
+@dataclass
+class CityCheck:
+    code: Optional[str]
+    name: Optional[str]
+    raw: str
+    coverage: str  # covered | not_covered | unknown | unchecked
+    note: Optional[str] = None
+    evidence: list = field(default_factory=list)
+
+
+CoverageChecker = Callable[[Any, str], Any]  # (service_id, city_text) -> object with .status
+
+
+def check_city(text: Any, *, service_id: Any = None, coverage: CoverageChecker | None = None,
+               resolve: Callable | None = None, service_name: str = "该服务",
+               field_name: str = "city") -> CityCheck:
+    """Resolve the city to a prefecture and check the service covers it.
+
+    Coverage "unknown" (the manual gives no list) is allowed with a note; a
+    checker that fails is treated like unknown.
+    """
+    if text is None or not str(text).strip():
+        _fail("city_missing", field_name, "请告诉我需要服务的城市，例如“苏州”。")
+    raw = halfwidth(str(text))
+    if len(raw) > 40:
+        _fail("city_unknown", field_name, "城市名称太长了，请只提供城市名，例如“苏州”。")
+    if resolve is None:
+        from knowledge.geo import resolve_city as resolve
+    res = resolve(raw)
+    if res.status == "ambiguous":
+        names = "、".join(f"{c.province}{c.name}" for c in res.candidates[:4])
+        _fail("city_ambiguous", field_name, f"“{raw}”可能指{names}，请说明是哪一个城市。")
+    if res.status != "ok" or res.city is None:
+        _fail("city_unknown", field_name, f"没有识别出城市“{raw}”，请提供地级市名称，例如“苏州”或“杭州”。")
+    city = res.city
+    if coverage is None or service_id is None:
+        return CityCheck(city.code, city.name, raw, "unchecked")
+    try:
+        ans = coverage(service_id, city.name)
+        status = getattr(ans, "status", None) or "unknown"
+    except Exception:  # a broken checker must not block a booking: staff confirm coverage
+        ans, status = None, "unknown"
+    evidence = list(getattr(ans, "evidence", None) or [])
+    if status == "not_covered":
+        _fail("city_not_covered", field_name,
+              f"很抱歉，{service_name}目前在{city.name}暂未开通，您可以选择服务覆盖的其他城市。")
+    note = None
+    if status != "covered":
+        status = "unknown"
+        note = f"手册未列明{service_name}是否覆盖{city.name}，受理后由服务人员确认。"
+    return CityCheck(city.code, city.name, raw, status, note, evidence)
+
+
+# -- free text ----------------------------------------------------------------
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def clean_text(value: Any, field_name: str, *, required: bool = False, label: str = "") -> Optional[str]:
+    """Strip, drop control characters, enforce the length limit of MAX_TEXT."""
+    s = _CONTROL.sub("", str(value)).strip() if value is not None else ""
+    if not s:
+        if required:
+            _fail(f"{field_name}_missing", field_name, f"请提供{label or field_name}。")
+        return None
+    limit = MAX_TEXT.get(field_name, 200)
+    if len(s) > limit:
+        _fail("text_too_long", field_name, f"{label or field_name}太长了，请控制在 {limit} 个字以内。")
+    return s
+
+
+def collect(*checks: Callable[[], Any]) -> list[Any]:
+    """Run several checks, gather every issue, raise once."""
+    out, issues = [], []
+    for fn in checks:
+        try:
+            out.append(fn())
+        except ValidationError as exc:
+            issues.extend(exc.issues)
+            out.append(None)
+    if issues:
+        raise ValidationError(issues)
+    return out
+
+
+def today_china() -> date:
+    return now_china().date()
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
