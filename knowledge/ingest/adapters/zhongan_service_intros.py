@@ -1,0 +1,885 @@
+"""Adapter for 众安 增值服务介绍汇编 (manual 003): a concatenation of service introductions.
+
+Shape of the text (PDF extraction):
+- each intro starts with a short title line ("重疾绿通服务介绍", "癌症早筛服务", "门诊挂号协助介绍"),
+  usually followed by "最新更新日期/更新时间" and numbered headings ("1. 什么是…？", "5、如何申请…",
+  "一、服务内容"); one intro has no title at all (it starts with a bare "服务介绍" after the previous
+  intro's appendix), its name is taken from its own text ("“药惠购”服务入口");
+- tables are tab-separated rows; page breaks show up as blank lines inside tables; some rows are
+  split over two lines; two-up tables (序号 省 市 序号 省 市) hold two rows per line;
+- appendices (hospital, city, drug and disease lists) follow the intro they belong to;
+- one intro is repeated under a second name with continued numbering (重疾住院护工服务): when its
+  parsed rules equal the first one it is stored once, its name kept as an alias.
+"""
+from __future__ import annotations
+
+import difflib
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+from knowledge import models as m
+from knowledge.ingest.builder import Builder, CityEntry, DiseaseEntry, HospitalEntry
+from knowledge.ingest.text import clean, squash
+
+# -- headings ----------------------------------------------------------------------------------
+
+_CJK_NUM = "一二三四五六七八九十"
+TITLE_RE = re.compile(r"^[^\t，。：；:,（(]{2,30}(服务介绍|介绍|服务)$")
+DATE_RE = re.compile(r"^(最新更新日期|更新时间)\s*[：:]\s*(.+)$")
+NUM_HEAD_RE = re.compile(r"^(\d{1,2})\s*[.、．]\s*(\S.*)$")
+CN_HEAD_RE = re.compile(rf"^([{_CJK_NUM}]{{1,3}})、\s*(\S.*)$")
+LABEL_RE = re.compile(r"^(\S{1,14})[：:]$")
+BARE_INTRO = "服务介绍"
+HEAD_WORDS = ("什么", "如何", "申请", "范围", "服务", "介绍", "流程", "清单", "说明", "内容", "事项", "声明",
+              "免责", "标准", "比例", "条件", "材料", "期限", "提示", "问题", "Q&A")
+SENT_PUNCT = re.compile(r"[，。；;,]")
+QUESTION_END = ("？", "?")
+
+
+def _nfkc(s: str) -> str:
+    return unicodedata.normalize("NFKC", s)
+
+
+def _is_table(line: str) -> bool:
+    return "\t" in line
+
+
+@dataclass
+class Heading:
+    line: int
+    title: str
+    kind: str  # num | cn | label | caption | appendix
+
+
+@dataclass
+class Intro:
+    start: int  # title line (or the bare 服务介绍 line)
+    end: int
+    name: str
+    untitled: bool = False
+    date: Optional[str] = None
+    date_line: Optional[int] = None
+    headings: list[Heading] = field(default_factory=list)
+    body_end: int = 0  # last line before the first appendix
+    service: Optional[m.Service] = None
+    readings: list[tuple[str, str, int, int, Any]] = field(default_factory=list)
+
+
+def _next_nonblank(b: Builder, n: int, end: int | None = None) -> int | None:
+    end = end or len(b.text)
+    for k in range(n + 1, end + 1):
+        if b.text.line(k).strip():
+            return k
+    return None
+
+
+def _prev_nonblank(b: Builder, n: int) -> int | None:
+    for k in range(n - 1, 0, -1):
+        if b.text.line(k).strip():
+            return k
+    return None
+
+
+def _is_structural(s: str) -> bool:
+    """A line that opens an intro body: date line, bare 服务介绍, or a first-level heading."""
+    s = s.strip()
+    return bool(DATE_RE.match(s) or s == BARE_INTRO or CN_HEAD_RE.match(s)
+                or (NUM_HEAD_RE.match(s) and not SENT_PUNCT.search(s) and len(s) <= 40))
+
+
+def find_intros(b: Builder) -> list[Intro]:
+    starts: list[tuple[int, str, bool]] = []
+    for n, raw in b.text.iter():
+        s = raw.strip()
+        if not s or _is_table(raw):
+            continue
+        if s == BARE_INTRO:
+            p = _prev_nonblank(b, n)
+            if p is not None and TITLE_RE.match(b.text.line(p).strip()) and not _is_table(b.text.line(p)):
+                continue  # sub-heading right under a title
+            starts.append((n, "", True))
+            continue
+        if NUM_HEAD_RE.match(s) or CN_HEAD_RE.match(s) or not TITLE_RE.match(s):
+            continue
+        nx = _next_nonblank(b, n)
+        if nx is not None and _is_structural(b.text.line(nx)) and not _is_table(b.text.line(nx)):
+            starts.append((n, s, False))
+    intros = []
+    for i, (n, title, untitled) in enumerate(starts):
+        end = starts[i + 1][0] - 1 if i + 1 < len(starts) else len(b.text)
+        while end > n and not b.text.line(end).strip():
+            end -= 1
+        intro = Intro(start=n, end=end, name=_service_name(title) if title else "", untitled=untitled)
+        if untitled:
+            intro.name = _name_from_body(b, n, end)
+        for k, raw in b.text.iter(n + 1, min(end, n + 4)):
+            dm = DATE_RE.match(raw.strip())
+            if dm:
+                intro.date, intro.date_line = clean(dm.group(2)), k
+        intros.append(intro)
+    return intros
+
+
+def _service_name(title: str) -> str:
+    t = clean(title)
+    for suffix in ("服务介绍", "介绍"):
+        if t.endswith(suffix):
+            t = t[: -len(suffix)]
+            break
+    return t.strip() or clean(title)
+
+
+_QUOTED_ENTRY = re.compile(r"[“\"]([\u4e00-\u9fff]{2,10})[”\"]服务入口")
+_RIGHTS = re.compile(r"([\u4e00-\u9fff]{2,6}?)权益(?:服务|所产生)")
+
+
+def _name_from_body(b: Builder, start: int, end: int) -> str:
+    """Name of an intro without a title, from the way its own text refers to the service."""
+    body = b.text.span(start, end)
+    for rx in (_QUOTED_ENTRY, _RIGHTS):
+        mm = rx.search(body)
+        if mm:
+            return mm.group(1)
+    return f"未命名服务（第{start}行）"
+
+
+def find_headings(b: Builder, intro: Intro) -> list[Heading]:
+    hs: list[Heading] = []
+    for n, raw in b.text.iter(intro.start + 1, intro.end):
+        s = raw.strip()
+        if not s or _is_table(raw) or s.startswith(("-", "Q", "A:", "A：")):
+            continue
+        if DATE_RE.match(s):
+            continue
+        nx = _next_nonblank(b, n, intro.end)
+        next_is_table = nx is not None and _is_table(b.text.line(nx))
+        if s.startswith("附件") and len(s) <= 60 and "。" not in s:
+            hs.append(Heading(n, s.rstrip("：:"), "appendix"))
+        elif CN_HEAD_RE.match(s):
+            title = SENT_PUNCT.split(CN_HEAD_RE.match(s).group(2))[0]
+            hs.append(Heading(n, f"{CN_HEAD_RE.match(s).group(1)}、{title[:24].strip()}", "cn"))
+        elif NUM_HEAD_RE.match(s) and len(s) <= 40 and not SENT_PUNCT.search(s.rstrip("。")[:-1] + "x") \
+                and not s.endswith(("。", "；", ";")) and (s.endswith(QUESTION_END) or any(w in s for w in HEAD_WORDS)):
+            hs.append(Heading(n, s.rstrip("：:"), "num"))
+        elif LABEL_RE.match(s) and not SENT_PUNCT.search(s) and not s.startswith(("(", "（")):
+            hs.append(Heading(n, s.rstrip("：:"), "label"))
+        elif s in (BARE_INTRO, "服务流程及时效"):
+            hs.append(Heading(n, s, "label"))
+        elif next_is_table and len(s) <= 40 and not SENT_PUNCT.search(s) and not s.startswith(("(", "（")):
+            hs.append(Heading(n, s, "caption"))
+    return hs
+
+
+# -- tables ------------------------------------------------------------------------------------
+
+def table_rows(b: Builder, header_line: int, end: int) -> tuple[list[tuple[int, list[str]]], int]:
+    """Rows after a header line, skipping page-break blank lines; stops at the first line with no tab.
+
+    Returns (rows, last line used)."""
+    rows, last = [], header_line
+    for n, raw in b.text.iter(header_line + 1, end):
+        if not raw.strip():
+            continue
+        if not _is_table(raw):
+            break
+        rows.append((n, [c.strip() for c in raw.split("\t")]))
+        last = n
+    return rows, last
+
+
+def _header_cells(line: str) -> list[str]:
+    return [squash(c) for c in line.split("\t")]
+
+
+def _municipal_city(province: str, city: str) -> str:
+    """Tables of the national hospital registry write 市辖区/县 as the city of a municipality."""
+    return province if city in ("市辖区", "县", "") else city
+
+
+def parse_hospital_table(b: Builder, header: int, end: int) -> tuple[list[HospitalEntry], int]:
+    """医院名称 | 省份 | 城市; a row whose province and city are empty continues the previous name."""
+    rows, last = table_rows(b, header, end)
+    out: list[HospitalEntry] = []
+    for n, cells in rows:
+        cells = (cells + ["", "", ""])[:3]
+        name, prov, city = (clean(c) for c in cells)
+        if not prov and not city and out:
+            out[-1].name += name  # row split across lines
+            continue
+        if not name:
+            continue
+        out.append(HospitalEntry(name=name, line=n, province=prov or None, city=_municipal_city(prov, city) or None))
+    return out, last
+
+
+def parse_grouped_hospital_table(b: Builder, header: int, end: int) -> tuple[list[HospitalEntry], int]:
+    """省份 | 城市 | 医院 | 级别 with blank cells meaning "same as above"."""
+    rows, last = table_rows(b, header, end)
+    out, prov, city = [], "", ""
+    for n, cells in rows:
+        cells = (cells + ["", "", "", ""])[:4]
+        prov = clean(cells[0]) or prov
+        city = clean(cells[1]) or city
+        if clean(cells[2]):
+            out.append(HospitalEntry(name=clean(cells[2]), line=n, province=prov or None, city=city or None,
+                                     grade=clean(cells[3]) or None))
+    return out, last
+
+
+def parse_team_table(b: Builder, header: int, end: int) -> tuple[list[HospitalEntry], int]:
+    """医院 | 团队擅长: blank hospital = same as above; a team written in the first column of a row with an
+    empty second column belongs to the hospital above (column drift in extraction)."""
+    rows, last = table_rows(b, header, end)
+    by_name: dict[str, HospitalEntry] = {}
+    order: list[HospitalEntry] = []
+    current: Optional[HospitalEntry] = None
+    for n, cells in rows:
+        cells = (cells + ["", ""])[:2]
+        first, team = clean(cells[0]), clean(cells[1])
+        if first and not team and current is not None:
+            team, first = first, ""
+        if first:
+            current = by_name.get(first)
+            if current is None:
+                current = HospitalEntry(name=first, line=n, note="")
+                by_name[first] = current
+                order.append(current)
+        if current is not None and team:
+            current.note = f"{current.note}；{team}" if current.note else team
+    return order, last
+
+
+def _two_up(cells: list[str], width: int) -> list[list[str]]:
+    """Split a line of a two-up (or n-up) table into its logical rows."""
+    groups = [cells[i:i + width] for i in range(0, len(cells), width)]
+    return [g for g in groups if any(c.strip() for c in g)]
+
+
+def parse_city_table(b: Builder, header: int, end: int) -> tuple[list[CityEntry], int]:
+    """序号 | 省 | 市 repeated side by side; returns entries ordered by their 序号."""
+    hdr = _header_cells(b.text.line(header))
+    width = hdr[1:].index("序号") + 1 if "序号" in hdr[1:] else len(hdr)
+    rows, last = table_rows(b, header, end)
+    out: list[tuple[int, CityEntry]] = []
+    for n, cells in rows:
+        for g in _two_up(cells, width):
+            g = (g + ["", "", ""])[:3]
+            if not g[0].strip().isdigit() or not clean(g[2]):
+                continue
+            out.append((int(g[0]), CityEntry(raw=clean(g[2]), line=n, province=clean(g[1]) or None)))
+    out.sort(key=lambda t: t[0])
+    return [e for _, e in out], last
+
+
+def parse_mark_table(b: Builder, first: int, end: int) -> tuple[list[CityEntry], int]:
+    """City rows followed by √/× marks (a table whose header row is missing from the text)."""
+    out, last = [], first
+    for n, raw in b.text.iter(first, end):
+        if not raw.strip():
+            continue
+        if not _is_table(raw):
+            break
+        cells = [c.strip() for c in raw.split("\t")]
+        marks = [c for c in cells[1:] if c]
+        if not marks or not all(c in "√×" for c in marks):
+            break
+        last = n
+        if "√" in marks:
+            out.append(CityEntry(raw=squash(cells[0]), line=n, note="".join(marks)))
+    return out, last
+
+
+def parse_drug_table(b: Builder, header: int, end: int) -> tuple[list[tuple[int, int, str, str]], int]:
+    """序号 | 分类 | 通用名, two-up. Returns (序号, line, category, name) sorted by 序号."""
+    hdr = _header_cells(b.text.line(header))
+    width = hdr[1:].index("序号") + 1 if "序号" in hdr[1:] else len(hdr)
+    rows, last = table_rows(b, header, end)
+    out = []
+    for n, cells in rows:
+        for g in _two_up(cells, width):
+            g = (g + ["", "", ""])[:3]
+            if g[0].strip().isdigit() and clean(g[2]):
+                out.append((int(g[0]), n, clean(g[1]), clean(g[2])))
+    out.sort()
+    return out, last
+
+
+def parse_disease_table(b: Builder, header: int, end: int) -> tuple[list[tuple[int, DiseaseEntry]], int]:
+    """序号 | 疾病名称, five-up."""
+    rows, last = table_rows(b, header, end)
+    out = []
+    for n, cells in rows:
+        for g in _two_up(cells, 2):
+            g = (g + ["", ""])[:2]
+            if g[0].strip().isdigit() and clean(g[1]):
+                out.append((int(g[0]), DiseaseEntry(name=clean(g[1]), line=n)))
+    out.sort(key=lambda t: t[0])
+    return out, last
+
+
+_INLINE_LIST = re.compile(r"(\d+)\s*个城市包括[：:]")
+
+
+def parse_inline_cities(b: Builder, start: int, end: int) -> tuple[list[CityEntry], int, int | None]:
+    """'N 个城市包括：甲市、乙市、…' possibly continued on the next non-blank lines."""
+    first = b.text.line(start)
+    mm = _INLINE_LIST.search(first)
+    stated = int(mm.group(1)) if mm else None
+    out: list[CityEntry] = []
+    text, n, last = first[mm.end():], start, start
+    while True:
+        for part in re.split(r"[、，,]", text):
+            part = squash(part).rstrip("。；;")
+            if part:
+                out.append(CityEntry(raw=part, line=n))
+        if not text.rstrip().endswith(("、", "，", ",")):
+            break
+        nx = _next_nonblank(b, n, end)
+        if nx is None:
+            break
+        n, text, last = nx, b.text.line(nx), nx
+    return out, last, stated
+
+
+# -- readings: (attribute, text, data) found in one line ------------------------------------------
+
+_CN_DIGITS = {"一": 1, "两": 2, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
+
+
+def _num(s: str) -> int:
+    s = s.strip()
+    return int(s) if s.isdigit() else _CN_DIGITS.get(s, 0)
+
+
+def _clause(line: str, pos: int) -> str:
+    """The sentence of `line` around character `pos`."""
+    if "\t" in line:  # a table row: the cell holding the match
+        a = line.rfind("\t", 0, pos) + 1
+        z = line.find("\t", pos)
+        line, pos = line[a:z if z >= 0 else len(line)], pos - a
+    s = line
+    a = max(s.rfind(p, 0, pos) for p in "。；;")
+    ends = [i for i in (s.find(p, pos) for p in "。；;") if i >= 0]
+    z = min(ends) + 1 if ends else len(s)
+    out = s[a + 1:z].strip()
+    out = re.sub(r"^[-\s]*[(（]?\d{1,2}[)）.、]?\s*", "", out)
+    return clean(out)
+
+
+N = r"(\d+|[一两二三四五六七八九十])"
+READERS: list[tuple[str, re.Pattern, Any]] = [
+    ("waiting_period", re.compile(r"等待期(与保单一致|同保险产品合同规定的等待期)"), lambda mm: {"kind": "same_as_policy"}),
+    ("waiting_period", re.compile(r"续期服务则无等待期"), lambda mm: {"waiver": "renewal"}),
+    ("waiting_period", re.compile(r"意外无等待期"), lambda mm: {"waiver": "accident", "kind": "same_as_policy"}),
+    ("waiting_period", re.compile(r"(保单)?等待期(满)?后"), lambda mm: {"kind": "same_as_policy"}),
+    ("waiting_period", re.compile(r"等待期所产生的服务需求不在服务范围内"), lambda mm: {"kind": "same_as_policy"}),
+    ("beneficiary", re.compile(r"仅限(客户（被保险人）|客户\(被保险人\)|被保险人)本人使用|仅限被保险人使用|仅限客户.{0,8}本人使用"),
+     lambda mm: {"beneficiary": "insured"}),
+    ("diagnosis", re.compile(r"(二级(?:或|及)(?:二级)?以上(?:的)?公立医院(?:普通部)?|(?<=经)[\u4e00-\u9fff]{2,12}?医院(?=的专科医生))"
+                             r"(?:的专科医生)?\s*(初次)?(确诊或诊断疑似|确诊)(?:罹患|为)([^，。；,;]*)"),
+     lambda mm: {"kind": "suspected_or_confirmed" if "疑似" in mm.group(3) else "confirmed",
+                 "hospital": mm.group(1), "condition": clean(mm.group(4))}),
+    ("usage_limit", re.compile(rf"一个保单年度内使用\s*{N}\s*次"), lambda mm: {"limit": _num(mm.group(1)), "period": "policy_year", "explicit": True}),
+    ("usage_limit", re.compile(rf"{N}\s*次\s*/\s*年"), lambda mm: {"limit": _num(mm.group(1)), "period": "policy_year"}),
+    ("usage_limit", re.compile(r"一年限一次|1\s*年一次|限一年一次"), lambda mm: {"limit": 1, "period": "policy_year"}),
+    ("usage_limit", re.compile(r"一年内不限次"), lambda mm: {"limit": None, "period": "unlimited"}),
+    ("usage_limit", re.compile(r"(?<!一年内)不限次(?!数使用)"), lambda mm: {"limit": None, "period": "unlimited", "item": True}),
+    ("usage_limit", re.compile(r"天数以\s*(\d+)\s*日为限|累计不超过\s*(\d+)\s*天"),
+     lambda mm: {"max_days": int(mm.group(1) or mm.group(2)), "period": "policy_year"}),
+    ("usage_limit", re.compile(rf"选择\s*{N}\s*次"), lambda mm: {"times": _num(mm.group(1)), "period": "per_stay"}),
+    ("usage_limit", re.compile(rf"{N}\s*项检查项目任选一"), lambda mm: {"choose": 1, "of": _num(mm.group(1))}),
+    ("usage_limit", re.compile(r"每次住院垫付医疗费用总计以\s*(\d+)\s*万为限"),
+     lambda mm: {"max_amount_yuan": int(mm.group(1)) * 10000, "period": "per_stay"}),
+    ("usage_limit", re.compile(r"次数参见保单约定|报销次数"), lambda mm: {"see_policy": True}),
+    ("response_time", re.compile(rf"{N}\s*个工作日内(?!.*审核)"), lambda mm: {"working_days": _num(mm.group(1))}),
+    ("review_time", re.compile(rf"{N}\s*个工作日内(审核|会有)"), lambda mm: {"working_days": _num(mm.group(1))}),
+    ("lead_time", re.compile(r"提前\s*(\d+)\s*小时(申请|预约)"), lambda mm: {"hours": int(mm.group(1))}),
+    ("lead_time", re.compile(rf"提前\s*{N}\s*个工作日(进行申请|申请)"), lambda mm: {"working_days": _num(mm.group(1))}),
+    ("lead_time", re.compile(r"出院后\s*(\d+)\s*天内预约"), lambda mm: {"book_within_days_after_discharge": int(mm.group(1))}),
+    ("change_notice", re.compile(r"提前\s*(\d+)\s*小时通知"), lambda mm: {"hours": int(mm.group(1))}),
+    ("cancellation", re.compile(r"视同该次服务已完成|视为(完成服务|本服务已使用一次)|不能取消|无法取消"),
+     lambda mm: {"cancel_after_confirm_counts": True}),
+    ("cancellation", re.compile(rf"提前{N}个工作日告知客服取消"), lambda mm: {"cancel_notice_working_days": _num(mm.group(1))}),
+    ("fees", re.compile(r"费用[^。；]*?(自行承担|自理|自费|自行支付|自付)"), lambda mm: None),
+    ("exclusions", re.compile(r"不在服务范围|不属于服务范畴|暂不支持|不包含留观室|不可视为|不可视疾病|不可指定|港澳台地区暂不支持"),
+     lambda mm: None),
+    ("age", re.compile(r"(\d+)\s*周岁以上"), lambda mm: {"age_min": int(mm.group(1))}),
+    ("age", re.compile(r"(\d+)\s*周岁[(（]含[)）]以下"), lambda mm: {"age_max_excluded": int(mm.group(1))}),
+    ("coverage", re.compile(r"覆盖全国\s*(\d+)\s*个城市|全国共计\s*(\d+)\s*个城市"),
+     lambda mm: {"stated_count": int(mm.group(1) or mm.group(2))}),
+    ("coverage", re.compile(r"仅覆盖市区范围|城市下属的?县"), lambda mm: {"urban_only": True}),
+    ("coverage", re.compile(r"仅限在([\u4e00-\u9fff]{2,12}医院)内使用"), lambda mm: {"hospital": mm.group(1)}),
+    ("documents", re.compile(r"需具备|需持有|须提供|需提供以下材料"), lambda mm: None),
+    ("service_hours", re.compile(r"(服务时间|接诊服务时间|工作时间为|电话接听时间)[：:]?\s*(每日|每天)?\s*([\d:：xX*]+\s*(?:小时|-\s*[\d:：]+(?:pm)?))"),
+     lambda mm: {"hours": clean(mm.group(3))}),
+]
+
+
+def read_line(line: str) -> list[tuple[str, str, Any]]:
+    s = _nfkc(line)
+    out, seen = [], set()
+    for attr, rx, data_fn in READERS:
+        for mm in rx.finditer(s):
+            if attr == "usage_limit" and (attr, "limit") in seen and "item" in (data_fn(mm) or {}):
+                continue
+            text = _clause(s, mm.start())
+            data = data_fn(mm)
+            key = (attr, text, repr(data))
+            if key in seen:
+                continue
+            seen.add(key)
+            seen.add((attr, "limit"))
+            out.append((attr, text, data))
+    return out
+
+
+# -- category and aliases ------------------------------------------------------------------------
+
+# Vocabulary (not facts about a service): name keywords -> category, long/short name pairs.
+CATEGORY_WORDS = [
+    ("绿通", "green_channel"), ("绿色通道", "green_channel"), ("质子重离子", "green_channel"),
+    ("垫付", "advance_payment"), ("家庭护理", "home_nursing"), ("上门护理", "home_nursing"),
+    ("视频问诊", "remote_consult"), ("图文咨询", "remote_consult"), ("早筛", "checkup"), ("体检", "checkup"),
+    ("二次诊疗", "second_opinion"), ("第二诊疗", "second_opinion"), ("多学科会诊", "mdt"),
+    ("直赔", "direct_billing"), ("药", "drug_service"), ("护工", "inpatient_care"), ("挂号", "outpatient_booking"),
+]
+ABBREVIATIONS = [("重疾绿通", "绿通"), ("绿色通道", "绿通"), ("二次诊疗意见", "二诊"), ("二次诊疗意见", "第二诊疗意见"),
+                 ("多学科会诊", "MDT"), ("重大疾病", "重疾"), ("住院护工", "护工"), ("医疗垫付", "垫付"),
+                 ("术后家庭护理", "上门护理"), ("门诊挂号协助", "挂号"), ("门诊挂号协助", "门诊挂号")]
+
+
+def category_for(name: str) -> str:
+    for word, cat in CATEGORY_WORDS:
+        if word in name:
+            return cat
+    return "other"
+
+
+def aliases_for(b: Builder, name: str, intro: Intro) -> list[str]:
+    out = set()
+    short = re.sub(r"^众安互联网医院[·・]", "", name)
+    if short != name:
+        out.add(short)
+    for long, abbr in ABBREVIATIONS:
+        if long in name:
+            out.add(name.replace(long, abbr) if abbr not in ("MDT", "护工", "挂号") else abbr)
+            if abbr in ("护工",):
+                out.add(abbr)
+    if name.endswith("服务"):
+        out.add(name[:-2])
+    # long names the intro itself uses: "我司提供重大疾病绿色就医通道服务"
+    body = _nfkc(b.text.span(intro.start, intro.body_end or intro.end))
+    for mm in re.finditer(r"我司提供([\u4e00-\u9fff]{4,16}?服务)", body):
+        alt = mm.group(1)
+        if "和" not in alt and "专业" not in alt:
+            out.add(alt)
+    return sorted(a for a in out if a and a != name)
+
+
+# -- the adapter ---------------------------------------------------------------------------------
+
+def _norm_for_compare(text: str, names: list[str]) -> str:
+    s = _nfkc(text)
+    for n in sorted(names, key=len, reverse=True):
+        if n:
+            s = s.replace(n, "§")
+    s = re.sub(r"(?m)^[-\s]*[(（]?(\d{1,2}|[一二三四五六七八九十]{1,3})[)）.、]\s*", "", s)
+    s = re.sub(r"[\s\-·•,，;；:：。.()（）]", "", s)
+    return s
+
+
+def _section_ranges(b: Builder, heads: list[tuple[int, str]], end: int) -> list[tuple[int, int, str]]:
+    out = []
+    hs = sorted(heads)
+    for i, (line, title) in enumerate(hs):
+        stop = hs[i + 1][0] - 1 if i + 1 < len(hs) else end
+        while stop > line and not b.text.line(stop).strip():
+            stop -= 1
+        out.append((line, stop, title))
+    return out
+
+
+def ingest(b: Builder) -> None:
+    product = b.product(b.manual.product_line)
+    intros = find_intros(b)
+    if not intros:
+        b.warn("no service introduction found")
+        b.passage(b.manual.title, (1, max(1, len(b.text))))
+        return
+    for intro in intros:
+        intro.headings = find_headings(b, intro)
+        appx = [h.line for h in intro.headings if h.kind in ("appendix", "caption") and _looks_like_list(b, h, intro)]
+        intro.body_end = (min(appx) - 1) if appx else intro.end
+        for n, raw in b.text.iter(intro.start, intro.body_end):
+            if raw.strip():
+                for attr, text, data in read_line(raw):
+                    intro.readings.append((attr, text, n, n, data))
+
+    # services (a repeated intro with the same rules is stored once, its name becomes an alias)
+    signatures: dict[str, Intro] = {}
+    canonical: dict[int, Intro] = {}
+    for intro in intros:
+        sig = _rule_signature(intro)
+        first = signatures.get(sig)
+        if first is not None:
+            canonical[intro.start] = first
+            b.warn(f"intro {intro.name!r} at line {intro.start} repeats {first.name!r} (line {first.start}); stored once")
+            first.service.aliases = sorted(set(first.service.aliases) | {intro.name})
+            b.fact(first.service, "repeated_section", f"{intro.name}（与{first.name}内容相同）", (intro.start, intro.end),
+                   data={"alias": intro.name})
+            continue
+        signatures[sig] = intro
+        canonical[intro.start] = intro
+        intro.service = _make_service(b, intro, product)
+
+    _store_contacts(b, intros)
+    seen_passages: dict[str, list[str]] = {}
+    seen_faq: set[str] = set()
+    seen_lists: set = set()
+    for intro in intros:
+        svc_intro = canonical[intro.start]
+        svc = svc_intro.service
+        names = [intro.name, svc_intro.name] + list(svc.aliases)
+        _store_lists(b, intro, svc, seen_lists)
+        _store_passages(b, intro, svc, names, seen_passages)
+        _store_faqs(b, intro, svc, names, seen_faq)
+
+
+def _looks_like_list(b: Builder, h: Heading, intro: Intro) -> bool:
+    nx = _next_nonblank(b, h.line, intro.end)
+    return h.kind == "appendix" or (nx is not None and _is_table(b.text.line(nx)) and
+                                    any(w in h.title for w in ("列表", "名单", "清单", "明细")))
+
+
+def _rule_signature(intro: Intro) -> str:
+    parts = sorted({(a, repr(d)) for a, _, _, _, d in intro.readings})
+    return repr(parts) + "|" + category_for(intro.name)
+
+
+def _first(readings, attr, pred=lambda d: True):
+    for r in readings:
+        if r[0] == attr and pred(r[4] or {}):
+            return r
+    return None
+
+
+def _section_text(b: Builder, intro: Intro, words: tuple[str, ...]) -> tuple[str, int, int] | None:
+    heads = [(h.line, h.title) for h in intro.headings]
+    for start, stop, title in _section_ranges(b, heads, intro.body_end):
+        if any(w in title for w in words) and stop > start:
+            body = "\n".join(clean(x) for x in b.text.span(start + 1, stop).splitlines() if x.strip())
+            return body, start, stop
+    return None
+
+
+def _make_service(b: Builder, intro: Intro, product: m.Product) -> m.Service:
+    R = intro.readings
+    f: dict[str, Any] = {"category": category_for(intro.name), "product_id": product.id}
+    # description: the first paragraph after "什么是…" / "服务介绍" / "服务说明" / "服务内容", else the first prose line
+    desc = _section_text(b, intro, ("什么是", "服务介绍", "服务说明", "服务内容", "服务简介"))
+    if desc:
+        f["description"] = desc[0].split("\n")[0][:800]
+    else:
+        for n, raw in b.text.iter(intro.start + 1, intro.body_end):
+            if len(raw.strip()) > 30 and not _is_table(raw):
+                f["description"] = clean(raw)[:800]
+                break
+    w = [r for r in R if r[0] == "waiting_period"]
+    if w:
+        f["waiting_kind"] = next((r[4]["kind"] for r in w if "kind" in r[4]), None)
+        f["waiting_waivers"] = sorted({r[4]["waiver"] for r in w if "waiver" in r[4]})
+    ben = _first(R, "beneficiary")
+    if ben:
+        f["beneficiary"], f["beneficiary_text"] = "insured", ben[1]
+    dg = _first(R, "diagnosis")
+    if dg:
+        f["diagnosis_kind"], f["diagnosis_hospital"] = dg[4]["kind"], dg[4]["hospital"]
+    # usage: the explicit per-year clause first, then a single table reading, then rules
+    u = [r for r in R if r[0] == "usage_limit"]
+    explicit = _first(R, "usage_limit", lambda d: d.get("explicit"))
+    counted = {(r[4]["limit"], r[4]["period"]) for r in u if "limit" in r[4]}
+    if explicit:
+        f["usage_limit"], f["usage_period"], f["usage_text"] = explicit[4]["limit"], explicit[4]["period"], explicit[1]
+    elif len(counted) == 1:
+        first = next(r for r in u if "limit" in r[4])
+        (f["usage_limit"], f["usage_period"]), f["usage_text"] = counted.pop(), first[1]
+    elif u:
+        f["usage_text"] = "；".join(dict.fromkeys(r[1] for r in u))
+    rule: dict[str, Any] = {}
+    for r in u:
+        d = r[4] or {}
+        if "max_days" in d:
+            rule["max_days"], f["usage_period"] = d["max_days"], d["period"]
+        if "max_amount_yuan" in d:
+            rule["max_amount_yuan_per_stay"] = d["max_amount_yuan"]
+        if "times" in d:
+            rule.setdefault("times_options", []).append(d["times"])
+            f["usage_period"] = "per_stay"
+        if "choose" in d:
+            rule["choose"], rule["of"] = d["choose"], d["of"]
+        if d.get("see_policy"):
+            rule["see_policy"] = True
+    if _first(R, "cancellation", lambda d: d.get("cancel_after_confirm_counts")):
+        rule["cancel_after_confirm_counts"] = True
+    cn = _first(R, "cancellation", lambda d: "cancel_notice_working_days" in d)
+    if cn:
+        rule["cancel_notice_working_days"] = cn[4]["cancel_notice_working_days"]
+    f["usage_rule"] = rule
+    lt = _first(R, "lead_time", lambda d: "hours" in d)
+    if lt:
+        f["lead_time_hours"] = lt[4]["hours"]
+    rts = [r for r in R if r[0] == "response_time"]
+    if rts:
+        f["response_time"] = "；".join(dict.fromkeys(r[1] for r in rts))[:2000]
+    fees = [r for r in R if r[0] == "fees"]
+    if fees:
+        f["fees"] = "；".join(dict.fromkeys(r[1] for r in fees))
+    exc = [r for r in R if r[0] == "exclusions"]
+    if exc:
+        f["exclusions"] = "；".join(dict.fromkeys(r[1] for r in exc))
+    how = _section_text(b, intro, ("如何申请", "服务流程", "使用流程", "申请流程"))
+    if how:
+        f["how_to_apply"] = how[0][:3000]
+    docs = _section_text(b, intro, ("材料",))
+    doc_r = [r for r in R if r[0] == "documents"]
+    if docs:
+        f["documents"] = docs[0][:3000]
+    elif doc_r:
+        f["documents"] = "；".join(dict.fromkeys(r[1] for r in doc_r))
+    cov = _first(R, "coverage", lambda d: "hospital" in d)
+    if cov:
+        f["coverage_scope"] = "unspecified"
+    svc = b.service(f"za003-{_slug(intro)}", intro.name, (intro.start, intro.end),
+                    aliases=aliases_for(b, intro.name, intro), **f)
+    # every reading as a fact, with its own line
+    for attr, text, a, z, data in R:
+        b.fact(svc, attr, text, (a, z), data=data)
+    if intro.date:
+        b.fact(svc, "updated", intro.date, (intro.date_line, intro.date_line))
+    if desc:
+        b.fact(svc, "content", f.get("description", ""), (desc[1], desc[2]))
+    if how:
+        b.fact(svc, "how_to_apply", how[0][:3000], (how[1], how[2]))
+    if docs:
+        b.fact(svc, "documents", docs[0][:3000], (docs[1], docs[2]))
+    trig = _section_text(b, intro, ("什么情况", "启动条件", "使用条件", "需满足"))
+    if trig:
+        b.fact(svc, "trigger", trig[0][:3000], (trig[1], trig[2]))
+    _content_table_facts(b, intro, svc)
+    return svc
+
+
+def _slug(intro: Intro) -> str:
+    return f"{intro.start:04d}-" + re.sub(r"[^\w]", "", intro.name)[:40]
+
+
+def _content_table_facts(b: Builder, intro: Intro, svc: m.Service) -> None:
+    """Rows of the service-content table (服务名称 | 项目说明 | 服务方式及次数 | 备注) as content facts."""
+    for n, raw in b.text.iter(intro.start, intro.body_end):
+        hdr = _header_cells(raw) if _is_table(raw) else []
+        if not hdr or not any(c in ("服务名称", "服务项目", "服务内容") for c in hdr) or "序号" in hdr and "分类" in hdr:
+            continue
+        if not any(c.startswith(("项目说明", "服务内容", "服务次数", "服务额度")) for c in hdr[1:]):
+            continue
+        rows, _ = table_rows(b, n, intro.body_end)
+        item_col = next(i for i, c in enumerate(hdr) if c in ("服务名称", "服务项目", "服务内容"))
+        for rn, cells in rows:
+            cells = [clean(c) for c in cells]
+            if item_col < len(cells) and cells[item_col] and not cells[item_col].isdigit():
+                row = {hdr[i] if i < len(hdr) else f"col{i}": c for i, c in enumerate(cells) if c}
+                b.fact(svc, "content", "｜".join(c for c in cells if c), (rn, rn), data=row)
+        return
+
+
+def _store_contacts(b: Builder, intros: list[Intro]) -> None:
+    seen: set[tuple[str, str]] = set()
+    phone = re.compile(r"(?<!\d)(400-\d{4}-\d{3}|1010-?9955)(?!\d)")
+    apps = [("众安互联网医院微信小程序", "wechat"), ("众安健康微信公众号", "wechat"), ("众安保险 APP", "app"),
+            ("众安保险APP", "app")]
+    for intro in intros:
+        svc = intro.service
+        for n, raw in b.text.iter(intro.start, intro.body_end):
+            s = _nfkc(raw).replace("**", "")
+            for mm in phone.finditer(s):
+                val = mm.group(1).replace("-", "") if mm.group(1).startswith("1010") else mm.group(1)
+                label = "供应商客服电话" if "供应商" in s or "服务商" in s else "众安客服电话"
+                if ("phone", val) not in seen:
+                    seen.add(("phone", val))
+                    b.contact("phone", label, val, (n, n), service=svc if val.startswith("400") else None)
+            hm = re.search(r"电话接听时间[：:]\s*每天\s*([\d:：]+\s*-\s*[\d:：]+)", s)
+            if hm and ("hours", "phone") not in seen:
+                seen.add(("hours", "phone"))
+                b.contact("hours", "众安客服电话接听时间", "每天 " + hm.group(1).replace("：", ":"), (n, n))
+            for app, kind in apps:
+                if app in s and (kind, app.replace(" ", "")) not in seen:
+                    seen.add((kind, app.replace(" ", "")))
+                    b.contact(kind, app, app, (n, n))
+
+
+def _store_lists(b: Builder, intro: Intro, svc: m.Service, seen: set) -> None:
+    """Coverage, hospital, drug and disease lists inside an intro's span (tables found by their header).
+
+    A list repeated for the same service (same entries) is stored once."""
+    def fresh(kind: str, entries) -> bool:
+        key = (svc.id, kind, tuple(getattr(e, "raw", None) or getattr(e, "name", None) or repr(e) for e in entries))
+        if key in seen:
+            return False
+        seen.add(key)
+        return True
+
+    def title_above(n: int) -> str:
+        hs = [h for h in intro.headings if h.line < n]
+        t = hs[-1].title if hs else intro.name
+        t = re.sub(r"^附件[一二三四五六七八九十\d]?\s*[：:]?\s*", "", t)
+        t = re.sub(r"^(\d{1,2}\s*[.、．]|[一二三四五六七八九十]{1,3}、)\s*", "", t)
+        t = re.sub(r"[《》]", "", t).strip("：: ")
+        return t or intro.name
+
+    n = intro.start
+    while n <= intro.end:
+        raw = b.text.line(n)
+        if _INLINE_LIST.search(raw):
+            entries, last, stated = parse_inline_cities(b, n, intro.end)
+            b.city_list(f"{svc.name}·覆盖城市（{stated}个）" if stated else f"{svc.name}·覆盖城市", (n, last), entries,
+                        services=[svc])
+            if stated is not None and stated != len(entries):
+                b.warn(f"{svc.name}: list says {stated} cities, parsed {len(entries)}")
+            n = last + 1
+            continue
+        if not _is_table(raw):
+            n += 1
+            continue
+        hdr = _header_cells(raw)
+        name = f"{svc.name}·{title_above(n)}"
+        if hdr[:3] == ["医院名称", "省份", "城市"]:
+            entries, last = parse_hospital_table(b, n, intro.end)
+            if fresh("h", entries):
+                b.hospital_list(name, (n, last), entries, services=[svc])
+        elif hdr[:2] == ["省份", "城市"] and "医院级别" in hdr:
+            entries, last = parse_grouped_hospital_table(b, n, intro.end)
+            b.hospital_list(name, (n, last), entries, services=[svc])
+        elif hdr[:2] == ["医院", "团队擅长"]:
+            entries, last = parse_team_table(b, n, intro.end)
+            b.hospital_list(name, (n, last), entries, services=[svc])
+        elif hdr[0] == "序号" and len(hdr) >= 3 and hdr[1] in ("省", "省份") and hdr[2] in ("市", "城市"):
+            entries, last = parse_city_table(b, n, intro.end)
+            if fresh("c", entries):
+                b.city_list(name, (n, last), entries, services=[svc])
+        elif hdr[0] == "序号" and len(hdr) >= 3 and hdr[1] == "分类" and hdr[2] == "通用名":
+            rows, last = parse_drug_table(b, n, intro.end)
+            seen = set()
+            for _, rn, cat, drug in rows:
+                if (drug, cat) not in seen:
+                    seen.add((drug, cat))
+                    b.drug(name, drug, (rn, rn), indication=cat)
+        elif hdr[0] == "序号" and len(hdr) >= 2 and hdr[1] == "疾病名称":
+            rows, last = parse_disease_table(b, n, intro.end)
+            dl = b.disease_list(name, (n, last), [e for _, e in rows])
+            nums = [k for k, _ in rows]
+            missing = sorted(set(range(1, max(nums) + 1)) - set(nums)) if nums else []
+            if missing:
+                b.warn(f"{name}: entries {missing} missing from the text (truncated table)")
+            if svc.diagnosis_list is None:
+                svc.diagnosis_list = dl.name
+                b.fact(svc, "diagnosis", f"限定疾病见{dl.name}", (n, last), data={"list": dl.name})
+        elif len(hdr) > 3 and any(hdr[1:]) and all(c in ("√", "×") for c in hdr[1:] if c) and hdr[0] \
+                and not hdr[0].isdigit():
+            # √/× availability table whose header (and first rows) are missing: kept for reference,
+            # not linked, so a city missing from the fragment is not answered as "not covered".
+            entries, last = parse_mark_table(b, n, intro.end)
+            b.city_list(f"{svc.name}·可预约城市（残缺表格，缺表头）", (n, last), entries)
+            b.warn(f"{svc.name}: availability table at lines {n}-{last} has no header; stored unlinked")
+        else:
+            last = n
+        n = last + 1
+
+
+def _store_passages(b: Builder, intro: Intro, svc: m.Service, names: list[str],
+                    seen: dict[str, list[str]]) -> None:
+    heads = [(intro.start, intro.name if not intro.untitled else f"{intro.name}（原文无标题）")]
+    heads += [(h.line, h.title) for h in intro.headings]
+    for start, stop, title in _section_ranges(b, heads, intro.end):
+        body = b.text.span(start, stop)
+        if not body.strip():
+            continue
+        # compared within the same service (a repeated intro may use another name for it), and across
+        # services only verbatim (numbering and spacing aside)
+        tkey = f"{svc.id}|" + _norm_for_compare(title, names)
+        norm = _norm_for_compare(body, names)
+        plain = _norm_for_compare(body, [])
+        if plain in seen.setdefault("*", []):
+            continue
+        seen["*"].append(plain)
+        prev = seen.setdefault(tkey, [])
+        if any(p == norm or (abs(len(p) - len(norm)) < 0.05 * max(len(p), 1)
+                             and difflib.SequenceMatcher(None, p, norm, autojunk=False).ratio() > 0.97)
+               for p in prev):
+            continue  # a repeated section: stored once
+        prev.append(norm)
+        path = svc.name if start == intro.start else f"{svc.name} > {title}"
+        b.passage(path, (start, stop), service=svc)
+
+
+Q_LINE = re.compile(r"^Q\d*\s*[:：]\s*(.+)$")
+A_LINE = re.compile(r"^A\s*[:：]\s*(.+)$")
+MARKERS = [("paren", re.compile(r"^-?\s*[(（]\d{1,2}[)）]\s*(.+)$")), ("num", re.compile(r"^\d{1,2}\s*[、.]\s*(.+)$"))]
+
+
+def _store_faqs(b: Builder, intro: Intro, svc: m.Service, names: list[str], seen: set[str]) -> None:
+    def add(q: str, a: str, lines: tuple[int, int]) -> None:
+        q, a = clean(q), "\n".join(clean(x) for x in a.splitlines() if x.strip())
+        if not q or not a:
+            return
+        key = _norm_for_compare(q + "|" + a, names)
+        if key in seen:
+            return
+        seen.add(key)
+        b.faq(q, a, lines, service=svc)
+
+    # answers run to the next numbered heading (label headings such as "特别说明：" stay inside)
+    heads = [(intro.start, intro.name)] + [(h.line, h.title) for h in intro.headings if h.kind != "label"]
+    for start, stop, title in _section_ranges(b, heads, intro.body_end):
+        t = title.strip()
+        # numbered question headings: "1. 什么是重疾绿通服务？"
+        if NUM_HEAD_RE.match(t) and t.endswith(QUESTION_END) and stop > start:
+            add(NUM_HEAD_RE.match(t).group(2), b.text.span(start + 1, stop), (start, stop))
+        # Q&A sections: "Q1: … / A: …" pairs, or numbered items under 常见问题 / Q&A
+        if any(w in t for w in ("常见问题", "Q&A")):
+            for n, end, q, a in _qa_items(b, start + 1, stop):
+                add(q, a, (n, end))
+
+
+def _qa_items(b: Builder, start: int, stop: int) -> list[tuple[int, int, str, str]]:
+    """Question/answer items of a Q&A section. Questions are "Q…:" lines, or else the lines numbered in
+    the first numbering style the section uses; everything else is answer text."""
+    items: list[tuple[int, str, list[str]]] = []
+    style = None
+    for n, raw in b.text.iter(start, stop):
+        s = _nfkc(raw).strip()
+        if not s:
+            continue
+        qm, am = Q_LINE.match(s), A_LINE.match(s)
+        if qm:
+            style = "Q"
+            items.append((n, qm.group(1), []))
+            continue
+        if am and items:
+            items[-1][2].append(am.group(1))
+            continue
+        if style != "Q":
+            hit = next(((k, mm) for k, rx in MARKERS if (mm := rx.match(s))), None)
+            if hit and (style is None or hit[0] == style):
+                style = hit[0]
+                items.append((n, hit[1].group(1), []))
+                continue
+        if items:
+            items[-1][2].append(s)
+    out = []
+    for i, (n, q, ans) in enumerate(items):
+        end = items[i + 1][0] - 1 if i + 1 < len(items) else stop
+        while end > n and not b.text.line(end).strip():
+            end -= 1
+        out.append((n, end, q, "\n".join(ans)))
+    return out
