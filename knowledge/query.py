@@ -1,0 +1,769 @@
+"""The read API over the knowledge store. Everything it returns carries its Source.
+
+The store is read-only after `python -m knowledge build`, so a KnowledgeBase loads
+the tables it needs into memory on first use and answers from there. The BM25 index
+(knowledge.search) is built lazily and cached per store.
+"""
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field, replace
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Optional
+
+from sqlalchemy import select
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+from core.config import MANUALS_DIR
+from core.db import engine_for
+from knowledge import geo
+from knowledge import models as m
+from knowledge.dictionary import hospital_name_key, hospital_short_names, load_hospital_aliases
+from knowledge.ingest.text import clean, squash
+from knowledge.vocab import CATEGORIES
+
+QUOTE_CHARS = 200
+MAX_EVIDENCE = 5
+MAX_QUERY_CHARS = 2000
+
+
+class NotFound(KeyError):
+    """An id that is not in the store."""
+
+    def __str__(self) -> str:  # KeyError quotes its message; keep it readable
+        return str(self.args[0]) if self.args else "not found"
+
+
+# -- views ---------------------------------------------------------------------
+@dataclass(frozen=True)
+class Source:
+    manual_id: str
+    manual_title: str
+    insurer: str
+    section: Optional[str]
+    line_start: int
+    line_end: int
+    quote: str
+
+    def cite(self) -> str:
+        lines = f"第 {self.line_start} 行" if self.line_start == self.line_end else f"第 {self.line_start}-{self.line_end} 行"
+        section = f"·{self.section.split(' > ')[-1]}" if self.section else ""
+        return f"《{self.manual_title}》{section}（{lines}）"
+
+
+@dataclass(frozen=True)
+class InsurerView:
+    id: int
+    name: str
+    short_name: str
+    aliases: tuple[str, ...]
+    manuals: tuple[str, ...]  # manual ids (the insurer itself comes from the manifest, not a manual line)
+
+
+@dataclass(frozen=True)
+class FactView:
+    attribute: str
+    value: str
+    data: Any
+    source: Source
+
+
+@dataclass(frozen=True)
+class ServiceView:
+    id: int
+    key: str
+    manual_id: str
+    insurer: str
+    insurer_id: int
+    insurer_short: str
+    product: Optional[str]
+    product_id: Optional[int]
+    name: str
+    aliases: tuple[str, ...]
+    category: Optional[str]
+    description: str
+    beneficiary: Optional[str]
+    beneficiary_text: Optional[str]
+    family_rule: dict
+    waiting_kind: Optional[str]
+    waiting_days: Optional[int]
+    cooling_off_days: Optional[int]
+    waiting_waivers: tuple[str, ...]
+    diagnosis_kind: Optional[str]
+    diagnosis_list: Optional[str]
+    diagnosis_hospital: Optional[str]
+    diagnosis_exclusions: tuple[str, ...]
+    age_min: Optional[int]
+    age_max: Optional[int]
+    usage_limit: Optional[int]
+    usage_period: Optional[str]
+    usage_text: Optional[str]
+    usage_rule: dict
+    addon_required: Optional[str]
+    lead_time_hours: Optional[int]
+    response_time: Optional[str]
+    how_to_apply: Optional[str]
+    documents: Optional[str]
+    fees: Optional[str]
+    exclusions: Optional[str]
+    coverage_scope: str
+    line_start: int
+    line_end: int
+    source: Source
+    facts: tuple[FactView, ...] = ()
+
+
+@dataclass(frozen=True)
+class CoverageAnswer:
+    status: str  # covered | not_covered | unknown
+    service_id: int
+    city: Optional[geo.City]
+    resolution: geo.Resolution
+    evidence: tuple[Source, ...]
+    hospitals_count: Optional[int]
+    reason: str
+
+
+@dataclass(frozen=True)
+class HospitalView:
+    id: int
+    name: str
+    aliases: tuple[str, ...]
+    province: Optional[str]
+    city_code: Optional[str]
+    city_name: Optional[str]
+    grade: Optional[str]
+    source: Optional[Source]  # first list line that names it
+    matched: str = ""  # the name or alias the query matched
+    score: float = 0.0
+    ids: tuple[int, ...] = ()  # store rows of the same hospital written differently (北京协和医院 / 北京协和医院（协和医院）)
+
+
+@dataclass(frozen=True)
+class DiseaseView:
+    id: int
+    name: str
+    aliases: tuple[str, ...]
+    definition: Optional[str]
+    list_name: str
+    source: Source
+    score: float = 0.0
+
+
+@dataclass(frozen=True)
+class DrugView:
+    id: int
+    name: str
+    brand: Optional[str]
+    maker: Optional[str]
+    spec: Optional[str]
+    indication: Optional[str]
+    list_name: str
+    source: Source
+    score: float = 0.0
+
+
+@dataclass(frozen=True)
+class FaqView:
+    id: int
+    question: str
+    answer: str
+    service_id: Optional[int]
+    source: Source
+    score: float = 0.0
+
+
+@dataclass(frozen=True)
+class PassageHit:
+    id: int
+    section: str
+    text: str
+    service_id: Optional[int]
+    score: float
+    source: Source
+
+
+@dataclass(frozen=True)
+class ContactView:
+    id: int
+    kind: str
+    label: str
+    value: str
+    service_id: Optional[int]
+    source: Source
+
+
+@dataclass(frozen=True)
+class EditionView:
+    id: int
+    product: str
+    product_id: int
+    kind: str
+    name: str
+    validity: Optional[str]
+    rule: dict
+    source: Source
+
+
+@dataclass(frozen=True)
+class EntitlementView:
+    id: int
+    service_id: int
+    edition: str
+    edition_id: int
+    tier: Optional[str]
+    tier_id: Optional[int]
+    included: bool
+    usage_limit: Optional[int]
+    usage_period: Optional[str]
+    text: str
+    source: Source
+
+
+# -- helpers -------------------------------------------------------------------
+def norm(text: str | None) -> str:
+    """Matching form: NFKC, no spaces, lower-case Latin."""
+    return squash(text or "").lower()[:MAX_QUERY_CHARS]
+
+
+_SERVICE_TAIL = re.compile(r"([（(][^）)]*[）)]?)$")
+
+
+def _service_core(name: str) -> str:
+    """重疾绿通服务（本服务仅适用于…） -> 重疾绿通."""
+    s = norm(name)
+    s = _SERVICE_TAIL.sub("", s)
+    for tail in ("服务介绍", "服务"):
+        if s.endswith(tail) and len(s) > len(tail) + 1:
+            s = s[: -len(tail)]
+            break
+    return s
+
+
+def _category_words() -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for cat, label in CATEGORIES.items():
+        words = [norm(w) for w in re.split(r"[/（）()、]", label) if len(norm(w)) >= 2]
+        out[cat] = words
+    return out
+
+
+@dataclass
+class _Manual:
+    id: str
+    title: str
+    filename: str
+    insurer: str
+    insurer_id: int
+    line_count: int
+    sections: list[tuple[int, int, str]] = field(default_factory=list)  # passage spans
+
+
+class KnowledgeBase:
+    def __init__(self, engine: Engine | None = None, manuals_dir: Path = MANUALS_DIR):
+        self.engine = engine or engine_for()
+        self.manuals_dir = manuals_dir
+        self._lines: dict[str, list[str] | None] = {}
+
+    # -- loading -------------------------------------------------------------
+    def _session(self) -> Session:
+        return Session(self.engine)
+
+    @cached_property
+    def _manuals(self) -> dict[str, _Manual]:
+        with self._session() as s:
+            out = {}
+            for man, ins in s.execute(select(m.Manual, m.Insurer).join(m.Insurer, m.Manual.insurer_id == m.Insurer.id)):
+                out[man.id] = _Manual(man.id, man.title, man.filename, ins.name, ins.id, man.line_count)
+            for mid, a, b, sec in s.execute(select(m.Passage.manual_id, m.Passage.line_start, m.Passage.line_end,
+                                                   m.Passage.section)):
+                if mid in out:
+                    out[mid].sections.append((a, b, sec))
+        return out
+
+    def _manual_lines(self, manual_id: str) -> list[str] | None:
+        if manual_id not in self._lines:
+            man = self._manuals.get(manual_id)
+            path = self.manuals_dir / man.filename if man else None
+            try:
+                self._lines[manual_id] = path.read_text(encoding="utf-8").splitlines() if path else None
+            except OSError:
+                self._lines[manual_id] = None
+        return self._lines[manual_id]
+
+    def _section_for(self, manual_id: str, a: int, b: int) -> str | None:
+        man = self._manuals.get(manual_id)
+        if not man:
+            return None
+        best = None
+        for s, e, sec in man.sections:
+            if s <= a <= e:
+                if best is None or (e - s) < (best[1] - best[0]):
+                    best = (s, e, sec)
+        return best[2] if best else None
+
+    def source(self, manual_id: str, line_start: int, line_end: int | None = None, section: str | None = None,
+               quote: str | None = None) -> Source:
+        """A Source for a line range of a manual (section looked up from the passages when not given)."""
+        line_end = line_end if line_end is not None else line_start
+        man = self._manuals.get(manual_id)
+        if quote is None:
+            lines = self._manual_lines(manual_id)
+            if lines:
+                quote = " ".join(clean(x) for x in lines[line_start - 1 : min(line_end, line_start + 40)] if clean(x))
+            else:
+                quote = ""
+        quote = clean(quote)
+        if len(quote) > QUOTE_CHARS:
+            quote = quote[: QUOTE_CHARS - 1] + "…"
+        return Source(manual_id=manual_id, manual_title=man.title if man else manual_id,
+                      insurer=man.insurer if man else "",
+                      section=section if section is not None else self._section_for(manual_id, line_start, line_end),
+                      line_start=line_start, line_end=line_end, quote=quote)
+
+    def _src(self, row: Any, section: str | None = None) -> Source:
+        return self.source(row.manual_id, row.line_start, row.line_end, section=section)
+
+    @cached_property
+    def _insurers(self) -> list[InsurerView]:
+        by_ins: dict[int, list[str]] = defaultdict(list)
+        for man in self._manuals.values():
+            by_ins[man.insurer_id].append(man.id)
+        with self._session() as s:
+            return [InsurerView(i.id, i.name, i.short_name, tuple(i.aliases or ()), tuple(sorted(by_ins[i.id])))
+                    for i in s.scalars(select(m.Insurer).order_by(m.Insurer.id))]
+
+    @cached_property
+    def _products(self) -> dict[int, m.Product]:
+        with self._session() as s:
+            rows = s.scalars(select(m.Product)).all()
+            s.expunge_all()
+            return {p.id: p for p in rows}
+
+    @cached_property
+    def _services(self) -> dict[int, ServiceView]:
+        ins = {i.id: i for i in self._insurers}
+        with self._session() as s:
+            facts: dict[int, list[FactView]] = defaultdict(list)
+            for f in s.scalars(select(m.ServiceFact).order_by(m.ServiceFact.service_id, m.ServiceFact.line_start)):
+                facts[f.service_id].append(FactView(f.attribute, f.value, f.data, self._src(f)))
+            out: dict[int, ServiceView] = {}
+            for svc in s.scalars(select(m.Service).order_by(m.Service.id)):
+                man = self._manuals[svc.manual_id]
+                prod = self._products.get(svc.product_id) if svc.product_id else None
+                i = ins[man.insurer_id]
+                out[svc.id] = ServiceView(
+                    id=svc.id, key=svc.key, manual_id=svc.manual_id, insurer=i.name, insurer_id=i.id,
+                    insurer_short=i.short_name, product=prod.name if prod else None,
+                    product_id=prod.id if prod else None, name=svc.name, aliases=tuple(svc.aliases or ()),
+                    category=svc.category, description=svc.description or "", beneficiary=svc.beneficiary,
+                    beneficiary_text=svc.beneficiary_text, family_rule=dict(svc.family_rule or {}),
+                    waiting_kind=svc.waiting_kind, waiting_days=svc.waiting_days,
+                    cooling_off_days=svc.cooling_off_days, waiting_waivers=tuple(svc.waiting_waivers or ()),
+                    diagnosis_kind=svc.diagnosis_kind, diagnosis_list=svc.diagnosis_list,
+                    diagnosis_hospital=svc.diagnosis_hospital,
+                    diagnosis_exclusions=tuple(svc.diagnosis_exclusions or ()), age_min=svc.age_min,
+                    age_max=svc.age_max, usage_limit=svc.usage_limit, usage_period=svc.usage_period,
+                    usage_text=svc.usage_text, usage_rule=dict(svc.usage_rule or {}),
+                    addon_required=svc.addon_required, lead_time_hours=svc.lead_time_hours,
+                    response_time=svc.response_time, how_to_apply=svc.how_to_apply, documents=svc.documents,
+                    fees=svc.fees, exclusions=svc.exclusions, coverage_scope=svc.coverage_scope or "unspecified",
+                    line_start=svc.line_start, line_end=svc.line_end,
+                    source=self.source(svc.manual_id, svc.line_start, svc.line_end,
+                                       section=self._section_for(svc.manual_id, svc.line_start, svc.line_end)
+                                       or svc.name),
+                    facts=tuple(facts.get(svc.id, ())))
+        return out
+
+    @cached_property
+    def _coverage(self) -> dict[str, Any]:
+        """Coverage lists, their cities and hospitals, and which services use them."""
+        with self._session() as s:
+            lists = {cl.id: (cl.name, cl.kind, cl.manual_id, cl.line_start, cl.line_end)
+                     for cl in s.scalars(select(m.CoverageList))}
+            svc_lists: dict[int, list[int]] = defaultdict(list)
+            for sid, lid in s.execute(select(m.ServiceCoverage.service_id, m.ServiceCoverage.list_id)):
+                svc_lists[sid].append(lid)
+            cities: dict[int, list[tuple]] = defaultdict(list)
+            for c in s.scalars(select(m.CoverageCity).order_by(m.CoverageCity.line)):
+                cities[c.list_id].append((c.city_code, c.raw_name, c.line, c.hospital_count, c.city_name))
+            hosp: dict[int, list[tuple]] = defaultdict(list)
+            first_line: dict[int, tuple[str, int]] = {}
+            for ch in s.scalars(select(m.CoverageHospital).order_by(m.CoverageHospital.line)):
+                hosp[ch.list_id].append((ch.hospital_id, ch.raw_name, ch.line))
+                first_line.setdefault(ch.hospital_id, (lists[ch.list_id][2], ch.line))
+        return {"lists": lists, "svc_lists": svc_lists, "cities": cities, "hosp": hosp, "first_line": first_line}
+
+    @cached_property
+    def _hospitals(self) -> dict[int, m.Hospital]:
+        with self._session() as s:
+            rows = s.scalars(select(m.Hospital)).all()
+            s.expunge_all()
+            return {h.id: h for h in rows}
+
+    @cached_property
+    def _hospital_keys(self) -> dict[str, list[tuple[int, float]]]:
+        """Matching key -> [(hospital id, weight)]: names, stored aliases, generated short names, YAML aliases."""
+        keys: dict[str, dict[int, float]] = defaultdict(dict)
+
+        def put(k: str, hid: int, w: float) -> None:
+            k = norm(k)
+            if k and keys[k].get(hid, 0) < w:
+                keys[k][hid] = w
+
+        by_key: dict[str, list[int]] = defaultdict(list)
+        for h in self._hospitals.values():
+            put(h.name, h.id, 100)
+            by_key[hospital_name_key(h.name)].append(h.id)
+            for a in h.aliases or []:
+                put(a, h.id, 92)
+            for i, a in enumerate(hospital_short_names(h.name)):
+                put(a, h.id, 88 - min(i, 5))
+        for alias, targets in load_hospital_aliases().items():
+            for rank, t in enumerate(targets):
+                for hid in by_key.get(hospital_name_key(t), []):
+                    put(alias, hid, 95 - rank)
+        return {k: sorted(v.items(), key=lambda x: -x[1]) for k, v in keys.items()}
+
+    def _hospital_view(self, h: m.Hospital, matched: str = "", score: float = 0.0) -> HospitalView:
+        fl = self._coverage["first_line"].get(h.id)
+        return HospitalView(h.id, h.name, tuple(h.aliases or ()), h.province, h.city_code, h.city_name, h.grade,
+                            self.source(fl[0], fl[1]) if fl else None, matched, score, (h.id,))
+
+    # -- insurers ------------------------------------------------------------
+    def insurers(self) -> list[InsurerView]:
+        return list(self._insurers)
+
+    def resolve_insurer(self, text: str | int | None) -> InsurerView | None:
+        """平安 / 众安 / 太保寿险 / an id -> the insurer; unknown or ambiguous (太保) -> None."""
+        if isinstance(text, int):
+            return next((i for i in self._insurers if i.id == text), None)
+        q = norm(text)
+        if not q:
+            return None
+        names = {i.id: {norm(x) for x in (i.name, i.short_name, *i.aliases) if x} for i in self._insurers}
+        exact = [i for i in self._insurers if q in names[i.id]]
+        if len(exact) == 1:
+            return exact[0]
+        # the longest name contained in the text wins ("我是平安健康的客户")
+        best: dict[int, int] = {}
+        for i in self._insurers:
+            lens = [len(n) for n in names[i.id] if len(n) >= 2 and n in q]
+            if lens:
+                best[i.id] = max(lens)
+        if best:
+            top = max(best.values())
+            ids = [k for k, v in best.items() if v == top]
+            return next(i for i in self._insurers if i.id == ids[0]) if len(ids) == 1 else None
+        # text is part of a name (太平洋人 -> ambiguous unless one insurer)
+        part = [i for i in self._insurers if len(q) >= 2 and any(q in n for n in names[i.id])]
+        return part[0] if len(part) == 1 else None
+
+    def _insurer_id(self, insurer: str | int | None) -> int | None:
+        """None -> no filter (returns None); unknown -> -1 (matches nothing)."""
+        if insurer is None or insurer == "":
+            return None
+        i = self.resolve_insurer(insurer)
+        return i.id if i else -1
+
+    # -- services ------------------------------------------------------------
+    def services(self, insurer: str | int | None = None, product: str | None = None) -> list[ServiceView]:
+        iid = self._insurer_id(insurer)
+        out = [v for v in self._services.values() if iid is None or v.insurer_id == iid]
+        if product:
+            q = norm(product)
+            pids = {p.id for p in self._products.values()
+                    if q == norm(p.name) or q in {norm(a) for a in p.aliases or []} or (len(q) >= 2 and q in norm(p.name))}
+            mids = {mid for mid, man in self._manuals.items() if q in norm(man.title)}
+            out = [v for v in out if v.product_id in pids or (v.product_id is None and v.manual_id in mids)]
+        return out
+
+    def service(self, service_id: int) -> ServiceView:
+        try:
+            return self._services[int(service_id)]
+        except (KeyError, ValueError, TypeError):
+            raise NotFound(f"no service with id {service_id!r}") from None
+
+    def resolve_service(self, text: str, insurer: str | int | None = None) -> list[ServiceView]:
+        """Services a customer's words name, best first: name, alias, then a category word (二诊, 绿通, MDT)."""
+        q = norm(text)
+        if not q:
+            return []
+        iid = self._insurer_id(insurer)
+        qcore = _service_core(q)
+        cat_words = _category_words()
+        scored: list[tuple[float, int]] = []
+        for v in self._services.values():
+            if iid is not None and v.insurer_id != iid:
+                continue
+            name, core = norm(v.name), _service_core(v.name)
+            aliases = [norm(a) for a in v.aliases if norm(a)]
+            score = 0.0
+            if q == name:
+                score = 100
+            elif qcore == core:
+                score = 98
+            elif q in aliases or qcore in aliases:
+                score = 90
+            else:
+                for key in [core, *aliases]:
+                    if len(key) >= 2 and key in q:  # the question names the service
+                        score = max(score, 60 + min(len(key), 20))
+                    elif len(qcore) >= 2 and qcore in key:  # the words are part of the name
+                        score = max(score, 40 + 15 * len(qcore) / len(key))
+                if v.category:
+                    for w in cat_words.get(v.category, []):
+                        if w == qcore or w in q:
+                            score = max(score, 45)
+                        elif len(qcore) >= 2 and qcore in w:
+                            score = max(score, 35)
+            if score:
+                scored.append((score, v.id))
+        # ties: the service the manual says more about (facts, coverage lists) first
+        richness = {sid: len(self._services[sid].facts) + 10 * len(self._coverage["svc_lists"].get(sid, []))
+                    for _, sid in scored}
+        scored.sort(key=lambda x: (-x[0], -richness[x[1]], x[1]))
+        return [self._services[sid] for _, sid in scored]
+
+    # -- coverage ------------------------------------------------------------
+    def _list_source(self, list_id: int) -> Source:
+        name, _kind, mid, a, b = self._coverage["lists"][list_id]
+        return self.source(mid, a, b, section=name)
+
+    def coverage(self, service_id: int, city_text: str) -> CoverageAnswer:
+        svc = self.service(service_id)
+        q = clean(city_text or "")[:100]
+        res = geo.resolve_city(q) if q else geo.Resolution("unknown", q)
+        if res.status != "ok" or res.city is None:
+            why = (f"city {q!r} is ambiguous: " + ", ".join(f"{c.province}{c.name}" for c in res.candidates[:5])
+                   if res.status == "ambiguous" else f"city {q!r} not recognised")
+            return CoverageAnswer("unknown", svc.id, None, res, (), None, why)
+        city = res.city
+        cov = self._coverage
+        list_ids = cov["svc_lists"].get(svc.id, [])
+        if list_ids:
+            evidence: list[Source] = []
+            count = 0
+            counted = False
+            unresolved = 0
+            for lid in list_ids:
+                name, kind, mid, _a, _b = cov["lists"][lid]
+                if kind == "city":
+                    for code, raw, line, hcount, _cname in cov["cities"].get(lid, []):
+                        if code == city.code:
+                            evidence.append(self.source(mid, line, section=name))
+                            if hcount is not None:
+                                count += hcount
+                                counted = True
+                        elif code is None:
+                            unresolved += 1
+                else:
+                    seen: set[int] = set()
+                    for hid, raw, line in cov["hosp"].get(lid, []):
+                        h = self._hospitals.get(hid)
+                        if h is None or hid in seen:
+                            continue
+                        if h.city_code == city.code:
+                            seen.add(hid)
+                            evidence.append(self.source(mid, line, section=name))
+                        elif h.city_code is None:
+                            unresolved += 1
+                    if seen:
+                        count += len(seen)
+                        counted = True
+            if evidence:
+                return CoverageAnswer("covered", svc.id, city, res, tuple(evidence[:MAX_EVIDENCE]),
+                                      count if counted else None,
+                                      f"{city.name} is in the service's coverage list")
+            heads = tuple(self._list_source(lid) for lid in list_ids)
+            if unresolved:
+                return CoverageAnswer("unknown", svc.id, city, res, heads, None,
+                                      f"{city.name} not among the resolved entries; {unresolved} list entries "
+                                      "have no recognised city")
+            return CoverageAnswer("not_covered", svc.id, city, res, heads, 0,
+                                  f"{city.name} is not in the service's coverage list")
+        clause = self._coverage_clause(svc, "全国")
+        if svc.coverage_scope == "nationwide":
+            return CoverageAnswer("covered", svc.id, city, res, (clause or svc.source,), None,
+                                  "the manual says the service is available nationwide")
+        # No list: a coverage statement that names the city is still the manual's word.
+        for f in svc.facts:
+            if f.attribute == "coverage" and (city.short in f.value or city.name in f.value) \
+                    and not re.search(r"除|不含|不包括|暂不|暂未|不支持", f.value):
+                return CoverageAnswer("covered", svc.id, city, res, (f.source,), None,
+                                      "the manual's coverage text names the city")
+        ev = tuple(f.source for f in svc.facts if f.attribute == "coverage")[:MAX_EVIDENCE]
+        return CoverageAnswer("unknown", svc.id, city, res, ev, None, "the manual gives no list")
+
+    def _coverage_clause(self, svc: ServiceView, word: str) -> Source | None:
+        for f in svc.facts:
+            if f.attribute == "coverage" and word in f.value:
+                return f.source
+        for f in svc.facts:
+            if word in f.value:
+                return f.source
+        lines = self._manual_lines(svc.manual_id) or []
+        for n in range(svc.line_start, min(svc.line_end, len(lines)) + 1):
+            if word in lines[n - 1]:
+                return self.source(svc.manual_id, n, section=svc.source.section)
+        return None
+
+    def hospitals(self, service_id: int, city_text: str) -> list[HospitalView]:
+        svc = self.service(service_id)
+        res = geo.resolve_city(clean(city_text or "")[:100]) if clean(city_text or "") else None
+        if res is None or res.status != "ok" or res.city is None:
+            return []
+        cov = self._coverage
+        out: list[HospitalView] = []
+        seen: set[int] = set()
+        for lid in cov["svc_lists"].get(svc.id, []):
+            name, kind, mid, _a, _b = cov["lists"][lid]
+            for hid, raw, line in cov["hosp"].get(lid, []):
+                h = self._hospitals.get(hid)
+                if h and h.city_code == res.city.code and hid not in seen:
+                    seen.add(hid)
+                    out.append(HospitalView(h.id, h.name, tuple(h.aliases or ()), h.province, h.city_code,
+                                            h.city_name, h.grade, self.source(mid, line, section=name)))
+        return out
+
+    def find_hospital(self, text: str, limit: int = 10) -> list[HospitalView]:
+        """Hospitals by full name, short name or alias (协和, 华西, 温医二院), best first."""
+        q = norm(text)
+        if len(q) < 2 and not q.isdigit():
+            return []
+        keys = self._hospital_keys
+        scores: dict[int, tuple[float, str]] = {}
+
+        def put(hid: int, s: float, k: str) -> None:
+            if s > scores.get(hid, (0, ""))[0]:
+                scores[hid] = (s, k)
+
+        for hid, w in keys.get(q, []):
+            put(hid, w, q)
+        if not scores:
+            for k, hits in keys.items():
+                if len(k) >= 3 and k in q:  # a sentence naming the hospital
+                    for hid, w in hits:
+                        put(hid, w * 0.6 + min(len(k), 20), k)
+                elif len(q) >= 2 and q in k and len(k) >= 3:  # the words are part of a name
+                    for hid, w in hits:
+                        put(hid, w * 0.4 + 15 * len(q) / len(k), k)
+        ranked = sorted(scores.items(), key=lambda x: (-x[1][0], len(self._hospitals[x[0]].name), x[0]))
+        groups: dict[str, list[tuple[int, float, str]]] = {}
+        for hid, (s, k) in ranked:
+            groups.setdefault(hospital_name_key(self._hospitals[hid].name), []).append((hid, s, k))
+        out = []
+        for members in list(groups.values())[:limit]:
+            hid, s, k = members[0]
+            v = self._hospital_view(self._hospitals[hid], k, round(s, 2))
+            out.append(replace(v, ids=tuple(x[0] for x in members)))
+        return out
+
+    # -- diseases, drugs -----------------------------------------------------
+    @cached_property
+    def _diseases(self) -> list[DiseaseView]:
+        with self._session() as s:
+            rows = s.execute(select(m.Disease, m.DiseaseList).join(m.DiseaseList, m.Disease.list_id == m.DiseaseList.id)
+                             .order_by(m.Disease.id)).all()
+            return [DiseaseView(d.id, d.name, tuple(d.aliases or ()), d.definition, dl.name,
+                                self.source(dl.manual_id, d.line, section=dl.name)) for d, dl in rows]
+
+    @cached_property
+    def _drugs(self) -> list[DrugView]:
+        with self._session() as s:
+            return [DrugView(d.id, d.name, d.brand, d.maker, d.spec, d.indication, d.list_name,
+                             self._src(d, section=d.list_name)) for d in s.scalars(select(m.Drug).order_by(m.Drug.id))]
+
+    @staticmethod
+    def _name_match(q: str, names: list[str]) -> float:
+        best = 0.0
+        for i, n in enumerate(names):
+            n = norm(n)
+            if not n:
+                continue
+            if q == n:
+                best = max(best, 100 - 5 * min(i, 1))
+            elif len(n) >= 2 and n in q:
+                best = max(best, 60 + min(len(n), 20))
+            elif len(q) >= 2 and q in n:
+                best = max(best, 40 + 15 * len(q) / len(n))
+        return best
+
+    def find_disease(self, text: str, limit: int = 10) -> list[DiseaseView]:
+        q = norm(text)
+        if not q:
+            return []
+        hits = [(self._name_match(q, [d.name, *d.aliases]), d) for d in self._diseases]
+        hits = sorted((h for h in hits if h[0] > 0), key=lambda x: (-x[0], x[1].id))[:limit]
+        return [DiseaseView(**{**d.__dict__, "score": round(s, 2)}) for s, d in hits]
+
+    def find_drug(self, text: str, limit: int = 10) -> list[DrugView]:
+        q = norm(text)
+        if not q:
+            return []
+        hits = [(self._name_match(q, [d.name, d.brand or ""]), d) for d in self._drugs]
+        hits = sorted((h for h in hits if h[0] > 0), key=lambda x: (-x[0], x[1].id))[:limit]
+        return [DrugView(**{**d.__dict__, "score": round(s, 2)}) for s, d in hits]
+
+    # -- retrieval -----------------------------------------------------------
+    @cached_property
+    def _index(self):
+        from knowledge.search import index_for
+
+        return index_for(self.engine)
+
+    def search(self, text: str, insurer: str | int | None = None, k: int = 5) -> list[PassageHit]:
+        """BM25 over pkuseg tokens of the manuals' passages."""
+        iid = self._insurer_id(insurer)
+        mids = None if iid is None else {mid for mid, man in self._manuals.items() if man.insurer_id == iid}
+        out = []
+        for doc, score in self._index.passages(text, k=k, manual_ids=mids):
+            out.append(PassageHit(doc.id, doc.section, doc.text, doc.service_id, round(score, 4),
+                                  self.source(doc.manual_id, doc.line_start, doc.line_end, section=doc.section)))
+        return out
+
+    def faq(self, text: str, insurer: str | int | None = None, service_id: int | None = None,
+            k: int = 5) -> list[FaqView]:
+        iid = self._insurer_id(insurer)
+        mids = None if iid is None else {mid for mid, man in self._manuals.items() if man.insurer_id == iid}
+        out = []
+        for doc, score in self._index.faqs(text, k=k, manual_ids=mids, service_id=service_id):
+            out.append(FaqView(doc.id, doc.section, doc.text, doc.service_id,
+                               self.source(doc.manual_id, doc.line_start, doc.line_end), round(score, 4)))
+        return out
+
+    # -- contacts, editions, entitlements -----------------------------------
+    def contacts(self, insurer: str | int | None = None) -> list[ContactView]:
+        iid = self._insurer_id(insurer)
+        mids = {mid for mid, man in self._manuals.items() if iid is None or man.insurer_id == iid}
+        with self._session() as s:
+            rows = s.scalars(select(m.Contact).where(m.Contact.manual_id.in_(mids)).order_by(m.Contact.id)).all()
+            return [ContactView(c.id, c.kind, c.label, c.value, c.service_id, self._src(c)) for c in rows]
+
+    def editions(self, product: str | int | None = None) -> list[EditionView]:
+        prods = self._products
+        if product is None or product == "":
+            pids = set(prods)
+        elif isinstance(product, int):
+            pids = {product}
+        else:
+            q = norm(product)
+            pids = {p.id for p in prods.values()
+                    if q == norm(p.name) or q in {norm(a) for a in p.aliases or []} or (len(q) >= 2 and q in norm(p.name))}
+        with self._session() as s:
+            rows = s.scalars(select(m.Edition).where(m.Edition.product_id.in_(pids)).order_by(m.Edition.id)).all()
+            return [EditionView(e.id, prods[e.product_id].name, e.product_id, e.kind, e.name, e.validity,
+                                dict(e.rule or {}), self._src(e)) for e in rows]
+
+    def entitlements(self, service_id: int) -> list[EntitlementView]:
+        svc = self.service(service_id)
+        with self._session() as s:
+            eds = {e.id: e.name for e in s.scalars(select(m.Edition))}
+            rows = s.scalars(select(m.Entitlement).where(m.Entitlement.service_id == svc.id)
+                             .order_by(m.Entitlement.id)).all()
+            return [EntitlementView(e.id, e.service_id, eds.get(e.edition_id, ""), e.edition_id,
+                                    eds.get(e.tier_id) if e.tier_id else None, e.tier_id, e.included, e.usage_limit,
+                                    e.usage_period, e.text, self._src(e)) for e in rows]
