@@ -135,6 +135,9 @@ def check_entitlement(c: Ctx, o: Out) -> None:
         o.fail("entitlement", f"您的版本「{c.policy.edition}」不包含{c.svc}（该服务适用于：{'、'.join(names)}）。",
                ents[0].source)
         return
+    if len({e.edition for e in cands}) > 1:  # 2023 版 -> the plain version, not 普惠版（2023 版）
+        shortest = min(len(norm(e.edition)) for e in cands)
+        cands = [e for e in cands if len(norm(e.edition)) == shortest]
     if len({e.edition for e in cands}) > 1:
         o.need("entitlement", "policy.edition",
                f"「{c.policy.edition}」可能对应多个版本（{'、'.join(dict.fromkeys(e.edition for e in cands))}），请确认具体版本。",
@@ -204,14 +207,15 @@ def _window_end(kind: dict, start: date, c: Ctx, o: Out, src) -> Optional[date]:
     p = c.policy
     if k == "years":
         years = int(kind.get("years") or 1)
-        if kind.get("upgraded_years"):
-            if p.upgraded is None:
-                o.need("validity", "policy.upgraded",
-                       f"服务有效期为 {years} 年，完成服务升级后为 {kind['upgraded_years']} 年，请确认是否已升级。", src)
-                return None
-            if p.upgraded:
-                years = int(kind["upgraded_years"])
-        return add_years(start, years) - timedelta(days=1)
+        end = add_years(start, years) - timedelta(days=1)
+        up = kind.get("upgraded_years")
+        if up and p.upgraded:
+            return add_years(start, int(up)) - timedelta(days=1)
+        if up and p.upgraded is None and c.on > end:  # only matters once the base window is over
+            o.need("validity", "policy.upgraded",
+                   f"服务有效期为 {years} 年（至{zh(end)}），完成服务升级后为 {up} 年，请确认是否已升级。", src)
+            return None
+        return end
     if k == "payment_term":
         if not p.payment_term_years or not p.effective_date:
             facts = [f for f, v in (("policy.payment_term_years", p.payment_term_years),
@@ -317,28 +321,29 @@ def check_waiting(c: Ctx, o: Out) -> None:
         return
     if w.kind == "after_cooling_off":
         return
-    days = w.days if w.kind == "days" else (p.waiting_days if p.waiting_days is not None else w.days)
-    if days is None:
-        o.need("waiting", "policy.waiting_days", f"{c.svc}的等待期与保单一致，需要确认您保单的等待期天数。", w.source)
-        return
-    if days <= 0:
-        o.ok("waiting", f"{c.svc}没有等待期。", w.source)
-        return
     for wv in w.waivers:
         holder, attr, _, msg = _WAIVER.get(wv, (None, None, None, None))
         if holder and getattr(p if holder == "policy" else c.case, attr) is True:
             o.ok("waiting", f"{msg}，可以使用{c.svc}。", w.waiver_source or w.source)
             return
-    if not p.effective_date:
-        o.need("waiting", "policy.effective_date", f"{c.svc}有 {days} 天等待期，需要您的保单生效日期。", w.source)
+    days = w.days if w.kind == "days" else (p.waiting_days if p.waiting_days is not None else w.days)
+    if days is not None and days <= 0:
+        o.ok("waiting", f"{c.svc}没有等待期。", w.source)
+        return
+    unknown = [wv for wv in w.waivers if wv in _WAIVER
+               and getattr(p if _WAIVER[wv][0] == "policy" else c.case, _WAIVER[wv][1]) is None]
+    if days is None or not p.effective_date:  # ask for everything that could settle it, at once
+        facts = (["policy.waiting_days"] if days is None else []) + \
+                (["policy.effective_date"] if not p.effective_date else []) + [_WAIVER[wv][2] for wv in unknown]
+        what = "的等待期与保单一致，需要确认您保单的等待期天数" if days is None else f"有 {days} 天等待期，需要您的保单生效日期"
+        tail = f"；如属于{'或'.join(_WAIVER_IF[wv] for wv in unknown)}，则不受等待期限制" if unknown else ""
+        o.need("waiting", facts, f"{c.svc}{what}{tail}。", w.source)
         return
     first = first_day_after(p.effective_date, days)
     head = f"您的保单于{zh(p.effective_date)}生效，{c.svc}有{days}天等待期（含第{days}天）"
     if c.on >= first:
         o.ok("waiting", f"{head}，已于{zh(day_n(p.effective_date, days))}结束，{zh(first)}起可以使用。", w.source)
         return
-    unknown = [wv for wv in w.waivers if wv in _WAIVER
-               and getattr(p if _WAIVER[wv][0] == "policy" else c.case, _WAIVER[wv][1]) is None]
     if unknown:
         cond = "或".join(_WAIVER_IF[wv] for wv in unknown)
         o.need("waiting", [_WAIVER[wv][2] for wv in unknown],

@@ -1,0 +1,203 @@
+"""Build a ServiceRule from the knowledge store: the only part of rules/ that does I/O.
+
+service_rule(session, service_id, edition=None, tier=None) -> ServiceRule | None
+
+Every field takes its Source from the ServiceFact of the matching attribute (the lines
+the adapter read it from), falling back to the service's own lines; quotes come from
+the fact value or the manual text.
+"""
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import Optional
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from core.config import MANUALS_DIR
+from knowledge import models as m
+from knowledge.ingest.text import ManualText, clean
+from rules.engine import names_match
+from rules.model import (AgeRule, BeneficiaryRule, CoolingOffRule, DiagnosisRule, EntitlementRule, ServiceRule,
+                         Source, UsageRule, WaitingRule, parse_hospital_requirement)
+
+QUOTE_MAX = 200
+_GUARDIAN = re.compile(r"监护人")
+
+# ServiceFact.attribute names read for each field (first present wins).
+ATTRS = {
+    "waiting": ("waiting_period", "waiting"),
+    "waiver": ("waiting_waiver", "waiting_period", "waiting"),
+    "cooling_off": ("cooling_off", "waiting_period"),
+    "beneficiary": ("beneficiary",),
+    "family": ("family_rule", "family", "beneficiary"),
+    "diagnosis": ("diagnosis", "trigger"),
+    "exclusions": ("diagnosis_exclusions", "exclusions", "diagnosis"),
+    "age": ("age",),
+    "usage": ("usage_limit", "usage"),
+    "addon": ("addon_required",),
+    "coverage": ("coverage",),
+    "guardian": ("guardian",),
+    "validity": ("validity", "service_period", "service_term"),
+}
+
+
+@lru_cache(maxsize=16)
+def _manual_text(filename: str) -> Optional[ManualText]:
+    path = MANUALS_DIR / filename
+    return ManualText.load(path) if path.is_file() else None
+
+
+class _Sources:
+    def __init__(self, session: Session, svc: m.Service):
+        self.s = session
+        self.svc = svc
+        self.manual = svc.manual
+        self.text = _manual_text(self.manual.filename) if self.manual else None
+        self.title = self.manual.title if self.manual else ""
+        self.facts: dict[str, list[m.ServiceFact]] = {}
+        for f in sorted(svc.facts, key=lambda f: (f.line_start, f.id)):
+            self.facts.setdefault(f.attribute, []).append(f)
+
+    def quote(self, a: int, b: int) -> str:
+        if not self.text:
+            return ""
+        body = " ".join(clean(x) for x in self.text.lines[max(0, a - 1):b] if x.strip())
+        return body[:QUOTE_MAX]
+
+    def make(self, manual_id: str, a: int, b: int, quote: str | None = None) -> Source:
+        q = clean(quote)[:QUOTE_MAX] if quote else self.quote(a, b)
+        return Source(manual_id, a, b, q, self.title)
+
+    def of(self, row) -> Source:
+        return self.make(row.manual_id, row.line_start, row.line_end)
+
+    def fact(self, key: str) -> Optional[m.ServiceFact]:
+        for attr in ATTRS[key]:
+            if self.facts.get(attr):
+                return self.facts[attr][0]
+        return None
+
+    def for_(self, key: str, present: bool = True) -> Optional[Source]:
+        """The source of a field: its fact, else the service's lines (only if the field is set)."""
+        f = self.fact(key)
+        if f is not None:
+            return self.make(f.manual_id, f.line_start, f.line_end, f.value)
+        return self.of(self.svc) if present else None
+
+    def guardian(self) -> Optional[Source]:
+        """The manual's guardian clause: a fact, else a line saying 监护人 in the service's own
+        lines, else in a manual-wide passage (general notes)."""
+        f = self.fact("guardian")
+        if f is not None:
+            return self.make(f.manual_id, f.line_start, f.line_end, f.value)
+        if not self.text:
+            return None
+        spans = [(self.svc.line_start, self.svc.line_end)]
+        rows = self.s.scalars(select(m.Passage).where(m.Passage.manual_id == self.svc.manual_id,
+                                                       m.Passage.service_id.is_(None))).all()
+        spans += [(p.line_start, p.line_end) for p in sorted(rows, key=lambda p: p.line_start)]
+        for a, b in spans:
+            for n in self.text.find_all(_GUARDIAN, a, min(b, len(self.text))):
+                start = n
+                if not re.search(r"未成年|无民事", self.text.line(n)):  # clause began on an earlier line
+                    prev = [k for k in range(max(1, n - 3), n) if self.text.line(k).strip()]
+                    if prev and re.search(r"未成年|无民事", self.text.line(prev[-1])):
+                        start = prev[-1]
+                return self.make(self.svc.manual_id, start, n)
+        return None
+
+
+def _disease_names(session: Session, svc: m.Service) -> tuple[tuple[str, ...], Optional[m.DiseaseList]]:
+    if not svc.diagnosis_list:
+        return (), None
+    lists = session.scalars(select(m.DiseaseList).where(m.DiseaseList.name == svc.diagnosis_list)).all()
+    if not lists:
+        return (), None
+    dl = next((x for x in lists if x.manual_id == svc.manual_id), lists[0])
+    names: list[str] = []
+    for d in dl.diseases:
+        names.append(d.name)
+        names.extend(d.aliases or [])
+    return tuple(dict.fromkeys(n for n in names if n)), dl
+
+
+def _entitlements(session: Session, svc: m.Service, src: _Sources, edition: str | None,
+                  tier: str | None) -> tuple[EntitlementRule, ...]:
+    rows = session.scalars(select(m.Entitlement).where(m.Entitlement.service_id == svc.id)).all()
+    out = []
+    for e in sorted(rows, key=lambda e: (e.line_start, e.id)):
+        ed = session.get(m.Edition, e.edition_id)
+        tr = session.get(m.Edition, e.tier_id) if e.tier_id else None
+        if ed is None:
+            continue
+        if edition and not names_match(ed.name, edition):
+            continue
+        if tier and tr is not None and not names_match(tr.name, tier):
+            continue
+        rule = dict(ed.rule or {})
+        if tr is not None and tr.rule:
+            rule = {**rule, **tr.rule}
+        vsrc = tr if (tr is not None and tr.validity) else ed
+        out.append(EntitlementRule(
+            edition=ed.name, edition_kind=ed.kind, tier=tr.name if tr else None, included=bool(e.included),
+            usage_limit=e.usage_limit, usage_period=e.usage_period, text=e.text or "",
+            validity=vsrc.validity, validity_rule=rule, source=src.make(e.manual_id, e.line_start, e.line_end, e.text or None),
+            validity_source=src.make(vsrc.manual_id, vsrc.line_start, vsrc.line_end, vsrc.validity or None)))
+    return tuple(out)
+
+
+def service_rule(session: Session, service_id: int, edition: str | None = None,
+                 tier: str | None = None) -> Optional[ServiceRule]:
+    """The ServiceRule of one stored service; None when there is no such service."""
+    try:
+        sid = int(service_id)
+    except (TypeError, ValueError):
+        return None
+    svc = session.get(m.Service, sid)
+    if svc is None:
+        return None
+    src = _Sources(session, svc)
+    fam = dict(svc.family_rule or {})
+    diseases, dl = _disease_names(session, svc)
+    grade, public = parse_hospital_requirement(svc.diagnosis_hospital)
+    product = session.get(m.Product, svc.product_id) if svc.product_id else None
+    coverage_src = src.for_("coverage", present=False)
+    if coverage_src is None and svc.coverage:
+        first = min((c.list for c in svc.coverage), key=lambda cl: cl.line_start)
+        coverage_src = src.make(first.manual_id, first.line_start, first.line_end, first.name)
+    family_limit = fam.get("family_limit")
+    return ServiceRule(
+        name=svc.name, service_id=svc.id, key=svc.key, manual_id=svc.manual_id,
+        insurer=svc.manual.insurer.name if svc.manual and svc.manual.insurer else "",
+        product=product.name if product else "", source=src.of(svc),
+        waiting=WaitingRule(svc.waiting_kind, svc.waiting_days, tuple(svc.waiting_waivers or ()),
+                            src.for_("waiting", svc.waiting_kind is not None),
+                            src.for_("waiver", bool(svc.waiting_waivers))),
+        cooling_off=CoolingOffRule(svc.cooling_off_days, src.for_("cooling_off", svc.cooling_off_days is not None)),
+        beneficiary=BeneficiaryRule(
+            kind=svc.beneficiary, text=svc.beneficiary_text or "",
+            max_designated=fam.get("max_designated"),
+            family_limit=family_limit if isinstance(family_limit, int) else None,
+            family_period=fam.get("family_period"),
+            family_unlimited=bool(fam.get("family_unlimited")) or fam.get("family_period") == "unlimited",
+            family_years=fam.get("family_years"), family_excluded=bool(fam.get("family_excluded")),
+            source=src.for_("beneficiary", svc.beneficiary is not None),
+            family_source=src.for_("family", bool(fam))),
+        diagnosis=DiagnosisRule(
+            kind=svc.diagnosis_kind, disease_list=svc.diagnosis_list, diseases=diseases,
+            hospital=svc.diagnosis_hospital, min_grade=grade, public_only=public,
+            exclusions=tuple(svc.diagnosis_exclusions or ()),
+            source=src.for_("diagnosis", svc.diagnosis_kind is not None),
+            list_source=src.make(dl.manual_id, dl.line_start, dl.line_end, dl.name) if dl else None,
+            exclusion_source=src.for_("exclusions", bool(svc.diagnosis_exclusions))),
+        age=AgeRule(svc.age_min, svc.age_max, src.for_("age", svc.age_min is not None or svc.age_max is not None)),
+        usage=UsageRule(svc.usage_limit, svc.usage_period, svc.usage_text or "",
+                        src.for_("usage", svc.usage_period is not None or svc.usage_limit is not None)),
+        addon_required=svc.addon_required, addon_source=src.for_("addon", bool(svc.addon_required)),
+        guardian_source=src.guardian(),
+        entitlements=_entitlements(session, svc, src, edition, tier),
+        coverage_scope=svc.coverage_scope or "unspecified", coverage_source=coverage_src,
+        validity_source=src.for_("validity", present=False),
+    )
