@@ -1,0 +1,1233 @@
+"""Adapter for the 平安健康保险 服务手册 layout (manual 000).
+
+Layout, as the PDF extraction left it:
+- front matter: title, a notice, then "服务规则及名词定义释义" with `术语：定义` paragraphs
+  (等待期, 服务共享规则, 犹豫期, 医院, 确诊初次罹患) and a small worked-example table;
+- parts "一、服务内容" and "二、附件"; inside each part the units are numbered "N.标题"
+  sequentially (a line "6.7 天住院陪护" is unit 6, not sub-section 6.7: numbering decides);
+  sub-sections "N.M 标题"; one unit (药品服务) restarts its own local numbering; one unit
+  (活力 GO) uses unnumbered sub-headings;
+- service-standard tables flattened to "标签 值" rows (适用人群, 使用次数, 服务范围 ...), values
+  wrapping over several lines; flow charts flattened into one-word fragments;
+- appendices: city tables of three shapes (省 市 医院数量 rows; a two-column province/city
+  table interleaved line by line; province rows with "、"-separated city lists whose row count
+  may sit in the middle of the cell), and the disease list with names wrapped in a narrow column.
+
+Everything below is parsing by shape; the only literals are layout vocabulary (row labels,
+section words, category keywords, common abbreviations).
+"""
+from __future__ import annotations
+
+import bisect
+import hashlib
+import re
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Optional
+
+from knowledge import models as m
+from knowledge.ingest.builder import Builder, CityEntry, DiseaseEntry, HospitalEntry
+from knowledge.ingest.text import ManualText, clean, squash
+
+# --------------------------------------------------------------------------------------
+# layout vocabulary
+
+BULLETS = "\uf06c\uf0d8\uf0b7\u2022\u25cf"
+PART_RE = re.compile(r"^([一二三四五六七八九十]+)、\s*(\S.{0,30})$")
+TOP_RE = re.compile(r"^(\d{1,2})\.\s*(\S.*)$")
+SUB_RE = re.compile(r"^(\d{1,2})\.(\d{1,2})(?![.\d])\s*(\S.*)$")
+# sub-headings are short and carry no sentence punctuation
+TITLE_BAD = re.compile(r"[，。；;,、]")  # text is NFKC-normalised: ，；：（）？ are , ; : ( ) ?
+GENERIC_HEADS = ("服务内容", "服务标准", "服务流程", "服务期限", "常见问答", "常见问题", "注意事项", "服务说明")
+ROW_LABELS = ("适用人群", "使用人群", "使用前提", "使用条件", "使用次数", "服务范围", "覆盖范围", "特殊事项",
+              "特殊约定", "注意事项", "服务时效", "服务时长", "申请条件", "材料要求", "服务项目")
+NAV_BRACKETS = {"我的", "用服务", "立即使用", "我的保单", "我的】-【用服务", "我的】-【我的保单"}
+
+CATEGORY_KEYWORDS = [  # first hit wins; checked against the service name
+    ("第二诊疗", "second_opinion"), ("二诊", "second_opinion"), ("多学科会诊", "mdt"), ("陪诊", "escort"),
+    ("住院陪护", "inpatient_care"), ("护工", "inpatient_care"), ("门诊协助", "outpatient_booking"),
+    ("住院协助", "inpatient_arrangement"), ("垫付", "advance_payment"), ("出院交通", "transport"),
+    ("康复", "rehab"), ("随访", "rehab"), ("药", "drug_service"), ("活力", "wellness"), ("探视", "other"),
+]
+# industry abbreviations: added as aliases when the service name contains the key
+ABBREVIATIONS = {"第二诊疗": ["二诊", "第二诊疗意见"], "多学科会诊": ["MDT"], "住院陪护": ["护工"],
+                 "活力 GO": ["活力GO"]}
+
+CN_DIGITS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5}
+
+
+def norm(s: str) -> str:
+    """clean() a raw line and drop PDF bullet glyphs."""
+    return clean(s.translate({ord(c): " " for c in BULLETS}))
+
+
+# --------------------------------------------------------------------------------------
+# joined text with a map back to lines
+
+@dataclass
+class Flow:
+    text: str
+    starts: list[int]
+    lines: list[int]
+
+    def line_of(self, pos: int) -> int:
+        i = bisect.bisect_right(self.starts, pos) - 1
+        return self.lines[max(i, 0)]
+
+    def lines_of(self, a: int, b: int) -> tuple[int, int]:
+        return self.line_of(a), self.line_of(max(a, b - 1))
+
+
+BLOCK_START = re.compile(r"^(?:\d{1,2}[)）、]|\d{1,2}\.\d|[QA]\s*[:：]|\S{2,6}[:：]|注|请注意|" + "|".join(ROW_LABELS) + ")")
+
+
+def make_flow(t: ManualText, a: int, b: int, skip: set[int] = frozenset()) -> Flow:
+    """Lines a..b joined (wrapped CJK lines join without a space); a line that starts a new
+    block (numbered item, row label, Q/A, heading, bullet) starts on a new line."""
+    parts, starts, lines, pos = [], [], [], 0
+    for n in range(a, b + 1):
+        if n in skip:
+            continue
+        raw = t.line(n)
+        s = norm(raw)
+        if not s:
+            continue
+        heading = bool(SUB_RE.match(s) and is_title(SUB_RE.match(s).group(3)) or s in GENERIC_HEADS
+                       or TOP_RE.match(s) and is_title(TOP_RE.match(s).group(2), 12))
+        if parts and (heading or BLOCK_START.match(s) or raw.lstrip()[:1] in BULLETS):
+            s = "\n" + s
+        if heading:
+            s += "\n"
+        starts.append(pos)
+        lines.append(n)
+        parts.append(s)
+        pos += len(s)
+    return Flow("".join(parts), starts or [0], lines or [a])
+
+
+SENT_SPLIT = re.compile(r"(?<=[。；;！!？?\n])|(?<!\d)(?=\d{1,2}[）)])")
+
+
+def sentences(fl: Flow) -> list[tuple[str, tuple[int, int]]]:
+    out, pos = [], 0
+    for piece in SENT_SPLIT.split(fl.text):
+        if piece is None:
+            continue
+        a, b = pos, pos + len(piece)
+        pos = b
+        s = piece.strip()
+        lead = len(piece) - len(piece.lstrip())
+        a += lead
+        if len(s) >= 2:
+            out.append((s, fl.lines_of(a, b)))
+    return out
+
+
+# --------------------------------------------------------------------------------------
+# outline
+
+@dataclass
+class Node:
+    title: str
+    line: int
+    level: int  # 0 part, 1 unit, 2 sub-section, 3 local sub-sub-section
+    end: int = 0
+    number: str = ""
+    children: list["Node"] = field(default_factory=list)
+    parent: Optional["Node"] = None
+
+    def path(self) -> str:
+        names, n = [], self
+        while n is not None:
+            names.append(n.title)
+            n = n.parent
+        return " > ".join(reversed(names))
+
+
+def is_title(s: str, max_len: int = 20) -> bool:
+    s = s.rstrip("：:")
+    return 1 <= len(s) <= max_len and not TITLE_BAD.search(s)
+
+
+def noise_lines(t: ManualText, a: int, b: int) -> set[int]:
+    """Page numbers and flattened flow-chart fragments inside a span."""
+    skip: set[int] = set()
+    in_chart = False
+    for n in range(a, b + 1):
+        s = norm(t.line(n))
+        if re.fullmatch(r"1(?: \d){2,}", s):  # "1 2 3 4 5 6": a flow chart begins
+            in_chart = True
+            skip.add(n)
+            continue
+        if in_chart:
+            if re.match(r"^(?:\d{1,2}[）)、]|\d\.\d\s)", s):
+                in_chart = False
+            else:
+                skip.add(n)
+                continue
+        if re.fullmatch(r"\d{1,3}", s) and not norm(t.line(n - 1) if n > 1 else "") \
+                and not norm(t.line(n + 1) if n < len(t) else ""):
+            skip.add(n)  # page number alone between blank lines
+        elif s.startswith("mailto:"):
+            skip.add(n)
+    return skip
+
+
+def outline(t: ManualText) -> tuple[Node, list[Node]]:
+    """Return (front matter node, part nodes). Units are numbered sequentially per part."""
+    parts = [(n, PART_RE.match(norm(s))) for n, s in t.iter()]
+    parts = [(n, mt) for n, mt in parts if mt]
+    first = next((n for n, s in t.iter() if norm(s)), 1)
+    front = Node(norm(t.line(first)), first, 0, end=(parts[0][0] - 1 if parts else len(t)))
+    # front matter headings: short stand-alone lines between blank lines
+    for n in range(first + 1, front.end + 1):
+        s = norm(t.line(n))
+        prev_blank = not norm(t.line(n - 1))
+        next_blank = n == len(t) or not norm(t.line(n + 1))
+        if 4 <= len(s) <= 12 and prev_blank and next_blank and is_title(s) and not re.search(r"[\d：:]", s):
+            front.children.append(Node(s, n, 1, parent=front))
+    _close(front.children, front.end)
+
+    nodes: list[Node] = []
+    for i, (pl, mt) in enumerate(parts):
+        end = parts[i + 1][0] - 1 if i + 1 < len(parts) else len(t)
+        part = Node(norm(t.line(pl)), pl, 0, end=end, number=mt.group(1))
+        cur = 0
+        for n in range(pl + 1, end + 1):
+            s = norm(t.line(n))
+            mt_top = TOP_RE.match(s)
+            if mt_top and int(mt_top.group(1)) == cur + 1 and is_title(mt_top.group(2), 30):
+                cur += 1
+                part.children.append(Node(s, n, 1, number=str(cur), parent=part))
+        _close(part.children, end)
+        for unit in part.children:
+            _sub_sections(t, unit)
+        nodes.append(part)
+    return front, nodes
+
+
+def _close(nodes: list[Node], end: int) -> None:
+    for i, nd in enumerate(nodes):
+        nd.end = nodes[i + 1].line - 1 if i + 1 < len(nodes) else end
+
+
+def _sub_sections(t: ManualText, unit: Node) -> None:
+    num = int(unit.number)
+    subs: list[Node] = []
+    for n in range(unit.line + 1, unit.end + 1):
+        s = norm(t.line(n))
+        mt = SUB_RE.match(s)
+        if mt and int(mt.group(1)) == num and is_title(mt.group(3)):
+            subs.append(Node(s, n, 2, number=f"{mt.group(1)}.{mt.group(2)}", parent=unit))
+    if not subs:  # a unit with its own local numbering ("1.服务内容", "2.1 ...")
+        for n in range(unit.line + 1, unit.end + 1):
+            s = norm(t.line(n))
+            mt = TOP_RE.match(s)
+            if mt and not SUB_RE.match(s) and is_title(mt.group(2), 12):
+                subs.append(Node(s, n, 2, number=mt.group(1), parent=unit))
+    if not subs:  # unnumbered generic sub-headings ("服务内容", "服务标准" ...)
+        for n in range(unit.line + 1, unit.end + 1):
+            s = norm(t.line(n))
+            if s in GENERIC_HEADS:
+                subs.append(Node(s, n, 2, parent=unit))
+    _close(subs, unit.end)
+    # local sub-sub-sections inside locally numbered units ("2.1 专科医生开具用药处方")
+    for sub in subs:
+        if sub.number and "." not in sub.number:
+            kids = []
+            for n in range(sub.line + 1, sub.end + 1):
+                mt = SUB_RE.match(norm(t.line(n)))
+                if mt and mt.group(1) == sub.number and is_title(mt.group(3)):
+                    kids.append(Node(norm(t.line(n)), n, 3, number=f"{mt.group(1)}.{mt.group(2)}", parent=sub))
+            _close(kids, sub.end)
+            sub.children = kids
+    unit.children = subs
+
+
+def walk(node: Node) -> Iterable[Node]:
+    yield node
+    for c in node.children:
+        yield from walk(c)
+
+
+def unit_name(title: str) -> tuple[str, list[str]]:
+    """'2.国内第二诊疗（18 种重疾）' -> ('国内第二诊疗', ['国内第二诊疗（18 种重疾）'])."""
+    s = TOP_RE.match(title).group(2) if TOP_RE.match(title) else title
+    aliases = []
+    mt = re.match(r"^(.*?)\s*\((.+)\)\s*$", s)
+    if mt:
+        aliases.append(title.split(".", 1)[-1])
+        s = mt.group(1)
+        inner = mt.group(2)
+        if not re.search(r"\d", inner):  # "特药和外购药" -> 特药, 外购药
+            aliases += [p for p in re.split(r"[和、及]", inner) if len(p) >= 2]
+    return s.strip(), aliases
+
+
+# --------------------------------------------------------------------------------------
+# section passages, repeated and untitled sections
+
+def section_spans(front: Node, parts: list[Node]) -> list[tuple[Node, str, int, int]]:
+    """(node, title path, start, end) for the own text of every node: from its heading to the
+    line before its first child. Text before a node's first child that follows the heading is
+    the node's intro; text before the first heading of a part is an untitled section."""
+    out = []
+    for root in [front, *parts]:
+        for nd in walk(root):
+            stop = nd.children[0].line - 1 if nd.children else nd.end
+            out.append((nd, nd.path(), nd.line, stop))
+    return out
+
+
+def body_key(t: ManualText, a: int, b: int, title: str) -> str:
+    """Identity of a section for repeat detection: its title without numbering, plus its text."""
+    title = re.sub(r"^[\d.、\s]+", "", squash(title))
+    body = "".join(squash(t.line(n)) for n in range(a + 1, b + 1))
+    return hashlib.sha1(f"{title}|{body}".encode()).hexdigest()
+
+
+def emit_passages(b: Builder, spans, service_of, chunk: int = 60) -> dict[str, Any]:
+    """One passage per section span (long tables cut into chunks). A section whose title and
+    text repeat an earlier one is stored once. Returns stats for the report/tests."""
+    t = b.text
+    seen: dict[str, tuple[int, int]] = {}
+    stats = {"passages": 0, "repeats": [], "untitled": []}
+    for nd, path, a, z in spans:
+        while z > a and not norm(t.line(z)):
+            z -= 1
+        if z < a:
+            continue
+        own = [n for n in range(a, z + 1) if norm(t.line(n))]
+        if len(own) <= 1 and nd.children:
+            continue  # a bare heading; its text lives in its children
+        key = body_key(t, a, z, nd.title)
+        if key in seen:
+            stats["repeats"].append(((a, z), seen[key]))
+            b.warn(f"section {nd.title!r} at lines {a}-{z} repeats lines {seen[key][0]}-{seen[key][1]}; stored once")
+            continue
+        seen[key] = (a, z)
+        svc = service_of(nd)
+        skip = noise_lines(t, a, z)
+        keep = [n for n in own if n not in skip]
+        for i in range(0, len(keep), chunk):
+            piece = keep[i:i + chunk]
+            title = path if i == 0 else f"{path}（续）"
+            txt = "\n".join(norm(t.line(n)) for n in piece)
+            b.passage(title, (piece[0], piece[-1]), service=svc, text=txt)
+            stats["passages"] += 1
+    return stats
+
+
+def untitled_blocks(t: ManualText, front: Node, parts: list[Node]) -> list[tuple[int, int]]:
+    """Non-blank text that no heading covers (before the first heading, between parts)."""
+    covered = set()
+    for root in [front, *parts]:
+        for nd in walk(root):
+            covered.update(range(nd.line, nd.end + 1))
+    blocks, start = [], None
+    for n in range(1, len(t) + 1):
+        if n not in covered and norm(t.line(n)):
+            start = start or n
+            last = n
+        elif start and n in covered:
+            blocks.append((start, last))
+            start = None
+    if start:
+        blocks.append((start, last))
+    return blocks
+
+
+# --------------------------------------------------------------------------------------
+# rows "标签 值" of the service-standard tables
+
+def rows(t: ManualText, a: int, b: int, skip: set[int]) -> list[tuple[str, str, tuple[int, int]]]:
+    out: list[list] = []
+    for n in range(a, b + 1):
+        if n in skip:
+            continue
+        s = norm(t.line(n))
+        if not s:
+            continue
+        lab = next((lb for lb in ROW_LABELS if s == lb or s.startswith(lb + " ")), None)
+        if lab:
+            out.append([lab, s[len(lab):].strip(), n, n])
+        elif SUB_RE.match(s) or TOP_RE.match(s) and is_title(TOP_RE.match(s).group(2), 12) or s in GENERIC_HEADS:
+            out.append(["", "", n, n])  # a heading ends the previous row
+        elif out and out[-1][0]:
+            out[-1][1] += s
+            out[-1][3] = n
+    return [(lab, v, (x, y)) for lab, v, x, y in out if lab and v]
+
+
+# --------------------------------------------------------------------------------------
+# attribute readers (each returns (value, data) or None for a sentence)
+
+LEAD_RES = [re.compile(r"提前\s*(\d+)\s*(?:个)?小时(?:提交|提出)?(?:服务)?申请"),
+            re.compile(r"(出院)前\s*(\d+)\s*小时(?:预约评估)?申请")]
+RESP_RE = re.compile(r"(?:T\+)?(\d+)\s*(?:个)?\s*(工作小时|工作日|小时)(?:之|日)?内?[^,，。;；]{0,14}?"
+                     r"(响应|联系|反馈|完成|做出|落实|出具|安排|确定)")
+RESP_LABEL_RE = re.compile(r"响应时效[:：]\s*(\d+)\s*(小时)内")
+FEE_RE = re.compile(r"费用.{0,8}?(?:自理|自行承担|承担和支付|由客户(?:自行)?承担)|不会向您收取任何服务费用|"
+                    r"由客户承担|费用均由")
+EXCL_RE = re.compile(r"不在(?:该|本)?服务范围内|不属于本服务|不支持|不包括|不适用于|除外|有权拒绝")
+DOC_RE = re.compile(r"(?:^\d{1,2}\)\s*|需要?|必须|请|仅需)提(?:供|交)[^。;；]{0,40}?(?:资料|材料|住院单|病历|凭证|证明)")
+CANCEL_RE = re.compile(r"视同(?:该次)?服务已完成|视同该次服务已完成|视作服务权益已使用完毕|视为服务已使用|"
+                       r"视同服务受益人已使用过一次服务|扣除客户本次权益|扣减权益次数")
+NATIONWIDE_RE = re.compile(r"范围为全国|全国范围内均可")
+DIAG_RE = re.compile(r"(疑似或确诊|确诊|诊断)[^,，。;；]{0,16}?(\d+\s*种(?:重大疾病|重疾|疾病)|恶性肿瘤|肿瘤)")
+DIAG_HOSP_RE = re.compile(r"经([^,，。;；]{0,14}?(?:医院|医疗机构))(?:的)?专科医生")
+WAIT_RE = re.compile(r"等待期")
+
+
+def usage_reading(text: str) -> Optional[dict]:
+    mt = re.search(r"(\d+)\s*次", text)
+    if not mt:
+        return None
+    if re.search(r"每次住院", text):
+        period = "per_stay"
+    elif re.search(r"每个保险期间|保障期间|保障期内|保单年度", text):
+        period = "policy_year"
+    elif re.fullmatch(r"\s*\d+\s*次\s*", text):
+        period = "contract"
+    else:
+        period = None
+    data: dict[str, Any] = {"limit": int(mt.group(1)), "period": period}
+    if "不可跨保单年度累计" in text:
+        data["carry_over"] = False
+    return data
+
+
+def classify_beneficiary(text: str) -> Optional[str]:
+    if re.search(r"家属|家庭成员|直系亲属", text):
+        return "insured_and_family"
+    if re.search(r"被保(?:险)?人|权益人", text):
+        return "insured"
+    return None
+
+
+def category_of(name: str) -> str:
+    return next((c for k, c in CATEGORY_KEYWORDS if k in name), "other")
+
+
+# --------------------------------------------------------------------------------------
+# front matter: rules and definitions
+
+@dataclass
+class Term:
+    name: str
+    lines: tuple[int, int]
+    text: str
+
+
+def terms(t: ManualText, node: Node) -> list[Term]:
+    out: list[Term] = []
+    for n in range(node.line + 1, node.end + 1):
+        s = norm(t.line(n))
+        mt = re.match(r"^(\S{2,8})[：:](.*)$", s)
+        if mt and not re.search(r"\d", mt.group(1)):
+            out.append(Term(mt.group(1), (n, n), mt.group(2)))
+        elif out and s:
+            out[-1].text += s
+            out[-1].lines = (out[-1].lines[0], n)
+    return out
+
+
+def example_rows(t: ManualText, a: int, b: int) -> list[tuple[int, str, bool, dict]]:
+    """Rows "<时间> 是|否" of the 初次确诊 worked example."""
+    out = []
+    for n in range(a, b + 1):
+        s = norm(t.line(n))
+        mt = re.match(r"^(.+?)\s+(是|否)$", s)
+        if not mt:
+            continue
+        when = mt.group(1)
+        data: dict[str, Any] = {"when": when, "eligible": mt.group(2) == "是"}
+        d = re.search(r"(\d+)\s*日", when)
+        if "之前" in when:
+            data["relation"] = "before_effective"
+        elif d and re.search(r"日\s*\(含\)\s*内|日内", when):
+            data.update(relation="within_days", days=int(d.group(1)), inclusive="含" in when)
+        elif d and "后" in when:
+            data.update(relation="after_days", days=int(d.group(1)))
+        out.append((n, when, mt.group(2) == "是", data))
+    return out
+
+
+# --------------------------------------------------------------------------------------
+# appendix tables
+
+PROV_SUFFIX = re.compile(r"(?:壮族自治区|回族自治区|维吾尔自治区|自治区|省|市)$")
+ADMIN_END = re.compile(r"(?:市|县|区|州|旗|盟|地区)$")
+
+
+def table_rows_a(t: ManualText, a: int, b: int) -> tuple[list[CityEntry], Optional[tuple[int, int]]]:
+    """Rows '省 市 医院数量'. Returns entries and (total, line) of the 总计 row."""
+    entries, total = [], None
+    for n in range(a, b + 1):
+        s = norm(t.line(n))
+        mt = re.fullmatch(r"(\S+?(?:省|市|自治区))\s+(\S+)\s+(\d+)", s)
+        if mt:
+            entries.append(CityEntry(raw=mt.group(2), line=n, hospital_count=int(mt.group(3)),
+                                     province=mt.group(1)))
+        mt = re.fullmatch(r"(?:总计|合计)\s*(\d+)", s)
+        if mt:
+            total = (int(mt.group(1)), n)
+    return entries, total
+
+
+def is_province(tok: str) -> bool:
+    return bool(re.search(r"(?:省|自治区)$", tok))
+
+
+def table_rows_b(t: ManualText, a: int, b: int) -> list[CityEntry]:
+    """Two-column '省份 地级市 | 省份 地级市' table flattened line by line.
+
+    Each column is a run of province headers followed by their cities. A line with two tokens
+    feeds both columns. A line with one complete token belongs to the left column (its right
+    cell is empty). A name wrapped inside a cell ("延边朝鲜族自治" + "州") is joined; when a
+    single-token line already fed the left column in the same visual row, the wrapped name
+    belongs to the right column.
+    """
+    cols: list[list[tuple[str, int]]] = [[], []]
+    frag, frag_line, left_single = "", 0, False
+    for n in range(a, b + 1):
+        s = norm(t.line(n))
+        if not s or s.startswith("注") or "/" in s:
+            continue
+        toks = s.split()
+        if len(toks) == 1 and (frag or not ADMIN_END.search(toks[0]) and not PROV_SUFFIX.search(toks[0])):
+            frag, frag_line = frag + toks[0], frag_line or n
+            if ADMIN_END.search(frag) or PROV_SUFFIX.search(frag):
+                cols[1 if left_single else 0].append((frag, frag_line))
+                frag, frag_line = "", 0
+            continue
+        if len(toks) == 1:
+            cols[0].append((toks[0], n))
+            left_single = True
+            continue
+        left_single = False
+        cols[0].append((toks[0], n))
+        cols[1].append((" ".join(toks[1:]), n))
+    entries: list[CityEntry] = []
+    for col in cols:
+        prov, last = None, None
+        for tok, n in col:
+            if is_province(tok):
+                prov = tok
+                continue
+            if tok == last:
+                continue  # municipality: "北京市" as province cell then as city cell
+            entries.append(CityEntry(raw=tok, line=n, province=prov or tok))
+            last = tok
+    return entries
+
+
+def split_cell(cell: str) -> list[tuple[str, Optional[str]]]:
+    """'延边(延吉、图们)、哈密、县级市:大冶市 丹江口市' -> [(延边, 延吉、图们), (哈密, None), ...].
+
+    Separators are 、 , and spaces outside parentheses; '县级市:' and '县域:' are separators."""
+    cell = re.sub(r"(?:县级市|县域)[:：]", "、", cell)
+    toks, depth, cur = [], 0, ""
+    for ch in cell:
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth = max(depth - 1, 0)
+        if depth == 0 and ch in "、, ":
+            toks.append(cur)
+            cur = ""
+        else:
+            cur += ch
+    toks.append(cur)
+    out = []
+    for tok in toks:
+        tok = tok.strip().rstrip("+")
+        name = tok.split("(", 1)[0].strip()
+        groups = re.findall(r"\(((?:[^()]|\([^()]*\))*)\)?", tok[len(name):])
+        groups = [g.strip() for g in groups if g.strip()]
+        if re.search(r"\d|开放", name) or len(name) < 2:
+            # no usable parent ("23 年 10 月开放区域(…)(城口县 丰都县 …)"): list members are the entries
+            for g in groups:
+                if re.search(r"[、 ]", g) and not re.search(r"开放|仅", g):
+                    out += split_cell(g)
+            continue
+        note = "；".join(groups) or None
+        if name.endswith("市辖区"):
+            name, note = name[: -len("市辖区")], "市辖区" + (f"；{note}" if note else "")
+        # two county names run together by a missing separator ("张北县康保县")
+        mt = re.fullmatch(r"([\u4e00-\u9fff]{2,}?县)([\u4e00-\u9fff]{2,}县)", name)
+        if mt and "自治" not in name:
+            out += [(mt.group(1), note), (mt.group(2), note)]
+            continue
+        out.append((name, note))
+    return out
+
+
+def table_rows_c(t: ManualText, a: int, b: int, provinces: set[str]) -> tuple[list[CityEntry], list[dict]]:
+    """Rows '省 城市、城市…  数量' where the cell wraps and the count may sit mid-cell."""
+    rows_: list[dict] = []
+    for n in range(a, b + 1):
+        s = norm(t.line(n))
+        if not s or s.startswith("注"):
+            continue
+        first = s.split()[0]
+        mt_one = re.fullmatch(r"(\S{2,3})\s+(\S.*?)\s+(\d+)", s)
+        if first in provinces and (s == first or mt_one and mt_one.group(1) == first):
+            row = {"province": first, "line": n, "cell": [], "count": None}
+            rows_.append(row)
+            if mt_one:
+                row["cell"].append((mt_one.group(2), n))
+                row["count"] = int(mt_one.group(3))
+            continue
+        if not rows_:
+            continue  # header lines
+        row = rows_[-1]
+        if re.fullmatch(r"\d+", s):
+            row["count"] = int(s)
+            continue
+        mt = re.fullmatch(r"(?:合计|总计)\s*(\d+)", s)
+        if mt:
+            rows_.append({"province": None, "total": int(mt.group(1)), "line": n, "cell": [], "count": None})
+            continue
+        row["cell"].append((s, n))
+    entries: list[CityEntry] = []
+    for row in rows_:
+        if row["province"] is None:
+            continue
+        joined, line_of_pos = "", []
+        for s, n in row["cell"]:
+            if joined:
+                prev = joined.rstrip()
+                space_mode = "、" not in prev.split("、")[-1] and " " in prev.split("、")[-1]
+                last_tok = prev.split(" ")[-1].split("、")[-1]
+                if space_mode and ADMIN_END.search(last_tok) or (" " in s and "、" not in s and ADMIN_END.search(last_tok)):
+                    joined += " "
+            line_of_pos.append((len(joined), n))
+            joined += s
+        starts = [p for p, _ in line_of_pos]
+        pos = 0
+        for name, note in split_cell(joined):
+            at = joined.find(name, pos)
+            if at >= 0:
+                pos = at + len(name)
+            i = max(bisect.bisect_right(starts, max(at, 0)) - 1, 0)
+            line = line_of_pos[i][1] if line_of_pos else row["line"]
+            entries.append(CityEntry(raw=name, line=line, note=note, province=row["province"]))
+    return entries, rows_
+
+
+def parse_hospital_table(t: ManualText, a: int, b: int) -> tuple[list[HospitalEntry], int]:
+    """'区域 医院 地址' table: region cells alone or leading a row, names wrapping when a
+    parenthesis is left open, addresses after the name or on the next line."""
+    out: list[HospitalEntry] = []
+    region = None
+    started = False
+    last = a
+    for n in range(a, b + 1):
+        s = norm(t.line(n))
+        if not s:
+            continue
+        if started and not re.match(r"^\d+[）)]", s):
+            last = n
+        if re.fullmatch(r"区域\s+医院\s+地址", s):
+            started = True
+            continue
+        if not started:
+            continue
+        if re.match(r"^\d+[）)]", s):
+            break
+        toks = s.split(" ", 1)
+        if re.fullmatch(r"[\u4e00-\u9fff]{2,3}", toks[0]) and "院" not in toks[0]:
+            region = toks[0]
+            s = toks[1] if len(toks) > 1 else ""
+            if not s:
+                continue
+        if out and out[-1].name.count("(") > out[-1].name.count(")"):
+            head, _, rest = s.partition(" ")
+            out[-1].name += head
+            if rest:
+                out[-1].note = rest
+            continue
+        if re.match(r"^(?:中国|\S{2,3}(?:省|市)\S*(?:区|县|路|号))", s) or re.fullmatch(r"\S{0,4}号院?", s):
+            if out:
+                out[-1].note = (out[-1].note or "") + s.replace(" ", "")
+            continue
+        name, _, addr = s.partition(" ")
+        out.append(HospitalEntry(name=name, line=n, city=region, note=addr or None))
+    for h in out:  # the address names the city when the region cell is a province
+        mt = re.search(r"省([\u4e00-\u9fff]{2,4}?市)", h.note or "")
+        if mt:
+            h.province, h.city = h.city, mt.group(1)
+        if h.note:
+            h.note = "地址：" + h.note.replace(" ", "")
+    return out, last
+
+
+def parse_diseases(t: ManualText, a: int, b: int) -> list[DiseaseEntry]:
+    """'N-名称 定义' entries; names wrap in a narrow column ('2.2-冠状动脉' / '搭桥术（或称' ...).
+    Entry numbers must follow on (N, N.1, N.2, N+1): '90 日…' inside a definition is no entry."""
+    out: list[DiseaseEntry] = []
+    last = (0, 0)
+    name_open = False
+    for n in range(a, b + 1):
+        s = norm(t.line(n))
+        if not s:
+            continue
+        mt = re.match(r"^(\d{1,2})(?:\.(\d))?\s*-?\s*([\u4e00-\u9fff].*)$", s)
+        if mt:
+            major, minor = int(mt.group(1)), int(mt.group(2) or 0)
+            ok = (major == last[0] + 1) or (major == last[0] and minor == last[1] + 1 and minor > 0)
+            if ok:
+                last = (major, minor)
+                rest = mt.group(3)
+                name, _, definition = rest.partition(" ")
+                num = f"{major}.{minor}" if minor else str(major)
+                out.append(DiseaseEntry(name=name, line=n, definition=definition or None, aliases=[]))
+                out[-1].aliases = []
+                out[-1].__dict__["number"] = num
+                name_open = not definition
+                continue
+        if not out:
+            continue
+        if name_open and len(s) <= 7 and not re.search(r"[，。；]", s):
+            out[-1].name += s
+            continue
+        name_open = False
+        out[-1].definition = (out[-1].definition or "") + s
+    for d in out:  # "冠状动脉搭桥术(或称冠状动脉旁路移植术)" -> alias 冠状动脉旁路移植术
+        mt = re.match(r"^(.*?)\((?:或称)?(.+)\)$", d.name)
+        if mt:
+            d.name, d.aliases = mt.group(1), [mt.group(2)]
+    return out
+
+
+# --------------------------------------------------------------------------------------
+# the adapter
+
+@dataclass
+class Unit:
+    node: Node
+    svc: m.Service
+    flow: Flow
+    skip: set[int]
+    rows: list
+
+
+def ingest(b: Builder) -> None:
+    t = b.text
+    if len(t) == 0 or not any(norm(s) for s in t.lines):
+        b.warn("empty manual text")
+        return
+    front, parts = outline(t)
+    product = b.product(b.manual.product_line)
+    service_part = next((p for p in parts if "服务" in p.title), None)
+    annex_part = next((p for p in parts if "附件" in p.title), None)
+    if service_part is None:
+        b.warn("no '服务内容' part found; passages only")
+
+    # ---- services
+    units: list[Unit] = []
+    for nd in (service_part.children if service_part else []):
+        name, aliases = unit_name(nd.title)
+        skip = noise_lines(t, nd.line, nd.end)
+        fl = make_flow(t, nd.line + 1, nd.end, skip)
+        aliases += _aliases(t, nd, skip, name)
+        key = re.sub(r"\W+", "_", squash(name)).strip("_").lower() or f"unit_{nd.number}"
+        svc = b.service(key, name, (nd.line, nd.end), product_id=product.id, aliases=aliases,
+                        category=category_of(name))
+        units.append(Unit(nd, svc, fl, skip, rows(t, nd.line + 1, nd.end, skip)))
+
+    rules = next((c for c in front.children if "规则" in c.title or "定义" in c.title), None)
+    notice = next((c for c in front.children if "注意" in c.title), None)
+    defs = {d.name: d for d in terms(t, rules)} if rules else {}
+
+    # ---- disease list (appendix) first: services name it in diagnosis_list
+    disease_list_name = None
+    annex_units = annex_part.children if annex_part else []
+    for nd in annex_units:
+        ds = parse_diseases(t, nd.line + 1, nd.end)
+        if len(ds) >= 5:
+            title = TOP_RE.match(nd.title).group(2) if TOP_RE.match(nd.title) else nd.title
+            disease_list_name = squash(re.sub(r"\(.*?\)$", "", title))
+            b.disease_list(disease_list_name, (nd.line, nd.end), ds)
+            nd.number = "diseases"
+
+    for u in units:
+        _fill_service(b, u, disease_list_name)
+    _apply_front_rules(b, units, defs, notice, t)
+    _faqs(b, units)
+    _contacts(b, units, front)
+
+    # ---- coverage lists
+    provinces: set[str] = set()
+    linked: dict[int, Optional[m.Service]] = {}
+    for nd in annex_units:
+        ents, _ = table_rows_a(t, nd.line + 1, nd.end)
+        provinces |= {PROV_SUFFIX.sub("", e.province) for e in ents if e.province}
+        provinces |= {e.province for e in ents if e.province}
+    for nd in annex_units:
+        if nd.number == "diseases":
+            continue
+        linked[nd.line] = _city_list(b, nd, units, provinces)
+    for u in units:  # hospital tables inside a service section (MDT offline hospitals)
+        for sub in u.node.children:
+            hs, last = parse_hospital_table(t, sub.line, sub.end)
+            if hs:
+                b.hospital_list(f"{u.svc.name}线下服务医疗机构", (hs[0].line, last), hs, services=[u.svc])
+    for u in units:
+        nat = [(s, ls) for s, ls in sentences(u.flow) if NATIONWIDE_RE.search(s)]
+        for s, ls in nat:
+            b.fact(u.svc, "coverage", s, ls, data={"scope": "nationwide"})
+        if nat:
+            u.svc.coverage_scope = "nationwide"
+
+    # ---- passages
+    svc_by_node = {id(u.node): u.svc for u in units}
+
+    def service_of(nd: Node) -> Optional[m.Service]:
+        while nd is not None:
+            if id(nd) in svc_by_node:
+                return svc_by_node[id(nd)]
+            if nd.parent is not None and nd.parent is annex_part:
+                if nd.number == "diseases":
+                    return next((u.svc for u in units if u.svc.diagnosis_list == disease_list_name), None)
+                return linked.get(nd.line)
+            nd = nd.parent
+        return None
+
+    spans = section_spans(front, parts)
+    # front matter definitions get their own passages (term paragraphs, and the example table)
+    if rules:
+        for d in defs.values():
+            spans.append((Node(d.name, d.lines[0], 2, parent=rules), f"{rules.path()} > {d.name}", *d.lines))
+    stats = emit_passages(b, spans, service_of)
+    for a, z in untitled_blocks(t, front, parts):
+        b.passage(f"{front.title} > （无标题）", (a, z), text="\n".join(norm(x) for x in t.lines[a - 1:z] if norm(x)))
+        b.warn(f"untitled text at lines {a}-{z} stored as its own passage")
+    b.s.flush()
+
+
+def _aliases(t: ManualText, node: Node, skip: set[int], name: str) -> list[str]:
+    """Other names of a service: the app menu item in its 服务流程 steps (【国内二诊】), the name
+    its FAQ questions use ('申请国内专家二诊咨询服务'), and common abbreviations."""
+    out = []
+    for sub in node.children:
+        body = make_flow(t, sub.line + 1, sub.end, skip).text
+        if "流程" in sub.title:
+            for br in re.findall(r"【([^【】]{2,16})】", body):
+                br = br.strip()
+                if br not in NAV_BRACKETS and not br.startswith("我的"):
+                    out.append(br)
+        if re.search(r"常见问[答题]", sub.title):
+            for mt in re.finditer(r"Q\s*[:：][^\n]*?申请([\u4e00-\u9fff]{2,10}?)服务", body):
+                out.append(re.sub(r"^(?:及使用|使用|及)", "", mt.group(1)))
+    for k, abbrs in ABBREVIATIONS.items():
+        if k in name:
+            out += abbrs
+    return [a for a in dict.fromkeys(out) if a != name]
+
+
+def _first(facts: list[tuple[str, tuple[int, int], Any]]):
+    return facts[0] if facts else None
+
+
+def _fill_service(b: Builder, u: Unit, disease_list_name: Optional[str]) -> None:
+    t, svc, fl = b.text, u.svc, u.flow
+    sents = sentences(fl)
+    sub = {re.sub(r"^[\d.\s]+", "", c.title): c for c in u.node.children}
+
+    # description: the 服务内容 text up to its first table or row
+    content = sub.get("服务内容")
+    if content:
+        cf = make_flow(t, content.line + 1, (content.children[0].line - 1) if content.children else content.end,
+                       u.skip)
+        desc = []
+        for s, ls in sentences(cf):
+            first = norm(t.line(ls[0]))
+            if any(first.startswith(lb) for lb in ROW_LABELS) or re.fullmatch(r"(\S{1,4} ){1,3}\S{1,4}", first):
+                break
+            desc.append((s, ls))
+        if desc:
+            svc.description = "".join(s for s, _ in desc)[:500]
+            b.fact(svc, "content", svc.description, (desc[0][1][0], desc[-1][1][1]))
+
+    # rows
+    for lab, val, ls in u.rows:
+        if lab in ("适用人群", "使用人群"):
+            kind = classify_beneficiary(val)
+            b.fact(svc, "beneficiary", val, ls, data={"beneficiary": kind})
+            if svc.beneficiary is None:
+                svc.beneficiary, svc.beneficiary_text = kind, val
+        elif lab == "使用条件" and "本人" in val:
+            b.fact(svc, "beneficiary", val, ls, data={"beneficiary": "insured"})
+            if svc.beneficiary is None:
+                svc.beneficiary, svc.beneficiary_text = "insured", val
+        elif lab == "使用次数":
+            data = usage_reading(val)
+            b.fact(svc, "usage_limit", val, ls, data=data)
+            if data and svc.usage_limit is None:
+                svc.usage_limit, svc.usage_period, svc.usage_text = data["limit"], data["period"], val
+                if data.get("carry_over") is False:
+                    svc.usage_rule = {**(svc.usage_rule or {}), "carry_over": False}
+        elif lab in ("服务范围", "覆盖范围"):
+            b.fact(svc, "coverage", val, ls)
+        elif lab == "材料要求":
+            b.fact(svc, "documents", val, ls)
+            svc.documents = svc.documents or val
+        elif lab == "服务时长":
+            b.fact(svc, "duration", val, ls)
+            mt = re.search(r"不超过\s*(\d+)\s*小时", val)
+            if mt:
+                svc.usage_rule = {**(svc.usage_rule or {}), "max_hours_per_use": int(mt.group(1))}
+
+    # beneficiary fallback: the service text says whose service it is
+    if svc.beneficiary is None:
+        for s, ls in sents:
+            if re.search(r"仅限[^,，。]{0,6}被保险人[^,，。]{0,4}本人|给被保险人的服务", s):
+                b.fact(svc, "beneficiary", s, ls, data={"beneficiary": "insured"})
+                svc.beneficiary, svc.beneficiary_text = "insured", s
+                break
+
+    # sentence readings
+    lead, resp, fees, excl, docs, cancel, diag, usage, wait = [], [], [], [], [], [], [], [], []
+    for s, ls in sents:
+        if re.match(r"^Q\s*[:：]", s):
+            continue  # a question states nothing
+        s = re.sub(r"^A\s*[:：]\s*", "", s)
+        for rx in LEAD_RES:
+            mt = rx.search(s)
+            if mt:
+                hours = int(mt.groups()[-1])
+                lead.append((s, ls, {"hours": hours, "before": "discharge" if "出院" in mt.group(0) else "service"}))
+                break
+        for mt in RESP_RE.finditer(s):
+            unit = {"工作小时": "working_hours", "工作日": "working_days", "小时": "hours"}[mt.group(2)]
+            resp.append((s, ls, {"amount": int(mt.group(1)), "unit": unit, "action": mt.group(3)}))
+            break
+        mt = RESP_LABEL_RE.search(s)
+        if mt:
+            resp.append((s, ls, {"amount": int(mt.group(1)), "unit": "hours", "action": "响应"}))
+        if FEE_RE.search(s):
+            fees.append((s, ls, None))
+        if EXCL_RE.search(s):
+            excl.append((s, ls, None))
+        if DOC_RE.search(s):
+            docs.append((s, ls, None))
+        if CANCEL_RE.search(s):
+            cancel.append((s, ls, {"cancel_after_confirm_counts": True}))
+        mt = DIAG_RE.search(s)
+        if mt:
+            kind = "suspected_or_confirmed" if mt.group(1) == "疑似或确诊" else "confirmed"
+            n = re.match(r"(\d+)", mt.group(2))
+            lst = disease_list_name if n and disease_list_name and disease_list_name.startswith(n.group(1)) else None
+            diag.append((s, ls, {"kind": kind, "list": lst, "disease": squash(mt.group(2))}))
+        if re.search(r"(?:仅限|仅提供|仅可申请|服务仅限)\s*\d+\s*次", s):
+            usage.append((s, ls, usage_reading(s)))
+        if WAIT_RE.search(s):
+            wait.append((s, ls, None))
+        mt = re.search(r"(?:最长|最多)(?:提供)?(?:为期)?\s*(\d+)\s*天", s)
+        if mt:
+            svc.usage_rule = {**(svc.usage_rule or {}), "max_days": int(mt.group(1))}
+            b.fact(svc, "usage_limit", s, ls, data={"max_days": int(mt.group(1))})
+        mt = re.search(r"每天(?:最长|最多)\s*(\d+)\s*小时", s)
+        if mt:
+            svc.usage_rule = {**(svc.usage_rule or {}), "max_hours_per_day": int(mt.group(1))}
+        if re.search(r"不支持服务天数拆分使用|不能中断", s):
+            svc.usage_rule = {**(svc.usage_rule or {}), "no_split": True}
+        mt = re.search(r"开始前\s*(\d+)\s*小时以上取消/修改预约[^。]*?最多\s*(\d+)\s*次", s)
+        if mt:
+            svc.usage_rule = {**(svc.usage_rule or {}), "change_notice_hours": int(mt.group(1)),
+                              "max_changes": int(mt.group(2))}
+            b.fact(svc, "cancellation", s, ls, data={"notice_hours": int(mt.group(1)), "max_changes": int(mt.group(2))})
+
+    for s, ls, d in lead:
+        b.fact(svc, "lead_time", s, ls, data=d)
+    if lead:
+        svc.lead_time_hours = lead[0][2]["hours"]
+    for s, ls, d in resp:
+        b.fact(svc, "response_time", s, ls, data=d)
+    if resp:
+        first = next((r for r in resp if r[2]["action"] in ("响应", "联系")), resp[0])
+        svc.response_time = first[0]
+    for s, ls, _ in fees:
+        b.fact(svc, "fees", s, ls)
+    if fees:
+        svc.fees = fees[0][0]
+    for s, ls, _ in excl:
+        b.fact(svc, "exclusions", s, ls)
+    if excl:
+        svc.exclusions = "\n".join(dict.fromkeys(s for s, _, _ in excl))[:2000]
+    for s, ls, _ in docs:
+        b.fact(svc, "documents", s, ls)
+    if docs and not svc.documents:
+        svc.documents = docs[0][0]
+    for s, ls, d in cancel:
+        b.fact(svc, "cancellation", s, ls, data=d)
+    if cancel:
+        svc.usage_rule = {**(svc.usage_rule or {}), "cancel_after_confirm_counts": True}
+    for s, ls, d in diag:
+        b.fact(svc, "diagnosis", s, ls, data=d)
+    if diag:
+        kinds = {d["kind"] for _, _, d in diag}
+        svc.diagnosis_kind = "suspected_or_confirmed" if "suspected_or_confirmed" in kinds else "confirmed"
+        svc.diagnosis_list = next((d["list"] for _, _, d in diag if d["list"]), None)
+    for s, ls, d in usage:
+        b.fact(svc, "usage_limit", s, ls, data=d)
+        if d and svc.usage_limit is None:
+            svc.usage_limit, svc.usage_period, svc.usage_text = d["limit"], d["period"], s
+    for s, ls, _ in wait:
+        b.fact(svc, "waiting_period", s, ls, data={"same_as_policy": True} if "与主险一致" in s else None)
+    for s, ls in sents:
+        mt = DIAG_HOSP_RE.search(s)
+        if mt:
+            b.fact(svc, "diagnosis", s, ls, data={"hospital": mt.group(1)})
+            svc.diagnosis_hospital = svc.diagnosis_hospital or mt.group(1)
+
+    # documents: a sub-section about 材料 is the primary reading
+    for c in u.node.children:
+        if "材料" in c.title:
+            cf = make_flow(t, c.line + 1, c.end, u.skip)
+            if cf.text.strip():
+                svc.documents = cf.text.strip()[:2000]
+                b.fact(svc, "documents", svc.documents, (cf.lines[0], cf.lines[-1]))
+
+    # how to apply: the numbered steps of the 服务流程 sub-section
+    flow_node = next((c for k, c in sub.items() if "流程" in k), None)
+    if flow_node:
+        ff = make_flow(t, flow_node.line + 1, flow_node.end, u.skip)
+        steps = [(s, ls) for s, ls in sentences(ff) if re.match(r"^\d{1,2}[）)、]", s)
+                 or re.match(r"^\d\.\d", norm(t.line(ls[0])))]
+        if steps:
+            svc.how_to_apply = "\n".join(s for s, _ in steps)[:2000]
+            b.fact(svc, "how_to_apply", svc.how_to_apply, (steps[0][1][0], steps[-1][1][1]))
+
+
+def _apply_front_rules(b: Builder, units: list[Unit], defs: dict[str, Term], notice: Optional[Node],
+                       t: ManualText) -> None:
+    """Rules stated once at the top, applied per service with facts pointing at those lines."""
+    by_name = {squash(u.svc.name): u for u in units}
+
+    def find(name: str) -> Optional[Unit]:
+        k = squash(name)
+        if k in by_name:
+            return by_name[k]
+        hits = [u for u in units if k in squash(u.svc.name) or k in map(squash, u.svc.aliases)]
+        return hits[0] if len(hits) == 1 else None
+
+    wait = next((d for n, d in defs.items() if "等待期" == n), None)
+    days = exempt = None
+    exempt_units: set[int] = set()
+    if wait:
+        mt = re.search(r"(\d+)\s*(?:天|日)?\s*内\s*\(含第\s*(\d+)\s*天\)", wait.text)
+        days = int(mt.group(1)) if mt else None
+        for mt in re.finditer(r"([^,，。、]+?)服务?无等待期", wait.text):
+            u = find(mt.group(1).strip())
+            if u:
+                exempt_units.add(id(u))
+    general = None  # "等待期内无法申请使用…各项服务" in the notice
+    if notice:
+        for n in range(notice.line, notice.end + 1):
+            if "等待期" in norm(t.line(n)):
+                fl = make_flow(t, n, min(n + 3, notice.end))
+                general = (fl.text.split("。")[0] + "。", (n, fl.lines_of(0, len(fl.text.split("。")[0]))[1]))
+                break
+    transfer = []
+    for src in ([wait] if wait else []):
+        if re.search(r"转保无(?:服务)?等待期", src.text):
+            transfer.append(src.lines)
+    if general and "转保无等待期" in general[0]:
+        transfer.append(general[1])
+    for u in units:
+        svc = u.svc
+        if id(u) in exempt_units:
+            svc.waiting_kind, svc.waiting_days = "none", 0
+            b.fact(svc, "waiting_period", wait.text, wait.lines, data={"kind": "none"})
+            continue
+        if wait and days:
+            svc.waiting_kind, svc.waiting_days = "days", days
+            b.fact(svc, "waiting_period", wait.text, wait.lines, data={"kind": "days", "days": days, "inclusive": True})
+        if general:
+            b.fact(svc, "waiting_period", general[0], general[1], data={"same_as_policy": True})
+            svc.waiting_kind = svc.waiting_kind or "same_as_policy"
+        if transfer:
+            svc.waiting_waivers = ["transfer"]
+            for ls in transfer:
+                b.fact(svc, "waiting_waiver", "转保无等待期", ls, data={"waiver": "transfer"})
+
+    cool = defs.get("犹豫期")
+    if cool:
+        mt = re.search(r"(\d+)\s*日的犹豫期", cool.text)
+        if mt:
+            for u in units:
+                u.svc.cooling_off_days = int(mt.group(1))
+                b.fact(u.svc, "cooling_off", cool.text, cool.lines, data={"days": int(mt.group(1))})
+
+    share = defs.get("服务共享规则")
+    if share:
+        mt = re.match(r"(.+?)\d+\s*项服务", share.text)
+        names = re.split(r"、", mt.group(1)) if mt else []
+        rule = {"shared_usage": True}
+        if "直系亲属" in share.text:
+            rule["shared_with"] = "immediate_relatives"
+        if "家庭共享单" in share.text:
+            rule["same_family_policy"] = True
+        for nm in names:
+            u = find(nm)
+            if u is None:
+                b.warn(f"sharing rule names unknown service {nm!r}")
+                continue
+            u.svc.beneficiary = "family_pool"
+            u.svc.family_rule = rule
+            b.fact(u.svc, "beneficiary", share.text, share.lines, data={"beneficiary": "family_pool", **rule})
+
+    hosp = defs.get("医院")
+    if hosp:
+        mt = re.search(r"([一二三]级(?:及)?以上(?:\(含[一二三]级\))?公立医院)", hosp.text)
+        if mt:
+            for u in units:
+                if u.svc.diagnosis_hospital == "医院":
+                    u.svc.diagnosis_hospital = mt.group(1)
+                    b.fact(u.svc, "diagnosis", hosp.text, hosp.lines, data={"hospital": mt.group(1)})
+
+    first = defs.get("确诊初次罹患")
+    if first:
+        end = first.lines[1]
+        # the worked example table follows the definition up to the next part heading
+        stop = next((n for n in range(end + 1, len(t) + 1) if PART_RE.match(norm(t.line(n)))), end)
+        ex = example_rows(t, first.lines[0], stop - 1)
+        first.lines = (first.lines[0], max([end] + [n for n, *_ in ex]))
+        eff = re.search(r"生效为\s*(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日", first.text)
+        for u in units:
+            if not (u.svc.diagnosis_list or "初次" in u.flow.text):
+                continue
+            b.fact(u.svc, "first_diagnosis_rule", first.text, (first.lines[0], end))
+            for n, when, ok, data in ex:
+                if eff:
+                    data["effective"] = f"{eff.group(1)}-{int(eff.group(2)):02d}-{int(eff.group(3)):02d}"
+                b.fact(u.svc, "first_diagnosis_example", f"{when}：{'是' if ok else '否'}", (n, n), data=data)
+
+
+def _faqs(b: Builder, units: list[Unit]) -> None:
+    """Q:/A: pairs and '1、问题？' + answer pairs in 常见问答/常见问题 sub-sections. A pair
+    repeated word for word under several services is stored once, for no single service."""
+    t = b.text
+    pairs: list[tuple[str, str, tuple[int, int], m.Service]] = []
+    for u in units:
+        for sub in u.node.children:
+            if not re.search(r"常见问[答题]", sub.title):
+                continue
+            cur: Optional[dict] = None
+            for n in range(sub.line + 1, sub.end + 1):
+                if n in u.skip:
+                    continue
+                s = norm(t.line(n))
+                if not s:
+                    continue
+                mq = re.match(r"^Q\s*[:：]\s*(.*)$", s) or re.match(r"^\d{1,2}、(.+[？?])$", s)
+                ma = re.match(r"^A\s*[:：]\s*(.*)$", s)
+                if mq:
+                    if cur:
+                        pairs.append((cur["q"], cur["a"], (cur["a0"], cur["a1"]), u.svc))
+                    cur = {"q": mq.group(1), "a": "", "a0": n, "a1": n, "in_a": bool(re.match(r"^\d", s))}
+                elif cur and ma:
+                    cur["a"] += ma.group(1)
+                    cur["in_a"] = True
+                    cur["a1"] = n
+                elif cur:
+                    cur["a" if cur["in_a"] else "q"] += s
+                    cur["a1"] = n
+            if cur:
+                pairs.append((cur["q"], cur["a"], (cur["a0"], cur["a1"]), u.svc))
+    count: dict[tuple[str, str], int] = {}
+    for q, a, _, _ in pairs:
+        count[(squash(q), squash(a))] = count.get((squash(q), squash(a)), 0) + 1
+    done = set()
+    for q, a, ls, svc in pairs:
+        k = (squash(q), squash(a))
+        if not a:
+            continue
+        if count[k] > 1:
+            if k in done:
+                continue
+            done.add(k)
+            b.faq(q, a, ls, None)
+        else:
+            b.faq(q, a, ls, svc)
+
+
+def _contacts(b: Builder, units: list[Unit], front: Node) -> None:
+    t = b.text
+    seen: set[tuple[str, str]] = set()
+
+    def add(kind, label, value, ls, svc=None):
+        k = (kind, value) if kind in ("app", "phone") else (kind, value, svc.id if svc else None)
+        if k in seen:
+            return
+        seen.add(k)
+        b.contact(kind, label, value, ls, svc)
+
+    scopes = [(None, make_flow(t, front.line, front.end))] + [(u.svc, u.flow) for u in units]
+    for svc, fl in scopes:
+        for mt in re.finditer(r"(全国客服电话|拨打)\s*(\d{5}-\d)(?:\((7\*24\s*小时)\))?", fl.text):
+            ls = fl.lines_of(mt.start(), mt.end())
+            add("phone", "平安健康保险全国客服电话", mt.group(2), ls)
+            if mt.group(3):
+                add("hours", "全国客服电话服务时间", mt.group(3), ls)
+        short = re.escape(b.manual.insurer.short_name)
+        for mt in re.finditer(rf"({short}(?:保险|险))\s*APP", fl.text):
+            add("app", f"{mt.group(1)} APP/小程序", f"{mt.group(1)} APP", fl.lines_of(mt.start(), mt.end()))
+        for mt in re.finditer(r"(?:工作时间是|服务时间为?|服务时间[:：]|专案服务时间为)\s*((?:工作日\s*)?"
+                              r"(?:7\*24\s*小时咨询|\d{1,2}\s*[:：]\s*\d{2}\s*[-~]\s*\d{1,2}[:：]\d{2}(?:\*7\s*天)?))",
+                              fl.text):
+            if svc is not None:
+                add("hours", f"{svc.name}服务时间", mt.group(1), fl.lines_of(mt.start(), mt.end()), svc)
+        for mt in re.finditer(r"[A-Za-z0-9._+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+", fl.text):
+            n = fl.line_of(mt.start())
+            label = norm(t.line(n)).split(mt.group(0))[0].strip() or "邮箱"
+            add("email", label, mt.group(0), (n, n), svc)
+
+
+def _city_list(b: Builder, nd: Node, units: list[Unit], provinces: set[str]) -> Optional[m.Service]:
+    t = b.text
+    title = TOP_RE.match(nd.title).group(2) if TOP_RE.match(nd.title) else nd.title
+    ents, total = table_rows_a(t, nd.line + 1, nd.end)
+    header = " ".join(norm(t.line(n)) for n in range(nd.line + 1, min(nd.line + 4, nd.end) + 1))
+    two_col = re.search(r"(\S+)\s+(\S+)\s+\1\s+\2", header)
+    if len(ents) >= 5:
+        shape = "rows"
+        if total and sum(e.hospital_count or 0 for e in ents) != total[0]:
+            b.warn(f"{title}: hospital counts sum to {sum(e.hospital_count or 0 for e in ents)}, 总计 says {total[0]}")
+    elif two_col:
+        shape, ents = "two_columns", table_rows_b(t, nd.line + 2, nd.end)
+    else:
+        shape = "cells"
+        ents, rws = table_rows_c(t, nd.line + 1, nd.end, provinces)
+        for r in rws:
+            if r["province"] and r["count"] is not None:
+                got = sum(1 for e in ents if e.province == r["province"] and r["line"] <= e.line)
+                # informative only: the manual's count is of prefectures, the cell may list counties
+                r["parsed"] = got
+        tot = next((r["total"] for r in rws if r.get("total")), None)
+        counts = sum(r["count"] or 0 for r in rws if r["province"])
+        if tot is not None and tot != counts:
+            b.warn(f"{title}: row counts sum to {counts}, 合计 says {tot}")
+    if not ents:
+        b.warn(f"appendix {title!r} at line {nd.line}: no table recognised")
+        return None
+    targets = _services_for_title(title, units)
+    if not targets:
+        b.warn(f"appendix {title!r}: no service matches its title")
+    b.city_list(title, (nd.line, nd.end), ents, services=[u.svc for u in targets])
+    return targets[0].svc if targets else None
+
+
+def _services_for_title(title: str, units: list[Unit]) -> list[Unit]:
+    stem = re.sub(r"服务覆盖城市(?:清单|范围)$", "", squash(title))
+    out = []
+    for part in re.split(r"[及和、]", stem):
+        if not part:
+            continue
+        hits = [u for u in units if part in squash(u.svc.name)] or \
+               [u for u in units if any(part in squash(a) for a in u.svc.aliases)]
+        if len(hits) == 1:
+            out.append(hits[0])
+    return out
