@@ -205,11 +205,15 @@ def _index() -> _Index:
 
 
 @lru_cache(maxsize=1)
-def _latin_index() -> dict[str, list[City]]:
-    """Pinyin of prefecture short names: full ("suzhou") and initials ("sz"). Built on first use."""
+def _latin_index() -> tuple[dict[str, list[City]], dict[str, list[City]]]:
+    """Pinyin of prefecture short names: (full "suzhou" -> cities, initials "sz" -> cities).
+
+    Built on the first Latin query only: jionlp's pinyin table takes about 0.5 s to load.
+    """
     import jionlp as jio
 
-    out: dict[str, list[City]] = {}
+    full: dict[str, list[City]] = {}
+    initials: dict[str, list[City]] = {}
     seen = set()
     for lst in _index().forms.values():
         for c, via, _t in lst:
@@ -219,9 +223,9 @@ def _latin_index() -> dict[str, list[City]]:
             syl = [re.sub(r"[^a-z]", "", p) for p in jio.pinyin(c.short, formater="simple")]
             if not all(syl):
                 continue
-            for key in ("".join(syl), "".join(s[0] for s in syl)):
-                out.setdefault(key, []).append(c)
-    return out
+            full.setdefault("".join(syl), []).append(c)
+            initials.setdefault("".join(s[0] for s in syl), []).append(c)
+    return full, initials
 
 
 def _norm(s: str) -> str:
@@ -294,15 +298,18 @@ def _lookup(q: str, province: str | None, depth: int = 0) -> Resolution | None:
     return None
 
 
-def _resolve_latin(q: str) -> Resolution:
-    cities = _latin_index().get(q, [])
-    if not cities:
-        return Resolution("unknown", q)
-    full = len(q) > 3 and not all(len(q) == len(c.short) for c in cities)
-    if full and len(cities) == 1:
-        return Resolution("ok", q, cities[0], cities, "pinyin")
-    # initials (SZ, BJ) are never a guess, even when only one city has them
-    return Resolution("ambiguous", q, None, list(cities), "pinyin")
+def _resolve_latin(q: str, initials_too: bool = True) -> Resolution:
+    full, initials = _latin_index()
+    cities = full.get(q)
+    if cities:
+        if len(cities) == 1:
+            return Resolution("ok", q, cities[0], list(cities), "pinyin")
+        return Resolution("ambiguous", q, None, list(cities), "pinyin")
+    cities = initials.get(q) if initials_too else None
+    if cities:
+        # initials (SZ, BJ) are never a guess, even when only one city has them
+        return Resolution("ambiguous", q, None, list(cities), "pinyin")
+    return Resolution("unknown", q)
 
 
 @lru_cache(maxsize=8192)
@@ -386,12 +393,10 @@ def find_cities(text: str) -> list[tuple[int, int, Resolution]]:
             j = i
             while j < n and s[j].isascii() and s[j].isalpha():
                 j += 1
-            word = s[i:j]
             # only full pinyin in free text: initials collide with CT, MRI, VIP ...
-            if len(word) > 3 and (i == 0 or not s[i - 1].isalnum()):
-                r = _resolve_latin(word)
-                if r.status != "unknown" and r.via == "pinyin" and any(
-                        len(c.short) * 2 <= len(word) for c in r.candidates):
+            if j - i > 3 and not (i and s[i - 1].isdigit()):
+                r = _resolve_latin(s[i:j], initials_too=False)
+                if r.status != "unknown":
                     r.query = text[i:j]
                     out.append((i, j, r))
             i = j
