@@ -163,3 +163,27 @@ def test_every_fact_has_lines_in_range(s):
     fs = s.scalars(select(m.ServiceFact).where(m.ServiceFact.manual_id == MID)).all()
     assert len(fs) > 100
     assert all(1 <= f.line_start <= f.line_end <= n and f.value for f in fs)
+
+
+@pytest.mark.parametrize("lines", [[], [""], ["garbage"] * 5, ["第一章 服务概要", "一、X", "3、服务说明", "(1) 使用次数：",
+                                                               "第三章 附件", "附表 2：y", "省份\t城市\t省份\t城市", "\t\t\t"]])
+def test_adapters_survive_bad_text(lines):
+    from core.db import Base, make_engine
+    from knowledge.ingest.adapters import cpic_health_gyn, zhongan_highend
+    from knowledge.ingest.builder import Builder
+
+    engine = make_engine("sqlite://")
+    Base.metadata.create_all(engine)
+    for mod in (cpic_health_gyn, zhongan_highend):
+        with Session(engine) as s:
+            ins = m.Insurer(name="x", short_name="x", aliases=[])
+            s.add(ins)
+            s.flush()
+            man = m.Manual(id="t", filename="t.txt", title="t", insurer_id=ins.id, product_line="p", layout="l",
+                           sha256="0", line_count=len(lines))
+            s.add(man)
+            s.flush()
+            b = Builder(s, man, ManualText("t", lines))
+            mod.ingest(b)  # no exception
+            assert s.scalar(select(func.count()).select_from(m.Service)) <= 1
+            s.rollback()

@@ -262,14 +262,20 @@ def _cancellation(text: str) -> dict:
 
 def ingest(b: Builder) -> None:
     t = b.text
-    title = clean(t.line(t.find(r"医疗保险") or 1))
+    if not any(line.strip() for line in t.lines):
+        b.warn("manual text is empty")
+        return
+    title_line = t.find(r"医疗保险")
+    title = clean(t.line(title_line)) if title_line else b.manual.product_line
     product = b.product(title, aliases=[title.replace("太保互联网", "")])
     headings: list[tuple[int, str]] = []
     service_at: dict[int, m.Service] = {}
 
     # -- front matter: service bullet list and the summary table -------------------
-    intro_names = [(n, clean(s.lstrip("- "))) for n, s in t.iter(1, 26) if s.startswith("- ")]
     hdr = t.find(r"^序号\t服务名称")
+    # the bullet list of services in the foreword, before the summary table
+    intro_end = (t.find(r"服务简表") or hdr or len(t) + 1) - 1
+    intro_names = [(n, clean(s.lstrip("- "))) for n, s in t.iter(1, intro_end) if s.startswith("- ")]
     summary: dict[str, tuple[int, list[str]]] = {}
     if hdr:
         cols = t.line(hdr).split("\t")
