@@ -64,6 +64,7 @@ class Builder:
         self.text = text
         self.services: dict[str, m.Service] = {}
         self.warnings: list[str] = []
+        self._hospitals: dict[str, m.Hospital] = {}  # hospital_key -> row, saves a query per repeated hospital
 
     # -- helpers -----------------------------------------------------------
     def _src(self, lines: Lines) -> dict[str, Any]:
@@ -149,10 +150,15 @@ class Builder:
         from knowledge import geo
 
         key = hospital_key(e.name)
-        h = self.s.scalar(select(m.Hospital).where(m.Hospital.name == key))
+        h = self._hospitals.get(key)
+        new = False
+        if h is None:
+            h = self.s.scalar(select(m.Hospital).where(m.Hospital.name == key))
         if h is None:
             h = m.Hospital(name=key, aliases=[], province=e.province, grade=e.grade)
             self.s.add(h)
+            new = True
+        self._hospitals[key] = h
         if e.city and not h.city_code:
             res = geo.resolve_city(e.city, province_hint=e.province)
             if res.status == "ok" and res.city:
@@ -164,7 +170,8 @@ class Builder:
         new_aliases = {clean(a) for a in e.aliases if clean(a)} - set(h.aliases or []) - {h.name}
         if new_aliases:
             h.aliases = sorted(set(h.aliases or []) | new_aliases)
-        self.s.flush()
+        if new or h.id is None:
+            self.s.flush()  # the caller needs h.id; changes to a known row are flushed later
         return h
 
     def hospital_list(self, name: str, lines: Lines, entries: Iterable[HospitalEntry],

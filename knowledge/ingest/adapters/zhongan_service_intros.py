@@ -198,6 +198,23 @@ def _municipal_city(province: str, city: str) -> str:
     return province if city in ("市辖区", "县", "") else city
 
 
+_PAREN = re.compile(r"^(.+?)\s*[(（]([^()（）]+)[)）]$")
+_CAMPUS = ("院区", "分院", "总部", "部", "新院", "老院", "东院", "西院", "南院", "北院")
+
+
+def split_hospital_name(raw: str) -> tuple[str, list[str]]:
+    """'北京大学第三医院(北医三院)' -> ('北京大学第三医院', ['北医三院']); a campus in brackets
+    ('北京积水潭医院(回龙观院区)') stays part of the name."""
+    s = clean(raw)
+    mm = _PAREN.match(s)
+    if not mm or mm.group(2).strip().endswith(_CAMPUS):
+        return s, []
+    parts = [a.strip() for a in re.split(r"[、，,]", mm.group(2)) if a.strip()]
+    if not parts or not all(any(w in a for w in ("院", "中心", "所")) for a in parts):
+        return s, []  # a place or a remark in brackets, not another name
+    return mm.group(1).strip(), parts
+
+
 def parse_hospital_table(b: Builder, header: int, end: int) -> tuple[list[HospitalEntry], int]:
     """医院名称 | 省份 | 城市; a row whose province and city are empty continues the previous name."""
     rows, last = table_rows(b, header, end)
@@ -211,6 +228,8 @@ def parse_hospital_table(b: Builder, header: int, end: int) -> tuple[list[Hospit
         if not name:
             continue
         out.append(HospitalEntry(name=name, line=n, province=prov or None, city=_municipal_city(prov, city) or None))
+    for e in out:
+        e.name, e.aliases = split_hospital_name(e.name)
     return out, last
 
 
