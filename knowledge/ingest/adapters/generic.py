@@ -31,6 +31,7 @@ _NUMBERED = [
 ]
 _QA_Q = re.compile(r"^(?:Q\d*|问)\s*[:：]\s*(.+)$", re.I)
 _QA_A = re.compile(r"^(?:A\d*|答)\s*[:：]\s*(.*)$", re.I)
+_QA_A_RAW = re.compile(r"^(?:A\d*|答)\s*[:：]\s*(.*)$", re.I)
 _SENTENCE_END = re.compile(r"[。；;，,：:、]$")
 _TITLE_END = re.compile(r"(服务|服务介绍|服务说明|服务内容|服务流程|服务标准|须知|说明|流程|问答|常见问题|注意事项|附件|附录|目录)$")
 
@@ -73,6 +74,11 @@ class Heading:
     title: str  # without its number
     raw: str
     question: bool = False
+
+
+def _plain(s: str) -> str:
+    """Spaces folded, full-width punctuation kept (it is shown to customers)."""
+    return re.sub(r"[ \t\u3000\xa0]+", " ", s).strip()
 
 
 def _is_question(s: str) -> bool:
@@ -183,7 +189,7 @@ def ingest(b: Builder) -> None:
             continue
         end = _trim(b, h.line, _section_end(hs, i, last))
         name = clean(h.title)
-        body = " ".join(clean(x) for x in lines[h.line:end] if clean(x))
+        body = " ".join(_plain(x) for x in lines[h.line:end] if _plain(x))
         svc = b.service(squash(name)[:120], name, (h.line, end), category=category_of(name),
                         description=body[:300])
         spans.append((h.line, end, svc))
@@ -223,10 +229,11 @@ def ingest(b: Builder) -> None:
             continue
         z = hs[k + 1].line - 1 if k + 1 < len(hs) else last
         z = _trim(b, h.line, z)
-        body = [clean(x) for x in lines[h.line:z]]
+        body = [_plain(x) for x in lines[h.line:z]]
         answer_lines = []
         for x in body:
-            mm = _QA_A.match(x)
+            mm = _QA_A.match(clean(x))
+            mm = _QA_A_RAW.match(x) if mm else None
             answer_lines.append(mm.group(1) if mm else x)
         answer = "".join(x for x in answer_lines if x)  # PDF lines break mid-sentence
         if z > h.line and answer:
