@@ -56,6 +56,8 @@ _NOT_DIVISION_RE = re.compile(r"开发区|高新区|经开区|产业园|示范�
 _SUFFIXES = ("市辖区", "市区", "城区", "地区", "自治州", "市", "县", "区", "州", "盟", "旗")
 _TRIM = " \t\r\n.,;:!?'\"、，。；：！？“”‘’[]【】<>《》-—·…~"
 _LATIN_RE = re.compile(r"^[a-z]+$")
+# County-level names too generic to mean a place in free text (resolve_city still takes them).
+_GENERIC = {"城区", "郊区", "矿区", "新区", "东区", "西区", "南区", "北区", "市中区", "市中", "新城区", "新城"}
 _MAX_LEN = 64  # no place name is longer; longer input is not a place name
 
 
@@ -199,7 +201,7 @@ def _index() -> _Index:
         best = min(t for _c, _v, t in lst)
         if best <= _TIER["rename"]:
             free[key] = True
-        elif key in county_free and len({c for c, _v, t in lst if t == best}) == 1:
+        elif key in county_free and key not in _GENERIC and len({c for c, _v, t in lst if t == best}) == 1:
             free[key] = True  # county-level names only when they name one prefecture
     return _Index(forms, provinces, free, not_places, problems, max(len(k) for k in forms))
 
