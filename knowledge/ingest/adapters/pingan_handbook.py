@@ -178,12 +178,11 @@ def outline(t: ManualText) -> tuple[Node, list[Node]]:
     parts = [(n, mt) for n, mt in parts if mt]
     first = next((n for n, s in t.iter() if norm(s)), 1)
     front = Node(norm(t.line(first)), first, 0, end=(parts[0][0] - 1 if parts else len(t)))
-    # front matter headings: short stand-alone lines between blank lines
+    # front matter headings: short lines with no punctuation followed by a blank line
     for n in range(first + 1, front.end + 1):
         s = norm(t.line(n))
-        prev_blank = not norm(t.line(n - 1))
         next_blank = n == len(t) or not norm(t.line(n + 1))
-        if 4 <= len(s) <= 12 and prev_blank and next_blank and is_title(s) and not re.search(r"[\d：:]", s):
+        if 4 <= len(s) <= 12 and next_blank and is_title(s) and not re.search(r"[\d：:()]", s):
             front.children.append(Node(s, n, 1, parent=front))
     _close(front.children, front.end)
 
@@ -425,7 +424,7 @@ def terms(t: ManualText, node: Node) -> list[Term]:
         mt = re.match(r"^(\S{2,8})[：:](.*)$", s)
         if mt and not re.search(r"\d", mt.group(1)):
             out.append(Term(mt.group(1), (n, n), mt.group(2)))
-        elif out and s:
+        elif out and s and not re.search(r"下表[:：]$", out[-1].text):  # a table after "见下表:" is no text
             out[-1].text += s
             out[-1].lines = (out[-1].lines[0], n)
     return out
@@ -441,7 +440,7 @@ def example_rows(t: ManualText, a: int, b: int) -> list[tuple[int, str, bool, di
             continue
         when = mt.group(1)
         data: dict[str, Any] = {"when": when, "eligible": mt.group(2) == "是"}
-        d = re.search(r"(\d+)\s*日", when)
+        d = re.search(r"(\d+)\s*日(?!.*\d+\s*日)", when)  # the last "N 日": "5 月 1 日起的 30 日后" -> 30
         if "之前" in when:
             data["relation"] = "before_effective"
         elif d and re.search(r"日\s*\(含\)\s*内|日内", when):
@@ -750,6 +749,9 @@ def ingest(b: Builder) -> None:
             disease_list_name = squash(re.sub(r"\(.*?\)$", "", title))
             b.disease_list(disease_list_name, (nd.line, nd.end), ds)
             nd.number = "diseases"
+            # one passage per disease, not the "2.1"/"2.2" items that look like sub-sections
+            nd.children = [Node(d.name, d.line, 2, parent=nd) for d in ds]
+            _close(nd.children, nd.end)
 
     for u in units:
         _fill_service(b, u, disease_list_name)
@@ -794,12 +796,16 @@ def ingest(b: Builder) -> None:
             nd = nd.parent
         return None
 
-    spans = section_spans(front, parts)
     # front matter definitions get their own passages (term paragraphs, and the example table)
-    if rules:
-        for d in defs.values():
-            spans.append((Node(d.name, d.lines[0], 2, parent=rules), f"{rules.path()} > {d.name}", *d.lines))
-    stats = emit_passages(b, spans, service_of)
+    if rules and defs:
+        rules.children = [Node(d.name, d.lines[0], 2, parent=rules) for d in defs.values()]
+        _close(rules.children, rules.end)
+        first = next((c for c in rules.children if c.title == "确诊初次罹患"), None)
+        ex = example_rows(t, defs["确诊初次罹患"].lines[1] + 1, first.end) if first else []
+        if ex:  # the worked example table on its own, from its header lines to its last row
+            head = next((n for n in range(defs["确诊初次罹患"].lines[1] + 1, ex[0][0]) if norm(t.line(n))), ex[0][0])
+            first.children = [Node("示例表", head, 3, end=first.end, parent=first)]
+    emit_passages(b, section_spans(front, parts), service_of)
     for a, z in untitled_blocks(t, front, parts):
         b.passage(f"{front.title} > （无标题）", (a, z), text="\n".join(norm(x) for x in t.lines[a - 1:z] if norm(x)))
         b.warn(f"untitled text at lines {a}-{z} stored as its own passage")
@@ -1027,8 +1033,12 @@ def _apply_front_rules(b: Builder, units: list[Unit], defs: dict[str, Term], not
     if notice:
         for n in range(notice.line, notice.end + 1):
             if "等待期" in norm(t.line(n)):
-                fl = make_flow(t, n, min(n + 3, notice.end))
-                general = (fl.text.split("。")[0] + "。", (n, fl.lines_of(0, len(fl.text.split("。")[0]))[1]))
+                # the whole bullet paragraph: up to the next bullet line
+                stop = next((k - 1 for k in range(n + 1, notice.end + 1)
+                             if t.line(k).strip() and t.line(k).lstrip()[0] in BULLETS),
+                            notice.end)
+                fl = make_flow(t, n, stop)
+                general = (fl.text, (fl.lines[0], fl.lines[-1]))
                 break
     transfer = []
     for src in ([wait] if wait else []):
@@ -1094,7 +1104,6 @@ def _apply_front_rules(b: Builder, units: list[Unit], defs: dict[str, Term], not
         # the worked example table follows the definition up to the next part heading
         stop = next((n for n in range(end + 1, len(t) + 1) if PART_RE.match(norm(t.line(n)))), end)
         ex = example_rows(t, first.lines[0], stop - 1)
-        first.lines = (first.lines[0], max([end] + [n for n, *_ in ex]))
         eff = re.search(r"生效为\s*(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日", first.text)
         for u in units:
             if not (u.svc.diagnosis_list or "初次" in u.flow.text):
