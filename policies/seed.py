@@ -138,10 +138,10 @@ def specs() -> list[Spec]:
         Spec("CPL2019000512", "004", me("沈红", 51, True), [me("沈红", 51, True)], 2 * 365, years=30,
              edition="2019 版", tier="一档", payment_term_years=10, why="2019 一档 inside its 3-year window"),
         Spec("CPL2023000513", "004", me("钟伟", 45, False), [me("钟伟", 45, False)], 150, years=30,
-             edition="无忧管家（2023 版）", tier="尊享版", payment_term_years=20,
+             edition="无忧管家（2023 版）", tier="无忧管家 尊享版", payment_term_years=20,
              why="无忧管家 尊享版: 特种检查预约加急 included"),
         Spec("CPL2023000514", "004", me("谢芳", 33, True), [me("谢芳", 33, True)], 150, years=30,
-             edition="无忧管家（2023 版）", tier="专业版", payment_term_years=1,
+             edition="无忧管家（2023 版）", tier="无忧管家 专业版", payment_term_years=1,
              why="无忧管家 专业版, single premium (趸交): one-year window"),
         Spec("CPL2023000515", "004", me("杜鹏", 28, False), [me("杜鹏", 28, False)], 30, years=1,
              edition="普惠版（2023 版）", why="普惠版: joined 30 days ago, valid to 31 Dec"),
@@ -152,29 +152,36 @@ def _norm(s: str) -> str:
     return re.sub(r"[\s（）()·]|太保蓝本", "", s or "")
 
 
-def kb_edition_names(session: Session, manual_prefix: str) -> list[str]:
-    """Edition/tier names the knowledge store has for a manual's products (empty when not built)."""
+def kb_edition_names(session: Session, manual_prefix: str) -> list[tuple[str, str]]:
+    """(kind, name) of the editions the knowledge store has for a manual (empty when not built)."""
     try:
         if not inspect(session.get_bind()).has_table("kb_editions"):
             return []
         from knowledge import models as km
 
-        q = (select(km.Edition.name).join(km.Product, km.Product.id == km.Edition.product_id)
-             .where(km.Product.manual_id.like(f"{manual_prefix}%")))
-        return list(session.scalars(q))
+        q = (select(km.Edition.kind, km.Edition.name).join(km.Product, km.Product.id == km.Edition.product_id)
+             .where(km.Product.manual_id.like(f"{manual_prefix}%")).order_by(km.Edition.id))
+        return [(k, n) for k, n in session.execute(q)]
     except Exception:  # a half-built store must not stop the seed
         return []
 
 
-def match_name(wanted: str | None, known: list[str]) -> str | None:
-    """The store's spelling of an edition or tier name, when it has one."""
-    if not wanted or not known:
-        return wanted
-    w = _norm(wanted)
-    for k in known:
-        if _norm(k) == w:
-            return k
-    return wanted
+def match_edition(edition: str | None, tier: str | None,
+                  known: list[tuple[str, str]]) -> tuple[str | None, str | None]:
+    """The store's spelling of an edition and tier (a tier row's name includes its edition), when it has one."""
+    if not edition or not known:
+        return edition, tier
+    e = _norm(edition)
+    ed = next((n for k, n in known if k != "tier" and _norm(n) == e), None)
+    if ed is None:
+        return edition, tier
+    if not tier:
+        return ed, tier
+    t = _norm(tier)
+    tiers = [n for k, n in known if k == "tier" and _norm(n).startswith(e)]
+    hit = next((n for n in tiers if _norm(n) == e + t), None) \
+        or next((n for n in tiers if t in _norm(n)[len(e):]), None)
+    return ed, hit or tier
 
 
 def seed(engine: Engine | None = None, today: date | None = None) -> list[str]:
@@ -207,8 +214,7 @@ def seed(engine: Engine | None = None, today: date | None = None) -> list[str]:
             pol.insurer = entry["insurer"]
             pol.manual_id = entry["file"].rsplit(".", 1)[0]
             pol.product = entry["product_line"]
-            pol.edition = match_name(sp.edition, known)
-            pol.tier = match_name(sp.tier, known)
+            pol.edition, pol.tier = match_edition(sp.edition, sp.tier, known)
             pol.effective_date, pol.end_date = eff, end
             pol.payment_term_years = sp.payment_term_years
             pol.is_transfer, pol.is_renewal = sp.transfer, sp.renewal
