@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from dataclasses import replace
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -16,7 +17,7 @@ from typing import Callable, Optional
 
 from rules.dates import (add_years, age_on, as_date, calendar_year_bounds, day_n, first_day_after,
                          policy_year_bounds, zh)
-from rules.model import (ELIGIBLE, NEED_INFO, NOT_ELIGIBLE, CaseFacts, CoverageResult, Decision,
+from rules.model import (ELIGIBLE, NEED_INFO, NOT_ELIGIBLE, BeneficiaryRule, CaseFacts, CoverageResult, Decision,
                          EntitlementRule, PersonFacts, PolicyFacts, Reason, ServiceRule, Source, hospital_grade)
 
 PRIMARY = {"self", "insured", "本人", "被保险人"}
@@ -112,12 +113,41 @@ class Ctx:
     def svc(self) -> str:
         return self.rule.name or "该服务"
 
+    @property
+    def benef(self) -> BeneficiaryRule:
+        """The service's beneficiary rule, overridden by the matched edition's family terms
+        (Edition.rule["family"]: max_members, usage_limit, usage_period, excluded_services,
+        unlimited_services)."""
+        b, e = self.rule.beneficiary, self.entitlement
+        fam = (e.validity_rule or {}).get("family") if e else None
+        if not fam:
+            if e and b.depends_on_tier and b.kind in ("designated_family", "insured_and_family"):
+                return replace(b, kind="insured", source=e.source or b.source)
+            return b
+        name = norm(self.rule.name)
+        excluded = any(norm(x) == name for x in fam.get("excluded_services") or ())
+        unlimited = fam.get("usage_period") == "unlimited" or any(norm(x) == name for x in fam.get("unlimited_services") or ())
+        limit = fam.get("usage_limit")
+        return replace(
+            b, kind="designated_family" if fam.get("max_members") else (b.kind or "insured_and_family"),
+            max_designated=fam.get("max_members") or b.max_designated,
+            family_limit=limit if isinstance(limit, int) else b.family_limit,
+            family_period=fam.get("usage_period") if fam.get("usage_period") != "unlimited" else b.family_period,
+            family_unlimited=unlimited, family_excluded=excluded or b.family_excluded,
+            family_source=e.validity_source or e.source or b.family_source)
+
 
 # -- checks ----------------------------------------------------------------------
 
 
 def _ask(facts: list[str]) -> str:
     return "、".join(FACT_ZH.get(f, f) for f in facts)
+
+
+def _label(e: EntitlementRule) -> str:
+    if not e.tier:
+        return e.edition
+    return e.tier if norm(e.edition) in norm(e.tier) else f"{e.edition}（{e.tier}）"
 
 
 def check_entitlement(c: Ctx, o: Out) -> None:
@@ -165,7 +195,7 @@ def check_entitlement(c: Ctx, o: Out) -> None:
                 return
             cands = matched
     e = cands[0]
-    label = e.edition + (f"（{e.tier}）" if e.tier else "")
+    label = _label(e)
     c.entitlement = e
     if not e.included:
         o.fail("entitlement", f"您的{label}不包含{c.svc}。", e.source)
@@ -188,11 +218,12 @@ def _window_start(kind: dict, c: Ctx, o: Out, src) -> Optional[date]:
             return None
         return p.condition_met_date + timedelta(days=n)
     if k == "after_cooling_off":
-        days = int(kind.get("days") or p.cooling_off_days or 0)
-        if not p.effective_date:
-            o.need("validity", "policy.effective_date", "需要您的保单生效日期来确认服务有效期。", src)
+        days = kind.get("days") or p.cooling_off_days
+        facts = ([] if p.effective_date else ["policy.effective_date"]) + ([] if days else ["policy.cooling_off_days"])
+        if facts:
+            o.need("validity", facts, "服务自保单犹豫期结束后开始，需要您的保单生效日期和犹豫期天数。", src)
             return None
-        return first_day_after(p.effective_date, days)
+        return first_day_after(p.effective_date, int(days))
     if k == "join_next_day":
         if not p.join_date:
             o.need("validity", "policy.join_date", "服务自成功加入次日起生效，需要您成功加入的日期。", src)
@@ -353,7 +384,7 @@ def check_waiting(c: Ctx, o: Out) -> None:
 
 
 def check_beneficiary(c: Ctx, o: Out) -> None:
-    b, per, p = c.rule.beneficiary, c.person, c.policy
+    b, per, p = c.benef, c.person, c.policy
     rel = per.relation
     if not rel:
         o.need("beneficiary", "person.relation", "请告诉我们使用人与被保险人的关系。", b.source)
@@ -367,7 +398,10 @@ def check_beneficiary(c: Ctx, o: Out) -> None:
         return
     immediate = rel in IMMEDIATE
     if b.kind == "insured":
-        o.fail("beneficiary", f"{c.svc}仅限被保险人本人使用，家人不能使用。", b.source)
+        label = ""
+        if c.entitlement and c.rule.beneficiary.kind != "insured":
+            label = f"按您的{_label(c.entitlement)}，"
+        o.fail("beneficiary", f"{label}{c.svc}仅限被保险人本人使用，家人不能使用。", b.source)
     elif b.kind == "insured_and_family":
         if immediate:
             o.ok("beneficiary", f"{c.svc}可由被保险人本人及直系亲属使用。", b.source)
@@ -521,7 +555,7 @@ def check_diagnosis(c: Ctx, o: Out) -> None:
 
 
 def _usage_terms(c: Ctx) -> tuple[Optional[int], Optional[str], Optional[Source], str]:
-    e, b, u = c.entitlement, c.rule.beneficiary, c.rule.usage
+    e, b, u = c.entitlement, c.benef, c.rule.usage
     if c.is_family and b.kind == "designated_family" and (b.family_limit is not None or b.family_unlimited):
         period = b.family_period or "policy_year"
         return (None, "unlimited", b.family_source or b.source, "家人") if b.family_unlimited else \
@@ -562,6 +596,8 @@ def check_usage(c: Ctx, o: Out) -> None:
             o.need("usage", "case.stay_id", f"{c.svc}每次住院可使用 {limit} 次，请告诉我们本次住院的情况。", src)
             return
         span = "本次住院"
+    elif period == "contract" and c.entitlement and src is c.entitlement.source:
+        span = "服务期内"
     else:
         span = PERIOD_ZH.get(period or "", "服务期内")
     used = c.case.uses_this_period

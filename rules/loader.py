@@ -167,7 +167,12 @@ def service_rule(session: Session, service_id: int, edition: str | None = None,
     if coverage_src is None and svc.coverage:
         first = min((c.list for c in svc.coverage), key=lambda cl: cl.line_start)
         coverage_src = src.make(first.manual_id, first.line_start, first.line_end, first.name)
-    family_limit = fam.get("family_limit")
+    # family_rule keys as the adapters write them (and the older names)
+    family_limit = fam.get("family_limit", fam.get("family_usage_limit"))
+    max_designated = fam.get("max_designated", fam.get("max_members"))
+    kind = svc.beneficiary
+    if kind == "insured_and_family" and max_designated and not fam.get("depends_on_tier"):
+        kind = "designated_family"  # 指定 N 名直系亲属: family must be designated
     return ServiceRule(
         name=svc.name, service_id=svc.id, key=svc.key, manual_id=svc.manual_id,
         insurer=svc.manual.insurer.name if svc.manual and svc.manual.insurer else "",
@@ -177,12 +182,13 @@ def service_rule(session: Session, service_id: int, edition: str | None = None,
                             src.for_("waiver", bool(svc.waiting_waivers))),
         cooling_off=CoolingOffRule(svc.cooling_off_days, src.for_("cooling_off", svc.cooling_off_days is not None)),
         beneficiary=BeneficiaryRule(
-            kind=svc.beneficiary, text=svc.beneficiary_text or "",
-            max_designated=fam.get("max_designated"),
+            kind=kind, text=svc.beneficiary_text or "",
+            max_designated=max_designated if isinstance(max_designated, int) else None,
             family_limit=family_limit if isinstance(family_limit, int) else None,
-            family_period=fam.get("family_period"),
+            family_period=fam.get("family_period", fam.get("family_usage_period")),
             family_unlimited=bool(fam.get("family_unlimited")) or fam.get("family_period") == "unlimited",
-            family_years=fam.get("family_years"), family_excluded=bool(fam.get("family_excluded")),
+            family_years=fam.get("family_years", fam.get("window_years")),
+            family_excluded=bool(fam.get("family_excluded")), depends_on_tier=bool(fam.get("depends_on_tier")),
             source=src.for_("beneficiary", svc.beneficiary is not None),
             family_source=src.for_("family", bool(fam))),
         diagnosis=DiagnosisRule(

@@ -65,6 +65,7 @@ class BeneficiaryRule:
     family_unlimited: bool = False
     family_years: Optional[int] = None
     family_excluded: bool = False
+    depends_on_tier: bool = False  # family use is granted (or not) by the edition/tier: Edition.rule["family"]
     source: Optional[Source] = None
     family_source: Optional[Source] = None
 

@@ -476,3 +476,36 @@ def test_first_diagnosis_after_the_term():
     assert not ok and "届满" in reason.message_zh
     ok, reason = first_diagnosis_within_term(None, EFF_000)
     assert not ok and reason.passed is None
+
+
+# -- family terms carried by the tier's Edition.rule (the format the 004 adapter writes) ----
+
+TIER_SRC = S("004", 99, 102, "直系亲属: 不超过3年", "被保险人+指定3名直系亲属", "直系亲属可用服务1次/年")
+FAM_2 = {"end": {"kind": "years", "years": 3}, "max_members": 3, "shared_with": "immediate_relatives", "usage_limit": 1,
+         "usage_period": "policy_year", "excluded_services": ["重疾三甲专家病房", "重疾三甲专家手术"]}
+TIERED = (
+    EntitlementRule("太保蓝本（2023版）", tier="太保蓝本（2023版） 专业版", usage_limit=1, usage_period="policy_year",
+                    validity_rule=R_PAY, source=S("004", 93, 93, "1 次/年"), validity_source=V2023),
+    EntitlementRule("太保蓝本（2023版）", tier="太保蓝本（2023版） 尊享版2档", usage_limit=5, usage_period="policy_year",
+                    validity_rule={**R_PAY, "family": FAM_2}, source=S("004", 93, 93, "5 次/年"), validity_source=TIER_SRC),
+)
+LB_TIERED = replace(LB_ESCORT, beneficiary=BeneficiaryRule("insured_and_family", depends_on_tier=True,
+                                                           source=S("004", 497, 497, "直系亲属")), entitlements=TIERED)
+SPOUSE = PersonFacts("w", "spouse", designated_since=date(2026, 4, 1))
+
+
+@pytest.mark.parametrize("rule, tier, person, uses, today, status, phrase", [
+    (LB_TIERED, "专业版", SPOUSE, 0, date(2026, 5, 1), NOT_ELIGIBLE, "按您的太保蓝本（2023版） 专业版，重疾陪诊服务仅限被保险人本人使用"),
+    (LB_TIERED, "尊享版2档", SPOUSE, 0, date(2026, 5, 1), ELIGIBLE, "家人共 1 次"),
+    (LB_TIERED, "尊享版2档", SPOUSE, 1, date(2026, 5, 1), NOT_ELIGIBLE, "已全部用完"),
+    (LB_TIERED, "尊享版2档", ME, 4, date(2026, 5, 1), ELIGIBLE, "共 5 次，已使用 4 次"),
+    (LB_TIERED, "尊享版2档", SPOUSE, 0, date(2029, 4, 1), NOT_ELIGIBLE, "家人的服务有效期已于2029年3月31日结束"),
+    (LB_TIERED, "尊享版2档", PersonFacts("w", "spouse"), 0, date(2026, 5, 1), NEED_INFO, "最多指定 3 名"),
+    (replace(LB_TIERED, name="重疾三甲专家病房"), "尊享版2档", SPOUSE, 0, date(2026, 5, 1), NOT_ELIGIBLE,
+     "不在家人可享的服务范围内"),
+    (LB_TIERED, "尊享版", ME, 0, date(2026, 5, 1), ELIGIBLE, "尊享版2档"),   # one tier of that name here
+])
+def test_family_terms_from_the_tier(rule, tier, person, uses, today, status, phrase):
+    pol = P(edition="2023版", tier=tier, payment_term_years=10)
+    d = decide(rule, pol, person, replace(DX_OK, uses_this_period=uses), today)
+    assert d.status == status and phrase in d.text_zh(), d.text_zh()
