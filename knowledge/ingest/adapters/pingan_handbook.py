@@ -832,10 +832,6 @@ def _aliases(t: ManualText, node: Node, skip: set[int], name: str) -> list[str]:
     return [a for a in dict.fromkeys(out) if a != name]
 
 
-def _first(facts: list[tuple[str, tuple[int, int], Any]]):
-    return facts[0] if facts else None
-
-
 def _fill_service(b: Builder, u: Unit, disease_list_name: Optional[str]) -> None:
     t, svc, fl = b.text, u.svc, u.flow
     sents = sentences(fl)
