@@ -249,3 +249,20 @@ def test_real_sources_point_at_manual_lines(real):
     for h in real.search("就医陪诊", k=5):
         assert h.source.quote and h.source.line_start <= h.source.line_end
         assert h.source.cite().startswith("《")
+
+
+def test_real_coverage_from_lists(real):
+    """Facts checked against the manual text: 003's 重疾绿通 list names hospitals in 苏州
+    (line 528: 常熟市第二人民医院 江苏省 苏州市); 000's 陪诊 city list (lines 3111-3401) has no 拉萨."""
+    green = real.resolve_service("重疾绿通", insurer="众安")
+    if not green or green[0].coverage_scope != "list":
+        pytest.skip("003 adapter has not linked the 重疾绿通 list yet")
+    a = real.coverage(green[0].id, "苏州")
+    assert a.status == "covered" and all("苏州" in e.quote for e in a.evidence)
+    assert 528 in {e.line_start for e in a.evidence} and a.hospitals_count >= 1
+    escort = [s for s in real.resolve_service("陪诊", insurer="平安") if s.coverage_scope == "list"]
+    if not escort:
+        pytest.skip("000 adapter has not linked the 陪诊 city list yet")
+    b = real.coverage(escort[0].id, "拉萨")
+    assert b.status == "not_covered" and b.evidence and b.city.name == "拉萨市"
+    assert real.coverage(escort[0].id, "苏州").status == "covered"
