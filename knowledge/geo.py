@@ -250,6 +250,13 @@ def _province_of(hint: str | None) -> str | None:
     return None
 
 
+def province_name(text: str) -> str | None:
+    """The official province name when the text names exactly a province (四川 / 四川省), else None."""
+    q = _norm(text if isinstance(text, str) else "")
+    provs = _index().provinces
+    return provs.get(q) or provs.get(q.rstrip("省"))
+
+
 def _pick(q: str, hits: list[tuple[City, str, int]], province: str | None) -> Resolution:
     if province:
         hits = [h for h in hits if h[0].province == province] or hits
@@ -332,6 +339,11 @@ def _resolve(q: str, province: str | None) -> tuple:
                         break
         else:
             r = _lookup(q, province)
+        if r is None and province and q + "州" in _index().forms:
+            # a prefecture written like a province inside another province's row (青海: 海南 -> 海南州)
+            r = _lookup(q + "州", province)
+            if r is not None and (r.status != "ok" or r.city.province != province):
+                r = None
         if r is None:
             via = "province" if q in _index().provinces or q.rstrip("省") in _index().provinces else ""
             r = Resolution("unknown", q, via=via)

@@ -558,6 +558,10 @@ class KnowledgeBase:
                             if hcount is not None:
                                 count += hcount
                                 counted = True
+                        elif code is None and geo.province_name(raw) is not None:
+                            # a whole province listed as a region covers its cities
+                            if geo.province_name(raw) == city.province:
+                                evidence.append(self.source(mid, line, section=name))
                         elif code is None:
                             unresolved += 1
                 else:

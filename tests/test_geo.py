@@ -78,6 +78,7 @@ OK_CASES = [
     ("东港", "山东省", "日照市", "county"),
     ("昌江县", "海南", "昌江黎族自治县", "county"),
     ("江城", "云南", "普洱市", "county"),
+    ("海南", "青海", "海南藏族自治州", "short"),      # manual 000 line 4663, in the 青海 row
     ("榕城", "广东", "揭阳市", "county"),
     # historical renames: jionlp change table, then the alias table
     ("襄樊", None, "襄阳市", "rename"),
@@ -411,3 +412,10 @@ def test_lookup_is_fast_after_build():
     for i in range(20_000):
         geo.resolve_city(("合肥", "昆山", "魔都", "SZ", "火星")[i % 5])
     assert time.perf_counter() - t < 2.0
+
+
+def test_province_name_exact_only():
+    assert geo.province_name("四川省") == "四川省"
+    assert geo.province_name("四川") == "四川省"
+    assert geo.province_name("成都") is None
+    assert geo.province_name("") is None

@@ -266,3 +266,11 @@ def test_real_coverage_from_lists(real):
     b = real.coverage(escort[0].id, "拉萨")
     assert b.status == "not_covered" and b.evidence and b.city.name == "拉萨市"
     assert real.coverage(escort[0].id, "苏州").status == "covered"
+
+
+def test_real_coverage_by_province_region(real):
+    """001 lists whole provinces for 院内陪护服务 (lines 1243-1251: 四川省 at line 1249, no 西藏)."""
+    (svc,) = [s for s in real.resolve_service("院内陪护服务", insurer="众安") if s.manual_id.startswith("001")][:1]
+    a = real.coverage(svc.id, "成都")
+    assert a.status == "covered" and a.evidence[0].line_start == 1249
+    assert real.coverage(svc.id, "拉萨").status == "not_covered"
