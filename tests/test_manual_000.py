@@ -343,3 +343,10 @@ def test_garbage_input_does_not_crash(tmp_path):
     engine, report = _build_synthetic(tmp_path, "§§§\n1.\n2.3\n二、\n" + "随便" * 1000 + "\n")
     with Session(engine) as s:
         assert s.scalars(select(m.Service)).all() == []
+
+
+def test_pregnancy_is_a_named_exclusion_of_inpatient_care(kb_only):
+    """Lines 1080-1084: 7 天住院陪护 不包括怀孕及分娩场景; the rules engine asks about it by that name."""
+    with Session(kb_only("000")) as s:
+        svc = s.scalars(select(m.Service).where(m.Service.name == "7 天住院陪护")).one()
+        assert svc.diagnosis_exclusions == ["怀孕及分娩"]

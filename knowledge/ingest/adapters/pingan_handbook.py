@@ -24,6 +24,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Optional
 
+_EXCLUDED_CASE = re.compile(r"不(?:包括|包含|含)([^（(，,。；;、]{2,20}?)(?:场景|情况|等)?[（(，,。；;、]")
+
 from knowledge import models as m
 from knowledge.ingest.builder import Builder, CityEntry, DiseaseEntry, HospitalEntry
 from knowledge.ingest.text import ManualText, clean, squash
@@ -958,6 +960,10 @@ def _fill_service(b: Builder, u: Unit, disease_list_name: Optional[str]) -> None
         b.fact(svc, "exclusions", s, ls)
     if excl:
         svc.exclusions = "\n".join(dict.fromkeys(s for s, _, _ in excl))[:2000]
+        # "不包括怀孕及分娩场景（例：…）" -> a named case the rules engine can ask about
+        named = [mx.group(1) for s, _, _ in excl for mx in _EXCLUDED_CASE.finditer(s)]
+        if named:
+            svc.diagnosis_exclusions = list(dict.fromkeys(named))
     for s, ls, _ in docs:
         b.fact(svc, "documents", s, ls)
     if docs and not svc.documents:
