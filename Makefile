@@ -34,7 +34,7 @@ knowledge: $(VENV)/.installed
 stats: $(VENV)/.installed
 	$(APP) -m knowledge stats
 
-run: setup knowledge
+run: setup
 	bash scripts/run.sh
 
 test: $(VENV)/.installed
