@@ -26,22 +26,57 @@ def error_body(code: str, message: str, **details) -> dict:
 
 _HTTP_MESSAGES = {
     404: ("not_found", "没有找到您要的内容。"),
+    413: ("payload_too_large", "请求内容太大了。"),
     405: ("method_not_allowed", "不支持这种请求方式。"),
     401: ("unauthorized", "需要先验证身份。"),
     403: ("forbidden", "没有权限进行这个操作。"),
 }
 
 
+# Domain errors of policies/ and tickets/ -> HTTP status. Their codes and Chinese messages pass through.
+_DOMAIN_STATUS = {
+    "policy_verification_failed": 403,  # same answer for "no such policy" and "not yours"
+    "policy_source_unavailable": 503,
+    "ticket_not_found": 404,  # same answer for "no such ticket" and "not yours"
+    "transition_not_allowed": 409,
+    "idempotency_conflict": 409,
+    "ticket_changed": 409,
+}
+
+
 def install(app: FastAPI) -> None:
+    from policies.source import PolicyError
+    from tickets.service import TicketError
+    from tickets.validation import ValidationError
+
+    @app.exception_handler(PolicyError)
+    @app.exception_handler(TicketError)
+    async def _domain(_req: Request, exc):
+        details = dict(getattr(exc, "details", None) or {})
+        return JSONResponse(error_body(exc.code, exc.message, **details), status_code=_DOMAIN_STATUS.get(exc.code, 400))
+
+    @app.exception_handler(ValidationError)
+    async def _invalid(_req: Request, exc: ValidationError):
+        """Ticket/policy input checks: one issue keeps its own code; several -> validation_failed."""
+        issues = [{"code": i.code, "field": i.field, "message": i.message} for i in exc.issues]
+        code = issues[0]["code"] if len(issues) == 1 else "validation_failed"
+        return JSONResponse(error_body(code, exc.message, issues=issues), status_code=422)
+
     @app.exception_handler(ApiError)
     async def _api_error(_req: Request, exc: ApiError):
         return JSONResponse(error_body(exc.code, exc.message, **exc.details), status_code=exc.status)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_req: Request, exc: RequestValidationError):
-        fields = [".".join(str(p) for p in e.get("loc", ()) if p not in ("body", "query", "path")) for e in exc.errors()]
-        return JSONResponse(error_body("invalid_input", "请求内容有误，请检查这些字段：" + "、".join(f for f in fields if f),
-                                       fields=fields), status_code=422)
+        errors = exc.errors()
+        fields = [".".join(str(p) for p in e.get("loc", ()) if p not in ("body", "query", "path", "header"))
+                  for e in errors]
+        if any(e.get("type") == "json_invalid" for e in errors):
+            return JSONResponse(error_body("invalid_json", "请求内容不是有效的 JSON。"), status_code=422)
+        shown = "、".join(dict.fromkeys(f for f in fields if f)) or "请求体"
+        problems = [{"field": f, "type": e.get("type")} for f, e in zip(fields, errors)]
+        return JSONResponse(error_body("invalid_input", "请求内容有误，请检查这些字段：" + shown,
+                                       fields=fields, problems=problems), status_code=422)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_req: Request, exc: StarletteHTTPException):
