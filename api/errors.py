@@ -60,7 +60,8 @@ def install(app: FastAPI) -> None:
         """Ticket/policy input checks: one issue keeps its own code; several -> validation_failed."""
         issues = [{"code": i.code, "field": i.field, "message": i.message} for i in exc.issues]
         code = issues[0]["code"] if len(issues) == 1 else "validation_failed"
-        return JSONResponse(error_body(code, exc.message, issues=issues), status_code=422)
+        message = "；".join(i["message"].rstrip("。") for i in issues) + "。"
+        return JSONResponse(error_body(code, message, issues=issues), status_code=422)
 
     @app.exception_handler(ApiError)
     async def _api_error(_req: Request, exc: ApiError):

@@ -115,7 +115,6 @@ def create_ticket(body: S.TicketCreateIn, kb=Depends(knowledge_base), svc_ticket
                   policies=Depends(policy_source), headers=Depends(header_identity),
                   idempotency_key: Optional[str] = Header(None, max_length=128)):
     from fastapi.responses import JSONResponse
-    from fastapi.encoders import jsonable_encoder
 
     number, verifier = _identity(body.policy_number, body.verifier, body.mobile, body.id_last4, headers)
     if not number:
@@ -133,8 +132,8 @@ def create_ticket(body: S.TicketCreateIn, kb=Depends(knowledge_base), svc_ticket
         city=body.city, hospital=body.hospital, preferred_time=body.preferred_time, contact_phone=body.contact_phone,
         idempotency_key=key, channel=body.channel, conversation_id=body.conversation_id, notes=body.notes,
         verifier=verifier)
-    out = {"created": res.created, "ticket": ticket_out(res.ticket)}
-    return JSONResponse(jsonable_encoder(out), status_code=201 if res.created else 200)
+    out = S.TicketCreatedOut(created=res.created, ticket=ticket_out(res.ticket)).model_dump(mode="json")
+    return JSONResponse(out, status_code=201 if res.created else 200)
 
 
 @router.get("/tickets/{number}", response_model=S.TicketOut, responses={**ERR, 401: {"model": S.ErrorOut}},
