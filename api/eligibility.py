@@ -127,13 +127,33 @@ def _coverage(kb, svc, case) -> tuple[Optional[CoverageResult], Optional[dict]]:
                                    for c in ans.resolution.candidates])
     if ans.city is None:
         raise ApiError(400, "city_unknown", f"没有识别出城市“{city_text[:40]}”，请提供地级市名称，例如“苏州”或“杭州”。")
-    out = {"status": ans.status, "covered": {"covered": True, "not_covered": False}.get(ans.status),
+    status, evidence, place, reason = ans.status, list(ans.evidence), ans.city.name, ans.reason
+    if hospital is not None and hospital.city_code == ans.city.code:
+        listed = kb.hospitals(svc.id, ans.city.name)  # the service's hospital lists in that city
+        hit = next((h for h in listed if h.id in set(hospital.ids or (hospital.id,))), None)
+        place = hospital.name
+        if hit is not None:
+            status, evidence, reason = "covered", [hit.source], "the hospital is in the service's list"
+        elif listed:  # the city has listed hospitals, this one is not among them
+            status, reason = "not_covered", "the hospital is not in the service's list for its city"
+            evidence = [h.source for h in listed[:3]]
+    covered = {"covered": True, "not_covered": False}.get(status)
+    out = {"status": status, "covered": covered,
            "city": {"name": ans.city.name, "code": ans.city.code, "province": ans.city.province},
-           "reason": coverage_reason_zh(svc, ans), "sources": [source_out(kb, e) for e in ans.evidence]}
+           "reason": coverage_reason_zh(svc, ans) if place == ans.city.name else _hospital_reason(svc, place, status),
+           "sources": [source_out(kb, e) for e in evidence]}
     if hospital is not None:
         out["hospital"] = {"name": hospital.name, "city_name": hospital.city_name}
-    src = ans.evidence[0] if ans.evidence else None
-    return CoverageResult(ans.status, rule_source(src), ans.city.name, ans.reason), out
+    src = evidence[0] if evidence else None
+    return CoverageResult(status, rule_source(src), place, reason), out
+
+
+def _hospital_reason(svc, hospital: str, status: str) -> str:
+    if status == "covered":
+        return f"{hospital}在{svc.name}的服务医院清单内。"
+    if status == "not_covered":
+        return f"{hospital}不在{svc.name}的服务医院清单内，可以选择清单内的其他医院。"
+    return f"手册没有列出{svc.name}在{hospital}的服务情况，需由客服人员核实。"
 
 
 def check(kb, engine, policies, body) -> dict:
@@ -141,6 +161,8 @@ def check(kb, engine, policies, body) -> dict:
     verifier = parse_verifier(body.verifier, body.mobile, body.id_last4)
     policy = None
     if body.policy_number:
+        if verifier is None:
+            raise ApiError(401, "verifier_missing", "请提供投保人手机号或身份证号后四位以核实保单。")
         policy = policies.get(body.policy_number, verifier)  # PolicyError / ValidationError -> handlers
         pol_ins = kb.resolve_insurer(policy.insurer)
         if insurer is not None and pol_ins is not None and pol_ins.id != insurer.id:

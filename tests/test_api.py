@@ -236,6 +236,21 @@ def test_edition_picks_the_versions_service(api):
     assert d["person"] == {"name": "许娟", "role": "family", "relation": "spouse"}
 
 
+def test_hospital_gives_the_city_for_coverage(api):
+    d = _elig(api, "CPH2025000302", "门诊绿通", case={"hospital": "华西"}).json()
+    assert d["coverage"]["city"]["name"] == "成都市" and d["coverage"]["hospital"]["name"] == "四川大学华西医院"
+    cov = next(x for x in d["reasons"] if x["code"] == "coverage")
+    assert cov["passed"] is True and "华西" in cited_text(cov["source"])
+    # a hospital of the same city that is not on the list
+    listed = api.get("/api/hospitals", params={"service": str(d["service"]["id"]), "city": "成都"}).json()["hospitals"]
+    other = next(h["name"] for h in api.get("/api/hospitals/search", params={"q": "成都市第一人民医院"}).json()["hospitals"]
+                 if h["city_name"] == "成都市")
+    assert other not in {h["name"] for h in listed}
+    d = _elig(api, "CPH2025000302", "门诊绿通", case={"hospital": other}).json()
+    cov = next(x for x in d["reasons"] if x["code"] == "coverage")
+    assert cov["passed"] is False and d["coverage"]["covered"] is False and other in cov["message"]
+
+
 def test_without_policy_need_info_lists_the_policy(api):
     r = api.post("/api/eligibility", json={"insurer": "平安", "service": "二诊"})
     d = r.json()
@@ -259,7 +274,9 @@ def test_eligibility_identity_errors(api):
         422, "policy_number_invalid")
     err(api.post("/api/eligibility", json={"service": "二诊", "policy_number": c["number"], "verifier": "abc"}),
         422, "verifier_invalid")
+    err(api.post("/api/eligibility", json={"service": "二诊", "policy_number": c["number"]}), 401, "verifier_missing")
     err(_elig(api, "PAH2025000103", "二诊", person={"name": "张三"}), 422, "person_not_on_policy")
+    err(_elig(api, "PAH2025000103", "MDT", insurer="众安"), 422, "service_not_for_policy")
     err(_elig(api, "PAH2025000103", "二诊", case={"city": "SZ"}), 400, "city_ambiguous")
     err(_elig(api, "PAH2025000103", "二诊", person={"relation": "邻居"}), 422, "relation_invalid")
     err(api.post("/api/eligibility", json={"service": "二诊", "surprise": 1}), 422, "invalid_input")
