@@ -94,9 +94,15 @@ def hospital_search(q: str = Query(min_length=1, max_length=100), limit: int = Q
              responses={**ERR, 403: {"model": S.ErrorOut}}, tags=["eligibility"],
              summary="May this person use this service? eligible / not_eligible / need_info, each reason sourced")
 def eligibility(body: S.EligibilityIn, request: Request, kb=Depends(knowledge_base),
-                policies=Depends(policy_source)):
+                policies=Depends(policy_source), headers=Depends(header_identity)):
+    """The policy and verifier may also come in the X-Policy-Number / X-Verifier headers."""
     from api.eligibility import check
 
+    h_number, h_verifier = headers
+    if not body.policy_number and h_number:
+        body = body.model_copy(update={"policy_number": h_number})
+    if h_verifier is not None and not (body.verifier or body.mobile or body.id_last4):
+        body = body.model_copy(update={"mobile": h_verifier.mobile, "id_last4": h_verifier.id_last4})
     return check(kb, request.app.state.engine, policies, body)
 
 

@@ -203,6 +203,14 @@ def test_eligible_with_every_reason_sourced(api):
             assert x["source"]["manual_id"] == PINGAN and x["source"]["line_start"] >= 1
 
 
+def test_identity_in_headers(api):
+    c = api.creds["PAH2025000103"]
+    r = api.post("/api/eligibility", json={"service": "二诊", "case": {"diagnosis": "confirmed"}},
+                 headers={"X-Policy-Number": c["number"], "X-Verifier": c["id_last4"]})
+    assert r.status_code == 200 and r.json()["policy"]["number"] == c["number"]
+    assert r.json()["policy"]["holder_mobile_masked"].startswith(c["mobile"][:3])
+
+
 def test_not_eligible_inside_waiting_period(api):
     d = _elig(api, "PAH2025000102", "二诊", case={"diagnosis": "confirmed"}).json()
     assert d["decision"] == "not_eligible"
