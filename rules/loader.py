@@ -73,15 +73,21 @@ class _Sources:
     def of(self, row) -> Source:
         return self.make(row.manual_id, row.line_start, row.line_end)
 
-    def fact(self, key: str) -> Optional[m.ServiceFact]:
+    def fact(self, key: str, prefer: str | None = None) -> Optional[m.ServiceFact]:
+        """The first fact for key; with `prefer`, the first whose text states that value."""
         for attr in ATTRS[key]:
-            if self.facts.get(attr):
-                return self.facts[attr][0]
+            rows = self.facts.get(attr)
+            if rows:
+                if prefer:
+                    hit = next((f for f in rows if re.search(rf"(?<!\d){re.escape(prefer)}(?!\d)", f.value)), None)
+                    if hit is not None:
+                        return hit
+                return rows[0]
         return None
 
-    def for_(self, key: str, present: bool = True) -> Optional[Source]:
-        """The source of a field: its fact, else the service's lines (only if the field is set)."""
-        f = self.fact(key)
+    def for_(self, key: str, present: bool = True, prefer: str | None = None) -> Optional[Source]:
+        """The source of a field: its fact (the one stating `prefer` if any), else the service's lines."""
+        f = self.fact(key, prefer)
         if f is not None:
             return self.make(f.manual_id, f.line_start, f.line_end, f.value)
         return self.of(self.svc) if present else None
@@ -178,7 +184,8 @@ def service_rule(session: Session, service_id: int, edition: str | None = None,
         insurer=svc.manual.insurer.name if svc.manual and svc.manual.insurer else "",
         product=product.name if product else "", source=src.of(svc),
         waiting=WaitingRule(svc.waiting_kind, svc.waiting_days, tuple(svc.waiting_waivers or ()),
-                            src.for_("waiting", svc.waiting_kind is not None),
+                            src.for_("waiting", svc.waiting_kind is not None,
+                                     prefer=str(svc.waiting_days) if svc.waiting_days is not None else None),
                             src.for_("waiver", bool(svc.waiting_waivers))),
         cooling_off=CoolingOffRule(svc.cooling_off_days, src.for_("cooling_off", svc.cooling_off_days is not None)),
         beneficiary=BeneficiaryRule(

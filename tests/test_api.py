@@ -216,7 +216,8 @@ def test_not_eligible_inside_waiting_period(api):
     assert d["decision"] == "not_eligible"
     w = next(x for x in d["reasons"] if x["code"] == "waiting")
     assert w["passed"] is False
-    assert re.search(r"\d+\s*天等待期", w["message"]) and "等待期" in cited_text(w["source"])
+    days = re.search(r"(\d+)\s*天等待期", w["message"]).group(1)
+    assert re.search(rf"(?<!\d){days}(?!\d)", cited_text(w["source"]))  # cites the clause stating the days
 
 
 def test_family_pool_used_up_from_usage_records(api):

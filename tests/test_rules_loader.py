@@ -64,6 +64,8 @@ def test_000_escort_waiting_transfer_pool_guardian(kb_only):
     if rule.waiting.kind != "days":
         pytest.skip("000 adapter has not set waiting_kind=days for 就医陪诊")
     assert rule.waiting.days == 30 and "transfer" in rule.waiting.waivers
+    # the 30 days are stated on lines 27-29, not on the "same as the policy" clause (lines 13-15)
+    assert (rule.waiting.source.line_start, rule.waiting.source.line_end) == (27, 29)
     assert rule.usage.limit == 1 and rule.usage.period == "policy_year"
     pol = PolicyFacts(effective_date=date(2026, 3, 1), is_transfer=False, is_family_policy=True)
     case = CaseFacts(uses_this_period=0, city="温州")
