@@ -1,0 +1,6 @@
+"""rasa-sdk action server package: `python -m rasa_sdk --actions actions --port 5055`.
+
+Modules by concern: info (services, service info, how to apply, contact), coverage,
+eligibility (form + decision), tickets (form, status, cancel), dialogue (follow-ups,
+fallback, handoff, channel insurer). Shared helpers: common, base, timeparse.
+"""

@@ -1,0 +1,317 @@
+"""What every action shares: the stores, the channel-neutral Answer, insurer/service/person resolution.
+
+Actions never know their channel. Each answer goes out twice: as text (+ buttons when there
+are choices) and as a json_message {"answer": {kind, text, items, options, sources}} that the
+channel renderers draw without knowing which action produced it.
+"""
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Optional
+
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+log = logging.getLogger(__name__)
+
+MAX_TEXT = 300  # customer text we look at
+
+
+# -- stores -------------------------------------------------------------------------
+class Stores:
+    """Knowledge base, policy source, ticket service and app engine, created lazily.
+
+    Tests call configure() with engines on temporary databases."""
+
+    def __init__(self, engine=None, kb_engine=None, policies=None, tickets=None, kb=None):
+        self._engine, self._kb_engine = engine, kb_engine
+        self._policies, self._tickets, self._kb = policies, tickets, kb
+
+    @property
+    def engine(self):
+        if self._engine is None:
+            from core.db import engine_for
+
+            self._engine = engine_for()
+        return self._engine
+
+    @property
+    def kb(self):
+        if self._kb is None:
+            from knowledge.query import KnowledgeBase
+
+            self._kb = KnowledgeBase(self._kb_engine or self.engine)
+        return self._kb
+
+    @property
+    def policies(self):
+        if self._policies is None:
+            from policies.source import DbPolicySource
+
+            self._policies = DbPolicySource(self.engine)
+        return self._policies
+
+    @property
+    def tickets(self):
+        if self._tickets is None:
+            from tickets.catalog import DbServiceCatalog
+            from tickets.service import TicketService
+
+            self._tickets = TicketService(self.engine, catalog=DbServiceCatalog(self._kb_engine or self.engine),
+                                          policies=self.policies, coverage=self.kb.coverage)
+        return self._tickets
+
+
+_stores: Stores | None = None
+
+
+def stores() -> Stores:
+    global _stores
+    if _stores is None:
+        _stores = Stores()
+    return _stores
+
+
+def configure(**kw) -> Stores:
+    """Replace the stores (tests, or a deployment wiring its own policy source)."""
+    global _stores
+    _stores = Stores(**kw)
+    return _stores
+
+
+# -- the answer ---------------------------------------------------------------------
+def source_json(src) -> Optional[dict]:
+    """knowledge.query.Source or rules.model.Source -> plain dict with its citation."""
+    if src is None:
+        return None
+    if not hasattr(src, "section"):  # a rules Source: complete it from the knowledge base
+        try:
+            src = stores().kb.source(src.manual_id, src.line_start, src.line_end, quote=src.quote or None)
+        except Exception:  # pragma: no cover - store unavailable
+            pass
+    return {"manual_id": src.manual_id, "manual_title": getattr(src, "manual_title", ""),
+            "section": getattr(src, "section", None), "line_start": src.line_start, "line_end": src.line_end,
+            "quote": getattr(src, "quote", ""), "cite": src.cite()}
+
+
+@dataclass
+class Answer:
+    kind: str
+    text: str
+    items: list = field(default_factory=list)
+    options: list = field(default_factory=list)  # [(title, payload)]
+    sources: list = field(default_factory=list)  # Source objects or source dicts
+
+    def source_dicts(self) -> list[dict]:
+        out, seen = [], set()
+        for s in self.sources:
+            d = s if isinstance(s, dict) else source_json(s)
+            if d and d["cite"] not in seen:
+                seen.add(d["cite"])
+                out.append(d)
+        return out
+
+    def full_text(self) -> str:
+        srcs = self.source_dicts()
+        if not srcs:
+            return self.text
+        cites = "；".join(d["cite"] for d in srcs[:3]) + (" 等" if len(srcs) > 3 else "")
+        return f"{self.text}\n（来源：{cites}）"
+
+    def payload(self) -> dict:
+        return {"answer": {"kind": self.kind, "text": self.text, "items": self.items,
+                           "options": [{"title": t, "payload": p} for t, p in self.options],
+                           "sources": self.source_dicts()}}
+
+    def send(self, dispatcher: CollectingDispatcher) -> None:
+        buttons = [{"title": t, "payload": p} for t, p in self.options]
+        dispatcher.utter_message(text=self.full_text(), buttons=buttons)
+        dispatcher.utter_message(json_message=self.payload())
+
+
+def ask(dispatcher: CollectingDispatcher, kind: str, text: str, options: Iterable[tuple[str, str]] = ()) -> None:
+    """A question (no facts, no sources) in the same two shapes as an answer."""
+    Answer(kind, text, options=list(options)).send(dispatcher)
+
+
+def inform_payload(**entities: str) -> str:
+    """Button payload that fills slots through the NLU-free /intent{...} syntax."""
+    import json
+
+    return "/inform" + json.dumps(entities, ensure_ascii=False) if entities else "/inform"
+
+
+# -- insurer, service, person --------------------------------------------------------
+def _text(value: Any) -> str:
+    if isinstance(value, list):
+        value = value[0] if value else None
+    return str(value).strip()[:MAX_TEXT] if value not in (None, "") else ""
+
+
+def metadata(tracker: Tracker) -> dict:
+    md = (tracker.latest_message or {}).get("metadata") or {}
+    if not md:
+        for ev in reversed(tracker.events or []):
+            if ev.get("event") == "user":
+                md = ev.get("metadata") or {}
+                break
+    return md if isinstance(md, dict) else {}
+
+
+def channel_insurer(tracker: Tracker) -> str:
+    """The insurer the channel belongs to (message metadata {"insurer": ...}), or ''."""
+    return _text(metadata(tracker).get("insurer"))
+
+
+def current_insurer(tracker: Tracker):
+    """InsurerView from the channel, else from the conversation; None when unknown."""
+    kb = stores().kb
+    for text in (channel_insurer(tracker), latest_entity(tracker, "insurer"), _text(tracker.get_slot("insurer"))):
+        if text:
+            ins = kb.resolve_insurer(text)
+            if ins is not None:
+                return ins
+    return None
+
+
+def insurer_buttons(names: Iterable[str] | None = None) -> list[tuple[str, str]]:
+    kb = stores().kb
+    names = list(names) if names is not None else [i.short_name for i in kb.insurers()]
+    return [(n, inform_payload(insurer=n)) for n in names]
+
+
+def resolve_services(text: str, insurer=None, manual_id: str | None = None) -> list:
+    """Services the words name, best first; the policy's manual first when known."""
+    text = _text(text)
+    if not text:
+        return []
+    hits = stores().kb.resolve_service(text, insurer=insurer.id if insurer else None)
+    if manual_id:
+        hits = [h for h in hits if h.manual_id == manual_id] + [h for h in hits if h.manual_id != manual_id]
+    return hits
+
+
+def pick_service(text: str, insurer=None, manual_id: str | None = None):
+    """(service, other insurers' names) -> the best hit; when the insurer is unknown and the words name
+    services of several insurers, service is None and the insurers are returned to ask."""
+    hits = resolve_services(text, insurer, manual_id)
+    if not hits:
+        return None, []
+    if insurer is None and not manual_id:
+        top = [h for h in hits if _score_close(hits[0], h)]
+        names = list(dict.fromkeys(h.insurer_short for h in top))
+        if len(names) > 1:
+            return None, names
+    return hits[0], []
+
+
+def _score_close(a, b) -> bool:
+    """Both hits name the service equally well (same core name or same alias)."""
+    from knowledge.query import _service_core, norm
+
+    ka = {_service_core(a.name), *(norm(x) for x in a.aliases)}
+    kb_ = {_service_core(b.name), *(norm(x) for x in b.aliases)}
+    return a.id == b.id or a.category == b.category or bool(ka & kb_)
+
+
+RELATION_CODES = {
+    "本人": "self", "自己": "self", "我": "self", "被保险人": "self", "配偶": "spouse", "子女": "child",
+    "儿子": "child", "女儿": "child", "母亲": "parent", "父亲": "parent", "父母": "parent", "祖父母": "grandparent",
+    "兄弟姐妹": "sibling", "配偶父母": "other", "其他": "other",
+}
+RELATION_ZH = {"self": "本人", "spouse": "配偶", "child": "子女", "parent": "父母", "grandparent": "祖父母",
+               "sibling": "兄弟姐妹", "other": "其他亲属"}
+
+
+def relation_code(text: str) -> Optional[str]:
+    t = _text(text)
+    if not t:
+        return None
+    if t in RELATION_CODES:
+        return RELATION_CODES[t]
+    for word, code in (("妈", "parent"), ("母", "parent"), ("爸", "parent"), ("父", "parent"), ("老婆", "spouse"),
+                       ("老公", "spouse"), ("爱人", "spouse"), ("妻", "spouse"), ("丈夫", "spouse"),
+                       ("儿", "child"), ("女儿", "child"), ("孩子", "child"), ("自己", "self"), ("本人", "self")):
+        if word in t and len(t) <= 6:
+            return code
+    return None
+
+
+def person_on_policy(policy, text: str):
+    """(PersonView | None, candidates) for a name or a relation word on a verified policy."""
+    t = _text(text)
+    if not t or policy is None:
+        return None, []
+    p = policy.find_person(t)
+    if p:
+        return p, []
+    code = relation_code(t)
+    if code == "self":
+        return (policy.insured[0], []) if len(policy.insured) == 1 else (None, list(policy.insured))
+    if code:
+        # insured people carry their relation to the holder; family members theirs to the insured
+        hits = [x for x in policy.persons() if x.relation == code and not (x.role == "insured" and code == "self")]
+        if t in ("母亲", "父亲") and len(hits) > 1:
+            return None, hits
+        if len(hits) == 1:
+            return hits[0], []
+        return None, hits
+    return None, []
+
+
+# -- conversation --------------------------------------------------------------------
+def transcript(tracker: Tracker, limit: int = 200) -> list[dict]:
+    out = []
+    for ev in tracker.events or []:
+        if ev.get("event") == "user" and ev.get("text"):
+            out.append({"who": "user", "text": ev["text"], "at": ev.get("timestamp")})
+        elif ev.get("event") == "bot" and ev.get("text"):
+            out.append({"who": "bot", "text": ev["text"], "at": ev.get("timestamp")})
+    return out[-limit:]
+
+
+def hotline(insurer) -> tuple[Optional[str], list]:
+    """('客服电话 95511-7（7*24 小时）', [sources]) from the insurer's manuals, or (None, [])."""
+    if insurer is None:
+        return None, []
+    contacts = stores().kb.contacts(insurer.id)
+    phones = [c for c in contacts if c.kind == "phone" and c.service_id is None] or \
+             [c for c in contacts if c.kind == "phone"]
+    if not phones:
+        return None, []
+    p = phones[0]
+    hours = next((c for c in contacts if c.kind == "hours" and c.service_id is None and c.source == p.source), None) \
+        or next((c for c in contacts if c.kind == "hours" and c.service_id is None), None)
+    text = f"{p.label or '客服电话'} {p.value}" + (f"（{hours.value}）" if hours else "")
+    return text, [p.source] + ([hours.source] if hours and hours.source != p.source else [])
+
+
+def not_in_manual(insurer, what: str, kind: str = "not_in_manual") -> Answer:
+    """The manuals do not say: say so, offer the insurer's hotline and a human."""
+    line, srcs = hotline(insurer)
+    text = f"手册里没有写{what}，我不能随便回答您。"
+    text += f"建议您拨打{line}咨询，或者转人工客服帮您确认。" if line else "可以帮您转人工客服确认。"
+    return Answer(kind, text, options=[("转人工", "/human_handoff")], sources=srcs)
+
+
+def clip(text: str | None, n: int = 160) -> str:
+    s = re.sub(r"\s+", " ", text or "").strip()
+    return s if len(s) <= n else s[: n - 1] + "…"
+
+
+def slot_text(tracker: Tracker, name: str) -> str:
+    return _text(tracker.get_slot(name))
+
+
+def latest_entity(tracker: Tracker, name: str) -> str:
+    for e in (tracker.latest_message or {}).get("entities") or []:
+        if e.get("entity") == name and e.get("value"):
+            return _text(e["value"])
+    return ""
+
+
+def context_value(tracker: Tracker, name: str) -> str:
+    """What the customer just said (entity of the latest message), else what the conversation knows."""
+    return latest_entity(tracker, name) or slot_text(tracker, name)

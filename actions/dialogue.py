@@ -1,0 +1,162 @@
+"""Conversation glue: greeting, follow-ups that reuse the last answer, fallback, human handoff,
+and the channel's insurer (custom slot mapping run on every message)."""
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import ActiveLoop, FollowupAction, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.base import AnswerAction
+from actions.common import Answer, channel_insurer, current_insurer, hotline, slot_text, stores, transcript
+
+log = logging.getLogger(__name__)
+
+INTENT_ZH = {
+    "ask_services": "看看有哪些服务", "ask_service_info": "了解某项服务", "ask_coverage": "查服务城市/医院",
+    "ask_eligibility": "看看我能不能用", "ask_how_to_apply": "怎么申请", "ask_contact": "客服电话",
+    "open_ticket": "预约服务", "ticket_status": "查工单进度", "cancel_ticket": "取消预约",
+    "human_handoff": "转人工", "complaint": "投诉建议", "greet": "打招呼", "goodbye": "结束对话",
+    "thanks": "不用了，谢谢", "inform": "补充信息", "affirm": "是的", "deny": "不是", "bot_challenge": "你是机器人吗",
+    "out_of_scope": "其他问题",
+}
+
+
+class ActionReadChannel(Action):
+    """Custom slot mapping of `insurer`: a channel that belongs to one insurer says so in the message
+    metadata ({"insurer": "平安健康"}); it wins over anything said in the conversation."""
+
+    def name(self) -> str:
+        return "action_read_channel"
+
+    async def run(self, dispatcher, tracker, domain) -> list:
+        text = channel_insurer(tracker)
+        ins = stores().kb.resolve_insurer(text) if text else None
+        if ins is not None and slot_text(tracker, "insurer") != ins.short_name:
+            return [SlotSet("insurer", ins.short_name)]
+        return []
+
+
+class ActionGreet(AnswerAction):
+    remember = False
+
+    def name(self) -> str:
+        return "action_greet"
+
+    def answer(self, dispatcher, tracker, domain) -> list:
+        ins = current_insurer(tracker)
+        who = f"{ins.short_name}健康服务助手" if ins else "健康服务助手"
+        Answer("greet", f"您好，我是{who}。可以帮您查服务内容、覆盖城市和医院、能不能用，也可以帮您预约。",
+               options=[("有哪些服务", "/ask_services"), ("查覆盖城市", "/ask_coverage"),
+                        ("我能用吗", "/ask_eligibility"), ("预约服务", "/open_ticket")]).send(dispatcher)
+        return []
+
+
+def _answer_actions() -> dict:
+    from actions.coverage import ActionCoverage
+    from actions.info import ActionContact, ActionHowToApply, ActionListServices, ActionServiceInfo
+    from actions.tickets import ActionCancelTicket, ActionTicketStatus
+
+    return {a().name(): a for a in (ActionCoverage, ActionContact, ActionHowToApply, ActionListServices,
+                                    ActionServiceInfo, ActionTicketStatus, ActionCancelTicket)}
+
+
+class ActionFollowup(Action):
+    """A bare answer outside a form ("那上海呢？", "我妈妈呢？", "众安的"): answer the last question again
+    with what changed. Eligibility goes back through its form (the new person may need new facts)."""
+
+    def name(self) -> str:
+        return "action_followup"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list:
+        last = slot_text(tracker, "last_answer")
+        if last == "action_check_eligibility":
+            return [FollowupAction("eligibility_form")]
+        actions = _answer_actions()
+        if last in actions:
+            return await actions[last]().run(dispatcher, tracker, domain)
+        entities = {e.get("entity") for e in (tracker.latest_message or {}).get("entities") or []}
+        if "hospital" in entities or "city" in entities:
+            return await actions["action_coverage"]().run(dispatcher, tracker, domain)
+        if "service" in entities:
+            return await actions["action_service_info"]().run(dispatcher, tracker, domain)
+        if "insurer" in entities or "product" in entities:
+            return await actions["action_list_services"]().run(dispatcher, tracker, domain)
+        if "ticket_number" in entities:
+            return await actions["action_ticket_status"]().run(dispatcher, tracker, domain)
+        Answer("clarify", "收到。请问您想了解什么？",
+               options=[("有哪些服务", "/ask_services"), ("查覆盖城市", "/ask_coverage"),
+                        ("我能用吗", "/ask_eligibility"), ("预约服务", "/open_ticket")]).send(dispatcher)
+        return []
+
+
+def _previous_user_intent(tracker: Tracker) -> str:
+    users = [e for e in tracker.events or [] if e.get("event") == "user"]
+    if len(users) < 2:
+        return ""
+    return ((users[-2].get("parse_data") or {}).get("intent") or {}).get("name") or ""
+
+
+class ActionClarify(Action):
+    """nlu_fallback: offer the two likeliest intents as buttons; a second fallback in a row hands over."""
+
+    def name(self) -> str:
+        return "action_clarify"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list:
+        if _previous_user_intent(tracker) == "nlu_fallback":
+            return await ActionHandoff().run(dispatcher, tracker, domain, reason="fallback")
+        msg = tracker.latest_message or {}
+        ranking = [r for r in msg.get("intent_ranking") or []
+                   if r.get("name") not in ("nlu_fallback", None) and r.get("name") in INTENT_ZH]
+        ents = {e["entity"]: e["value"] for e in msg.get("entities") or [] if e.get("entity") and e.get("value")}
+        suffix = json.dumps(ents, ensure_ascii=False) if ents else ""
+        options = [(INTENT_ZH[r["name"]], f"/{r['name']}{suffix}") for r in ranking[:2]]
+        options.append(("转人工", "/human_handoff"))
+        Answer("clarify", "抱歉，我没太明白。您是想：", items=[o[0] for o in options], options=options).send(dispatcher)
+        return []
+
+
+class ActionHandoff(Action):
+    """转人工: a handoff record with the conversation so far, for an agent to pick up."""
+
+    def name(self) -> str:
+        return "action_handoff"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any],
+                  reason: str | None = None) -> list:
+        from handoff import create_handoff
+
+        intent = ((tracker.latest_message or {}).get("intent") or {}).get("name")
+        reason = reason or {"complaint": "complaint", "nlu_fallback": "fallback"}.get(intent, "customer_request")
+        ins = current_insurer(tracker)
+        turns = transcript(tracker)
+        asked = [t["text"] for t in turns if t["who"] == "user"]
+        slots = {k: v for k, v in (tracker.current_slot_values() or {}).items()
+                 if k in ("insurer", "service", "city", "hospital", "person", "policy_number", "ticket_number")}
+        events: list = []
+        try:
+            h, _created = create_handoff(tracker.sender_id, transcript=turns, reason=reason,
+                                         channel=tracker.get_latest_input_channel(),
+                                         insurer=ins.name if ins else None,
+                                         summary=asked[-2] if len(asked) >= 2 else (asked[-1] if asked else None),
+                                         slots=slots, engine=stores().engine)
+            text = f"好的，已为您转接人工客服（编号 {h.number}），客服会带着刚才的对话记录尽快回复您。"
+            if reason == "complaint":
+                text = "非常抱歉给您带来不好的体验。" + text
+            elif reason == "fallback":
+                text = "抱歉，我还是没能理解您的问题。" + text
+            items = [{"handoff": h.number}]
+        except Exception:
+            log.exception("handoff failed")
+            text, items = "抱歉，人工客服暂时无法接入。", []
+        line, srcs = hotline(ins)
+        if line:
+            text += f"着急的话也可以直接拨打{line}。"
+        Answer("handoff", text, items=items, sources=srcs).send(dispatcher)
+        if tracker.active_loop_name:
+            events += [ActiveLoop(None), SlotSet("requested_slot", None)]
+        return events

@@ -1,0 +1,350 @@
+"""eligibility_form: one question at a time, each answer checked; then rules.decide through the API's
+eligibility check (the same glue the service API uses: verified policy, person, coverage, usage).
+
+The form asks only what is still needed: the insurer when unknown, the service, the policy
+(number + the holder's mobile or ID last four, verified by the PolicySource), the person, and
+then only the facts decide() reports missing that a customer can tell (diagnosis, disease, city).
+"""
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any, Optional
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.forms import FormValidationAction
+from rasa_sdk.types import DomainDict
+
+from actions.base import AnswerAction
+from actions.common import (Answer, ask, clip, current_insurer, insurer_buttons, person_on_policy, pick_service,
+                            relation_code, slot_text, stores)
+
+log = logging.getLogger(__name__)
+
+# decide() facts the customer can answer in this form -> slot
+FACT_SLOTS = {"case.diagnosis": "diagnosis", "case.disease": "disease", "case.city": "city"}
+DIAGNOSIS = [("none", re.compile(r"没有|未|还没|不是|没")),
+             ("suspected", re.compile(r"疑似|怀疑|可能")),
+             ("confirmed", re.compile(r"确诊|已诊断|诊断为|确定|是的|^是$"))]
+DIAGNOSIS_ZH = {"confirmed": "已确诊", "suspected": "疑似", "none": "尚未诊断"}
+MAX_VERIFY_FAILURES = 3
+
+
+def parse_verifier_text(text: str):
+    """Verifier from free text (mobile or ID last four / a full ID), or None."""
+    from api.deps import parse_verifier
+    from api.errors import ApiError
+
+    s = re.sub(r"[^0-9Xx]", "", str(text or ""))[:40]
+    if len(s) == 18:
+        s = s[-4:]
+    try:
+        return parse_verifier(s) if s else None
+    except ApiError:
+        return None
+
+
+def verified_policy(tracker: Tracker):
+    """The policy when the number and verifier slots verify, else None (never raises)."""
+    number, verifier = slot_text(tracker, "policy_number"), slot_text(tracker, "verifier")
+    if not number or not verifier:
+        return None
+    v = parse_verifier_text(verifier)
+    if v is None:
+        return None
+    try:
+        return stores().policies.get(number, v)
+    except Exception:
+        return None
+
+
+def eligibility_result(tracker: Tracker) -> dict | Answer:
+    """The API eligibility check on what the conversation knows; an Answer when it cannot run."""
+    from api.errors import ApiError
+    from api.eligibility import check
+    from api.schemas import CaseIn, EligibilityIn, PersonIn
+
+    st = stores()
+    policy = verified_policy(tracker)
+    person_text = slot_text(tracker, "person")
+    person = PersonIn()
+    if person_text:
+        p, _ = person_on_policy(policy, person_text)
+        if p is not None:
+            person = PersonIn(name=p.name)
+        else:
+            code = relation_code(person_text)
+            person = PersonIn(relation=code) if code else PersonIn(name=person_text[:40])
+    diagnosis = slot_text(tracker, "diagnosis") or None
+    when = None
+    if slot_text(tracker, "date"):
+        from actions.timeparse import parse_when
+
+        dt = parse_when(slot_text(tracker, "date"))
+        when = dt.date() if dt else None
+    ins = current_insurer(tracker)
+    try:
+        body = EligibilityIn(
+            insurer=ins.short_name if ins and not policy else None, service=slot_text(tracker, "service")[:100],
+            policy_number=policy.number if policy else None,
+            verifier=slot_text(tracker, "verifier") if policy else None,
+            person=person,
+            case=CaseIn(diagnosis=diagnosis if diagnosis in DIAGNOSIS_ZH else None,
+                        disease=slot_text(tracker, "disease")[:100] or None,
+                        city=slot_text(tracker, "city")[:40] or None, date=when))
+        if body.verifier:
+            v = parse_verifier_text(body.verifier)
+            body.verifier = (v.mobile or v.id_last4) if v else None
+        return check(st.kb, st.kb.engine, st.policies, body)
+    except ApiError as e:
+        return Answer("eligibility", e.message, options=[("转人工", "/human_handoff")])
+    except Exception as e:  # pydantic validation of odd slot values, store problems
+        log.warning("eligibility check failed: %s", e)
+        return Answer("eligibility", "抱歉，暂时没能完成资格判断，可以转人工客服帮您确认。",
+                      options=[("转人工", "/human_handoff")])
+
+
+class ValidateEligibilityForm(FormValidationAction):
+    def name(self) -> str:
+        return "validate_eligibility_form"
+
+    async def required_slots(self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker,
+                             domain: DomainDict) -> list[str]:
+        slots = []
+        if current_insurer(tracker) is None and not slot_text(tracker, "policy_number"):
+            slots.append("insurer")
+        slots += ["service", "policy_number", "verifier", "person"]
+        if all(tracker.get_slot(s) for s in slots):
+            res = eligibility_result(tracker)
+            if isinstance(res, dict) and res["decision"] == "need_info" and \
+                    not any(r["passed"] is False for r in res["reasons"]):
+                for m in res["missing"]:
+                    slot = FACT_SLOTS.get(m["fact"])
+                    if slot and slot not in slots:
+                        slots.append(slot)
+        return slots
+
+    # -- one validator per slot ---------------------------------------------------------
+    def validate_insurer(self, value: Any, dispatcher, tracker, domain) -> dict:
+        ins = stores().kb.resolve_insurer(str(value or "")[:40])
+        if ins is None:
+            ask(dispatcher, "ask_insurer", "没有认出这家保险公司，请从下面选一家：", insurer_buttons())
+            return {"insurer": None}
+        return {"insurer": ins.short_name}
+
+    def validate_service(self, value: Any, dispatcher, tracker, domain) -> dict:
+        policy = verified_policy(tracker)
+        ins = stores().kb.resolve_insurer(policy.insurer) if policy else current_insurer(tracker)
+        svc, insurers = pick_service(str(value or ""), ins, policy.manual_id if policy else None)
+        if svc is None:
+            if insurers:
+                ask(dispatcher, "ask_insurer", f"好几家保险公司都有“{value}”，请问您的保单是哪家的？",
+                    insurer_buttons(insurers))
+                return {"service": value, "insurer": None}
+            ask(dispatcher, "ask_service", f"没有找到“{clip(str(value), 20)}”这项服务，请换个说法，比如“就医陪诊”“二诊”。",
+                AnswerAction.service_buttons(ins))
+            return {"service": None}
+        return {"service": svc.name, "insurer": svc.insurer_short}
+
+    def validate_policy_number(self, value: Any, dispatcher, tracker, domain) -> dict:
+        from tickets.validation import ValidationError, normalize_policy_number
+
+        try:
+            number = normalize_policy_number(str(value or "")[:40])
+        except ValidationError as e:
+            ask(dispatcher, "ask_policy_number", e.message)
+            return {"policy_number": None}
+        out = {"policy_number": number}
+        if "verifier" not in tracker.slots_to_validate():
+            out["verifier"] = None  # a new number needs its own proof
+        elif tracker.get_slot("verifier"):
+            return {**out, **self._verify(number, tracker.get_slot("verifier"), dispatcher, tracker)}
+        return out
+
+    def validate_verifier(self, value: Any, dispatcher, tracker, domain) -> dict:
+        number = slot_text(tracker, "policy_number")
+        return self._verify(number, value, dispatcher, tracker)
+
+    def _verify(self, number: str, value: Any, dispatcher, tracker) -> dict:
+        v = parse_verifier_text(str(value or ""))
+        if v is None:
+            ask(dispatcher, "ask_verifier", "请提供投保人的 11 位手机号，或者身份证号码后四位（最后一位可以是 X）。")
+            return {"verifier": None}
+        if not number:
+            return {"verifier": v.mobile or v.id_last4}
+        from policies.source import PolicyError
+
+        try:
+            policy = stores().policies.get(number, v)
+        except PolicyError as e:
+            fails = int(tracker.get_slot("verify_failures") or 0) + 1
+            if fails >= MAX_VERIFY_FAILURES:
+                ask(dispatcher, "verify_failed", f"{e.message}已经核实失败 {fails} 次了，建议转人工客服帮您处理。",
+                    [("转人工", "/human_handoff")])
+            else:
+                ask(dispatcher, "verify_failed", e.message + "请重新提供保单号。")
+            return {"verifier": None, "policy_number": None, "verify_failures": float(fails)}
+        except Exception as e:  # ValidationError of a malformed number
+            ask(dispatcher, "verify_failed", getattr(e, "message", "保单号格式不正确，请重新输入。"))
+            return {"verifier": None, "policy_number": None}
+        out = {"verifier": v.mobile or v.id_last4, "verify_failures": 0.0}
+        ins = stores().kb.resolve_insurer(policy.insurer)
+        if ins is not None:
+            out["insurer"] = ins.short_name
+        svc_text = slot_text(tracker, "service")
+        if svc_text:  # the policy decides the insurer: re-resolve the service in its manual
+            svc, _ = pick_service(svc_text, ins, policy.manual_id)
+            if svc is not None and svc.insurer_id != (ins.id if ins else svc.insurer_id):
+                svc = None
+            if svc is None:
+                ask(dispatcher, "ask_service", f"您的保单是{ins.short_name if ins else policy.insurer}的，"
+                    f"手册里没有“{svc_text}”。请问要查哪项服务？", AnswerAction.service_buttons(ins))
+                out["service"] = None
+            else:
+                out["service"] = svc.name
+        dispatcher.utter_message(text=f"保单已核实：{policy.product}，被保险人 {'、'.join(p.name for p in policy.insured)}。")
+        return out
+
+    def validate_person(self, value: Any, dispatcher, tracker, domain) -> dict:
+        text = str(value or "").strip()[:40]
+        if not text:
+            return {"person": None}
+        policy = verified_policy(tracker)
+        p, candidates = person_on_policy(policy, text)
+        if p is not None:
+            return {"person": p.name}
+        if relation_code(text):
+            return {"person": text}  # a relative not on the policy: the rules decide what that means
+        if policy is not None:
+            names = "、".join(x.name for x in policy.persons())
+            ask(dispatcher, "ask_person", f"保单上没有“{text}”。保单上的人有：{names}。请问是给谁用？",
+                [(x.name, '/inform{"person": "%s"}' % x.name) for x in policy.persons()])
+            return {"person": None}
+        return {"person": text}
+
+    def validate_diagnosis(self, value: Any, dispatcher, tracker, domain) -> dict:
+        text = str(value or "")[:60]
+        if text in DIAGNOSIS_ZH:
+            return {"diagnosis": text}
+        for code, rx in DIAGNOSIS:
+            if rx.search(text):
+                return {"diagnosis": code}
+        ask(dispatcher, "ask_diagnosis", "请问目前是已经确诊、疑似，还是还没有诊断？", DIAGNOSIS_BUTTONS)
+        return {"diagnosis": None}
+
+    def validate_disease(self, value: Any, dispatcher, tracker, domain) -> dict:
+        text = str(value or "").strip()[:60]
+        if not text:
+            return {"disease": None}
+        hits = stores().kb.find_disease(text)
+        return {"disease": hits[0].name if hits and hits[0].score >= 90 else text}
+
+    def validate_city(self, value: Any, dispatcher, tracker, domain) -> dict:
+        from knowledge import geo
+
+        res = geo.resolve_city(str(value or "")[:40])
+        if res.status == "ambiguous":
+            from actions.common import inform_payload
+
+            ask(dispatcher, "ask_city", f"“{value}”可能指好几个地方，请问是哪一个？",
+                [(f"{c.province}{c.name}", inform_payload(city=c.name)) for c in res.candidates[:4]])
+            return {"city": None}
+        if res.city is None:
+            ask(dispatcher, "ask_city", f"没有认出“{clip(str(value), 20)}”这个城市，请告诉我地级市名称，比如“苏州”。")
+            return {"city": None}
+        return {"city": res.city.short or res.city.name}
+
+
+DIAGNOSIS_BUTTONS = [("已确诊", "已确诊"), ("疑似", "疑似"), ("还没有诊断", "还没有诊断")]
+
+
+class ActionAskDiagnosis(AnswerAction):
+    remember = False
+
+    def name(self) -> str:
+        return "action_ask_diagnosis"
+
+    def answer(self, dispatcher, tracker, domain) -> list:
+        ask(dispatcher, "ask_diagnosis", "请问目前是已经确诊、疑似，还是还没有到医院诊断？", DIAGNOSIS_BUTTONS)
+        return []
+
+
+class ActionAskPerson(AnswerAction):
+    remember = False
+
+    def name(self) -> str:
+        return "action_ask_person"
+
+    def answer(self, dispatcher, tracker, domain) -> list:
+        policy = verified_policy(tracker)
+        opts = [(p.name, '/inform{"person": "%s"}' % p.name) for p in policy.persons()] if policy else \
+            [("本人", '/inform{"person": "本人"}')]
+        ask(dispatcher, "ask_person", "请问这次是给谁用？本人还是家人？", opts)
+        return []
+
+
+class ActionCheckEligibility(AnswerAction):
+    """Submit of eligibility_form: the decision with its reasons, each citing the manual."""
+
+    def name(self) -> str:
+        return "action_check_eligibility"
+
+    def answer(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
+        res = eligibility_result(tracker)
+        if isinstance(res, Answer):
+            res.send(dispatcher)
+            return []
+        svc = res["service"]["name"]
+        who = slot_text(tracker, "person") or "您"
+        who = "您" if who in ("本人", "自己") else who
+        reasons = res["reasons"]
+        failed = [r for r in reasons if r["passed"] is False]
+        notes = [r for r in reasons if r["passed"] is None and r["code"] != "policy"]
+        passed = [r for r in reasons if r["passed"] is True]
+        if res["decision"] == "eligible":
+            head = f"根据手册，{who}可以使用{svc}。"
+            body = [r["message"] for r in passed[:3]] + [r["message"] for r in notes[:2]]
+            opts = [("帮我预约", "/open_ticket"), ("怎么申请", '/ask_how_to_apply{"topic": "流程"}')]
+            shown = passed[:3] + notes[:2]
+        elif res["decision"] == "not_eligible":
+            head = f"根据手册，{who}目前还不能使用{svc}："
+            body = [r["message"] for r in failed[:3]]
+            opts = [("转人工", "/human_handoff")]
+            shown = failed[:3]
+        else:
+            head = f"{who}能否使用{svc}，还需要确认一些信息。"
+            body = [r["message"] for r in notes[:3]] + ([res["ask"]] if res["ask"] else [])
+            opts = [("转人工", "/human_handoff")]
+            shown = notes[:3]
+        text = head + "\n" + "\n".join(f"· {clip(b, 120)}" for b in body if b)
+        Answer("eligibility", text.strip(),
+               items=[{"code": r["code"], "passed": r["passed"], "message": r["message"],
+                       "cite": (r["source"] or {}).get("cite")} for r in reasons],
+               options=opts, sources=[r["source"] for r in shown if r["source"]]).send(dispatcher)
+        return [SlotSet("requested_slot", None)]
+
+
+class ActionAskInsurer(AnswerAction):
+    remember = False
+
+    def name(self) -> str:
+        return "action_ask_insurer"
+
+    def answer(self, dispatcher, tracker, domain) -> list:
+        ask(dispatcher, "ask_insurer", "请问您的保单是哪家保险公司的？", insurer_buttons())
+        return []
+
+
+class ActionAskService(AnswerAction):
+    remember = False
+
+    def name(self) -> str:
+        return "action_ask_service"
+
+    def answer(self, dispatcher, tracker, domain) -> list:
+        ins = current_insurer(tracker)
+        what = "预约" if tracker.active_loop_name == "ticket_form" else "了解"
+        ask(dispatcher, "ask_service", f"请问您想{what}哪项服务？", AnswerAction.service_buttons(ins))
+        return []

@@ -1,0 +1,320 @@
+"""ticket_form (book a service), ticket status and cancellation, through tickets.service.
+
+The form asks one thing at a time and checks each answer (person on the verified policy, city
+resolved and covered, hospital in the service's list, time after the service's lead time, mobile
+number), then shows a summary the customer confirms before the ticket is created. The
+idempotency key comes from the conversation id and the confirming message, so a retried
+submission never books twice.
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from datetime import datetime
+from typing import Any
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.base import AnswerAction
+from actions.common import (Answer, ask, clip, context_value, current_insurer, inform_payload, person_on_policy,
+                            pick_service, slot_text, stores)
+from actions.eligibility import ValidateEligibilityForm, parse_verifier_text, verified_policy
+from actions.timeparse import parse_when, zh_time
+
+log = logging.getLogger(__name__)
+
+NO_HOSPITAL = "不指定"
+_NO_HOSPITAL = re.compile(r"^(不指定|不用指定|都可以|都行|随便|无所谓|没有|无|不限|没有指定)")
+TICKET_SLOTS = ["service", "policy_number", "verifier", "person", "city", "hospital", "date", "phone", "confirm"]
+
+
+def current_service(tracker: Tracker):
+    policy = verified_policy(tracker)
+    ins = stores().kb.resolve_insurer(policy.insurer) if policy else current_insurer(tracker)
+    svc, _ = pick_service(slot_text(tracker, "service"), ins, policy.manual_id if policy else None)
+    return svc
+
+
+def idempotency_key(tracker: Tracker) -> str:
+    """Conversation id + the confirming message: the same confirmation always maps to the same ticket."""
+    msg = (tracker.latest_message or {}).get("message_id") or ""
+    if not msg:
+        users = [e for e in tracker.events or [] if e.get("event") == "user"]
+        msg = f"{len(users)}:{users[-1].get('timestamp') if users else ''}"
+    return "rasa-" + hashlib.sha256(f"{tracker.sender_id}\x1f{msg}".encode()).hexdigest()[:40]
+
+
+class ValidateTicketForm(ValidateEligibilityForm):
+    def name(self) -> str:
+        return "validate_ticket_form"
+
+    async def required_slots(self, domain_slots, dispatcher, tracker, domain) -> list[str]:
+        slots = []
+        if current_insurer(tracker) is None and not slot_text(tracker, "policy_number"):
+            slots.append("insurer")
+        return slots + TICKET_SLOTS
+
+    async def validate(self, dispatcher, tracker, domain) -> list:
+        events = await super().validate(dispatcher, tracker, domain)
+        changed = {e["name"] for e in events if e.get("event") == "slot"} - {"confirm", "requested_slot",
+                                                                             "verify_failures"}
+        if changed and tracker.get_slot("confirm") is not None and "confirm" not in tracker.slots_to_validate():
+            events.append(SlotSet("confirm", None))  # an answer changed after the summary: confirm again
+        return events
+
+    def validate_person(self, value: Any, dispatcher, tracker, domain) -> dict:
+        text = str(value or "").strip()[:40]
+        policy = verified_policy(tracker)
+        if policy is None:
+            return {"person": text or None}
+        p, candidates = person_on_policy(policy, text)
+        if p is not None:
+            return {"person": p.name}
+        people = candidates or list(policy.persons())
+        ask(dispatcher, "ask_person",
+            f"保单上没有找到“{text}”，预约需要服务对象在保单上。请问是哪一位？" if not candidates
+            else "保单上有几位符合的，请问是哪一位？",
+            [(x.name, inform_payload(person=x.name)) for x in people])
+        return {"person": None}
+
+    def validate_city(self, value: Any, dispatcher, tracker, domain) -> dict:
+        from tickets.validation import ValidationError, check_city
+
+        base = super().validate_city(value, dispatcher, tracker, domain)
+        if not base["city"]:
+            return base
+        svc = current_service(tracker)
+        if svc is None:
+            return base
+        try:
+            chk = check_city(base["city"], service_id=svc.id, coverage=stores().kb.coverage, service_name=svc.name)
+        except ValidationError as e:
+            ask(dispatcher, "ask_city", e.message + "请换一个城市，或者输入“转人工”。", [("转人工", "/human_handoff")])
+            return {"city": None}
+        if chk.coverage == "unknown" and chk.note:
+            dispatcher.utter_message(text=chk.note)
+        return {"city": base["city"]}
+
+    def validate_hospital(self, value: Any, dispatcher, tracker, domain) -> dict:
+        text = str(value or "").strip()[:100]
+        if not text or _NO_HOSPITAL.match(text):
+            return {"hospital": NO_HOSPITAL}
+        kb = stores().kb
+        hits = kb.find_hospital(text)
+        svc, city = current_service(tracker), slot_text(tracker, "city")
+        if not hits:
+            dispatcher.utter_message(text=f"手册的医院清单里没有找到“{clip(text, 30)}”，我先记下，由服务人员跟您确认。")
+            return {"hospital": text}
+        h = hits[0]
+        if svc is not None and city:
+            listed = kb.hospitals(svc.id, city)
+            if listed and not any(x.id in set(h.ids or (h.id,)) for x in listed):
+                names = "、".join(x.name for x in listed[:5])
+                ask(dispatcher, "ask_hospital", f"{h.name}不在{svc.name}的{city}服务医院清单里。清单里有：{names}"
+                    f"{' 等' if len(listed) > 5 else ''}。请选一家，或者选“不指定”。",
+                    [(x.name, inform_payload(hospital=x.name)) for x in listed[:4]]
+                    + [(NO_HOSPITAL, inform_payload(hospital=NO_HOSPITAL))])
+                return {"hospital": None}
+        return {"hospital": h.name}
+
+    def validate_date(self, value: Any, dispatcher, tracker, domain) -> dict:
+        from tickets.validation import ValidationError, check_preferred_time
+
+        when = parse_when(str(value or ""))
+        if when is None:
+            ask(dispatcher, "ask_date", "没看懂这个时间，可以说“下周三上午”或者“3月20日 9点”。")
+            return {"date": None}
+        svc = current_service(tracker)
+        try:
+            when = check_preferred_time(when, lead_time_hours=svc.lead_time_hours if svc else None)
+        except ValidationError as e:
+            ask(dispatcher, "ask_date", e.message)
+            return {"date": None}
+        return {"date": when.isoformat(timespec="minutes")}
+
+    def validate_phone(self, value: Any, dispatcher, tracker, domain) -> dict:
+        from tickets.validation import ValidationError, normalize_mobile
+
+        try:
+            return {"phone": normalize_mobile(re.sub(r"[^0-9+]", "", str(value or ""))[:20])}
+        except ValidationError as e:
+            ask(dispatcher, "ask_phone", e.message)
+            return {"phone": None}
+
+    def validate_confirm(self, value: Any, dispatcher, tracker, domain) -> dict:
+        if value is True:
+            return {"confirm": True}
+        dispatcher.utter_message(text="好的，请告诉我要改哪一项，比如“城市改成杭州”或“改成下周三”；不办了可以说“算了”。")
+        return {"confirm": None}
+
+
+def summary_lines(tracker: Tracker) -> list[str]:
+    when = slot_text(tracker, "date")
+    try:
+        when = zh_time(datetime.fromisoformat(when)) if when else ""
+    except ValueError:
+        pass
+    phone = slot_text(tracker, "phone")
+    return [f"服务：{slot_text(tracker, 'service')}", f"服务对象：{slot_text(tracker, 'person')}",
+            f"城市：{slot_text(tracker, 'city')}", f"医院：{slot_text(tracker, 'hospital') or NO_HOSPITAL}",
+            f"时间：{when}", f"联系电话：{phone[:3]}****{phone[-4:]}" if len(phone) == 11 else f"联系电话：{phone}"]
+
+
+class ActionAskConfirm(AnswerAction):
+    remember = False
+
+    def name(self) -> str:
+        return "action_ask_confirm"
+
+    def answer(self, dispatcher, tracker, domain) -> list:
+        lines = summary_lines(tracker)
+        Answer("ticket_summary", "请核对预约信息：\n" + "\n".join(lines) + "\n确认提交吗？", items=lines,
+               options=[("确认提交", "/affirm"), ("修改", "/deny")]).send(dispatcher)
+        return []
+
+
+class ActionAskHospital(AnswerAction):
+    remember = False
+
+    def name(self) -> str:
+        return "action_ask_hospital"
+
+    def answer(self, dispatcher, tracker, domain) -> list:
+        svc, city = current_service(tracker), slot_text(tracker, "city")
+        listed = stores().kb.hospitals(svc.id, city) if svc and city else []
+        opts = [(h.name, inform_payload(hospital=h.name)) for h in listed[:4]]
+        ask(dispatcher, "ask_hospital", "有想去的医院吗？没有的话选“不指定”就好。",
+            opts + [(NO_HOSPITAL, inform_payload(hospital=NO_HOSPITAL))])
+        return []
+
+
+class ActionAskDate(AnswerAction):
+    remember = False
+
+    def name(self) -> str:
+        return "action_ask_date"
+
+    def answer(self, dispatcher, tracker, domain) -> list:
+        svc = current_service(tracker)
+        lead = f"（这项服务需至少提前 {svc.lead_time_hours} 小时预约）" if svc and svc.lead_time_hours else ""
+        srcs = [f.source for f in svc.facts if f.attribute == "lead_time"][:1] if lead else []
+        Answer("ask_date", f"希望安排在什么时间？{lead}可以说“下周三上午”这样的时间。", sources=srcs).send(dispatcher)
+        return []
+
+
+class ActionCreateTicket(AnswerAction):
+    """Submit of ticket_form."""
+
+    def name(self) -> str:
+        return "action_create_ticket"
+
+    def answer(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
+        from policies.source import PolicyError
+        from tickets.service import TicketError
+        from tickets.validation import ValidationError
+
+        reset = [SlotSet("confirm", None), SlotSet("requested_slot", None)]
+        if tracker.get_slot("confirm") is not True:
+            Answer("ticket_cancelled", "好的，这次先不预约了。还有什么可以帮您？").send(dispatcher)
+            return reset
+        svc = current_service(tracker)
+        if svc is None:
+            Answer("error", "没能确认要预约的服务，请重新说一下服务名称。").send(dispatcher)
+            return reset + [SlotSet("service", None)]
+        hospital = slot_text(tracker, "hospital")
+        try:
+            res = stores().tickets.create_ticket(
+                service=svc.id, policy_number=slot_text(tracker, "policy_number"),
+                person_name=slot_text(tracker, "person"), city=slot_text(tracker, "city"),
+                preferred_time=slot_text(tracker, "date"), contact_phone=slot_text(tracker, "phone"),
+                hospital=None if hospital in ("", NO_HOSPITAL) else hospital,
+                channel=(tracker.get_latest_input_channel() or "rasa")[:32], conversation_id=tracker.sender_id[:128],
+                verifier=parse_verifier_text(slot_text(tracker, "verifier")), idempotency_key=idempotency_key(tracker))
+        except (ValidationError, PolicyError, TicketError) as e:
+            Answer("ticket_error", f"预约没有提交成功：{e.message}", options=[("转人工", "/human_handoff")]).send(dispatcher)
+            return reset
+        t = res.ticket
+        text = (f"预约已提交，工单号 {t.number}。\n{svc.name}，{t.person_name}，{t.city_name or t.city_raw}"
+                f"{'，' + t.hospital if t.hospital else ''}，{zh_time(t.preferred_time)}。")
+        srcs = [f.source for f in svc.facts if f.attribute == "response_time"][:1]
+        if srcs:
+            text += f"\n手册写明：{clip(next(f.value for f in svc.facts if f.attribute == 'response_time'), 90)}"
+        if t.system_notes:
+            text += f"\n{t.system_notes}"
+        text += f"\n想查进度，随时跟我说“查一下工单 {t.number}”。"
+        Answer("ticket_created", text, items=[{"number": t.number, "status": t.status_label}],
+               sources=srcs).send(dispatcher)
+        return reset + [SlotSet("ticket_number", t.number), SlotSet("date", None), SlotSet("hospital", None)]
+
+
+def _ticket_inputs(dispatcher, tracker) -> tuple[str, object]:
+    from actions.base import NeedAsk
+
+    number = context_value(tracker, "ticket_number")
+    if not number:
+        ask(dispatcher, "ask_ticket_number", "请告诉我工单号，比如 T20250318-000123。")
+        raise NeedAsk()
+    proof = context_value(tracker, "phone") or slot_text(tracker, "verifier")
+    v = parse_verifier_text(proof) if proof else None
+    if v is None:
+        ask(dispatcher, "ask_phone", "为了保护您的信息，请提供预约时留的手机号。")
+        raise NeedAsk([SlotSet("ticket_number", number)])
+    return number, v
+
+
+class ActionTicketStatus(AnswerAction):
+    def name(self) -> str:
+        return "action_ticket_status"
+
+    def answer(self, dispatcher, tracker, domain) -> list:
+        from tickets.service import TicketError
+        from tickets.validation import ValidationError
+
+        number, v = _ticket_inputs(dispatcher, tracker)
+        try:
+            t = stores().tickets.get_ticket(number, v)
+        except (TicketError, ValidationError) as e:
+            Answer("ticket_status", e.message, options=[("转人工", "/human_handoff")]).send(dispatcher)
+            return [SlotSet("ticket_number", None)]
+        text = (f"工单 {t.number} 目前{t.status_label}。\n{t.service.name}，{t.person_name}，"
+                f"{t.city_name or t.city_raw}{'，' + t.hospital if t.hospital else ''}，{zh_time(t.preferred_time)}。")
+        opts = [("取消这个预约", "/cancel_ticket")] if t.status in ("submitted", "accepted", "scheduled") else []
+        Answer("ticket_status", text, items=[{"number": t.number, "status": t.status, "label": t.status_label}],
+               options=opts).send(dispatcher)
+        return [SlotSet("ticket_number", t.number)]
+
+
+class ActionCancelTicket(AnswerAction):
+    def name(self) -> str:
+        return "action_cancel_ticket"
+
+    def answer(self, dispatcher, tracker, domain) -> list:
+        from tickets.service import TicketError
+        from tickets.validation import ValidationError
+
+        number, v = _ticket_inputs(dispatcher, tracker)
+        st = stores()
+        try:
+            before = st.tickets.get_ticket(number, v)
+            t = st.tickets.cancel_ticket(number, v, reason="客户在对话中取消")
+        except (TicketError, ValidationError) as e:
+            Answer("ticket_cancel", e.message, options=[("转人工", "/human_handoff")]).send(dispatcher)
+            return []
+        text = f"工单 {t.number} 已取消。"
+        srcs = []
+        if before.status == "scheduled":  # the manual may count a cancellation after confirmation as a use
+            from tickets.catalog import cancel_counts_rule
+
+            info = st.tickets.catalog.get(before.service)
+            counts, _why = cancel_counts_rule(info) if info else (None, "")
+            if counts:
+                fact = next((f for f in info.facts if f.attribute == "cancellation"), None)
+                if fact is not None:
+                    text += f"注意，手册写明：{clip(fact.value, 80)}"
+                    srcs.append(st.kb.source(fact.manual_id, fact.line_start, fact.line_end))
+        Answer("ticket_cancel", text, items=[{"number": t.number, "status": t.status}], sources=srcs).send(dispatcher)
+        return [SlotSet("ticket_number", None)]
