@@ -58,8 +58,8 @@ class ValidateTicketForm(ValidateEligibilityForm):
             slots.append("insurer")
         return slots + TICKET_SLOTS
 
-    async def validate(self, dispatcher, tracker, domain) -> list:
-        events = await super().validate(dispatcher, tracker, domain)
+    async def get_validation_events(self, dispatcher, tracker, domain) -> list:
+        events = await super().get_validation_events(dispatcher, tracker, domain)
         changed = {e["name"] for e in events if e.get("event") == "slot"} - {"confirm", "requested_slot",
                                                                              "verify_failures"}
         if changed and tracker.get_slot("confirm") is not None and "confirm" not in tracker.slots_to_validate():
@@ -76,8 +76,8 @@ class ValidateTicketForm(ValidateEligibilityForm):
             return {"person": p.name}
         people = candidates or list(policy.persons())
         ask(dispatcher, "ask_person",
-            f"保单上没有找到“{text}”，预约需要服务对象在保单上。请问是哪一位？" if not candidates
-            else "保单上有几位符合的，请问是哪一位？",
+            (f"保单上没有找到“{text}”，预约需要服务对象在保单上。" if not candidates else "保单上有几位符合的。")
+            + f"请问是哪一位：{'、'.join(x.name for x in people)}？",
             [(x.name, inform_payload(person=x.name)) for x in people])
         return {"person": None}
 
