@@ -42,7 +42,7 @@ class ActionListServices(AnswerAction):
         parts = []
         for prod, svcs in by_product.items():
             names = list(dict.fromkeys(s.name for s in svcs))
-            shown = "、".join(names[:12]) + (f" 等 {len(names)} 项" if len(names) > 12 else "")
+            shown = "、".join(names) + (f"（共 {len(names)} 项）" if len(names) > 12 else "")
             parts.append(f"【{prod}】{shown}")
         text = f"{ins.short_name}的服务手册里列了这些健康服务：\n" + "\n".join(parts) + "\n想了解哪一项，直接告诉我服务名称就可以。"
         items = [{"name": s.name, "product": s.product, "cite": s.source.cite()} for s in services]
@@ -126,7 +126,8 @@ class ActionContact(AnswerAction):
                 Answer("contact", f"手册里没有写{ins.short_name}的客服电话。可以帮您转人工客服。",
                        options=[("转人工", "/human_handoff")]).send(dispatcher)
                 return []
-            text = "手册里没有写客服电话，可以通过这些渠道联系：" + "；".join(f"{c.label}：{c.value}" for c in others)
+            text = ("手册里没有写客服电话，可以通过这些渠道联系：" + "；".join(f"{c.label}：{c.value}" for c in others)
+                    + "。也可以转人工客服。")
             Answer("contact", text, items=[{"kind": c.kind, "label": c.label, "value": c.value} for c in others],
                    options=[("转人工", "/human_handoff")], sources=[c.source for c in others]).send(dispatcher)
             return []
