@@ -237,7 +237,7 @@ def speakable(text: str) -> str:
         if s.count("|") >= 2:  # a table row: read its cells as a list
             s = "，".join(c.strip() for c in s.strip("|").split("|") if c.strip())
         s = re.sub(r"^#{1,6}\s*", "", s)
-        s = re.sub(r"^(?:[-*+·•]|\d+[.)、])\s+", "", s)
+        s = re.sub(r"^(?:[-*+·•]\s+|[(（]?\d{1,2}[)、）]\s*|\d{1,2}\.(?!\d)\s*)", "", s)
         s = re.sub(r"[*_`~#>]+", "", s)
         s = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", s)
         lines.append(s if re.search(r"[。！？.!?；;：:]$", s) else s + "。")
@@ -245,6 +245,9 @@ def speakable(text: str) -> str:
     t = _PHONE.sub(lambda m: speak_digits(m.group(0)), t)
     t = _CONTEXT_PHONE.sub(lambda m: m.group(1) + m.group(2) + speak_digits(m.group(3)), t)
     t = re.sub(r"[；;]", "。", t)
+    t = t.replace(",", "，").replace("→", "，")
+    t = re.sub(r"/(?=[年月日天次人周])", "每", t)   # 1 次/年 -> 1 次每年
+    t = t.replace("/", "、")
     t = re.sub(r"[【】「」《》“”\"'()（）\[\]{}<>]", "", t)
     t = re.sub(r"[!！]", "。", t)
     t = re.sub(r"。+", "。", t)
