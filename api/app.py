@@ -132,6 +132,9 @@ def create_app(url: str | None = None, build_if_empty: bool | None = None) -> Fa
     errors.install(app)
     app.include_router(router)
     app.include_router(op)
+    from channels import include as include_channels
+
+    include_channels(app)  # /wechat, /widget, /ivr (channels gateway in front of Rasa)
 
     @app.get("/healthz", tags=["ops"], summary="Database reachable and knowledge store built",
              responses={503: {"model": ErrorOut}})

@@ -8,9 +8,10 @@ VENV="${VENV:-.venv}"
 SUDO=""
 if [ "$(id -u)" != "0" ] && command -v sudo >/dev/null; then SUDO="sudo"; fi
 
-if [ ! -x /usr/bin/chromium ]; then
+# fonts-wqy-microhei: a CJK font, so Chinese renders in the screenshot (docs/widget.png) instead of boxes
+if [ ! -x /usr/bin/chromium ] || ! fc-list :lang=zh 2>/dev/null | grep -q .; then
   $SUDO apt-get update
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y chromium chromium-driver
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y chromium chromium-driver fonts-wqy-microhei
 fi
 
 PW_PIN="$(grep -E '^playwright==' requirements/app.lock || true)"

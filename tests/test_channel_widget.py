@@ -120,3 +120,17 @@ def test_token_required_mode(kb):
         r = c.post("/widget/api/message", json={"text": "你好", "session": SESSION})
         assert r.status_code == 403 and r.json()["error"]["code"] == "widget_token_required"
         assert c.get("/widget", params={"token": sign_token(SECRET, "c1", ttl=60)}).status_code == 200
+
+
+def test_the_service_api_app_serves_the_channels(kb_only, monkeypatch):
+    """api.app.create_app() includes the channel routers on the same app (port 8000)."""
+    from api.app import create_app
+
+    engine = kb_only("000", "001")
+    monkeypatch.setenv("RASA_URL", "http://127.0.0.1:9")
+    app = create_app(engine.url.render_as_string(hide_password=False), build_if_empty=False)
+    with TestClient(app) as c:
+        assert c.get("/widget", params={"insurer": "众安"}).status_code == 200
+        assert c.get("/wechat", params={"signature": "x", "timestamp": "1", "nonce": "n"}).status_code == 403
+        r = c.post("/ivr/turn", json={"call_id": "api-1", "text": "你好"})
+        assert r.status_code == 200 and r.json()["action"] == "transfer"
