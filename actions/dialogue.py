@@ -7,7 +7,7 @@ import logging
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import ActiveLoop, FollowupAction, SlotSet
+from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.base import AnswerAction
@@ -157,6 +157,4 @@ class ActionHandoff(Action):
         if line:
             text += f"着急的话也可以直接拨打{line}。"
         Answer("handoff", text, items=items, sources=srcs).send(dispatcher)
-        if tracker.active_loop_name:
-            events += [ActiveLoop(None), SlotSet("requested_slot", None)]
-        return events
+        return events  # inside a form the rules deactivate it first

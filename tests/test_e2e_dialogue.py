@@ -1,0 +1,210 @@
+"""End-to-end conversations: the action server and `rasa run --enable-api` on free ports with the trained
+model (models/assistant.tar.gz, from scripts/train.sh), talking to POST /webhooks/rest/webhook.
+
+Uses a private app database (store copy + migrated + seeded demo policies) and a private tracker
+store; restarts the Rasa server once to show conversations survive it. Marked `rasa`.
+"""
+from __future__ import annotations
+
+import os
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+import pytest
+
+from core.db import make_engine
+
+ROOT = Path(__file__).resolve().parent.parent
+MODEL = ROOT / "models" / "assistant.tar.gz"
+RASA = ROOT / ".venv-rasa" / "bin" / "rasa"
+
+pytestmark = [pytest.mark.rasa,
+              pytest.mark.skipif(not MODEL.exists() or not RASA.exists(), reason="no trained model / rasa env")]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_http(url: str, proc: subprocess.Popen, timeout: float = 240) -> None:
+    end = time.time() + timeout
+    while time.time() < end:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{url}: process exited with {proc.returncode}")
+        try:
+            if httpx.get(url, timeout=2).status_code < 500:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(1)
+    raise TimeoutError(url)
+
+
+class Servers:
+    def __init__(self, tmp: Path, kb_path: str):
+        from migrations import upgrade_head
+        from policies.seed import credentials, seed
+
+        self.tmp = tmp
+        app_db = tmp / "app.db"
+        with sqlite3.connect(kb_path) as src, sqlite3.connect(app_db) as dst:
+            src.backup(dst)
+        engine = make_engine(f"sqlite:///{app_db}")
+        upgrade_head(engine)
+        seed(engine)
+        self.creds = {c["number"]: c for c in credentials(engine)}
+        self.engine = engine
+        self.env = {**os.environ, "PYTHONPATH": str(ROOT), "DATABASE_URL": f"sqlite:///{app_db}",
+                    "TF_CPP_MIN_LOG_LEVEL": "2", "OMP_NUM_THREADS": "1"}
+        self.action_port, self.rasa_port = free_port(), free_port()
+        self.endpoints = tmp / "endpoints.yml"
+        self.endpoints.write_text(
+            f'action_endpoint:\n  url: "http://127.0.0.1:{self.action_port}/webhook"\n'
+            f'tracker_store:\n  type: SQL\n  dialect: "sqlite"\n  db: "{tmp / "tracker.db"}"\n'
+            "lock_store:\n  type: in_memory\n", encoding="utf-8")
+        self.logs = ROOT / "var" / "log"
+        self.logs.mkdir(parents=True, exist_ok=True)
+        self.actions = self.rasa = None
+
+    def start_actions(self):
+        log = open(self.logs / "e2e_actions.log", "w")
+        self.actions = subprocess.Popen([str(ROOT / ".venv" / "bin" / "python"), "-m", "rasa_sdk", "--actions",
+                                         "actions", "--port", str(self.action_port)],
+                                        cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
+        wait_http(f"http://127.0.0.1:{self.action_port}/health", self.actions)
+
+    def start_rasa(self):
+        log = open(self.logs / "e2e_rasa.log", "a")
+        self.rasa = subprocess.Popen([str(RASA), "run", "--enable-api", "--model", str(MODEL), "--port",
+                                      str(self.rasa_port), "--endpoints", str(self.endpoints), "--credentials",
+                                      str(ROOT / "bot" / "credentials.yml"), "-i", "127.0.0.1"],
+                                     cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
+        wait_http(f"http://127.0.0.1:{self.rasa_port}/status", self.rasa)
+
+    def stop(self, proc):
+        if proc and proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+    def say(self, sender: str, text: str, insurer: str | None = None) -> tuple[str, list[dict]]:
+        body = {"sender": sender, "message": text, "metadata": {"insurer": insurer} if insurer else {}}
+        r = httpx.post(f"http://127.0.0.1:{self.rasa_port}/webhooks/rest/webhook", json=body, timeout=60)
+        r.raise_for_status()
+        out = r.json()
+        return ("\n".join(m.get("text", "") for m in out if m.get("text")),
+                [m["custom"]["answer"] for m in out if isinstance(m.get("custom"), dict) and "answer" in m["custom"]])
+
+    def slots(self, sender: str) -> dict:
+        r = httpx.get(f"http://127.0.0.1:{self.rasa_port}/conversations/{sender}/tracker", timeout=30)
+        return r.json()["slots"]
+
+
+@pytest.fixture(scope="module")
+def srv(kb_engine, tmp_path_factory):
+    s = Servers(tmp_path_factory.mktemp("e2e"), kb_engine.url.database)
+    try:
+        s.start_actions()
+        s.start_rasa()
+        yield s
+    finally:
+        s.stop(s.rasa)
+        s.stop(s.actions)
+
+
+def conv() -> str:
+    return f"e2e-{uuid.uuid4().hex[:8]}"
+
+
+def test_greet_and_services_of_the_channel_insurer(srv):
+    c = conv()
+    text, _ = srv.say(c, "你好", insurer="平安健康")
+    assert "平安健康" in text
+    text, answers = srv.say(c, "我有哪些服务", insurer="平安健康")
+    assert "就医陪诊" in text and answers and answers[0]["kind"] == "services"
+
+
+def test_coverage_then_other_city_keeps_service(srv):
+    c = conv()
+    text, answers = srv.say(c, "就医陪诊在上海能用吗", insurer="平安健康")
+    assert "上海在就医陪诊的服务范围内" in text and answers[0]["sources"]
+    text, _ = srv.say(c, "那拉萨呢？", insurer="平安健康")
+    assert "就医陪诊" in text and "拉萨" in text and "暂时用不了" in text
+
+
+def test_service_info_how_to_apply_contact(srv):
+    c = conv()
+    text, _ = srv.say(c, "二诊是什么", insurer="众安")
+    assert "二次诊疗意见" in text or "重疾全球第二诊疗意见" in text
+    text, _ = srv.say(c, "陪诊多久能安排好", insurer="平安健康")
+    assert "工作小时" in text
+    text, _ = srv.say(c, "客服电话多少", insurer="平安健康")
+    assert "95511-7" in text
+
+
+def test_eligibility_form_and_person_carry_over(srv):
+    c, cred = conv(), srv.creds["PAH2025000102"]
+    srv.say(c, "我能用就医陪诊吗", insurer="平安健康")
+    srv.say(c, cred["number"], insurer="平安健康")
+    text, _ = srv.say(c, cred["mobile"], insurer="平安健康")
+    assert "保单已核实" in text
+    text, _ = srv.say(c, "本人", insurer="平安健康")
+    text = text if "就医陪诊" in text else srv.say(c, "上海", insurer="平安健康")[0]
+    assert "还不能使用就医陪诊" in text and "等待期" in text
+
+
+def test_ticket_form_with_correction_side_question_and_confirm(srv):
+    c, cred = conv(), srv.creds["PAH2025000103"]
+    srv.say(c, "我想预约就医陪诊", insurer="平安健康")
+    srv.say(c, cred["number"], insurer="平安健康")
+    srv.say(c, cred["mobile"], insurer="平安健康")
+    srv.say(c, "本人", insurer="平安健康")
+    text, _ = srv.say(c, "上海", insurer="平安健康")
+    text, _ = srv.say(c, "住院垫付是什么", insurer="平安健康")  # side question, then back to the form
+    assert "住院垫付" in text
+    assert srv.slots(c)["service"] == "就医陪诊"
+    srv.say(c, "不指定", insurer="平安健康")
+    srv.say(c, "下周三上午", insurer="平安健康")
+    text, _ = srv.say(c, "13912345678", insurer="平安健康")
+    assert "请核对预约信息" in text and "上海" in text
+    text, _ = srv.say(c, "城市改成杭州", insurer="平安健康")
+    assert "杭州" in text and "请核对预约信息" in text
+    text, _ = srv.say(c, "确认", insurer="平安健康")
+    assert "预约已提交" in text
+    number = srv.slots(c)["ticket_number"]
+    text, _ = srv.say(c, f"查一下工单 {number}", insurer="平安健康")
+    assert number in text and "已提交" in text
+
+
+def test_stop_form_and_handoff(srv):
+    c = conv()
+    srv.say(c, "我想预约就医陪诊", insurer="平安健康")
+    text, _ = srv.say(c, "算了", insurer="平安健康")
+    assert "停下" in text
+    text, _ = srv.say(c, "转人工", insurer="平安健康")
+    assert "转接人工客服" in text
+    from handoff import list_handoffs
+
+    assert any(h.conversation_id == c for h in list_handoffs("open", engine=srv.engine))
+
+
+def test_conversation_survives_rasa_restart(srv):
+    c = conv()
+    srv.say(c, "就医陪诊在上海能用吗", insurer="平安健康")
+    before = srv.slots(c)
+    srv.stop(srv.rasa)
+    srv.start_rasa()
+    after = srv.slots(c)
+    assert after["service"] == before["service"] == "就医陪诊" and after["city"] == "上海"
+    text, _ = srv.say(c, "那拉萨呢？", insurer="平安健康")
+    assert "就医陪诊" in text and "拉萨" in text
