@@ -13,7 +13,7 @@ WECHAT_LIMIT = 2048        # bytes of one WeChat text message
 WECHAT_MAX_ITEMS = 30      # a longer list is cut with a count (the full list is in the widget/SMS)
 IVR_MAX_ITEMS = 3          # lists longer than this are summarised on the phone
 IVR_MAX_OPTIONS = 7        # digits 1..7; 8 = SMS the list, 9 = repeat, 0 = agent
-MISUNDERSTOOD_KINDS = {"fallback", "nlu_fallback", "not_understood", "default"}
+MISUNDERSTOOD_KINDS = {"clarify", "fallback", "nlu_fallback", "not_understood", "default"}
 HANDOFF_KINDS = {"handoff", "human_handoff", "transfer"}
 GOODBYE_KINDS = {"goodbye", "end", "bye"}
 
@@ -100,9 +100,14 @@ def collect(messages: list[dict]) -> Answer:
         if isinstance(a, dict):
             a_text = _str(a.get("text"))
             # Rasa sends utter_message(text=..., json_message=...) as two messages: merge them.
-            same = ans.blocks and (not a_text or ans.blocks[-1].text == a_text) and not ans.blocks[-1].kind \
-                and not ans.blocks[-1].items
-            block = ans.blocks[-1] if same else Block(text=a_text)
+            # The text part may carry the citations appended ("…\n（来源：…）"): the answer's own text is
+            # kept and its sources are rendered by each channel.
+            last = ans.blocks[-1] if ans.blocks else None
+            same = last is not None and not last.kind and not last.items and \
+                (not a_text or last.text == a_text or last.text.startswith(a_text))
+            block = last if same else Block(text=a_text)
+            if same and a_text:
+                block.text = a_text
             if not same:
                 ans.blocks.append(block)
             block.kind = _str(a.get("kind"), 50) or None
@@ -110,7 +115,10 @@ def collect(messages: list[dict]) -> Answer:
                                        if isinstance(a.get("items"), list)) if x]
             block.sources = _cites(a.get("sources"))
             block.unit = _str(a.get("unit"), 10) or None
-            ans.options.extend(_options(a.get("options")))
+            a_options = _options(a.get("options"))
+            titles = {o.title for o in a_options}
+            block.items = [x for x in block.items if x not in titles]  # listed once, as options
+            ans.options.extend(a_options)
         ans.options.extend(_options(m.get("buttons")))
     seen, opts = set(), []
     for o in ans.options:  # the same option from buttons and from the answer shows once

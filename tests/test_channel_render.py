@@ -143,3 +143,33 @@ def test_ivr_options_become_digits():
     speech = render.ivr(collect(msgs))
     assert [o["digit"] for o in speech.options] == [str(i) for i in range(1, 8)]  # 8, 9, 0 stay reserved
     assert "选项1请按一。" in speech.speak and "选项7请按七。" in speech.speak and "选项8" not in speech.speak
+
+
+# ------------------------------------------------------------------ the actions' real output shape
+
+def rest_messages(dispatcher_messages: list[dict]) -> list[dict]:
+    """What Rasa's REST channel returns for the actions' utter_message calls (text+buttons, then custom)."""
+    out = []
+    for m in dispatcher_messages:
+        if m.get("text"):
+            out.append({"text": m["text"], **({"buttons": m["buttons"]} if m.get("buttons") else {})})
+        if m.get("custom"):
+            out.append({"custom": m["custom"]})
+    return out
+
+
+def test_actions_answer_shape_renders_once_with_sources_as_lines():
+    common = pytest.importorskip("actions.common")
+    from rasa_sdk.executor import CollectingDispatcher
+
+    d = CollectingDispatcher()
+    src = {"cite": CITE, "manual_id": "000", "line_start": 221, "line_end": 398}
+    common.Answer("clarify", "抱歉，我没太明白。您是想：", items=["有哪些服务", "转人工"],
+                  options=[("有哪些服务", "/ask_services"), ("转人工", "/human_handoff")], sources=[src]).send(d)
+    ans = collect(rest_messages(d.messages))
+    assert [b.text for b in ans.blocks] == ["抱歉，我没太明白。您是想："]   # one block, citation not in the text
+    assert ans.blocks[0].sources == [CITE] and ans.blocks[0].items == []
+    assert ans.options == [Option("有哪些服务", "/ask_services"), Option("转人工", "/human_handoff")]
+    assert ans.is_(render.MISUNDERSTOOD_KINDS)
+    text = render.wechat_text(ans)
+    assert text.count("来源") == 1 and text.count("有哪些服务") == 1
