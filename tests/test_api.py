@@ -4,7 +4,6 @@ Expected facts are read from the manual text itself (the lines a source cites), 
 """
 from __future__ import annotations
 
-import os
 import re
 from datetime import timedelta
 from pathlib import Path
@@ -13,7 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from core.config import MANUALS_DIR
-from policies.seed import credentials, seed
+from tests.api_fixtures import api, err  # noqa: F401 - the shared app fixture and error check
 from tickets.validation import now_china
 
 PINGAN = "000_0cd53a263ec9ebf5"
@@ -27,36 +26,6 @@ def cited_text(src: dict) -> str:
     """The manual lines a source cites, joined without blanks."""
     lines = manual_lines(src["manual_id"])[src["line_start"] - 1: src["line_end"]]
     return re.sub(r"\s+", "", "".join(lines))
-
-
-@pytest.fixture(scope="session")
-def api(kb_engine, tmp_path_factory):
-    """App on a temp SQLite file holding the full knowledge store (built once per session), pol_/tkt_
-    tables from the Alembic migration, and the demo policies."""
-    url = kb_engine.url.render_as_string(hide_password=False)
-    old = os.environ.get("DATABASE_URL")
-    os.environ["DATABASE_URL"] = url
-    try:
-        from api.app import create_app
-
-        app = create_app()
-        with TestClient(app) as client:
-            seed(app.state.engine)
-            client.creds = {c["number"]: c for c in credentials(app.state.engine)}
-            yield client
-    finally:
-        if old is None:
-            os.environ.pop("DATABASE_URL", None)
-        else:
-            os.environ["DATABASE_URL"] = old
-
-
-def err(r, status: int, code: str) -> dict:
-    assert r.status_code == status, r.text
-    body = r.json()
-    assert body["error"]["code"] == code, body
-    assert re.search(r"[\u4e00-\u9fff]", body["error"]["message"])  # Chinese for the customer
-    return body["error"]
 
 
 def future(days: float = 3) -> str:
