@@ -1,12 +1,14 @@
 """Request and response bodies (pydantic v2). Requests forbid unknown fields and cap every string."""
 from __future__ import annotations
 
-from datetime import date as Date, datetime
+from datetime import date, date as Date, datetime
 from typing import Annotated, Any, Literal, Optional, Union
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 Short = Field(default=None, max_length=100)
+# a calendar day a person or policy can have (rules.engine treats others as not given; here they are a 422)
+Day = Annotated[Date, Field(ge=date(1900, 1, 1), le=date(2199, 12, 31))]
 
 
 class Strict(BaseModel):
@@ -130,7 +132,7 @@ class PersonIn(Strict):
     name: Optional[str] = Field(default=None, max_length=40, description="a person on the policy (insured or designated family)")
     relation: Optional[str] = Field(default=None, max_length=20,
                                     description="to the insured: self / spouse / child / parent / other (本人、配偶、子女、父母)")
-    birth_date: Optional[Date] = None
+    birth_date: Optional[Day] = None
     is_insured: Optional[bool] = None
     applicant_is_guardian: Optional[bool] = None
 
@@ -145,7 +147,7 @@ class CaseIn(Strict):
     pregnancy: Optional[bool] = None
     city: Optional[str] = Field(default=None, max_length=40)
     hospital: Optional[str] = Field(default=None, max_length=100)
-    date: Optional[Date] = Field(default=None, description="the day the service would be used (default today)")
+    date: Optional[Day] = Field(default=None, description="the day the service would be used (default today)")
     uses_this_period: Optional[int] = Field(default=None, ge=0, le=1000,
                                             description="default: counted from the policy's usage records")
     stay_id: Optional[str] = Field(default=None, max_length=64)
@@ -154,10 +156,10 @@ class CaseIn(Strict):
 class PolicyExtraIn(Strict):
     """Facts the policy store does not hold; the customer may state them."""
 
-    received_date: Optional[Date] = None
+    received_date: Optional[Day] = None
     cooling_off_days: Optional[int] = Field(default=None, ge=0, le=365)
-    condition_met_date: Optional[Date] = None
-    join_date: Optional[Date] = None
+    condition_met_date: Optional[Day] = None
+    join_date: Optional[Day] = None
     upgraded: Optional[bool] = None
     addons: Optional[list[str]] = Field(default=None, max_length=10)
 

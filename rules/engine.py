@@ -643,6 +643,16 @@ CHECKS: list[Callable[[Ctx, Out], None]] = [
 
 # -- input hygiene -----------------------------------------------------------------
 
+# Dates outside these bounds are not a policy's or a person's (0001-01-01, 9999-12-31 from a form or
+# a legacy system): treated as not given, so the date arithmetic below can never leave date's range.
+MIN_DAY, MAX_DAY = date(1900, 1, 1), date(2199, 12, 31)
+
+
+def plausible_date(value) -> Optional[date]:
+    d = as_date(value)
+    return d if d is not None and MIN_DAY <= d <= MAX_DAY else None
+
+
 def _clean(obj, cls):
     if not isinstance(obj, cls):
         obj = cls()
@@ -650,8 +660,8 @@ def _clean(obj, cls):
     for f in dataclasses.fields(obj):
         v = getattr(obj, f.name)
         if f.name.endswith("_date") or f.name == "designated_since":
-            if v is not None and as_date(v) != v:
-                changes[f.name] = as_date(v)
+            if v is not None and plausible_date(v) != v:
+                changes[f.name] = plausible_date(v)
         elif f.name in ("cooling_off_days", "waiting_days", "payment_term_years", "uses_this_period"):
             if v is not None:
                 try:
@@ -672,10 +682,13 @@ def decide(rule: ServiceRule, policy: PolicyFacts | None, person: PersonFacts | 
     if not isinstance(rule, ServiceRule):
         return Decision(NEED_INFO, (Reason("service", None, "未找到该服务的规则，请先确认您要使用的服务。"),),
                         ("service",))
-    today = as_date(today) or date.today()
+    today = plausible_date(today) or date.today()
     policy, person, case = _clean(policy, PolicyFacts), _clean(person, PersonFacts), _clean(case, CaseFacts)
     if policy.designated_family and not all(hasattr(m, "person_id") for m in policy.designated_family):
         policy = dataclasses.replace(policy, designated_family=())
+    if any(m.since is not None and plausible_date(m.since) != m.since for m in policy.designated_family):
+        policy = dataclasses.replace(policy, designated_family=tuple(
+            dataclasses.replace(m, since=plausible_date(m.since)) for m in policy.designated_family))
     ctx = Ctx(rule, policy, person, case, today, case.request_date or today,
               coverage if isinstance(coverage, CoverageResult) else None)
     out = Out()

@@ -134,7 +134,7 @@ def _light(value: Any) -> Any:
     if isinstance(value, str):
         try:
             return v.to_aware(datetime.fromisoformat(s.replace("/", "-"))).astimezone(timezone.utc).isoformat()
-        except ValueError:
+        except (ValueError, OverflowError):  # OverflowError: 0001-01-01 / 9999-12-31 moved to UTC
             pass
     return re.sub(r"\s+", " ", s)
 
