@@ -33,6 +33,8 @@ _HTTP_MESSAGES = {
 }
 
 
+DB_UNAVAILABLE_MESSAGE = "系统暂时无法访问数据库，请稍后再试。预约请求可以用同一个请求编号重新提交，不会重复预约。"
+
 # Domain errors of policies/ and tickets/ -> HTTP status. Their codes and Chinese messages pass through.
 _DOMAIN_STATUS = {
     "policy_verification_failed": 403,  # same answer for "no such policy" and "not yours"
@@ -62,6 +64,20 @@ def install(app: FastAPI) -> None:
         code = issues[0]["code"] if len(issues) == 1 else "validation_failed"
         message = "；".join(i["message"].rstrip("。") for i in issues) + "。"
         return JSONResponse(error_body(code, message, issues=issues), status_code=422)
+
+    from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
+    from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+    @app.exception_handler(OperationalError)
+    @app.exception_handler(InterfaceError)
+    @app.exception_handler(DisconnectionError)
+    @app.exception_handler(PoolTimeout)
+    async def _db_unavailable(_req: Request, exc: Exception):
+        """Database down, connection lost or pool exhausted: a 503 the client may retry. A write that
+        failed was rolled back; a ticket request repeated with the same Idempotency-Key is stored once."""
+        log.warning("database unavailable: %s: %s", exc.__class__.__name__, str(exc).splitlines()[0][:200])
+        return JSONResponse(error_body("db_unavailable", DB_UNAVAILABLE_MESSAGE, retry_after_seconds=5),
+                            status_code=503, headers={"Retry-After": "5"})
 
     @app.exception_handler(ApiError)
     async def _api_error(_req: Request, exc: ApiError):
