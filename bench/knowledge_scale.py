@@ -402,12 +402,14 @@ def run_scale(scale: int, queries: int, seed: int, db: Path, manuals: set[str] |
                 pauses.append(time.perf_counter() - started.pop())
 
     gc.callbacks.append(on_gc)
-    t = time.perf_counter()
+    t, cpu = time.perf_counter(), time.process_time()
     try:
         lat, outcome, per_list = run_workload(kb, engine, work)
     finally:
         gc.callbacks.remove(on_gc)
     r["workload_s"] = time.perf_counter() - t
+    r["workload_cpu_s"] = time.process_time() - cpu
+    r["loadavg"] = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
     r["gc_full"] = {"n": len(pauses), "total_s": sum(pauses), "max_s": max(pauses, default=0.0)}
     r["gc_objects"] = len(gc.get_objects())
     mem = common.rss_bytes()
@@ -480,15 +482,18 @@ def render(results: list[dict], queries: int, seed: int, manuals: set[str] | Non
         o = r["outcome"]
         fmt = lambda c: ", ".join(f"{k} {v}" for k, v in sorted(c.items())) or "–"  # noqa: E731
         g = r["gc_full"]
+        gc_text = (f"{g['n']}, {f_ms(g['total_s'])} ms in all, longest {f_ms(g['max_s'])} ms" if g["n"]
+                   else "none") + f" ({f_i(r['gc_objects'])} objects tracked)"
+        load = f"{r['loadavg']:.1f}" if r.get("loadavg") is not None else "–"
         mix.append([f"{r['scale']}×", fmt(o.get("city text", {})), fmt(o.get("coverage", {})),
-                    fmt(o.get("find_hospital", {})), fmt(o.get("decide", {})), f_s(r["workload_s"]),
-                    f"{g['n']} ({f_ms(g['total_s'])} ms total, max {f_ms(g['max_s'])} ms; "
-                    f"{f_i(r['gc_objects'])} objects)"])
-    parts.append("**Workload outcomes** (city texts include unknown and ambiguous ones on purpose; "
-                 "full GC = Python generation-2 collections during the workload, which pause whatever query "
-                 "triggers them)\n\n" +
+                    fmt(o.get("find_hospital", {})), fmt(o.get("decide", {})),
+                    f"{f_s(r['workload_s'])} / {f_s(r['workload_cpu_s'])}", load, gc_text])
+    parts.append("**Workload outcomes** (city texts include unknown and ambiguous ones on purpose; workload = "
+                 "wall / CPU seconds of this process, load = 1-minute load average after the workload, "
+                 "full GC = Python generation-2 collections during the workload)\n\n" +
                  common.md_table(["scale", "city text resolution", "coverage answers", "find_hospital",
-                                  "decide", "workload (s)", "full GC"], mix, align="lllllrl"))
+                                  "decide", "workload wall / CPU (s)", "load", "full GC"], mix,
+                                 align="lllllrrl"))
     return "\n\n".join(parts) + "\n"
 
 
