@@ -158,9 +158,7 @@ class ValidateEligibilityForm(FormValidationAction):
             return {"policy_number": None}
         out = {"policy_number": number}
         if "verifier" not in tracker.slots_to_validate():
-            out["verifier"] = None  # a new number needs its own proof
-        elif tracker.get_slot("verifier"):
-            return {**out, **self._verify(number, tracker.get_slot("verifier"), dispatcher, tracker)}
+            out["verifier"] = None  # a new number needs its own proof (validate_verifier checks a new one)
         return out
 
     def validate_verifier(self, value: Any, dispatcher, tracker, domain) -> dict:
