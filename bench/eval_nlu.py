@@ -2,7 +2,7 @@
 
     PYTHONPATH=. .venv-rasa/bin/python bench/eval_nlu.py [--no-train] [--json out.json]
 
-1. trains if needed (scripts/train.sh: near-instant when nothing changed),
+1. trains the NLU model if needed (scripts/train.sh nlu: near-instant when nothing changed),
 2. `rasa test nlu --nlu nlu_data/test` -> results/nlu/ (Rasa's own reports),
 3. parses every test message with the trained model (all extractors, the gazetteer mapper
    and the synonym mapper, as the assistant sees it) and scores entities end to end:
@@ -23,7 +23,7 @@ from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-MODEL = ROOT / "models" / "assistant.tar.gz"
+MODEL = ROOT / "models" / "nlu.tar.gz"  # scripts/train.sh nlu
 TEST = ROOT / "nlu_data" / "test"
 OUT = ROOT / "results" / "nlu"
 
@@ -88,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.disable(logging.WARNING)
     rasa = str(ROOT / ".venv-rasa" / "bin" / "rasa")
     if not args.no_train:
-        run(["bash", "scripts/train.sh"])
+        run(["bash", "scripts/train.sh", "nlu"])
     if not MODEL.exists():
         sys.exit(f"no model at {MODEL}")
     run([rasa, "test", "nlu", "--nlu", str(TEST), "--model", str(MODEL), "--out", str(OUT)])

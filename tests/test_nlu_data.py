@@ -214,3 +214,19 @@ def test_gazetteer_export_is_stable(gazetteer, tmp_path):
     assert write(g, out) is True
     assert write(g, out) is False  # unchanged content: not rewritten
     assert json.loads(out.read_text(encoding="utf-8"))["hash"] == g["hash"]
+
+
+def test_person_words_agree_between_ruler_and_synonyms():
+    """bot/nlp/colloquial.yaml (entity_ruler) and the person synonyms (DIET path) give one value."""
+    coll = yaml.safe_load((ROOT / "bot" / "nlp" / "colloquial.yaml").read_text(encoding="utf-8"))["person"]
+    syn: dict[str, str] = {}
+    for _f, item in _items(TRAIN):
+        if "synonym" in item:
+            for x in item["examples"].splitlines():
+                if x.strip().startswith("- "):
+                    syn[x.strip()[2:].strip()] = item["synonym"]
+    person_values = {v for v in coll.values()}
+    for form, value in syn.items():
+        if form in coll:
+            assert coll[form] == value, form
+    assert person_values <= set(syn.values())

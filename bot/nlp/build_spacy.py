@@ -23,7 +23,7 @@ if str(ROOT) not in sys.path:  # run as a script: make the bot package importabl
 DEFAULT_GAZ = ROOT / "var" / "nlp" / "gazetteer.json"
 DEFAULT_OUT = ROOT / "var" / "nlp" / "zh_pipeline"
 STAMP = "gazetteer.stamp"
-LABELS = ("service", "insurer", "product", "city", "hospital", "disease")
+LABELS = ("person", "service", "insurer", "product", "city", "hospital", "disease")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 
 

@@ -15,6 +15,7 @@ Entity values:
 - city: the prefecture's short name (魔都 -> 上海, 昆山市 -> 苏州).
 - hospital: the official name when the form names one hospital, else the form (协和).
 - disease: the disease name.
+- person: the relation (我妈 -> 母亲), from bot/nlp/colloquial.yaml only.
 Reviewed colloquial forms and typos come from bot/nlp/colloquial.yaml.
 The file is written only when its content changed (its "hash" field is the content hash).
 """
@@ -33,7 +34,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[2]
 COLLOQUIAL = Path(__file__).with_name("colloquial.yaml")
 DEFAULT_OUT = ROOT / "var" / "nlp" / "gazetteer.json"
-ENTITIES = ("service", "insurer", "product", "city", "hospital", "disease")
+ENTITIES = ("person", "service", "insurer", "product", "city", "hospital", "disease")
 
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 _TAIL = re.compile(r"[（(][^（）()]*[）)]?$")
@@ -221,11 +222,13 @@ def export(kb=None) -> dict:
     drugs = sorted({clean_form(d.name) for d in kb._drugs if _ok(clean_form(d.name))}
                    | {clean_form(d.brand) for d in kb._drugs if d.brand and _ok(clean_form(d.brand))})
 
-    entities = {"service": service_map, "insurer": insurer_map, "product": product_map, "city": city_map,
+    person_map = {clean_form(str(f)): str(v) for f, v in (colloquial.get("person") or {}).items()}
+
+    entities = {"person": person_map, "service": service_map, "insurer": insurer_map, "product": product_map, "city": city_map,
                 "hospital": hospital_map, "disease": disease_map}
-    # one label per form: the more specific entity wins (hospital > service > disease > product > insurer > city)
+    # one label per form: the more specific entity wins (person > hospital > service > ... > city)
     seen: dict[str, str] = {}
-    for label in ("hospital", "service", "disease", "product", "insurer", "city"):
+    for label in ("person", "hospital", "service", "disease", "product", "insurer", "city"):
         for f in list(entities[label]):
             if f in seen:
                 del entities[label][f]

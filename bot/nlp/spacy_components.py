@@ -21,17 +21,36 @@ def split_points(text: str) -> list[int]:
     return [m.start() for m in _BOUNDARY.finditer(text)]
 
 
+_ASCII = re.compile(r"^[A-Za-z0-9\-]+$")
+
+
 @Language.component("split_scripts")
 def split_scripts(doc: Doc) -> Doc:
     todo = [(tok.i, split_points(tok.text)) for tok in doc if len(tok.text) > 1]
     todo = [(i, pts) for i, pts in todo if pts]
-    if not todo:
-        return doc
-    with doc.retokenize() as retok:
-        for i, pts in todo:
-            tok = doc[i]
-            bounds = [0, *pts, len(tok.text)]
-            orths = [tok.text[a:b] for a, b in zip(bounds, bounds[1:])]
-            heads = [(tok, 0)] * len(orths)  # no parser: heads are irrelevant
-            retok.split(tok, orths, heads=heads)
+    if todo:
+        with doc.retokenize() as retok:
+            for i, pts in todo:
+                tok = doc[i]
+                bounds = [0, *pts, len(tok.text)]
+                orths = [tok.text[a:b] for a, b in zip(bounds, bounds[1:])]
+                heads = [(tok, 0)] * len(orths)  # no parser: heads are irrelevant
+                retok.split(tok, orths, heads=heads)
+    # then join ASCII runs pkuseg cut apart (t | 20250210-000045 -> t20250210-000045)
+    spans, start = [], None
+    for tok in doc:
+        joinable = bool(_ASCII.match(tok.text))
+        if joinable and start is not None and not doc[tok.i - 1].whitespace_:
+            continue
+        if start is not None and tok.i - start > 1:
+            spans.append(doc[start:tok.i])
+        start = tok.i if joinable and not tok.whitespace_ else None
+        if joinable and tok.whitespace_:
+            start = None
+    if start is not None and len(doc) - start > 1:
+        spans.append(doc[start:len(doc)])
+    if spans:
+        with doc.retokenize() as retok:
+            for sp in spans:
+                retok.merge(sp)
     return doc
