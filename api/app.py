@@ -122,7 +122,7 @@ def create_app(url: str | None = None, build_if_empty: bool | None = None) -> Fa
         description="Services, coverage, eligibility and tickets for insurers' health-management services. "
                     "Every fact carries its source (manual, section, lines, quote). Errors are "
                     '`{"error": {"code", "message", "details"}}` with stable codes.',
-        lifespan=lifespan, responses={413: {"model": ErrorOut}, 500: {"model": ErrorOut},
+        lifespan=lifespan, responses={400: {"model": ErrorOut}, 413: {"model": ErrorOut}, 500: {"model": ErrorOut},
                                          503: {"model": ErrorOut, "description": "database unavailable; retry"}})
     kb = KnowledgeBase(engine)
     pol = DbPolicySource(engine)

@@ -25,6 +25,7 @@ def error_body(code: str, message: str, **details) -> dict:
 
 
 _HTTP_MESSAGES = {
+    400: ("invalid_body", "请求内容无法读取，请发送 UTF-8 编码的 JSON。"),  # FastAPI: the body could not be decoded
     404: ("not_found", "没有找到您要的内容。"),
     413: ("payload_too_large", "请求内容太大了。"),
     405: ("method_not_allowed", "不支持这种请求方式。"),

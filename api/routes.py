@@ -91,7 +91,7 @@ def hospital_search(q: str = Query(min_length=1, max_length=100), limit: int = Q
 
 # -- eligibility -------------------------------------------------------------------
 @router.post("/eligibility", response_model=S.EligibilityOut,
-             responses={**ERR, 403: {"model": S.ErrorOut}}, tags=["eligibility"],
+             responses={**ERR, 401: {"model": S.ErrorOut}, 403: {"model": S.ErrorOut}}, tags=["eligibility"],
              summary="May this person use this service? eligible / not_eligible / need_info, each reason sourced")
 def eligibility(body: S.EligibilityIn, request: Request, kb=Depends(knowledge_base),
                 policies=Depends(policy_source), headers=Depends(header_identity)):
@@ -114,7 +114,7 @@ def _identity(body_number, body_verifier, body_mobile, body_last4, headers) -> t
 
 
 @router.post("/tickets", response_model=S.TicketCreatedOut, status_code=201,
-             responses={**ERR, 200: {"model": S.TicketCreatedOut, "description": "idempotent repeat"},
+             responses={**ERR, 200: {"model": S.TicketCreatedOut, "description": "idempotent repeat"}, 401: {"model": S.ErrorOut},
                         403: {"model": S.ErrorOut}, 409: {"model": S.ErrorOut}}, tags=["tickets"],
              summary="Book a service (verified policy holder; Idempotency-Key makes repeats safe)")
 def create_ticket(body: S.TicketCreateIn, kb=Depends(knowledge_base), svc_tickets=Depends(ticket_service),
