@@ -233,6 +233,8 @@ def _latin_index() -> tuple[dict[str, list[City]], dict[str, list[City]]]:
 def _norm(s: str) -> str:
     """NFKC (full-width -> half-width), drop whitespace, trim punctuation, lower-case Latin."""
     s = unicodedata.normalize("NFKC", s)
+    # invisible characters pasted along with a name (zero-width space, BOM, direction marks, NUL)
+    s = "".join(ch for ch in s if unicodedata.category(ch) not in ("Cc", "Cf"))
     s = re.sub(r"\s+", "", s)
     return s.strip(_TRIM).lower()
 

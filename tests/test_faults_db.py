@@ -231,3 +231,25 @@ def test_postgres_down_before_the_request(pg_app):
     r = client.post("/api/tickets", json=body, headers=headers)
     assert r.status_code == 201, r.text
     assert _state(client.app.state.engine, "fault-pg-2")["with_key"] == 1
+
+
+@pytest.mark.postgres
+def test_postgres_nul_bytes_never_reach_the_server(pg_app):
+    """PostgreSQL text cannot hold NUL (the driver raises); every text field and query is cleaned or
+    refused before it gets there."""
+    client = pg_app
+    body, headers = _booking(client, "fault-pg-nul", days=9)
+    body.update({k: f"{body[k]}\x00" for k in ("person_name", "city", "notes")}, hospital="苏大附一院\x00",
+                conversation_id="c\x001", channel="api\x00")
+    r = client.post("/api/tickets", json=body, headers=headers)
+    assert r.status_code == 201, r.text
+    t = r.json()["ticket"]
+    assert t["notes"] == "需要轮椅" and t["person_name"] == "刘芳" and "\x00" not in t["hospital"]
+    for path, params in (("/api/services", {"q": "陪\x00诊"}), ("/api/hospitals/search", {"q": "华西\x00"}),
+                         ("/api/coverage", {"service": "陪诊\x00", "city": "苏州\x00"}),
+                         ("/api/operator/tickets", {"policy_number": "PAH\x002025000101"})):
+        res = client.get(path, params=params, headers={"X-API-Key": "dev-operator-key"})
+        assert res.status_code < 500, res.text
+    assert client.post("/api/tickets", json={**body, "idempotency_key": "k\x00"}).status_code == 422
+    cancel = client.post(f"/api/tickets/{t['number']}/cancel", json={"reason": "改\x00期"}, headers=headers)
+    assert cancel.status_code == 200 and cancel.json()["events"][-1]["note"] == "改期"

@@ -118,6 +118,12 @@ def test_geo_known_answers_survive_decoration():
     for text in ("\ufeff苏州", " 苏州\u3000", "苏州\x00", "<b>苏州</b>", "苏州市'; --"):
         found = [r.city.code for _, _, r in geo.find_cities(text)]
         assert "320500" in found, (text, found)
+    # invisible characters pasted with the name (zero-width space, BOM, joiner, direction mark, NUL) were
+    # "unknown city" before; they are dropped now
+    for text in ("\u200b苏州", "苏州\ufeff", "苏\u200d州", "\u202e苏州", "苏州\x00"):
+        r = geo.resolve_city(text)
+        assert r.status == "ok" and r.city.code == "320500", (text, r)
+    assert geo.resolve_city("\u200b\x00").status == "unknown"
 
 
 # -- rules.engine.decide with odd dates --------------------------------------------------------

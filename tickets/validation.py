@@ -58,7 +58,7 @@ def normalize_mobile(text: Any, field_name: str = "contact_phone") -> str:
     """Mainland mobile number: 11 digits starting 13-19; accepts +86/0086, blanks and dashes."""
     if text is None or not str(text).strip():
         _fail("mobile_missing", field_name, "请提供联系手机号。")
-    raw = halfwidth(str(text))
+    raw = _CONTROL.sub("", halfwidth(str(text))).strip()  # stored as typed: no NUL / control characters
     if len(raw) > 40:
         _fail("mobile_invalid", field_name, "手机号格式不正确，请输入 11 位中国大陆手机号，例如 13812345678。")
     digits = re.sub(r"[\s\-()（）]", "", raw)
@@ -217,7 +217,7 @@ def check_city(text: Any, *, service_id: Any = None, coverage: CoverageChecker |
     """
     if text is None or not str(text).strip():
         _fail("city_missing", field_name, "请告诉我需要服务的城市，例如“苏州”。")
-    raw = halfwidth(str(text))
+    raw = _CONTROL.sub("", halfwidth(str(text))).strip()  # stored as typed: no NUL / control characters
     if len(raw) > 40:
         _fail("city_unknown", field_name, "城市名称太长了，请只提供城市名，例如“苏州”。")
     if resolve is None:
