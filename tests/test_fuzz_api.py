@@ -72,6 +72,18 @@ def check(r, ok=(200, 201)) -> None:
 
 @pytest.fixture(scope="module")
 def client(kb_engine, tmp_path_factory):
+    """The app on a copy of the test store; FUZZ_DB=postgres runs the same properties on a fresh
+    PostgreSQL database (migrated and built at start-up)."""
+    if os.environ.get("FUZZ_DB") == "postgres":
+        from tickets.testing import postgres_reachable, temp_database
+
+        if postgres_reachable():
+            pytest.skip(postgres_reachable())
+        with temp_database("postgres", migrate=False) as engine:
+            with api_client(engine.url.render_as_string(hide_password=False)) as c:
+                yield c
+                c.app.state.engine.dispose()
+        return
     url = copy_sqlite(kb_engine, tmp_path_factory.mktemp("fuzz_api") / "app.db")
     with api_client(url) as c:
         yield c
