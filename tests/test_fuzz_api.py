@@ -335,6 +335,7 @@ except ImportError:  # pragma: no cover - pinned in requirements/app.lock
     schemathesis = None
 
 if schemathesis is not None:
+    import shutil
     import tempfile
     from pathlib import Path
 
@@ -354,6 +355,7 @@ if schemathesis is not None:
             seed(_ST_APP.state.engine)
             yield
         _ST_APP.state.engine.dispose()
+        shutil.rmtree(_ST_DB.parent, ignore_errors=True)
 
     @st_schema.parametrize()
     @settings(max_examples=int(os.environ.get("SCHEMATHESIS_EXAMPLES", 25)), deadline=None,
