@@ -100,6 +100,9 @@ def _previous_user_intent(tracker: Tracker) -> str:
     return ((users[-2].get("parse_data") or {}).get("intent") or {}).get("name") or ""
 
 
+FOLLOWUP_ENTITIES = {"city", "hospital", "person", "service", "insurer", "product", "topic"}
+
+
 class ActionClarify(Action):
     """nlu_fallback: offer the two likeliest intents as buttons; a second fallback in a row hands over."""
 
@@ -107,9 +110,13 @@ class ActionClarify(Action):
         return "action_clarify"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list:
+        msg = tracker.latest_message or {}
+        ents = {e.get("entity") for e in msg.get("entities") or []}
+        if slot_text(tracker, "last_answer") and ents & FOLLOWUP_ENTITIES and len(msg.get("text") or "") <= 12:
+            # a short unclear message naming a city/person/... right after an answer: "那拉萨呢？"
+            return await ActionFollowup().run(dispatcher, tracker, domain)
         if _previous_user_intent(tracker) == "nlu_fallback":
             return await ActionHandoff().run(dispatcher, tracker, domain, reason="fallback")
-        msg = tracker.latest_message or {}
         ranking = [r for r in msg.get("intent_ranking") or []
                    if r.get("name") not in ("nlu_fallback", None) and r.get("name") in INTENT_ZH]
         ents = {e["entity"]: e["value"] for e in msg.get("entities") or [] if e.get("entity") and e.get("value")}

@@ -294,6 +294,13 @@ def test_followup_reuses_last_answer(app):
     assert events[0] == {"event": "followup", "timestamp": None, "name": "eligibility_form"}
 
 
+def test_short_unclear_follow_up_is_answered_as_follow_up(app):
+    s = {"service": "就医陪诊", "insurer": "平安健康", "city": "上海", "last_answer": "action_coverage"}
+    text, _, _, _, _ = run(ActionClarify(), tracker(s, intent="nlu_fallback", entities=[ent("city", "拉萨")],
+                                                    text="那拉萨呢？"))
+    assert "拉萨" in text and "就医陪诊" in text and "没太明白" not in text
+
+
 def test_clarify_then_handoff(app):
     engine, _ = app
     ranking = [{"name": "nlu_fallback", "confidence": 0.5}, {"name": "ask_coverage", "confidence": 0.3},
