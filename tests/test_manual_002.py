@@ -119,7 +119,8 @@ def test_hospital_list(s):
 def test_escort_city_list(s):
     # sed -n 535,751p | tr '\t' '\n' | grep -v '^$' | wc -l -> 444 cells, of which 29 are province headers
     cl = s.scalar(select(m.CoverageList).where(m.CoverageList.manual_id == MID, m.CoverageList.name == "就医陪诊覆盖城市列表"))
-    assert len(cl.cities) == 415
+    # one of the 415 cells is the 直辖县 group label in the 海南 group (line 718): not a city
+    assert len(cl.cities) == 414 and all(c.city_code for c in cl.cities)
     raw = {c.raw_name for c in cl.cities}
     assert {"乐山市", "亳州市", "东营市", "襄樊市", "邓煌市", "拉萨市", "西宁市", "凉山彝族自治州"} <= raw
     assert "四川" not in raw and "山东" not in raw  # province headers are not cities
@@ -187,3 +188,12 @@ def test_adapters_survive_bad_text(lines):
             mod.ingest(b)  # no exception
             assert s.scalar(select(func.count()).select_from(m.Service)) <= 1
             s.rollback()
+
+
+def test_escort_not_covered_in_sansha(kb_only):
+    """三沙 is not in the escort table; with the 直辖县 label skipped nothing unresolved hides it."""
+    from knowledge.query import KnowledgeBase
+    kb = KnowledgeBase(kb_only("002"))
+    (esc,) = [x for x in kb.services() if x.name == "就医陪诊"]
+    assert kb.coverage(esc.id, "三沙").status == "not_covered"
+    assert kb.coverage(esc.id, "果洛").status == "not_covered"

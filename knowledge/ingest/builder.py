@@ -49,6 +49,9 @@ class DiseaseEntry:
 
 _HOSPITAL_NOISE = re.compile(r"[\s\u3000]+")
 
+# Administrative group labels that tables print among city names; they name no place.
+GROUP_LABELS = {"直辖县", "省直辖县", "省直辖县级行政单位", "省直辖县级行政区划", "自治区直辖县级行政区划", "市辖区"}
+
 
 def hospital_key(name: str) -> str:
     """Normalised hospital name used for de-duplication."""
@@ -134,6 +137,9 @@ class Builder:
         self.s.add(cl)
         self.s.flush()
         for e in entries:
+            if squash(e.raw) in GROUP_LABELS:
+                self.warn(f"group label {e.raw!r} at line {e.line} is not a city: skipped")
+                continue
             res = geo.resolve_city(e.raw, province_hint=e.province)
             city = res.city if res.status == "ok" else None
             if city is None:
