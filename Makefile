@@ -6,9 +6,13 @@ RVENV := .venv-rasa
 APP := $(VENV)/bin/python
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: setup run test knowledge stats clean
+.PHONY: setup browser run test train knowledge stats bench clean
 
-setup: $(VENV)/.installed $(RVENV)/.installed
+setup: $(VENV)/.installed $(RVENV)/.installed browser
+
+# Debian's chromium + a CJK font + playwright (pinned in app.lock) for the widget browser test
+browser: $(VENV)/.installed
+	bash scripts/install_browser.sh
 
 # Modern environment: knowledge store, rules, tickets, API, action server, tests.
 $(VENV)/.installed: requirements/app.lock
@@ -28,6 +32,9 @@ $(RVENV)/.installed: requirements/rasa.lock
 	$(RVENV)/bin/pip install -q --no-build-isolation pkuseg==0.0.25
 	touch $@
 
+train: setup knowledge
+	bash scripts/train.sh
+
 knowledge: $(VENV)/.installed
 	$(APP) -m knowledge build
 
@@ -37,8 +44,11 @@ stats: $(VENV)/.installed
 run: setup
 	bash scripts/run.sh
 
-test: $(VENV)/.installed
-	$(APP) -m pytest
+test: setup
+	bash scripts/test.sh
+
+bench: setup
+	$(APP) -m bench.knowledge_scale
 
 clean:
 	rm -rf var models results

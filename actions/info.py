@@ -131,7 +131,8 @@ class ActionContact(AnswerAction):
             Answer("contact", text, items=[{"kind": c.kind, "label": c.label, "value": c.value} for c in others],
                    options=[("转人工", "/human_handoff")], sources=[c.source for c in others]).send(dispatcher)
             return []
-        parts = [f"{ins.short_name}{line}。"] if line else []
+        # the label usually names the insurer already (平安健康保险全国客服电话 …)
+        parts = [(line if ins.short_name[:2] in line else f"{ins.short_name}{line}") + "。"] if line else []
         for c in svc_hours[:2]:
             parts.append(f"{c.label}：{c.value}。")
             srcs.append(c.source)

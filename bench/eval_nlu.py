@@ -23,7 +23,7 @@ from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-MODEL = ROOT / "models" / "nlu.tar.gz"  # scripts/train.sh nlu
+MODEL = ROOT / "models" / "nlu.tar.gz"  # scripts/train.sh nlu (default; --model picks another)
 TEST = ROOT / "nlu_data" / "test"
 OUT = ROOT / "results" / "nlu"
 
@@ -45,10 +45,10 @@ def gold_messages():
     return [m for m in data.intent_examples]
 
 
-def predict(texts: list[str]) -> list[dict]:
+def predict(texts: list[str], model: Path = MODEL) -> list[dict]:
     from rasa.core.agent import Agent
 
-    agent = Agent.load(str(MODEL))
+    agent = Agent.load(str(model))
 
     async def go():
         return [await agent.parse_message(t) for t in texts]
@@ -84,17 +84,21 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--no-train", action="store_true")
     ap.add_argument("--json", type=Path)
+    ap.add_argument("--model", type=Path, default=None,
+                    help="evaluate this trained model (e.g. models/assistant.tar.gz) instead of training the NLU-only one")
+    ap.add_argument("--min-macro-f1", type=float, default=None, help="exit 1 when intent macro-F1 is below this")
     args = ap.parse_args(argv)
+    model = args.model or MODEL
     logging.disable(logging.WARNING)
     rasa = str(ROOT / ".venv-rasa" / "bin" / "rasa")
-    if not args.no_train:
+    if not args.no_train and args.model is None:
         run(["bash", "scripts/train.sh", "nlu"])
-    if not MODEL.exists():
-        sys.exit(f"no model at {MODEL}")
-    run([rasa, "test", "nlu", "--nlu", str(TEST), "--model", str(MODEL), "--out", str(OUT)])
+    if not model.exists():
+        sys.exit(f"no model at {model}")
+    run([rasa, "test", "nlu", "--nlu", str(TEST), "--model", str(model), "--out", str(OUT)])
     report = json.loads((OUT / "intent_report.json").read_text())
     msgs = gold_messages()
-    parsed = predict([m.get("text") for m in msgs])
+    parsed = predict([m.get("text") for m in msgs], model)
     gold_ents = [m.get("entities") or [] for m in msgs]
     pred_ents = [p.get("entities") or [] for p in parsed]
     ents = entity_scores(gold_ents, pred_ents)
@@ -126,6 +130,9 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  {e['text']}  [{e['intent']} -> {e['predicted']}]  missing {e['missing']} extra {e['extra']}")
     if args.json:
         args.json.write_text(json.dumps(summary, ensure_ascii=False, indent=1))
+    if args.min_macro_f1 is not None and summary["intent_macro_f1"] < args.min_macro_f1:
+        print(f"FAIL: intent macro-F1 {summary['intent_macro_f1']:.3f} < {args.min_macro_f1}")
+        return 1
     return 0
 
 

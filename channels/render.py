@@ -62,6 +62,9 @@ def item_label(item) -> str:
         for key in ("title", "name", "label", "text"):
             label = _str(item.get(key), 300)
             if label:
+                value = _str(item.get("value"), 200)
+                if value and value not in label:
+                    return f"{label}：{value}"
                 extra = _str(item.get("detail") or item.get("city"), 100)
                 return f"{label}（{extra}）" if extra and extra not in label else label
     return ""
@@ -246,6 +249,7 @@ def speakable(text: str) -> str:
             s = "，".join(c.strip() for c in s.strip("|").split("|") if c.strip())
         s = re.sub(r"^#{1,6}\s*", "", s)
         s = re.sub(r"^(?:[-*+·•]\s+|[(（]?\d{1,2}[)、）]\s*|\d{1,2}\.(?!\d)\s*)", "", s)
+        s = re.sub(r"(\d)\s*[*×xX]\s*(\d)", r"\1乘\2", s)   # 7*24 小时 -> 7乘24 小时, not 724
         s = re.sub(r"[*_`~#>]+", "", s)
         s = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", s)
         lines.append(s if re.search(r"[。！？.!?；;：:]$", s) else s + "。")
@@ -256,6 +260,7 @@ def speakable(text: str) -> str:
     t = t.replace(",", "，").replace("→", "，")
     t = re.sub(r"/(?=[年月日天次人周])", "每", t)   # 1 次/年 -> 1 次每年
     t = t.replace("/", "、")
+    t = re.sub(r"\s*[(（]\s*", "，", t)   # a bracket is a pause when spoken: 95511-7（7*24 小时）
     t = re.sub(r"[【】「」《》“”\"'()（）\[\]{}<>]", "", t)
     t = re.sub(r"[!！]", "。", t)
     t = re.sub(r"。+", "。", t)
@@ -302,8 +307,10 @@ def ivr(answer: Answer, sms_digit: str = "8") -> IvrSpeech:
                     sms = b.text + "\n" + sms
             else:
                 parts.append("、".join(speakable(x).rstrip("。") for x in b.items) + "。")
+    # the IVR always offers an agent on 0, so a "转人工" option is not read out again
+    kept = [o for o in answer.options if not (o.payload or "").startswith("/human_handoff")]
     options = [{"digit": str(i + 1), "label": speakable(o.title).rstrip("。"), "payload": o.payload}
-               for i, o in enumerate(answer.options[:IVR_MAX_OPTIONS])]
+               for i, o in enumerate(kept[:IVR_MAX_OPTIONS])]
     if options:
         parts.append("".join(f"{o['label']}请按{DIGITS[int(o['digit'])]}。" for o in options))
     if sms:

@@ -1,20 +1,32 @@
 #!/usr/bin/env bash
 # Starts every service on embedded defaults (SQLite under var/). Ctrl-C stops them all.
+#   action server :5055   Rasa (REST channel) :5005   service API + channels :8000
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export PYTHONPATH="$PWD"
+export PYTHONPATH="$PWD" TF_CPP_MIN_LOG_LEVEL=2
+export RASA_URL="${RASA_URL:-http://127.0.0.1:${RASA_PORT:-5005}}"
 APP=.venv/bin/python
+RASA=.venv-rasa/bin
 mkdir -p var/log
 
 $APP -m knowledge build          # manuals -> knowledge store (idempotent)
 $APP -m migrations               # Alembic upgrade head for policies and tickets
 $APP -m policies.seed            # demo policies (idempotent)
+bash scripts/train.sh            # trains only when data or config changed
 
 pids=()
 cleanup() { kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; }
 trap cleanup EXIT INT TERM
 
+$APP -m rasa_sdk --actions actions --port "${ACTIONS_PORT:-5055}" > var/log/actions.log 2>&1 &
+pids+=($!)
+$RASA/rasa run --enable-api --model models/assistant.tar.gz --endpoints endpoints.yml \
+    --credentials bot/credentials.yml --port "${RASA_PORT:-5005}" > var/log/rasa.log 2>&1 &
+pids+=($!)
 $APP -m uvicorn api.app:app --host "${API_HOST:-127.0.0.1}" --port "${API_PORT:-8000}" &
 pids+=($!)
-echo "service API: http://${API_HOST:-127.0.0.1}:${API_PORT:-8000}/docs"
+
+echo "action server: :${ACTIONS_PORT:-5055} (var/log/actions.log)"
+echo "Rasa:          http://127.0.0.1:${RASA_PORT:-5005}/webhooks/rest/webhook (var/log/rasa.log)"
+echo "service API:   http://${API_HOST:-127.0.0.1}:${API_PORT:-8000}/docs   widget: /widget"
 wait -n

@@ -111,6 +111,7 @@ def test_widget_render():
     ("| 城市 | 医院 |\n|---|---|\n| 北京 | 协和 |", "城市，医院。北京，协和。"),
     ("1)登录 APP→选择服务", "登录 APP，选择服务。"),
     ("每人 1 次/年；不可累计", "每人 1 次每年。不可累计。"),
+    ("全国客服电话 95511-7（7*24 小时）", "全国客服电话 九五五一一转七，7乘24 小时。"),
     ("", ""),
 ])
 def test_speakable(text, expected):
@@ -173,3 +174,13 @@ def test_actions_answer_shape_renders_once_with_sources_as_lines():
     assert ans.is_(render.MISUNDERSTOOD_KINDS)
     text = render.wechat_text(ans)
     assert text.count("来源") == 1 and text.count("有哪些服务") == 1
+
+
+def test_ivr_does_not_repeat_the_agent_option_and_reads_item_values():
+    msgs = answer_msgs(text="平安健康保险全国客服电话 95511-7。",
+                       items=[{"kind": "hours", "label": "门诊协助服务时间", "value": "工作日 9:00-21:00"}], sources=())
+    msgs[0]["buttons"] = [{"title": "转人工", "payload": "/human_handoff"}]
+    msgs[-1]["custom"]["answer"]["options"] = [{"title": "转人工", "payload": "/human_handoff"}]
+    speech = render.ivr(collect(msgs))
+    assert "转人工请按一" not in speech.speak and not any(o["payload"] == "/human_handoff" for o in speech.options)
+    assert "门诊协助服务时间：工作日 9:00-21:00" in speech.speak
