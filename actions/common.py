@@ -272,11 +272,13 @@ def transcript(tracker: Tracker, limit: int = 200) -> list[dict]:
     return out[-limit:]
 
 
-def hotline(insurer) -> tuple[Optional[str], list]:
+def hotline(insurer, manual_id: str | None = None) -> tuple[Optional[str], list]:
     """('客服电话 95511-7（7*24 小时）', [sources]) from the insurer's manuals, or (None, [])."""
     if insurer is None:
         return None, []
     contacts = stores().kb.contacts(insurer.id)
+    if manual_id:  # the service's own manual first: an insurer can have product-specific hotlines
+        contacts = sorted(contacts, key=lambda c: c.source.manual_id != manual_id)
     phones = [c for c in contacts if c.kind == "phone" and c.service_id is None] or \
              [c for c in contacts if c.kind == "phone"]
     if not phones:

@@ -52,7 +52,7 @@ def city_answer(svc, city_text: str, insurer) -> tuple[Answer, list]:
         return Answer("coverage", text, items=[{"city": city, "status": "not_covered"}],
                       options=[("换个城市", "/ask_coverage"), ("转人工", "/human_handoff")],
                       sources=list(ans.evidence[:1])), events
-    line, srcs = hotline(insurer or kb.resolve_insurer(svc.insurer))
+    line, srcs = hotline(insurer or kb.resolve_insurer(svc.insurer), svc.manual_id)
     why = "手册的清单里没能确认" if ans.evidence else "手册没有列出这项服务的城市清单，没法确认"
     text = f"{why}{svc.name}在{city}能不能用。"
     text += f"建议拨打{line}确认，或者转人工帮您查。" if line else "可以帮您转人工确认。"

@@ -349,3 +349,13 @@ def test_garbage_never_crashes(app, junk):
         text, answers, _, _, _ = run(action, tracker({"service": junk, "city": junk, "insurer": junk}, text=junk,
                                                      entities=[ent("city", junk)] if junk.strip() else []))
         assert text and answers
+
+
+def test_hotline_prefers_the_services_own_manual(app):
+    """众安 has two manuals: 001's PLUS hotline (021-38139960) and 003's 10109955. An answer about a 003
+    service offers 003's number."""
+    za = common.stores().kb.resolve_insurer("众安")
+    line_003, srcs = common.hotline(za, "003_e8b033acd9a55b94")
+    assert "10109955" in line_003.replace("-", "") and srcs[0].manual_id.startswith("003")
+    line_001, srcs = common.hotline(za, "001_01c07bc6b9f80855")
+    assert "38139960" in line_001 and srcs[0].manual_id.startswith("001")
