@@ -118,6 +118,9 @@ async def _turn(st: ChannelState, state: dict, body: TurnIn) -> dict:
     except RasaUnavailable as exc:
         log.warning("ivr: assistant unavailable for %s: %s", body.call_id, exc.reason)
         return _out(UNAVAILABLE, [], "transfer")
+    if not messages:  # Rasa said nothing: an action failed (action server down); not the caller's fault
+        log.warning("ivr: empty answer for %s (action server down?)", body.call_id)
+        return _out(UNAVAILABLE, [], "transfer")
     ans = render.collect(messages)
     bot_text = " ".join(b.text for b in ans.blocks if b.text)
     if ans.is_(render.HANDOFF_KINDS):

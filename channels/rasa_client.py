@@ -1,6 +1,7 @@
 """Talks to the Rasa server over its REST channel: POST {RASA_URL}/webhooks/rest/webhook."""
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -19,11 +20,15 @@ class RasaUnavailable(Exception):
 
 class RasaClient:
     def __init__(self, url: str = "http://127.0.0.1:5005", timeout: float = 20.0,
-                 transport: httpx.AsyncBaseTransport | None = None):
+                 transport: httpx.AsyncBaseTransport | None = None, finish_timeout: float = 120.0):
         self.url = url.rstrip("/")
         self.timeout = timeout
+        # A turn the channel stopped waiting for keeps its connection open up to this long: Rasa (Sanic)
+        # cancels a turn whose client disconnects, which would drop the customer's message half-processed.
+        self.finish_timeout = max(finish_timeout, timeout)
         self._transport = transport
         self._client: httpx.AsyncClient | None = None
+        self._background: set[asyncio.Task] = set()
 
     def _http(self) -> httpx.AsyncClient:
         if self._client is None or self._client.is_closed:
@@ -36,11 +41,18 @@ class RasaClient:
         """The bot messages for one user message, in order. Raises RasaUnavailable."""
         body = {"sender": sender, "message": message, "metadata": metadata or {}}
         endpoint = f"{self.url}/webhooks/rest/webhook"
+        wait = timeout if timeout is not None else self.timeout
+        task = asyncio.ensure_future(self._http().post(
+            endpoint, json=body, timeout=httpx.Timeout(self.finish_timeout, connect=min(3.0, wait))))
         try:
-            kw = {"timeout": timeout} if timeout is not None else {}
-            resp = await self._http().post(endpoint, json=body, **kw)
+            resp = await asyncio.wait_for(asyncio.shield(task), wait)
+        except asyncio.TimeoutError:
+            # Let Rasa finish the turn (it is recorded and its actions run once); the customer gets an apology.
+            self._background.add(task)
+            task.add_done_callback(self._finished)
+            raise RasaUnavailable(f"timeout after {wait:.1f}s at {endpoint} (turn left to finish)")
         except httpx.TimeoutException:
-            raise RasaUnavailable(f"timeout after {timeout or self.timeout:.1f}s at {endpoint}")
+            raise RasaUnavailable(f"timeout after {self.finish_timeout:.1f}s at {endpoint}")
         except httpx.HTTPError as exc:
             raise RasaUnavailable(f"{exc.__class__.__name__} at {endpoint}: {exc}")
         if resp.status_code != 200:
@@ -52,6 +64,14 @@ class RasaClient:
         if not isinstance(data, list) or not all(isinstance(m, dict) for m in data):
             raise RasaUnavailable(f"unexpected reply shape from {endpoint}: {str(data)[:200]}")
         return data
+
+    def _finished(self, task: asyncio.Task) -> None:
+        self._background.discard(task)
+        if task.cancelled():
+            return
+        exc = task.exception()
+        if exc is not None:
+            log.warning("a turn left to finish failed: %s", exc.__class__.__name__)
 
     async def reachable(self, timeout: float = 1.0) -> bool:
         try:

@@ -230,6 +230,9 @@ async def answer(st: ChannelState, acc: WeChatAccount, msg) -> list[str]:
     except RasaUnavailable as exc:
         log.warning("wechat: assistant unavailable for %s: %s", openid, exc.reason)
         return [st.apology(acc.insurer, st.kb)]
+    if not messages:  # Rasa said nothing: an action failed (action server down)
+        log.warning("wechat: empty answer for %s (action server down?)", openid)
+        return [st.apology(acc.insurer, st.kb)]
     ans = render.collect(messages)
     if ans.options:
         await st.store.set(opt_key, json.dumps([{"title": o.title, "payload": o.payload} for o in ans.options],

@@ -164,6 +164,13 @@ async def message(request: Request, body: MessageIn):
         return {"messages": [{"text": st.apology(insurer, st.kb_or_none(request)), "kind": "unavailable",
                               "items": [], "sources": []}],
                 "options": [{"title": "重试", "payload": text}], "error": "assistant_unavailable"}
+    if not messages:
+        # Rasa 3.6 answers [] when an action failed (action server down or broken): the turn is recorded
+        # but nothing was said. Apologise with the hotline and offer to retry.
+        log.warning("widget: empty answer for %s (action server down?)", sender)
+        return {"messages": [{"text": st.apology(insurer, st.kb_or_none(request)), "kind": "unavailable",
+                              "items": [], "sources": []}],
+                "options": [{"title": "重试", "payload": text}], "error": "assistant_empty"}
     out = render.widget(render.collect(messages))
     if not out["messages"] and not out["options"]:
         out["messages"] = [{"text": "抱歉，我暂时没有找到答案。您可以换个说法，或输入“转人工”。",

@@ -7,7 +7,6 @@ store; restarts the Rasa server once to show conversations survive it. Marked `r
 from __future__ import annotations
 
 import os
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -19,6 +18,7 @@ import httpx
 import pytest
 
 from core.db import make_engine
+from tests.servers import free_port, wait_http
 
 ROOT = Path(__file__).resolve().parent.parent
 MODEL = ROOT / "models" / "assistant.tar.gz"
@@ -26,26 +26,6 @@ RASA = ROOT / ".venv-rasa" / "bin" / "rasa"
 
 pytestmark = [pytest.mark.rasa,
               pytest.mark.skipif(not MODEL.exists() or not RASA.exists(), reason="no trained model / rasa env")]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_http(url: str, proc: subprocess.Popen, timeout: float = 240) -> None:
-    end = time.time() + timeout
-    while time.time() < end:
-        if proc.poll() is not None:
-            raise RuntimeError(f"{url}: process exited with {proc.returncode}")
-        try:
-            if httpx.get(url, timeout=2).status_code < 500:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(1)
-    raise TimeoutError(url)
 
 
 class Servers:

@@ -1,0 +1,293 @@
+"""Start the real processes on free ports for end-to-end tests: action server (.venv, rasa_sdk),
+Rasa server (.venv-rasa, `rasa run --enable-api`), channels gateway (uvicorn api.app:app), plus a tiny
+HTTP proxy that can delay or refuse requests (a slow or dead action server).
+
+Used by test_e2e_dialogue.py, test_scale_out.py and test_faults_dialogue.py. Logs go to var/log/<name>.log.
+"""
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import sqlite3
+import subprocess
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+MODEL = ROOT / "models" / "assistant.tar.gz"
+RASA = ROOT / ".venv-rasa" / "bin" / "rasa"
+PY = ROOT / ".venv" / "bin" / "python"
+LOGS = ROOT / "var" / "log"
+PG_HOST, PG_PORT, PG_USER = "127.0.0.1", 5432, "postgres"
+PG_ADMIN_DSN = f"host={PG_HOST} port={PG_PORT} user={PG_USER} dbname=test connect_timeout=3"
+REDIS_HOST, REDIS_PORT = "127.0.0.1", 6379
+
+
+def rasa_missing() -> str | None:
+    """None when the trained model and the Rasa environment exist, else why not."""
+    if not MODEL.exists():
+        return f"no trained model at {MODEL} (bash scripts/train.sh)"
+    if not RASA.exists():
+        return f"no Rasa environment at {RASA}"
+    return None
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_http(url: str, proc: subprocess.Popen, timeout: float = 240) -> None:
+    end = time.time() + timeout
+    while time.time() < end:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{url}: process exited with {proc.returncode}")
+        try:
+            if httpx.get(url, timeout=2).status_code < 500:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(1)
+    raise TimeoutError(url)
+
+
+def base_env(database_url: str, **extra: str) -> dict:
+    return {**os.environ, "PYTHONPATH": str(ROOT), "DATABASE_URL": database_url, "TF_CPP_MIN_LOG_LEVEL": "2",
+            "OMP_NUM_THREADS": "1", **extra}
+
+
+def _log(name: str, mode: str = "a"):
+    LOGS.mkdir(parents=True, exist_ok=True)
+    return open(LOGS / f"{name}.log", mode)
+
+
+def start_actions(env: dict, port: int, log_name: str = "e2e_actions", wait: bool = True) -> subprocess.Popen:
+    proc = subprocess.Popen([str(PY), "-m", "rasa_sdk", "--actions", "actions", "--port", str(port)],
+                            cwd=ROOT, env=env, stdout=_log(log_name, "w"), stderr=subprocess.STDOUT)
+    if wait:
+        wait_http(f"http://127.0.0.1:{port}/health", proc)
+    return proc
+
+
+def start_rasa(env: dict, port: int, endpoints: Path, log_name: str = "e2e_rasa",
+               wait: bool = True) -> subprocess.Popen:
+    proc = subprocess.Popen([str(RASA), "run", "--enable-api", "--model", str(MODEL), "--port", str(port),
+                             "--endpoints", str(endpoints), "--credentials", str(ROOT / "bot" / "credentials.yml"),
+                             "-i", "127.0.0.1"],
+                            cwd=ROOT, env=env, stdout=_log(log_name), stderr=subprocess.STDOUT)
+    if wait:
+        wait_rasa(port, proc)
+    return proc
+
+
+def wait_rasa(port: int, proc: subprocess.Popen, timeout: float = 300) -> None:
+    wait_http(f"http://127.0.0.1:{port}/status", proc, timeout)
+
+
+def start_gateway(env: dict, port: int, log_name: str = "e2e_gateway") -> subprocess.Popen:
+    """The service API with the channels (widget, IVR, WeChat) on `port`; env carries RASA_URL etc."""
+    proc = subprocess.Popen([str(PY), "-m", "uvicorn", "api.app:app", "--host", "127.0.0.1", "--port", str(port)],
+                            cwd=ROOT, env=env, stdout=_log(log_name, "w"), stderr=subprocess.STDOUT)
+    wait_http(f"http://127.0.0.1:{port}/healthz", proc, 120)
+    return proc
+
+
+def stop(proc: subprocess.Popen | None, kill: bool = False) -> None:
+    """Stop a process this module started (SIGTERM, or SIGKILL for a crash)."""
+    if proc is None or proc.poll() is not None:
+        return
+    proc.kill() if kill else proc.terminate()
+    try:
+        proc.wait(30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(10)
+
+
+def endpoints_yaml(path: Path, action_url: str, tracker: dict, lock: dict | None = None) -> Path:
+    """Write an endpoints file: action endpoint, tracker store and lock store (default in-memory)."""
+    import yaml
+
+    data = {"action_endpoint": {"url": action_url}, "tracker_store": tracker,
+            "lock_store": lock or {"type": "in_memory"}}
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return path
+
+
+# -- databases -------------------------------------------------------------------------------
+
+def sqlite_app_db(tmp: Path, kb_path: str):
+    """Copy of the built knowledge store + migrated + demo policies. Returns (url, engine, creds by number)."""
+    from core.db import make_engine
+    from migrations import upgrade_head
+    from policies.seed import credentials, seed
+
+    app_db = tmp / "app.db"
+    with sqlite3.connect(kb_path) as src, sqlite3.connect(app_db) as dst:
+        src.backup(dst)
+    url = f"sqlite:///{app_db}"
+    engine = make_engine(url)
+    upgrade_head(engine)
+    seed(engine)
+    return url, engine, {c["number"]: c for c in credentials(engine)}
+
+
+def pg_create(prefix: str) -> str:
+    """A new, empty PostgreSQL database with a unique name; returns the name."""
+    import psycopg
+
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(PG_ADMIN_DSN, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    return name
+
+
+def pg_drop(name: str) -> None:
+    import psycopg
+
+    with psycopg.connect(PG_ADMIN_DSN, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def pg_url(name: str) -> str:
+    return f"postgresql+psycopg://{PG_USER}@{PG_HOST}:{PG_PORT}/{name}"
+
+
+def pg_app_db(name: str):
+    """Knowledge store built from the manuals + migrated + demo policies in database `name`."""
+    from core.db import make_engine
+    from knowledge.ingest import build
+    from migrations import upgrade_head
+    from policies.seed import credentials, seed
+
+    engine = make_engine(pg_url(name))
+    build(engine)
+    upgrade_head(engine)
+    seed(engine)
+    return engine, {c["number"]: c for c in credentials(engine)}
+
+
+def pg_tracker(name: str) -> dict:
+    """Rasa 3.6 SQL tracker store on the local PostgreSQL (trust auth)."""
+    return {"type": "SQL", "dialect": "postgresql", "url": PG_HOST, "port": PG_PORT, "username": PG_USER,
+            "password": "", "db": name}
+
+
+def postgres_missing() -> str | None:
+    try:
+        import psycopg
+
+        with psycopg.connect(PG_ADMIN_DSN):
+            return None
+    except Exception as exc:  # noqa: BLE001
+        return f"PostgreSQL not reachable: {exc.__class__.__name__}"
+
+
+def redis_missing() -> str | None:
+    try:
+        import redis
+
+        redis.Redis(host=REDIS_HOST, port=REDIS_PORT, socket_timeout=2).ping()
+        return None
+    except Exception as exc:  # noqa: BLE001
+        return f"Redis not reachable: {exc.__class__.__name__}"
+
+
+# -- talking to Rasa ----------------------------------------------------------------------------
+
+class RasaHttp:
+    """Client of one Rasa server: REST channel turns and the tracker API."""
+
+    def __init__(self, port: int):
+        self.port = port
+        self.base = f"http://127.0.0.1:{port}"
+
+    def raw(self, sender: str, text: str, insurer: str | None = None, timeout: float = 90) -> list[dict]:
+        body = {"sender": sender, "message": text, "metadata": {"insurer": insurer} if insurer else {}}
+        r = httpx.post(f"{self.base}/webhooks/rest/webhook", json=body, timeout=timeout)
+        r.raise_for_status()
+        return r.json()
+
+    def say(self, sender: str, text: str, insurer: str | None = None) -> tuple[str, list[dict]]:
+        out = self.raw(sender, text, insurer)
+        return ("\n".join(m.get("text", "") for m in out if m.get("text")),
+                [m["custom"]["answer"] for m in out if isinstance(m.get("custom"), dict) and "answer" in m["custom"]])
+
+    def tracker(self, sender: str) -> dict:
+        r = httpx.get(f"{self.base}/conversations/{sender}/tracker", timeout=30)
+        r.raise_for_status()
+        return r.json()
+
+    def slots(self, sender: str) -> dict:
+        return self.tracker(sender)["slots"]
+
+
+def user_texts(tracker: dict) -> list[str]:
+    return [e.get("text") for e in tracker.get("events") or [] if e.get("event") == "user"]
+
+
+# -- a proxy in front of the action server ------------------------------------------------------
+
+class DelayProxy:
+    """TCP proxy on a free port in a background thread, round robin over `targets` (a port or a list, like an
+    nginx upstream). `delay` seconds before each new connection is forwarded; `down=True` closes
+    connections at once, like a dead server."""
+
+    def __init__(self, targets: int | list[int], delay: float = 0.0):
+        self.targets = [targets] if isinstance(targets, int) else list(targets)
+        self.delay, self.down = delay, False
+        self.port = free_port()
+        self.connections = 0
+        self._loop = asyncio.new_event_loop()
+        self._ready = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+        self._ready.wait(10)
+
+    def _run(self):
+        asyncio.set_event_loop(self._loop)
+        self._server = self._loop.run_until_complete(asyncio.start_server(self._handle, "127.0.0.1", self.port))
+        self._ready.set()
+        self._loop.run_forever()
+
+    async def _handle(self, reader, writer):
+        target = self.targets[self.connections % len(self.targets)]
+        self.connections += 1
+        if self.down:
+            writer.close()
+            return
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        try:
+            up_r, up_w = await asyncio.open_connection("127.0.0.1", target)
+        except OSError:
+            writer.close()
+            return
+
+        async def pipe(r, w):
+            try:
+                while data := await r.read(65536):
+                    w.write(data)
+                    await w.drain()
+            except (ConnectionError, OSError):
+                pass
+            finally:
+                try:
+                    w.close()
+                except Exception:  # noqa: BLE001
+                    pass
+
+        await asyncio.gather(pipe(reader, up_w), pipe(up_r, writer))
+
+    def close(self):
+        def _stop():
+            self._server.close()
+            self._loop.stop()
+        self._loop.call_soon_threadsafe(_stop)
+        self._thread.join(5)

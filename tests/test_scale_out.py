@@ -1,0 +1,179 @@
+"""Scale-out: two Rasa servers and two action servers sharing one PostgreSQL tracker store and one Redis
+lock store, with no sticky routing.
+
+One conversation's turns alternate between Rasa A and Rasa B through the whole ticket form (a side
+question and a correction included); both servers see the same slots, form state and history, every user
+turn is stored exactly once and the ticket is created once. Two turns of one conversation sent to A and B
+at the same time are serialised by the Redis lock store. The action servers sit behind a round-robin
+proxy (what nginx does in deploy/nginx.conf), so consecutive actions run on different action servers.
+
+Fresh PostgreSQL databases (tracker store; app store: knowledge + policies + tickets) and a unique Redis
+key prefix; all dropped afterwards. Marked rasa, postgres, redis.
+"""
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+
+import pytest
+from sqlalchemy import text
+
+from tests import servers as S
+
+pytestmark = [pytest.mark.rasa, pytest.mark.postgres, pytest.mark.redis]
+_SKIP = S.rasa_missing() or S.postgres_missing() or S.redis_missing()
+INS = "平安健康"
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory):
+    if _SKIP:
+        pytest.skip(_SKIP)
+    import redis
+
+    tmp = tmp_path_factory.mktemp("scale")
+    prefix = f"scaletest{uuid.uuid4().hex[:8]}"  # Rasa wants an alphanumeric key prefix
+    red = redis.Redis(host=S.REDIS_HOST, port=S.REDIS_PORT, db=0)
+    tracker_db, app_db = S.pg_create("rasa_tracker_test"), S.pg_create("app_scale_test")
+    procs, proxy, engine = [], None, None
+    try:
+        engine, creds = S.pg_app_db(app_db)
+        env = S.base_env(S.pg_url(app_db))
+        action_ports = [S.free_port(), S.free_port()]
+        procs += [S.start_actions(env, p, f"scale_actions_{i}", wait=False) for i, p in enumerate(action_ports)]
+        proxy = S.DelayProxy(action_ports)  # round robin over both action servers, like the nginx upstream
+        endpoints = S.endpoints_yaml(
+            tmp / "endpoints.yml", f"http://127.0.0.1:{proxy.port}/webhook", S.pg_tracker(tracker_db),
+            {"type": "redis", "url": S.REDIS_HOST, "port": S.REDIS_PORT, "db": 0, "key_prefix": prefix})
+        rasa_ports = [S.free_port(), S.free_port()]
+        # started together: Rasa 3.6 tolerates two servers creating the tracker tables at once
+        procs += [S.start_rasa(env, port, endpoints, f"scale_rasa_{n}", wait=False)
+                  for port, n in zip(rasa_ports, "ab")]
+        for p, port in zip(procs[2:], rasa_ports):
+            S.wait_rasa(port, p)
+        for p, port in zip(procs[:2], action_ports):
+            S.wait_http(f"http://127.0.0.1:{port}/health", p)
+        yield {"a": S.RasaHttp(rasa_ports[0]), "b": S.RasaHttp(rasa_ports[1]), "engine": engine, "creds": creds,
+               "redis": red, "prefix": prefix, "proxy": proxy}
+    finally:
+        for p in reversed(procs):
+            S.stop(p)
+        if proxy:
+            proxy.close()
+        if engine is not None:
+            engine.dispose()
+        for db in (tracker_db, app_db):
+            S.pg_drop(db)
+        keys = list(red.scan_iter(f"{prefix}:*"))
+        if keys:
+            red.delete(*keys)
+
+
+def conv() -> str:
+    return f"scale-{uuid.uuid4().hex[:8]}"
+
+
+def _tickets(engine, conversation_id: str) -> list[str]:
+    with engine.connect() as c:
+        return list(c.execute(text("SELECT number FROM tkt_tickets WHERE conversation_id = :c"),
+                              {"c": conversation_id}).scalars())
+
+
+def test_ticket_form_alternating_between_two_rasa_servers(cluster):
+    a, b, c = cluster["a"], cluster["b"], conv()
+    cred = cluster["creds"]["PAH2025000103"]
+    servers = [a, b]
+    sent: list[str] = []
+
+    def turn(msg: str) -> str:
+        srv = servers[len(sent) % 2]  # turn 1 -> A, turn 2 -> B, ...
+        sent.append(msg)
+        return srv.say(c, msg, insurer=INS)[0]
+
+    turn("我想预约就医陪诊")
+    turn(cred["number"])
+    assert "保单已核实" in turn(cred["mobile"])
+    turn("本人")
+    turn("上海")                                    # A
+    form = b.tracker(c)                             # B sees A's form state
+    assert form["active_loop"]["name"] == "ticket_form"
+    assert form["slots"]["city"] == "上海" and form["slots"]["person"] and form["slots"]["requested_slot"] == "hospital"
+    assert "住院垫付" in turn("住院垫付是什么")      # B: side question, then back to the form
+    after_side = a.tracker(c)
+    assert after_side["active_loop"]["name"] == "ticket_form" and after_side["slots"]["requested_slot"] == "hospital"
+    assert after_side["slots"]["service"] == "就医陪诊"
+    turn("不指定")
+    turn("下周三上午")
+    summary = turn("13912345678")
+    assert "请核对预约信息" in summary and "上海" in summary
+    corrected = turn("改成杭州")                    # B: correction
+    assert "杭州" in corrected and "请核对预约信息" in corrected
+    done = turn("确认")                             # A
+    assert "预约已提交" in done
+
+    ta, tb = a.tracker(c), b.tracker(c)
+    assert S.user_texts(ta) == S.user_texts(tb) == sent  # every turn once, in order, on both servers
+    assert ta["slots"] == tb["slots"] and len(ta["events"]) == len(tb["events"])
+    number = ta["slots"]["ticket_number"]
+    assert ta["slots"]["city"] == "杭州" and not (ta.get("active_loop") or {}).get("name")  # form finished
+    assert _tickets(cluster["engine"], c) == [number]  # exactly one ticket, the one the customer was told
+    with cluster["engine"].connect() as conn:
+        city = conn.execute(text("SELECT city_name FROM tkt_tickets WHERE number = :n"), {"n": number}).scalar()
+    assert city.startswith("杭州")
+    status = b.say(c, f"查一下工单 {number}", insurer=INS)[0]
+    assert number in status and "已提交" in status
+
+
+def _listen_before_each_user_turn(events: list[dict]) -> bool:
+    """Serialised turns: every user event after the first follows a completed turn (action_listen)."""
+    seen_user = False
+    prev = None
+    for e in events:
+        if e.get("event") == "user":
+            if seen_user and not (prev and prev.get("event") == "action" and prev.get("name") == "action_listen"):
+                return False
+            seen_user = True
+        if e.get("event") in ("user", "action", "bot"):
+            prev = e
+    return True
+
+
+def test_concurrent_turns_on_two_servers_are_serialised_by_the_redis_lock(cluster):
+    a, b, c = cluster["a"], cluster["b"], conv()
+    red, key = cluster["redis"], f"{cluster['prefix']}:lock:{c}"
+    a.say(c, "你好", insurer=INS)
+    results: dict[str, tuple] = {}
+    lock_seen = []
+
+    def send(name, srv, msg):
+        t0 = time.monotonic()
+        results[name] = (srv.say(c, msg, insurer=INS)[0], t0, time.monotonic())
+
+    proxy = cluster["proxy"]
+    proxy.delay = 2.0  # A's turn holds the conversation lock for a few seconds
+    try:
+        ta = threading.Thread(target=send, args=("a", a, "就医陪诊在上海能用吗"))
+        tb = threading.Thread(target=send, args=("b", b, "客服电话多少"))
+        ta.start()
+        time.sleep(1.0)
+        tb.start()
+        while ta.is_alive():
+            lock_seen.append(bool(red.exists(key)))
+            time.sleep(0.2)
+        ta.join(120)
+        tb.join(120)
+    finally:
+        proxy.delay = 0.0
+    assert any(lock_seen), "the conversation lock was never in Redis"
+    text_a, _, end_a = results["a"]
+    text_b, _, end_b = results["b"]
+    assert "上海在就医陪诊的服务范围内" in text_a and "95511" in text_b
+    assert end_b > end_a  # B waited for A's turn to finish
+    tracker = b.tracker(c)
+    users = S.user_texts(tracker)
+    assert users == ["你好", "就医陪诊在上海能用吗", "客服电话多少"]
+    assert _listen_before_each_user_turn(tracker["events"])
+    bots = [e.get("text") or "" for e in tracker["events"] if e.get("event") == "bot"]
+    assert sum("上海在就医陪诊的服务范围内" in t for t in bots) == 1 and sum("95511" in t for t in bots) == 1
+    assert not red.exists(key)  # the last ticket holder removed the lock
