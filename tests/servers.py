@@ -76,8 +76,8 @@ def start_actions(env: dict, port: int, log_name: str = "e2e_actions", wait: boo
 
 
 def start_rasa(env: dict, port: int, endpoints: Path, log_name: str = "e2e_rasa",
-               wait: bool = True) -> subprocess.Popen:
-    proc = subprocess.Popen([str(RASA), "run", "--enable-api", "--model", str(MODEL), "--port", str(port),
+               wait: bool = True, model: Path = MODEL) -> subprocess.Popen:
+    proc = subprocess.Popen([str(RASA), "run", "--enable-api", "--model", str(model), "--port", str(port),
                              "--endpoints", str(endpoints), "--credentials", str(ROOT / "bot" / "credentials.yml"),
                              "-i", "127.0.0.1"],
                             cwd=ROOT, env=env, stdout=_log(log_name), stderr=subprocess.STDOUT)
