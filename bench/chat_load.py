@@ -118,6 +118,9 @@ class Stack:
         """{process: {"rss", "peak"}} in bytes, from /proc (the process and its children)."""
         return {name: proc_memory(p.pid) for name, p in self.procs.items() if p.poll() is None}
 
+    def cpu(self) -> dict[str, float]:
+        return {name: proc_cpu(p.pid) for name, p in self.procs.items() if p.poll() is None}
+
 
 def proc_memory(pid: int) -> dict[str, int]:
     total = {"rss": 0, "peak": 0}
@@ -127,6 +130,18 @@ def proc_memory(pid: int) -> dict[str, int]:
                 key, _, rest = line.partition(":")
                 if key in ("VmRSS", "VmHWM"):
                     total["rss" if key == "VmRSS" else "peak"] += int(rest.split()[0]) * 1024
+        except (OSError, ValueError, IndexError):
+            pass
+    return total
+
+
+def proc_cpu(pid: int) -> float:
+    """CPU seconds (user + system) used so far by the process and its children."""
+    total = 0.0
+    for p in [pid, *_children(pid)]:
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
         except (OSError, ValueError, IndexError):
             pass
     return total
@@ -254,19 +269,22 @@ async def run_load(stack: Stack, channel: str, clients: int, duration: float, in
                    convs: list[Conversation], inbox: LateInbox | None, timeout: float = 30.0) -> dict:
     stats = Stats()
     limits = httpx.Limits(max_connections=clients + 5, max_keepalive_connections=clients + 5)
+    cpu0 = stack.cpu()
     async with httpx.AsyncClient(limits=limits, trust_env=False) as client:
         t0 = time.perf_counter()
         stop_at = time.monotonic() + duration
         await asyncio.gather(*(customer(i, channel, stack, insurer, convs, stop_at, stats, client, inbox, timeout,
                                         stack.bot == "assistant") for i in range(clients)))
         wall = time.perf_counter() - t0
+    cpu = {k: v - cpu0.get(k, 0.0) for k, v in stack.cpu().items()}
     lat = stats.latencies
     return {"bot": stack.bot, "channel": channel, "clients": clients, "wall": wall, "turns": len(lat),
             "tps": len(lat) / wall if wall else 0.0, "p50": common.percentile(lat, 50),
             "p95": common.percentile(lat, 95), "p99": common.percentile(lat, 99),
             "max": max(lat) if lat else float("nan"), "errors": stats.errors, "timeouts": stats.timeouts,
             "unexpected": stats.unexpected, "late": stats.late, "conversations": stats.conversations,
-            "error_samples": stats.error_samples}
+            "error_samples": stats.error_samples,
+            "cpu_per_turn": {k: v / len(lat) for k, v in cpu.items()} if lat else {}}
 
 
 async def warm_up(stack: Stack, insurer: str, convs: list[Conversation], inbox: LateInbox) -> None:
