@@ -15,6 +15,7 @@ import argparse
 import asyncio
 import hashlib
 import itertools
+import random
 import os
 import sys
 import tempfile
@@ -239,7 +240,8 @@ async def wechat_turn(client: httpx.AsyncClient, port: int, openid: str, text: s
 
 async def customer(idx: int, channel: str, stack: Stack, insurer: str, convs: list[Conversation], stop_at: float,
                    stats: Stats, client: httpx.AsyncClient, inbox: LateInbox | None, timeout: float,
-                   check: bool) -> None:
+                   check: bool, think: float = 0.0) -> None:
+    rnd = random.Random(idx)
     for n in itertools.count():
         conv = convs[(idx + n) % len(convs)]
         sender = f"bench-{channel}-{idx}-{uuid.uuid4().hex[:8]}"
@@ -261,12 +263,15 @@ async def customer(idx: int, channel: str, stack: Stack, insurer: str, convs: li
             stats.latencies.append(time.perf_counter() - t0)
             if check and expect and reply and expect not in reply:
                 stats.unexpected += 1
+            if think > 0:  # the customer reads and types: 0.5-1.5x the mean think time
+                await asyncio.sleep(min(rnd.uniform(0.5 * think, 1.5 * think), max(0.0, stop_at - time.monotonic())))
         else:
             stats.conversations += 1
 
 
 async def run_load(stack: Stack, channel: str, clients: int, duration: float, insurer: str,
-                   convs: list[Conversation], inbox: LateInbox | None, timeout: float = 30.0) -> dict:
+                   convs: list[Conversation], inbox: LateInbox | None, timeout: float = 30.0,
+                   think: float = 0.0) -> dict:
     stats = Stats()
     limits = httpx.Limits(max_connections=clients + 5, max_keepalive_connections=clients + 5)
     cpu0 = stack.cpu()
@@ -274,11 +279,11 @@ async def run_load(stack: Stack, channel: str, clients: int, duration: float, in
         t0 = time.perf_counter()
         stop_at = time.monotonic() + duration
         await asyncio.gather(*(customer(i, channel, stack, insurer, convs, stop_at, stats, client, inbox, timeout,
-                                        stack.bot == "assistant") for i in range(clients)))
+                                        stack.bot == "assistant", think) for i in range(clients)))
         wall = time.perf_counter() - t0
     cpu = {k: v - cpu0.get(k, 0.0) for k, v in stack.cpu().items()}
     lat = stats.latencies
-    return {"bot": stack.bot, "channel": channel, "clients": clients, "wall": wall, "turns": len(lat),
+    return {"bot": stack.bot, "channel": channel, "clients": clients, "think": think, "wall": wall, "turns": len(lat),
             "tps": len(lat) / wall if wall else 0.0, "p50": common.percentile(lat, 50),
             "p95": common.percentile(lat, 95), "p99": common.percentile(lat, 99),
             "max": max(lat) if lat else float("nan"), "errors": stats.errors, "timeouts": stats.timeouts,
@@ -327,18 +332,57 @@ is the cost of our actions, forms and knowledge queries on top of Rasa itself. W
 as "Chat load"."""
 
 
+PROCS = ("rasa", "action server", "gateway")
+
+
+def _ratio(a: float, b: float) -> str:
+    return f"{a / b:.2f}×" if b and b == b and a == a else "–"
+
+
+def targets(results: list[dict]) -> list[str]:
+    """The brief's targets, met or missed, from the measured cells."""
+    by = {(r["bot"], r["channel"], r["clients"], r["think"]): r for r in results}
+    out = []
+    for think in sorted({r["think"] for r in results}):
+        r = by.get(("assistant", "rest", 10, think))
+        if r:
+            ok = r["p95"] <= 0.150
+            out.append(f"- p95 per turn ≤ 150 ms at 10 customers (REST, think {think:g} s): "
+                       f"{common.fmt_ms(r['p95'])} ms, **{'met' if ok else 'missed'}**")
+    for ch in ("rest", "wechat"):
+        for n in sorted({r["clients"] for r in results}):
+            r, b = by.get(("assistant", ch, n, 0.0)), by.get(("bare", ch, n, 0.0))
+            if r and b:
+                worst = max(r["p50"] / b["p50"], r["p95"] / b["p95"])
+                out.append(f"- overhead over bare Rasa ≤ 1.5× ({ch}, {n} customers, no think time): p50 "
+                           f"{_ratio(r['p50'], b['p50'])}, p95 {_ratio(r['p95'], b['p95'])}, "
+                           f"**{'met' if worst <= 1.5 else 'missed'}**")
+    for think in sorted({r["think"] for r in results}):
+        r = by.get(("assistant", "wechat", 50, think))
+        if r:
+            ok = r["max"] < 4.5 and r["late"] == 0 and r["timeouts"] == 0 and r["errors"] == 0
+            out.append(f"- every WeChat reply well inside 5 s at 50 customers (think {think:g} s): max "
+                       f"{common.fmt_ms(r['max'])} ms, {r['late']} late, {r['timeouts']} timeouts, "
+                       f"{r['errors']} errors, **{'met' if ok else 'missed'}**")
+    return out
+
+
 def render(results: list[dict], meta: dict) -> tuple[str, str]:
     head = (f"{common.machine_line()}\n\nLoad average before / after: {meta['load_before']} / "
             f"{meta['load_after']} (other engineers share the machine). {meta['duration']:.0f} s per cell, "
-            f"turn timeout {meta['timeout']:.0f} s.\n")
-    rows = []
+            f"turn timeout {meta['timeout']:.0f} s; think = mean pause between a customer's turns.\n")
+    rows, cpu_rows = [], []
     for r in results:
-        rows.append([r["bot"], r["channel"], r["clients"], r["turns"], f"{r['tps']:.1f}", common.fmt_ms(r["p50"]),
-                     common.fmt_ms(r["p95"]), common.fmt_ms(r["p99"]), common.fmt_ms(r["max"]), r["errors"],
-                     r["timeouts"], r["late"] if r["channel"] == "wechat" else "–",
-                     r["unexpected"] if r["bot"] == "assistant" else "–"])
-    table = common.md_table(["bot", "channel", "customers", "turns", "turns/s", "p50 ms", "p95 ms", "p99 ms",
-                             "max ms", "errors", "timeouts", "late (wechat)", "unexpected"], rows, "lllrrrrrrrrrr")
+        cells = [r["bot"], r["channel"], r["clients"], f"{r['think']:g}"]
+        rows.append(cells + [r["turns"], f"{r['tps']:.1f}", common.fmt_ms(r["p50"]), common.fmt_ms(r["p95"]),
+                             common.fmt_ms(r["p99"]), common.fmt_ms(r["max"]), r["errors"], r["timeouts"],
+                             r["late"] if r["channel"] == "wechat" else "–",
+                             r["unexpected"] if r["bot"] == "assistant" else "–"])
+        cpu = r.get("cpu_per_turn") or {}
+        cpu_rows.append(cells + [common.fmt_ms(cpu[p]) if p in cpu else "–" for p in PROCS])
+    table = common.md_table(["bot", "channel", "customers", "think s", "turns", "turns/s", "p50 ms", "p95 ms",
+                             "p99 ms", "max ms", "errors", "timeouts", "late (wechat)", "unexpected"], rows,
+                            "llll" + "r" * 10)
     samples = [f"- {r['bot']}/{r['channel']}/{r['clients']}: {s}" for r in results for s in r["error_samples"]]
     mem = meta.get("memory") or {}
     mem_rows = [[bot, name, common.fmt_bytes(m["rss"]), common.fmt_bytes(m["peak"])]
@@ -346,22 +390,29 @@ def render(results: list[dict], meta: dict) -> tuple[str, str]:
     load_md = head + "\n" + table + "\n"
     if samples:
         load_md += "\nFirst errors:\n\n" + "\n".join(samples) + "\n"
+    load_md += ("\nCPU per turn (ms of user + system time of each process and its children, over the cell):\n\n"
+                + common.md_table(["bot", "channel", "customers", "think s", *PROCS], cpu_rows, "llll" + "r" * 3)
+                + "\n")
     if mem_rows:
         load_md += ("\nResident memory after the load (process and children, from /proc):\n\n"
                     + common.md_table(["bot", "process", "RSS", "peak RSS"], mem_rows, "llrr") + "\n")
-    by = {(r["bot"], r["channel"], r["clients"]): r for r in results}
+    tg = targets(results)
+    if tg:
+        load_md += "\nTargets:\n\n" + "\n".join(tg) + "\n"
+    by = {(r["bot"], r["channel"], r["clients"], r["think"]): r for r in results}
     ratio_rows = []
-    for (bot, channel, n), r in sorted(by.items(), key=lambda kv: (kv[0][1], kv[0][2])):
-        b = by.get(("bare", channel, n))
+    for (bot, channel, n, think), r in sorted(by.items(), key=lambda kv: (kv[0][1], kv[0][2])):
+        b = by.get(("bare", channel, n, think))
         if bot != "assistant" or not b:
             continue
-        ratio = lambda k: f"{r[k] / b[k]:.2f}×" if b[k] and b[k] == b[k] and r[k] == r[k] else "–"  # noqa: E731
-        ratio_rows.append([channel, n, common.fmt_ms(b["p50"]), common.fmt_ms(r["p50"]), ratio("p50"),
-                           common.fmt_ms(b["p95"]), common.fmt_ms(r["p95"]), ratio("p95"),
-                           f"{b['tps']:.1f}", f"{r['tps']:.1f}"])
+        cr, cb = r.get("cpu_per_turn") or {}, b.get("cpu_per_turn") or {}
+        ratio_rows.append([channel, n, common.fmt_ms(b["p50"]), common.fmt_ms(r["p50"]), _ratio(r["p50"], b["p50"]),
+                           common.fmt_ms(b["p95"]), common.fmt_ms(r["p95"]), _ratio(r["p95"], b["p95"]),
+                           f"{b['tps']:.1f}", f"{r['tps']:.1f}",
+                           _ratio(sum(cr.values()), sum(cb.values()))])
     bare_md = (f"{common.machine_line()}\n\n" + common.md_table(
         ["channel", "customers", "bare p50 ms", "assistant p50 ms", "p50 ratio", "bare p95 ms", "assistant p95 ms",
-         "p95 ratio", "bare turns/s", "assistant turns/s"], ratio_rows, "llrrrrrrrr") + "\n")
+         "p95 ratio", "bare turns/s", "assistant turns/s", "CPU per turn ratio"], ratio_rows, "ll" + "r" * 9) + "\n")
     return load_md, bare_md
 
 
@@ -387,6 +438,7 @@ async def bench(args) -> tuple[list[dict], dict]:
         print(f"bare bot: {'trained in %.0f s' % t['seconds'] if t['trained'] else 'model up to date'}", flush=True)
     clients = [int(x) for x in args.clients.split(",")]
     channels = [c.strip() for c in args.channels.split(",") if c.strip()]
+    think_clients = [int(x) for x in args.think_clients.split(",") if x.strip()]
     results, memory = [], {}
     meta = {"load_before": loadavg(), "duration": args.duration, "timeout": args.timeout}
     with tempfile.TemporaryDirectory(prefix="bench_chat_") as tmpdir, ExitStack() as ex:
@@ -403,11 +455,13 @@ async def bench(args) -> tuple[list[dict], dict]:
             stack.start()
             await warm_up(stack, insurer, convs, inbox)
             print(f"{bot}: started and warmed up in {time.perf_counter() - t0:.0f} s", flush=True)
-            for channel in channels:
-                for n in clients:
-                    r = await run_load(stack, channel, n, args.duration, insurer, convs, inbox, args.timeout)
+            cells = [(c, n, 0.0) for c in channels for n in clients]
+            if bot == "assistant" and args.think > 0:
+                cells += [(c, n, args.think) for c in channels for n in think_clients]
+            for channel, n, think in cells:
+                    r = await run_load(stack, channel, n, args.duration, insurer, convs, inbox, args.timeout, think)
                     results.append(r)
-                    print(f"{bot:9} {channel:6} N={n:<3} turns={r['turns']:<5} {r['tps']:6.1f}/s "
+                    print(f"{bot:9} {channel:6} N={n:<3} think={think:g} turns={r['turns']:<5} {r['tps']:6.1f}/s "
                           f"p50={common.fmt_ms(r['p50'])} p95={common.fmt_ms(r['p95'])} "
                           f"p99={common.fmt_ms(r['p99'])} max={common.fmt_ms(r['max'])} err={r['errors']} "
                           f"timeouts={r['timeouts']} late={r['late']} unexpected={r['unexpected']}", flush=True)
@@ -423,6 +477,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--clients", default="1,10,50", help="concurrent customers, comma-separated")
     ap.add_argument("--duration", type=float, default=30.0, help="seconds per (bot, channel, customers) cell")
     ap.add_argument("--timeout", type=float, default=30.0, help="seconds before a turn counts as timed out")
+    ap.add_argument("--think", type=float, default=2.0,
+                    help="mean seconds a customer pauses between turns in the extra think-time cells (0: none)")
+    ap.add_argument("--think-clients", default="10,50", help="customers of the think-time cells (assistant only)")
     ap.add_argument("--bots", default="assistant,bare")
     ap.add_argument("--channels", default="rest,wechat")
     ap.add_argument("--conversations", type=Path, default=CONVERSATIONS)

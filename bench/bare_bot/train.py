@@ -52,7 +52,7 @@ def train(force: bool = False) -> dict:
     OUT.mkdir(parents=True, exist_ok=True)
     cfg = config_text()
     digest = inputs_hash(cfg)
-    stamp = MODEL.with_suffix(".inputs")
+    stamp = MODEL.parent / (MODEL.name + ".inputs")
     if MODEL.exists() and not force and stamp.exists() and stamp.read_text().strip() == digest:
         return {"model": MODEL, "trained": False, "seconds": None}
     CONFIG.write_text(cfg, encoding="utf-8")
