@@ -158,7 +158,8 @@ def test_ticket_form_with_correction_side_question_and_confirm(srv):
     text, _ = srv.say(c, "13912345678", insurer="平安健康")
     assert "请核对预约信息" in text and "上海" in text
     text, _ = srv.say(c, "城市改成杭州", insurer="平安健康")
-    assert "杭州" in text and "请核对预约信息" in text
+    assert "城市：杭州" in text and "请核对预约信息" in text
+    assert srv.slots(c)["city"] == "杭州"  # the correction changed the slot, not just the reply
     text, _ = srv.say(c, "确认", insurer="平安健康")
     assert "预约已提交" in text
     number = srv.slots(c)["ticket_number"]
