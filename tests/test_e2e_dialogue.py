@@ -165,6 +165,20 @@ def test_ticket_form_with_correction_side_question_and_confirm(srv):
     number = srv.slots(c)["ticket_number"]
     text, _ = srv.say(c, f"查一下工单 {number}", insurer="平安健康")
     assert number in text and "已提交" in text
+    text, answers = srv.say(c, f"帮我取消工单{number}", insurer="平安健康")
+    assert f"工单 {number} 已取消" in text and answers[-1]["kind"] == "ticket_cancel"
+
+
+@pytest.mark.parametrize("message,expect", [
+    ("再见", "再见"),                      # goodbye
+    ("谢谢你", "不客气"),                   # thanks
+    ("你是机器人吗", "智能客服助手"),         # bot_challenge
+    ("今天天气怎么样", "这个问题我回答不了"),   # out_of_scope
+    ("我要投诉", "人工"),                   # complaint -> handoff record
+])
+def test_single_turn_intents(srv, message, expect):
+    text, _ = srv.say(conv(), message, insurer="平安健康")
+    assert expect in text
 
 
 def test_stop_form_and_handoff(srv):
