@@ -37,6 +37,7 @@ BARE_MODEL = ROOT / "var" / "bench" / "bare.tar.gz"
 WX_TOKEN, WX_APP_ID, WX_SECRET = "bench-token", "wx0000000000bench0", "bench-secret"
 WX_AES = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFG"
 WX_DEADLINE = 4.5  # the gateway's passive-reply budget (WeChat waits 5 s)
+WELL_INSIDE = 3.0  # "well inside 5 s": at least 2 s of margin for WeChat's own network and retries
 
 
 # -- conversations ------------------------------------------------------------------------------
@@ -205,6 +206,7 @@ class Stats:
     unexpected: int = 0
     late: int = 0            # WeChat: answered through the customer-service API after the passive deadline
     conversations: int = 0
+    by_conv: dict = field(default_factory=dict)  # conversation name -> latencies
     error_samples: list[str] = field(default_factory=list)
 
     def error(self, what: str) -> None:
@@ -261,6 +263,7 @@ async def customer(idx: int, channel: str, stack: Stack, insurer: str, convs: li
                 stats.error(f"{conv.name}/{text}: {exc.__class__.__name__}: {exc}")
                 break
             stats.latencies.append(time.perf_counter() - t0)
+            stats.by_conv.setdefault(conv.name, []).append(stats.latencies[-1])
             if check and expect and reply and expect not in reply:
                 stats.unexpected += 1
             if think > 0:  # the customer reads and types: 0.5-1.5x the mean think time
@@ -289,6 +292,8 @@ async def run_load(stack: Stack, channel: str, clients: int, duration: float, in
             "max": max(lat) if lat else float("nan"), "errors": stats.errors, "timeouts": stats.timeouts,
             "unexpected": stats.unexpected, "late": stats.late, "conversations": stats.conversations,
             "error_samples": stats.error_samples,
+            "by_conv": {k: (len(v), common.percentile(v, 50), common.percentile(v, 95))
+                        for k, v in stats.by_conv.items()},
             "cpu_per_turn": {k: v / len(lat) for k, v in cpu.items()} if lat else {}}
 
 
@@ -360,8 +365,9 @@ def targets(results: list[dict]) -> list[str]:
     for think in sorted({r["think"] for r in results}):
         r = by.get(("assistant", "wechat", 50, think))
         if r:
-            ok = r["max"] < 4.5 and r["late"] == 0 and r["timeouts"] == 0 and r["errors"] == 0
-            out.append(f"- every WeChat reply well inside 5 s at 50 customers (think {think:g} s): max "
+            ok = r["max"] <= WELL_INSIDE and r["late"] == 0 and r["timeouts"] == 0 and r["errors"] == 0
+            out.append(f"- every WeChat reply well inside 5 s (max ≤ {WELL_INSIDE:g} s) at 50 customers "
+                       f"(think {think:g} s): max "
                        f"{common.fmt_ms(r['max'])} ms, {r['late']} late, {r['timeouts']} timeouts, "
                        f"{r['errors']} errors, **{'met' if ok else 'missed'}**")
     return out
@@ -396,6 +402,13 @@ def render(results: list[dict], meta: dict) -> tuple[str, str]:
     if mem_rows:
         load_md += ("\nResident memory after the load (process and children, from /proc):\n\n"
                     + common.md_table(["bot", "process", "RSS", "peak RSS"], mem_rows, "llrr") + "\n")
+    conv_rows = [[r["bot"], r["channel"], name, n, common.fmt_ms(p50), common.fmt_ms(p95)]
+                 for r in results if r["clients"] == 1 and r["think"] == 0
+                 for name, (n, p50, p95) in sorted((r.get("by_conv") or {}).items())]
+    if conv_rows:
+        load_md += ("\nOne customer, per conversation (ms per turn):\n\n"
+                    + common.md_table(["bot", "channel", "conversation", "turns", "p50 ms", "p95 ms"], conv_rows,
+                                      "lllrrr") + "\n")
     tg = targets(results)
     if tg:
         load_md += "\nTargets:\n\n" + "\n".join(tg) + "\n"

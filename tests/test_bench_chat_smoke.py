@@ -55,6 +55,7 @@ def test_report_tables_and_ratios():
     assert "| rest | 10 | 50.00 | 100 | 2.00× |" in bare_md and "3.00×" in bare_md
     assert "p95 per turn ≤ 150 ms at 10 customers (REST, think 0 s): 300 ms, **missed**" in load_md
     assert "**missed**" in [t for t in C.targets(results) if "WeChat" in t][0]
+    assert "per conversation" not in load_md  # no by_conv data in these rows
 
 
 @pytest.mark.rasa
@@ -83,3 +84,4 @@ def test_smoke_run_against_real_servers(tmp_path):
         assert cells[13] == "0"  # every expected answer came (coverage facts, the bot's self-description)
         assert not math.isnan(float(cells[7].replace(",", "")))  # a p95 was measured
     assert "| assistant | rest | 1 | 0 |" in body and "CPU per turn" in body and "Resident memory" in body
+    assert "| assistant | wechat | coverage |" in body and "| assistant | rest | chitchat |" in body
