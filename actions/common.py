@@ -14,6 +14,8 @@ from typing import Any, Iterable, Optional
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
+from core.text import plain
+
 log = logging.getLogger(__name__)
 
 MAX_TEXT = 300  # customer text we look at
@@ -147,7 +149,7 @@ def inform_payload(**entities: str) -> str:
 def _text(value: Any) -> str:
     if isinstance(value, list):
         value = value[0] if value else None
-    return str(value).strip()[:MAX_TEXT] if value not in (None, "") else ""
+    return plain(value).strip()[:MAX_TEXT] if value not in (None, "") else ""
 
 
 def metadata(tracker: Tracker) -> dict:

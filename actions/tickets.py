@@ -19,6 +19,8 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from core.text import plain
+
 from actions.base import AnswerAction
 from actions.common import (Answer, ask, clip, context_value, current_insurer, inform_payload, person_on_policy,
                             pick_service, slot_text, stores)
@@ -45,7 +47,8 @@ def idempotency_key(tracker: Tracker) -> str:
     if not msg:
         users = [e for e in tracker.events or [] if e.get("event") == "user"]
         msg = f"{len(users)}:{users[-1].get('timestamp') if users else ''}"
-    return "rasa-" + hashlib.sha256(f"{tracker.sender_id}\x1f{msg}".encode()).hexdigest()[:40]
+    raw = f"{tracker.sender_id}\x1f{msg}".encode("utf-8", "surrogatepass")  # a JSON sender id may hold \ud800
+    return "rasa-" + hashlib.sha256(raw).hexdigest()[:40]
 
 
 class ValidateTicketForm(ValidateEligibilityForm):
@@ -232,7 +235,8 @@ class ActionCreateTicket(AnswerAction):
                 person_name=slot_text(tracker, "person"), city=slot_text(tracker, "city"),
                 preferred_time=slot_text(tracker, "date"), contact_phone=slot_text(tracker, "phone"),
                 hospital=None if hospital in ("", NO_HOSPITAL) else hospital,
-                channel=(tracker.get_latest_input_channel() or "rasa")[:32], conversation_id=tracker.sender_id[:128],
+                channel=(tracker.get_latest_input_channel() or "rasa")[:32],
+                conversation_id=plain(tracker.sender_id)[:128],
                 verifier=parse_verifier_text(slot_text(tracker, "verifier")), idempotency_key=idempotency_key(tracker))
         except (ValidationError, PolicyError, TicketError) as e:
             Answer("ticket_error", f"预约没有提交成功：{e.message}", options=[("转人工", "/human_handoff")]).send(dispatcher)

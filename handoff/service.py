@@ -11,6 +11,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from core.db import engine_for, session_scope
+from core.text import plain, plain_json
 from handoff.models import STATUSES, Handoff
 
 MAX_TRANSCRIPT = 200  # turns kept
@@ -52,10 +53,10 @@ def _clean_transcript(turns) -> list[dict]:
     for t in list(turns or [])[-MAX_TRANSCRIPT:]:
         if not isinstance(t, dict):
             continue
-        text = str(t.get("text") or "").strip()
+        text = plain(t.get("text") or "").strip()
         if text:
-            out.append({"who": str(t.get("who") or "user")[:8], "text": text[:MAX_TURN_CHARS],
-                        **({"at": str(t["at"])} if t.get("at") else {})})
+            out.append({"who": plain(t.get("who") or "user")[:8], "text": text[:MAX_TURN_CHARS],
+                        **({"at": plain(t["at"])} if t.get("at") else {})})
     return out
 
 
@@ -63,7 +64,7 @@ def create_handoff(conversation_id: str, *, transcript=(), reason: str = "custom
                    channel: str | None = None, insurer: str | None = None, summary: str | None = None,
                    slots: dict | None = None, engine: Engine | None = None) -> tuple[HandoffView, bool]:
     """(handoff, created). An open or claimed handoff of the same conversation is updated, not duplicated."""
-    conv = (str(conversation_id or "").strip() or "anonymous")[:128]
+    conv = (plain(conversation_id or "").strip() or "anonymous")[:128]
     engine = ensure_schema(engine)
     now = datetime.now(timezone.utc)
     with session_scope(engine) as s:
@@ -72,13 +73,13 @@ def create_handoff(conversation_id: str, *, transcript=(), reason: str = "custom
         created = h is None
         if created:
             h = Handoff(number=f"H{now:%Y%m%d}-{secrets.token_hex(3).upper()}", conversation_id=conv,
-                        reason=(reason or "customer_request")[:64], status="open", created_at=now)
+                        reason=plain(reason or "customer_request")[:64], status="open", created_at=now)
             s.add(h)
-        h.channel = (channel or h.channel or None) and str(channel or h.channel)[:32]
-        h.insurer = (insurer or h.insurer or None) and str(insurer or h.insurer)[:128]
-        h.summary = (str(summary)[:MAX_TURN_CHARS] if summary else h.summary)
+        h.channel = (channel or h.channel or None) and plain(channel or h.channel)[:32]
+        h.insurer = (insurer or h.insurer or None) and plain(insurer or h.insurer)[:128]
+        h.summary = (plain(summary)[:MAX_TURN_CHARS] if summary else h.summary)
         h.transcript = _clean_transcript(transcript)
-        h.slots = {k: v for k, v in (slots or {}).items() if v is not None and k != "verifier"}
+        h.slots = plain_json({k: v for k, v in (slots or {}).items() if v is not None and k != "verifier"})
         h.updated_at = now
         s.flush()
         return _view(h), created

@@ -175,7 +175,8 @@ class TicketService:
                    "city": _light(city), "hospital": _light(hospital), "preferred_time": _light(preferred_time),
                    "contact_phone": re.sub(r"\D", "", v.halfwidth(str(contact_phone or ""))),
                    "channel": _light(channel), "conversation_id": _light(conversation_id), "notes": _light(notes)}
-        digest = hashlib.sha256(json.dumps(payload, ensure_ascii=False, sort_keys=True).encode()).hexdigest()
+        digest = hashlib.sha256(json.dumps(payload, ensure_ascii=False, sort_keys=True)
+                                .encode("utf-8", "surrogatepass")).hexdigest()
 
         replay = self._replay(key, digest)
         if replay:

@@ -13,6 +13,8 @@ from datetime import date, datetime, timedelta, timezone
 from typing import Any, Callable, Optional
 from zoneinfo import ZoneInfo
 
+from core.text import plain
+
 CHINA_TZ = ZoneInfo("Asia/Shanghai")
 
 MAX_TEXT = {"notes": 500, "hospital": 100, "person_name": 40, "channel": 32, "conversation_id": 128, "reason": 300}
@@ -58,7 +60,7 @@ def normalize_mobile(text: Any, field_name: str = "contact_phone") -> str:
     """Mainland mobile number: 11 digits starting 13-19; accepts +86/0086, blanks and dashes."""
     if text is None or not str(text).strip():
         _fail("mobile_missing", field_name, "请提供联系手机号。")
-    raw = _CONTROL.sub("", halfwidth(str(text))).strip()  # stored as typed: no NUL / control characters
+    raw = plain(halfwidth(str(text))).strip()  # stored as typed: no NUL, control characters, lone surrogates
     if len(raw) > 40:
         _fail("mobile_invalid", field_name, "手机号格式不正确，请输入 11 位中国大陆手机号，例如 13812345678。")
     digits = re.sub(r"[\s\-()（）]", "", raw)
@@ -217,7 +219,7 @@ def check_city(text: Any, *, service_id: Any = None, coverage: CoverageChecker |
     """
     if text is None or not str(text).strip():
         _fail("city_missing", field_name, "请告诉我需要服务的城市，例如“苏州”。")
-    raw = _CONTROL.sub("", halfwidth(str(text))).strip()  # stored as typed: no NUL / control characters
+    raw = plain(halfwidth(str(text))).strip()  # stored as typed: no NUL, control characters, lone surrogates
     if len(raw) > 40:
         _fail("city_unknown", field_name, "城市名称太长了，请只提供城市名，例如“苏州”。")
     if resolve is None:
@@ -248,12 +250,11 @@ def check_city(text: Any, *, service_id: Any = None, coverage: CoverageChecker |
 
 
 # -- free text ----------------------------------------------------------------
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def clean_text(value: Any, field_name: str, *, required: bool = False, label: str = "") -> Optional[str]:
-    """Strip, drop control characters, enforce the length limit of MAX_TEXT."""
-    s = _CONTROL.sub("", str(value)).strip() if value is not None else ""
+    """Strip, drop control characters and lone surrogates, enforce the length limit of MAX_TEXT."""
+    s = plain(value).strip() if value is not None else ""
     if not s:
         if required:
             _fail(f"{field_name}_missing", field_name, f"请提供{label or field_name}。")
