@@ -128,9 +128,10 @@ class Answer:
                            "sources": self.source_dicts()}}
 
     def send(self, dispatcher: CollectingDispatcher) -> None:
+        # one utterance (one tracker event); Rasa's channels still deliver it as the text (with buttons)
+        # followed by the custom answer
         buttons = [{"title": t, "payload": p} for t, p in self.options]
-        dispatcher.utter_message(text=self.full_text(), buttons=buttons)
-        dispatcher.utter_message(json_message=self.payload())
+        dispatcher.utter_message(text=self.full_text(), buttons=buttons, json_message=self.payload())
 
 
 def ask(dispatcher: CollectingDispatcher, kind: str, text: str, options: Iterable[tuple[str, str]] = ()) -> None:

@@ -1,5 +1,6 @@
-"""Conversation glue: greeting, follow-ups that reuse the last answer, fallback, human handoff,
-and the channel's insurer (custom slot mapping run on every message)."""
+"""Conversation glue: greeting, follow-ups that reuse the last answer, fallback, human handoff.
+(The channel's insurer needs no action of its own: every action reads it from the message metadata
+through common.current_insurer, which puts the channel first.)"""
 from __future__ import annotations
 
 import json
@@ -23,21 +24,6 @@ INTENT_ZH = {
     "thanks": "不用了，谢谢", "inform": "补充信息", "affirm": "是的", "deny": "不是", "bot_challenge": "你是机器人吗",
     "out_of_scope": "其他问题",
 }
-
-
-class ActionReadChannel(Action):
-    """Custom slot mapping of `insurer`: a channel that belongs to one insurer says so in the message
-    metadata ({"insurer": "平安健康"}); it wins over anything said in the conversation."""
-
-    def name(self) -> str:
-        return "action_read_channel"
-
-    async def run(self, dispatcher, tracker, domain) -> list:
-        text = channel_insurer(tracker)
-        ins = stores().kb.resolve_insurer(text) if text else None
-        if ins is not None and slot_text(tracker, "insurer") != ins.short_name:
-            return [SlotSet("insurer", ins.short_name)]
-        return []
 
 
 class ActionGreet(AnswerAction):

@@ -7,6 +7,7 @@ then only the facts decide() reports missing that a customer can tell (diagnosis
 """
 from __future__ import annotations
 
+import json
 import logging
 import re
 from typing import Any, Optional
@@ -46,11 +47,25 @@ def parse_verifier_text(text: str):
         return None
 
 
+def _once_per_call(tracker: Tracker, key: tuple, compute):
+    """Memo on the Tracker object, which lives for one action call: rasa-sdk asks a form's required_slots
+    three times per call (extraction, validation, next question), and each would reload the policy and
+    rerun the eligibility rules. The key holds every input, so a slot changed in between is recomputed."""
+    memo = tracker.__dict__.setdefault("_hi_memo", {})
+    if key not in memo:
+        memo[key] = compute()
+    return memo[key]
+
+
 def verified_policy(tracker: Tracker):
     """The policy when the number and verifier slots verify, else None (never raises)."""
     number, verifier = slot_text(tracker, "policy_number"), slot_text(tracker, "verifier")
     if not number or not verifier:
         return None
+    return _once_per_call(tracker, ("policy", number, verifier), lambda: _load_policy(number, verifier))
+
+
+def _load_policy(number: str, verifier: str):
     v = parse_verifier_text(verifier)
     if v is None:
         return None
@@ -62,6 +77,11 @@ def verified_policy(tracker: Tracker):
 
 def eligibility_result(tracker: Tracker) -> dict | Answer:
     """The API eligibility check on what the conversation knows; an Answer when it cannot run."""
+    key = ("eligibility", json.dumps(tracker.slots, sort_keys=True, default=str, ensure_ascii=False))
+    return _once_per_call(tracker, key, lambda: _eligibility_result(tracker))
+
+
+def _eligibility_result(tracker: Tracker) -> dict | Answer:
     from api.errors import ApiError
     from api.eligibility import check
     from api.schemas import CaseIn, EligibilityIn, PersonIn

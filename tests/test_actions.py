@@ -12,7 +12,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 import actions.common as common
 from actions.coverage import ActionCoverage
-from actions.dialogue import ActionClarify, ActionFollowup, ActionHandoff, ActionReadChannel
+from actions.dialogue import ActionClarify, ActionFollowup, ActionHandoff
 from actions.eligibility import ActionCheckEligibility, ValidateEligibilityForm
 from actions.info import ActionContact, ActionHowToApply, ActionListServices, ActionServiceInfo
 from actions.tickets import ActionCreateTicket, ActionTicketStatus, ValidateTicketForm, idempotency_key
@@ -336,11 +336,14 @@ def test_handoff_keeps_state_without_verifier_and_is_listed(app):
     assert claim_handoff(h.number, "agent-1", engine=engine).status == "claimed"
 
 
-def test_channel_insurer_metadata(app):
-    _, _, _, slots, _ = run(ActionReadChannel(), tracker(metadata={"insurer": "太平洋人寿"}))
-    assert slots == {"insurer": "太保寿险"}
-    _, _, _, slots, _ = run(ActionReadChannel(), tracker(metadata={"insurer": "不存在的公司"}))
-    assert slots == {}
+def test_channel_insurer_metadata_wins_over_the_conversation(app):
+    """A channel that belongs to one insurer says so in the metadata: it wins over the slot; an unknown
+    name in the metadata is ignored and the conversation's insurer stays."""
+    text, _, _, slots, _ = run(ActionListServices(), tracker({"insurer": "平安健康"}, metadata={"insurer": "太平洋人寿"}))
+    assert slots["insurer"] == "太保寿险" and "平安" not in text
+    text, _, _, slots, _ = run(ActionListServices(), tracker({"insurer": "平安健康"},
+                                                             metadata={"insurer": "不存在的公司"}))
+    assert slots.get("insurer", "平安健康") == "平安健康" and "就医陪诊" in text  # still 平安健康's services
 
 
 @pytest.mark.parametrize("junk", ["", "   ", "x" * 5000, "🙂🙂", "'; drop table kb_services; --"])
