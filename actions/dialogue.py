@@ -8,11 +8,11 @@ import logging
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import FollowupAction, SlotSet
+from rasa_sdk.events import FollowupAction
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.base import AnswerAction
-from actions.common import Answer, channel_insurer, current_insurer, hotline, slot_text, stores, transcript
+from actions.common import Answer, current_insurer, hotline, slot_text, stores, transcript
 
 log = logging.getLogger(__name__)
 

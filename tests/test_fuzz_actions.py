@@ -22,7 +22,7 @@ from rasa_sdk.executor import ActionExecutor
 from rasa_sdk.interfaces import ActionExecutionRejection
 
 from policies.seed import fake_mobile, specs
-from tests.test_actions import app  # noqa: F401  (module fixture: private store copy, seeded policies)
+from tests.test_actions import app  # noqa: F401,F811  (module fixture: private store copy, seeded policies)
 from tests.test_fuzz_api import JSON_TEXT, NASTY
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -58,7 +58,8 @@ PLAUSIBLE = {
     "diagnosis": [True, False], "confirm": [True, False], "verify_failures": [0, 1, 2, 3, 99],
     "last_answer": ["action_coverage", "action_service_info", "action_check_eligibility"],
 }
-TEXT = st.one_of(JSON_TEXT, st.sampled_from(NASTY), st.sampled_from(sum(([str(v) for v in vs] for vs in PLAUSIBLE.values()), [])))
+TEXT = st.one_of(JSON_TEXT, st.sampled_from(NASTY),
+                 st.sampled_from([str(v) for vs in PLAUSIBLE.values() for v in vs]))
 VALUE = st.one_of(st.none(), TEXT, st.booleans(), st.integers(), st.floats(),
                   st.lists(TEXT, max_size=3), st.dictionaries(TEXT, TEXT, max_size=2))
 
@@ -69,7 +70,8 @@ def plausible_or_hostile(name: str):
     return st.integers(0, 2).flatmap(lambda i: VALUE if i == 0 else ok)
 
 
-ENTITY = st.integers(0, 3).flatmap(lambda i: TEXT if i == 0 else st.sampled_from(DOMAIN["entities"])).flatmap(lambda e: st.fixed_dictionaries(
+ENTITY_NAME = st.integers(0, 3).flatmap(lambda i: TEXT if i == 0 else st.sampled_from(DOMAIN["entities"]))
+ENTITY = ENTITY_NAME.flatmap(lambda e: st.fixed_dictionaries(
     {"entity": st.just(e), "value": plausible_or_hostile(e)},
     optional={"start": st.integers(), "end": st.integers(),
               "extractor": st.sampled_from(["DIETClassifier", "RegexEntityExtractor", "SpacyEntityExtractor"])}))
