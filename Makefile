@@ -47,8 +47,11 @@ run: setup
 test: setup
 	bash scripts/test.sh
 
-bench: setup
+# Every benchmark, each rewriting its own block of docs/performance.md (about 30 minutes on 2 cores).
+bench: train
 	$(APP) -m bench.knowledge_scale
+	$(APP) -m bench.chat_load
+	$(APP) -m bench.nlu_speed --train
 
 clean:
 	rm -rf var models results

@@ -46,14 +46,21 @@ def _row(bot, channel, n, think=0.0, **kw):
 
 
 def test_report_tables_and_ratios():
-    results = [_row("assistant", "rest", 10, p50=0.1, p95=0.3), _row("bare", "rest", 10, p50=0.05, p95=0.1),
+    results = [_row("assistant", "rest", 10, p50=0.1, p95=0.3, cpu_per_turn={"rasa": 0.02, "action server": 0.01}),
+               _row("bare", "rest", 10, p50=0.05, p95=0.1),
+               _row("assistant", "rest", 1, mean=0.06), _row("bare", "rest", 1, mean=0.05),
                _row("assistant", "wechat", 50, max=6.0, late=2)]
     load_md, bare_md = C.render(results, {"load_before": "1 1 1", "load_after": "2 2 2", "duration": 5,
                                           "timeout": 30, "memory": {"assistant": {"rasa": {"rss": 1, "peak": 2}}}})
     assert re.search(r"Machine: \d+ cores", load_md) and "commit " in load_md and "Load average" in load_md
     assert "| assistant | rest | 10 | 0 |" in load_md
-    assert "| rest | 10 | 50.00 | 100 | 2.00× |" in bare_md and "3.00×" in bare_md
-    assert "p95 per turn ≤ 150 ms at 10 customers (REST, think 0 s): 300 ms, **missed**" in load_md
+    assert "| rest | 10 | 0 | 50.00 | 100 | 2.00× |" in bare_md and "3.00×" in bare_md
+    assert "p95 per turn ≤ 150 ms at 10 customers (REST, saturation, 10 requests always in flight): 300 ms, " \
+           "**missed**" in load_md
+    tg = C.targets(results)
+    cpu = [t for t in tg if "CPU per turn" in t][0]  # 30 ms vs 20 ms at 10 customers, 20 vs 20 at 1
+    assert "1.00×–1.50× over 2 cells (worst rest, 10 customers" in cpu and "**met**" in cpu
+    assert "60.00 / 50.00 ms = 1.20×, **met**" in [t for t in tg if "mean latency" in t][0]
     assert "**missed**" in [t for t in C.targets(results) if "WeChat" in t][0]
     assert "per conversation" not in load_md  # no by_conv data in these rows
 
