@@ -100,3 +100,29 @@ def test_mapper_reconcile_and_normalise():
                         ["topic", "费用", "DIETClassifier"]]
     assert out["t"] == ["流程", "材料", "时效", "费用", "流程", "流程"]
     assert out["empty"] == []
+
+
+def test_text_cleaner_lets_spacy_take_lone_surrogates():
+    """Without the cleaner spaCy raises on a lone surrogate (valid in JSON); with it the text is parsed."""
+    if not (PIPE / "config.cfg").exists():
+        pytest.skip("no spaCy pipeline: run scripts/train.sh")
+    out = rasa_py("""
+        import json, spacy
+        import bot.nlp.spacy_components  # noqa: F401
+        from rasa.shared.nlu.training_data.message import Message
+        from bot.components.text_cleaner import TextCleaner
+        nlp = spacy.load("var/nlp/zh_pipeline")
+        raw = ["陪诊\\udc00在上海能用吗", "\\ud800", "a\\x00b", "魔都的二诊"]
+        try:
+            nlp(raw[0])
+            bare = "parsed"
+        except UnicodeEncodeError:
+            bare = "UnicodeEncodeError"
+        msgs = TextCleaner().process([Message(data={"text": t}) for t in raw])
+        texts = [m.get("text") for m in msgs]
+        print(json.dumps({"bare": bare, "texts": texts, "tokens": [[t.text for t in nlp(x)] for x in texts]},
+                         ensure_ascii=False))
+    """)
+    assert out["bare"] == "UnicodeEncodeError"  # what the component is there for
+    assert out["texts"] == ["陪诊在上海能用吗", "", "ab", "魔都的二诊"]  # other text untouched
+    assert "上海" in out["tokens"][0] and out["tokens"][1] == []
