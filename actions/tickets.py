@@ -19,13 +19,12 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from core.text import plain
-
 from actions.base import AnswerAction
 from actions.common import (Answer, ask, clip, context_value, current_insurer, inform_payload, person_on_policy,
                             pick_service, slot_text, stores)
 from actions.eligibility import ValidateEligibilityForm, parse_verifier_text, verified_policy
 from actions.timeparse import parse_when, zh_time
+from core.text import plain
 
 log = logging.getLogger(__name__)
 
