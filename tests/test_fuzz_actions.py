@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+from pathlib import Path
 
 import pytest
 import yaml
@@ -25,11 +26,11 @@ from policies.seed import fake_mobile, specs
 from tests.test_actions import app  # noqa: F401,F811  (module fixture: private store copy, seeded policies)
 from tests.test_fuzz_api import JSON_TEXT, NASTY
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = Path(__file__).resolve().parent.parent
 FUZZ = settings(max_examples=int(os.environ.get("FUZZ_EXAMPLES", 150)), deadline=None,
                 suppress_health_check=list(HealthCheck))
 
-DOMAIN = yaml.safe_load(open(os.path.join(ROOT, "bot", "domain.yml"), encoding="utf-8"))
+DOMAIN = yaml.safe_load((ROOT / "bot" / "domain.yml").read_text(encoding="utf-8"))
 EXECUTOR = ActionExecutor()
 EXECUTOR.register_package("actions")
 ACTIONS = sorted(EXECUTOR.actions)
