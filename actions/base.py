@@ -23,6 +23,24 @@ FORM_SLOTS = {"service", "insurer", "person", "city", "hospital", "date", "phone
               "disease", "diagnosis", "confirm"}
 
 
+def unchanged_slots_dropped(events: list, tracker: Tracker) -> list:
+    """Events without the SlotSets that would not change a slot (same value as it has by then).
+
+    Each event is stored, replayed and sent to the action server with every later call, so a no-op costs
+    on every turn that follows (bench/chat_load.py).
+    """
+    current: dict = {}
+    out = []
+    for e in events:
+        if e.get("event") == "slot":
+            name, value = e.get("name"), e.get("value")
+            if current.get(name, tracker.get_slot(name)) == value:
+                continue
+            current[name] = value
+        out.append(e)
+    return out
+
+
 class NeedAsk(Exception):
     """Raised inside answer() when a question was asked instead of an answer."""
 
@@ -56,7 +74,7 @@ class AnswerAction(Action, ABC):
                    options=[("转人工", "/human_handoff")]).send(dispatcher)
         if tracker.active_loop_name:  # a side question inside a form: leave the form's answers alone
             events = [e for e in events if not (e.get("event") == "slot" and e.get("name") in FORM_SLOTS)]
-        return events
+        return unchanged_slots_dropped(events, tracker)
 
     # -- helpers for subclasses ---------------------------------------------------
     def need_insurer(self, dispatcher, tracker, names=None):
