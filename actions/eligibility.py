@@ -75,6 +75,23 @@ def _load_policy(number: str, verifier: str):
         return None
 
 
+class _AlreadyVerified:
+    """A PolicySource that hands back the policy verified_policy() loaded in this call (same number and
+    verifier slots) instead of loading and verifying it a second time."""
+
+    def __init__(self, policy, source):
+        self.policy, self.source = policy, source
+
+    def get(self, policy_number, verifier):
+        from tickets.validation import ValidationError, normalize_policy_number
+
+        try:
+            same = normalize_policy_number(policy_number) == self.policy.number
+        except ValidationError:
+            same = False
+        return self.policy if same else self.source.get(policy_number, verifier)
+
+
 def eligibility_result(tracker: Tracker) -> dict | Answer:
     """The API eligibility check on what the conversation knows; an Answer when it cannot run."""
     key = ("eligibility", json.dumps(tracker.slots, sort_keys=True, default=str, ensure_ascii=False))
@@ -117,7 +134,8 @@ def _eligibility_result(tracker: Tracker) -> dict | Answer:
         if body.verifier:
             v = parse_verifier_text(body.verifier)
             body.verifier = (v.mobile or v.id_last4) if v else None
-        return check(st.kb, st.kb.engine, st.policies, body)
+        return check(st.kb, st.kb.engine, _AlreadyVerified(policy, st.policies) if policy else st.policies,
+                     body)
     except ApiError as e:
         return Answer("eligibility", e.message, options=[("转人工", "/human_handoff")])
     except Exception as e:  # pydantic validation of odd slot values, store problems

@@ -6,6 +6,7 @@ coverage answer of the knowledge base, and uses already recorded in the current 
 """
 from __future__ import annotations
 
+import weakref
 from datetime import date
 from typing import Optional
 
@@ -156,6 +157,20 @@ def _hospital_reason(svc, hospital: str, status: str) -> str:
     return f"手册没有列出{svc.name}在{hospital}的服务情况，需由客服人员核实。"
 
 
+_RULES: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()  # KnowledgeBase -> {(service, edition, tier): rule}
+
+
+def cached_service_rule(kb, engine, service_id: int, edition: str | None, tier: str | None):
+    """rules.loader.service_rule, kept for the life of the KnowledgeBase object: the rule is built from the same
+    knowledge store the KnowledgeBase already caches (a rebuilt store is read by a new process or object)."""
+    cache = _RULES.setdefault(kb, {})
+    key = (engine, service_id, edition, tier)
+    if key not in cache:
+        with Session(engine) as s:
+            cache[key] = service_rule(s, service_id, edition=edition, tier=tier)
+    return cache[key]
+
+
 def check(kb, engine, policies, body) -> dict:
     insurer = resolve_insurer(kb, body.insurer)
     verifier = parse_verifier(body.verifier, body.mobile, body.id_last4)
@@ -173,8 +188,7 @@ def check(kb, engine, policies, body) -> dict:
     if policy is not None and kb.resolve_insurer(policy.insurer) and svc.insurer_id != kb.resolve_insurer(policy.insurer).id:
         raise ApiError(422, "service_not_for_policy", "这项服务不属于您这张保单所在的保险公司，请确认要查询的服务。")
 
-    with Session(engine) as s:
-        rule = service_rule(s, svc.id, edition=policy.edition if policy else None, tier=policy.tier if policy else None)
+    rule = cached_service_rule(kb, engine, svc.id, policy.edition if policy else None, policy.tier if policy else None)
     if rule is None:
         raise ApiError(404, "unknown_service", "没有找到该服务的规则，请先确认服务名称。")
 
