@@ -237,11 +237,13 @@ def user_texts(tracker: dict) -> list[str]:
 class DelayProxy:
     """TCP proxy on a free port in a background thread, round robin over `targets` (a port or a list, like an
     nginx upstream). `delay` seconds before each new connection is forwarded; `down=True` closes
-    connections at once, like a dead server."""
+    connections at once, like a dead server. `requests` keeps what each forwarded connection sent (Rasa opens
+    one connection per action call)."""
 
     def __init__(self, targets: int | list[int], delay: float = 0.0):
         self.targets = [targets] if isinstance(targets, int) else list(targets)
         self.delay, self.down = delay, False
+        self.requests: list[bytearray] = []
         self.port = free_port()
         self.connections = 0
         self._loop = asyncio.new_event_loop()
@@ -270,9 +272,14 @@ class DelayProxy:
             writer.close()
             return
 
-        async def pipe(r, w):
+        sent = bytearray()
+        self.requests.append(sent)
+
+        async def pipe(r, w, record=None):
             try:
                 while data := await r.read(65536):
+                    if record is not None:
+                        record += data
                     w.write(data)
                     await w.drain()
             except (ConnectionError, OSError):
@@ -283,7 +290,7 @@ class DelayProxy:
                 except Exception:  # noqa: BLE001
                     pass
 
-        await asyncio.gather(pipe(reader, up_w), pipe(up_r, writer))
+        await asyncio.gather(pipe(reader, up_w, sent), pipe(up_r, writer))
 
     def close(self):
         def _stop():
