@@ -14,7 +14,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import (Answer, channel_insurer, context_value, current_insurer, insurer_buttons, pick_service,
+from actions.common import (Answer, context_value, current_insurer, insurer_buttons, pick_service,
                             slot_text, stores)
 
 log = logging.getLogger(__name__)

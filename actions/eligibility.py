@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import re
-from typing import Any, Optional
+from typing import Any
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import re
-import time
 from datetime import datetime, timedelta
 from typing import Optional
 
@@ -22,7 +21,9 @@ def parse_when(text: str, now: datetime | None = None) -> Optional[datetime]:
     try:
         import jionlp as jio
 
-        res = jio.parse_time(s, time_base=now.timestamp())
+        # Beijing wall-clock fields: a timestamp would be read in the server's local zone (UTC on our
+        # machines), so between 16:00 and 24:00 UTC 明天 named the Beijing today
+        res = jio.parse_time(s, time_base=now.astimezone(CHINA_TZ).replace(tzinfo=None))
     except Exception:
         return None
     if not res or res.get("type") not in ("time_point", "time_span"):

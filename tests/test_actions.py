@@ -371,3 +371,16 @@ def test_hotline_prefers_the_services_own_manual(app):
     assert "10109955" in line_003.replace("-", "") and srcs[0].manual_id.startswith("003")
     line_001, srcs = common.hotline(za, "001_01c07bc6b9f80855")
     assert "38139960" in line_001 and srcs[0].manual_id.startswith("001")
+
+
+def test_relative_days_count_from_the_beijing_date():
+    from datetime import datetime
+
+    from tickets.validation import CHINA_TZ
+
+    # 07:10 on 2 December in Beijing is still 1 December in UTC, the servers' zone
+    now = datetime(2026, 12, 2, 7, 10, tzinfo=CHINA_TZ)
+    assert parse_when("明天上午", now=now).date().isoformat() == "2026-12-03"
+    assert parse_when("今天下午三点", now=now) == datetime(2026, 12, 2, 15, 0, tzinfo=CHINA_TZ)
+    late = datetime(2026, 12, 2, 23, 30, tzinfo=CHINA_TZ)  # same day in both zones
+    assert parse_when("后天", now=late).date().isoformat() == "2026-12-04"
