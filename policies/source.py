@@ -14,7 +14,7 @@ from datetime import date
 from typing import Iterable, Optional, Protocol, runtime_checkable
 
 from sqlalchemy import select
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 
 from policies import models as pm
@@ -179,10 +179,11 @@ def usage_views(rows: Iterable[pm.UsageRecord]) -> tuple[UsageView, ...]:
                            u.ticket_number, u.counts_as_used, u.note) for u in rows)
 
 
-def load_usage(session: Session, number: str) -> tuple[UsageView, ...]:
-    rows = session.scalars(select(pm.UsageRecord).where(pm.UsageRecord.policy_number == number)
-                           .order_by(pm.UsageRecord.used_on, pm.UsageRecord.id))
-    return usage_views(rows)
+def load_usage(db: Session | Connection, number: str) -> tuple[UsageView, ...]:
+    """Recorded uses of a policy, oldest first (a plain select: rows, no ORM objects)."""
+    use = pm.UsageRecord.__table__
+    return usage_views(db.execute(select(use).where(use.c.policy_number == number)
+                                  .order_by(use.c.used_on, use.c.id)))
 
 
 def policy_view(p, usage: tuple[UsageView, ...] = (), source: str = "db", insured=None, family=None) -> PolicyView:
@@ -214,7 +215,7 @@ class DbPolicySource:
         # plain Core queries: the ORM (objects, identity map, selectin loads) cost about a third of the action
         # server's CPU per turn under chat load (bench/chat_load.py)
         number = normalize_policy_number(policy_number)
-        pol, ins, fam, use = (m.__table__ for m in (pm.Policy, pm.InsuredPerson, pm.FamilyMember, pm.UsageRecord))
+        pol, ins, fam = (m.__table__ for m in (pm.Policy, pm.InsuredPerson, pm.FamilyMember))
         with self.engine.connect() as c:
             p = c.execute(select(pol).where(pol.c.number == number)).first()
             # same refusal whether the policy is missing or the proof is wrong
@@ -222,9 +223,8 @@ class DbPolicySource:
                 raise PolicyNotVerified()
             insured = c.execute(select(ins).where(ins.c.policy_id == p.id).order_by(ins.c.id)).all()
             family = c.execute(select(fam).where(fam.c.policy_id == p.id).order_by(fam.c.id)).all()
-            usage = c.execute(select(use).where(use.c.policy_number == number)
-                              .order_by(use.c.used_on, use.c.id)).all()
-        return policy_view(p, usage_views(usage), insured=insured, family=family)
+            usage = load_usage(c, number)
+        return policy_view(p, usage, insured=insured, family=family)
 
 
 @dataclass
