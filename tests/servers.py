@@ -7,6 +7,7 @@ Used by test_e2e_dialogue.py, test_scale_out.py and test_faults_dialogue.py. Log
 from __future__ import annotations
 
 import asyncio
+import itertools
 import os
 import socket
 import sqlite3
@@ -235,17 +236,21 @@ def user_texts(tracker: dict) -> list[str]:
 # -- a proxy in front of the action server ------------------------------------------------------
 
 class DelayProxy:
-    """TCP proxy on a free port in a background thread, round robin over `targets` (a port or a list, like an
-    nginx upstream). `delay` seconds before each new connection is forwarded; `down=True` closes
-    connections at once, like a dead server. `requests` keeps what each forwarded connection sent (Rasa opens
-    one connection per action call)."""
+    """HTTP/1.1 proxy on a free port in a background thread, round robin over `targets` (a port or a list, like
+    an nginx upstream), one request at a time: kept-alive client connections work as with the real server.
+    Each request waits `delay` seconds before it is forwarded; `down=True` closes a connection at its next
+    request (and new ones at once), like a dead server; `stale=True` closes a connection that has carried a
+    request when the next one arrives, unanswered, like a server that closed an idle kept-alive connection just
+    as a request was sent. `requests` keeps each forwarded request (head and body), `connections` counts
+    client connections."""
 
     def __init__(self, targets: int | list[int], delay: float = 0.0):
         self.targets = [targets] if isinstance(targets, int) else list(targets)
-        self.delay, self.down = delay, False
+        self.delay, self.down, self.stale = delay, False, False
         self.requests: list[bytearray] = []
         self.port = free_port()
         self.connections = 0
+        self._open: set = set()
         self._loop = asyncio.new_event_loop()
         self._ready = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -258,39 +263,48 @@ class DelayProxy:
         self._ready.set()
         self._loop.run_forever()
 
+    @staticmethod
+    def _length(head: bytes) -> int | None:
+        for line in head.split(b"\r\n")[1:]:
+            name, _, value = line.partition(b":")
+            if name.strip().lower() == b"content-length":
+                return int(value.strip())
+        return None
+
     async def _handle(self, reader, writer):
-        target = self.targets[self.connections % len(self.targets)]
         self.connections += 1
-        if self.down:
-            writer.close()
-            return
-        if self.delay:
-            await asyncio.sleep(self.delay)
+        self._open.add(writer)
         try:
-            up_r, up_w = await asyncio.open_connection("127.0.0.1", target)
-        except OSError:
-            writer.close()
-            return
-
-        sent = bytearray()
-        self.requests.append(sent)
-
-        async def pipe(r, w, record=None):
-            try:
-                while data := await r.read(65536):
-                    if record is not None:
-                        record += data
-                    w.write(data)
-                    await w.drain()
-            except (ConnectionError, OSError):
-                pass
-            finally:
+            for served in itertools.count():
+                head = await reader.readuntil(b"\r\n\r\n")
+                request = head + await reader.readexactly(self._length(head) or 0)
+                if self.down or (self.stale and served):
+                    break
+                if self.delay:
+                    await asyncio.sleep(self.delay)
+                target = self.targets[len(self.requests) % len(self.targets)]
+                self.requests.append(bytearray(request))
+                up_r, up_w = await asyncio.open_connection("127.0.0.1", target)
                 try:
-                    w.close()
-                except Exception:  # noqa: BLE001
-                    pass
-
-        await asyncio.gather(pipe(reader, up_w, sent), pipe(up_r, writer))
+                    up_w.write(request)
+                    await up_w.drain()
+                    head = await up_r.readuntil(b"\r\n\r\n")
+                    length = self._length(head)
+                    body = await (up_r.readexactly(length) if length is not None else up_r.read())
+                finally:
+                    up_w.close()
+                writer.write(head + body)
+                await writer.drain()
+                if length is None:  # the reply ended with the upstream connection
+                    break
+        except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, ConnectionError, OSError, ValueError):
+            pass
+        finally:
+            self._open.discard(writer)
+            try:
+                writer.close()
+            except Exception:  # noqa: BLE001
+                pass
 
     def close(self):
         def _stop():
