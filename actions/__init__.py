@@ -1,4 +1,4 @@
-"""rasa-sdk action server package: `python -m rasa_sdk --actions actions --port 5055`.
+"""rasa-sdk action server package: `python -m actions --port 5055` (one process, see __main__.py).
 
 Modules by concern: info (services, service info, how to apply, contact), coverage,
 eligibility (form + decision), tickets (form, status, cancel), dialogue (follow-ups,

@@ -29,7 +29,7 @@ pids=()
 cleanup() { kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; }
 trap cleanup EXIT INT TERM
 for i in $(seq 0 $((M - 1))); do
-    $APP -m rasa_sdk --actions actions --port $((5055 + i)) > "var/log/actions_$i.log" 2>&1 &
+    $APP -m actions --port $((5055 + i)) > "var/log/actions_$i.log" 2>&1 &
     pids+=($!)
 done
 for i in $(seq 0 $((N - 1))); do

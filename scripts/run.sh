@@ -18,7 +18,7 @@ pids=()
 cleanup() { kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; }
 trap cleanup EXIT INT TERM
 
-$APP -m rasa_sdk --actions actions --port "${ACTIONS_PORT:-5055}" > var/log/actions.log 2>&1 &
+$APP -m actions --port "${ACTIONS_PORT:-5055}" > var/log/actions.log 2>&1 &
 pids+=($!)
 $RASA/rasa run --enable-api --model models/assistant.tar.gz --endpoints endpoints.yml \
     --credentials bot/credentials.yml --port "${RASA_PORT:-5005}" > var/log/rasa.log 2>&1 &

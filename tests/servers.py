@@ -69,7 +69,7 @@ def _log(name: str, mode: str = "a"):
 
 
 def start_actions(env: dict, port: int, log_name: str = "e2e_actions", wait: bool = True) -> subprocess.Popen:
-    proc = subprocess.Popen([str(PY), "-m", "rasa_sdk", "--actions", "actions", "--port", str(port)],
+    proc = subprocess.Popen([str(PY), "-m", "actions", "--port", str(port)],
                             cwd=ROOT, env=env, stdout=_log(log_name, "w"), stderr=subprocess.STDOUT)
     if wait:
         wait_http(f"http://127.0.0.1:{port}/health", proc)

@@ -60,8 +60,8 @@ class Servers:
 
     def start_actions(self):
         log = open(self.logs / "e2e_actions.log", "w")
-        self.actions = subprocess.Popen([str(ROOT / ".venv" / "bin" / "python"), "-m", "rasa_sdk", "--actions",
-                                         "actions", "--port", str(self.action_port)],
+        self.actions = subprocess.Popen([str(ROOT / ".venv" / "bin" / "python"), "-m", "actions", "--port",
+                                         str(self.action_port)],
                                         cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
         wait_http(f"http://127.0.0.1:{self.action_port}/health", self.actions)
 

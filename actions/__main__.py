@@ -1,0 +1,41 @@
+"""The action server in one process: `python -m actions --port 5055` (rasa-sdk's own flags).
+
+`python -m rasa_sdk` runs Sanic's worker manager: a parent process that polls its one worker and a
+multiprocessing manager, about 7 ms of CPU a second on an idle server (bench/chat_load.py,
+docs/performance.md). Here the same app (rasa-sdk's create_app_for_serve: routes, plugins, keep-alive)
+is served by one process; more throughput comes from more action servers behind the load balancer
+(docs/scale-out.md), and the supervisor restarts a crashed one.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import sys
+
+
+def main(argv: list[str] | None = None) -> None:
+    from rasa_sdk import utils
+    from rasa_sdk.constants import APPLICATION_ROOT_LOGGER_NAME
+    from rasa_sdk.endpoint import create_app_for_serve, create_argument_parser
+    from rasa_sdk.executor import ActionExecutor
+    from sanic import Sanic
+
+    parser = create_argument_parser()
+    parser.set_defaults(actions="actions")
+    args = parser.parse_args(argv)
+    if args.grpc or args.ssl_certificate or args.auto_reload:
+        sys.exit("python -m actions serves plain HTTP in one process; use python -m rasa_sdk for gRPC, TLS or "
+                 "auto-reload")
+    utils.configure_colored_logging(args.loglevel)
+    utils.configure_file_logging(logging.getLogger(APPLICATION_ROOT_LOGGER_NAME), args.log_file, args.loglevel,
+                                 args.logging_config_file)
+    utils.update_sanic_log_level()
+    executor = ActionExecutor()
+    executor.register_package(args.actions_module or args.actions)
+    app = create_app_for_serve(executor, cors_origins=args.cors, endpoints=args.endpoints)
+    app.prepare(host=os.environ.get("SANIC_HOST", "0.0.0.0"), port=args.port, single_process=True, motd=False)
+    Sanic.serve_single(app)
+
+
+if __name__ == "__main__":
+    main()
