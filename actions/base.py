@@ -41,6 +41,20 @@ def unchanged_slots_dropped(events: list, tracker: Tracker) -> list:
     return out
 
 
+def ask_next_slot(slot: str | None, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> None:
+    """From a form's validation action: ask for the slot the form requests next, unless a message of this call
+    already did, or Rasa asks it with a response of the domain (no action server call). Rasa skips its own
+    action_ask_<slot> call when it sees the message (bot/rasa_speedups.py); where the validation action does
+    not run (a form starting empty, a form resumed after a side question) Rasa calls action_ask_<slot>."""
+    cls = ASK_ACTIONS.get(slot or "")
+    if cls is None or any(m.get("asks") == slot for m in dispatcher.messages):
+        return
+    try:
+        cls().answer(dispatcher, tracker, domain)
+    except Exception:  # Rasa's own call of action_ask_<slot> will ask (or apologise)
+        log.exception("asking for %s failed", slot)
+
+
 class NeedAsk(Exception):
     """Raised inside answer() when a question was asked instead of an answer."""
 
@@ -49,8 +63,17 @@ class NeedAsk(Exception):
         self.events = events or []
 
 
+ASK_ACTIONS: dict[str, type] = {}  # form slot -> the AnswerAction that asks for it (action_ask_<slot>)
+
+
 class AnswerAction(Action, ABC):
     remember = True  # set last_answer to this action
+    asks_for: str | None = None  # action_ask_<slot>: the slot it asks for
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if cls.asks_for:
+            ASK_ACTIONS[cls.asks_for] = cls
 
     @abstractmethod
     def answer(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:

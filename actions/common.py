@@ -105,6 +105,7 @@ class Answer:
     items: list = field(default_factory=list)
     options: list = field(default_factory=list)  # [(title, payload)]
     sources: list = field(default_factory=list)  # Source objects or source dicts
+    asks: str | None = None  # the form slot this message asks for (Rasa then skips its own question)
 
     def source_dicts(self) -> list[dict]:
         out, seen = [], set()
@@ -131,12 +132,14 @@ class Answer:
         # one utterance (one tracker event); Rasa's channels still deliver it as the text (with buttons)
         # followed by the custom answer
         buttons = [{"title": t, "payload": p} for t, p in self.options]
-        dispatcher.utter_message(text=self.full_text(), buttons=buttons, json_message=self.payload())
+        extra = {"asks": self.asks} if self.asks else {}  # lands in the bot event's metadata, not in channels
+        dispatcher.utter_message(text=self.full_text(), buttons=buttons, json_message=self.payload(), **extra)
 
 
 def ask(dispatcher: CollectingDispatcher, kind: str, text: str, options: Iterable[tuple[str, str]] = ()) -> None:
-    """A question (no facts, no sources) in the same two shapes as an answer."""
-    Answer(kind, text, options=list(options)).send(dispatcher)
+    """A question (no facts, no sources) in the same two shapes as an answer; kind "ask_<slot>" asks for that
+    slot (Answer.asks)."""
+    Answer(kind, text, options=list(options), asks=kind[4:] if kind.startswith("ask_") else None).send(dispatcher)
 
 
 def inform_payload(**entities: str) -> str:

@@ -18,7 +18,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 
-from actions.base import AnswerAction
+from actions.base import AnswerAction, ask_next_slot
 from actions.common import (Answer, ask, clip, current_insurer, insurer_buttons, person_on_policy, pick_service,
                             relation_code, slot_text, stores)
 
@@ -164,6 +164,16 @@ class ValidateEligibilityForm(FormValidationAction):
                         slots.append(slot)
         return slots
 
+    async def next_requested_slot(self, dispatcher, tracker, domain):
+        event = await super().next_requested_slot(dispatcher, tracker, domain)
+        if event is not None:
+            slot = event.get("value")
+        else:  # required slots as in the domain: Rasa picks the first empty one, as here
+            required = await self.required_slots(self.domain_slots(domain), dispatcher, tracker, domain)
+            slot = next((s for s in required if tracker.get_slot(s) is None), None)
+        ask_next_slot(slot, dispatcher, tracker, domain)
+        return event
+
     # -- one validator per slot ---------------------------------------------------------
     def validate_insurer(self, value: Any, dispatcher, tracker, domain) -> dict:
         ins = stores().kb.resolve_insurer(str(value or "")[:40])
@@ -298,6 +308,7 @@ DIAGNOSIS_BUTTONS = [("已确诊", "已确诊"), ("疑似", "疑似"), ("还没�
 
 class ActionAskDiagnosis(AnswerAction):
     remember = False
+    asks_for = "diagnosis"
 
     def name(self) -> str:
         return "action_ask_diagnosis"
@@ -309,6 +320,7 @@ class ActionAskDiagnosis(AnswerAction):
 
 class ActionAskPerson(AnswerAction):
     remember = False
+    asks_for = "person"
 
     def name(self) -> str:
         return "action_ask_person"
@@ -364,6 +376,7 @@ class ActionCheckEligibility(AnswerAction):
 
 class ActionAskInsurer(AnswerAction):
     remember = False
+    asks_for = "insurer"
 
     def name(self) -> str:
         return "action_ask_insurer"
@@ -375,6 +388,7 @@ class ActionAskInsurer(AnswerAction):
 
 class ActionAskService(AnswerAction):
     remember = False
+    asks_for = "service"
 
     def name(self) -> str:
         return "action_ask_service"

@@ -168,6 +168,7 @@ def summary_lines(tracker: Tracker) -> list[str]:
 
 class ActionAskConfirm(AnswerAction):
     remember = False
+    asks_for = "confirm"
 
     def name(self) -> str:
         return "action_ask_confirm"
@@ -175,12 +176,13 @@ class ActionAskConfirm(AnswerAction):
     def answer(self, dispatcher, tracker, domain) -> list:
         lines = summary_lines(tracker)
         Answer("ticket_summary", "请核对预约信息：\n" + "\n".join(lines) + "\n确认提交吗？", items=lines,
-               options=[("确认提交", "/affirm"), ("修改", "/deny")]).send(dispatcher)
+               options=[("确认提交", "/affirm"), ("修改", "/deny")], asks="confirm").send(dispatcher)
         return []
 
 
 class ActionAskHospital(AnswerAction):
     remember = False
+    asks_for = "hospital"
 
     def name(self) -> str:
         return "action_ask_hospital"
@@ -196,6 +198,7 @@ class ActionAskHospital(AnswerAction):
 
 class ActionAskDate(AnswerAction):
     remember = False
+    asks_for = "date"
 
     def name(self) -> str:
         return "action_ask_date"
@@ -204,7 +207,8 @@ class ActionAskDate(AnswerAction):
         svc = current_service(tracker)
         lead = f"（这项服务需至少提前 {svc.lead_time_hours} 小时预约）" if svc and svc.lead_time_hours else ""
         srcs = [f.source for f in svc.facts if f.attribute == "lead_time"][:1] if lead else []
-        Answer("ask_date", f"希望安排在什么时间？{lead}可以说“下周三上午”这样的时间。", sources=srcs).send(dispatcher)
+        Answer("ask_date", f"希望安排在什么时间？{lead}可以说“下周三上午”这样的时间。", sources=srcs,
+               asks="date").send(dispatcher)
         return []
 
 

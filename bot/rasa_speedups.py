@@ -25,6 +25,14 @@
    server that dies during an action fails the turn as before. Endpoints with basic auth or a CA file take
    Rasa's own path.
 
+4. The next question from the form's validation action. A form turn with a question from the action server
+   (action_ask_<slot>) costs two calls: the validation action, then the question. Our validation actions ask
+   the next slot themselves (actions/base.py ask_next_slot) and mark the message with the slot
+   (metadata "asks"); Rasa's request for that slot is skipped when the same run of the form already sent a
+   message asking for it. Where no such message came (the form starting with nothing to validate, a form
+   resumed after a side question, a validation action without the mark) Rasa asks as before. This also
+   drops Rasa's second question after a validation action has already asked again for a rejected value.
+
 No effect outside a Rasa process (rasa not imported yet: the app's own venv, training scripts).
 """
 from __future__ import annotations
@@ -203,6 +211,23 @@ async def _run(self, output_channel, nlg, tracker, domain):
         _SEND_DOMAIN.reset(token)
 
 
+def asked_in_this_run(tracker, slot: str, form_name: str) -> bool:
+    """True when the form's run so far (events after the ActionExecuted(form) that FormAction's temporary
+    tracker inserts) holds a bot message marked as asking for `slot`."""
+    for event in reversed(tracker.events):
+        if getattr(event, "type_name", "") == "action" and event.action_name == form_name:
+            return False
+        if getattr(event, "type_name", "") == "bot" and (event.metadata or {}).get("asks") == slot:
+            return True
+    return False
+
+
+async def _ask_for_slot(self, domain, nlg, output_channel, slot_name, tracker):
+    if asked_in_this_run(tracker, slot_name, self.name()):
+        return []
+    return await _ORIGINAL["ask"](self, domain, nlg, output_channel, slot_name, tracker)
+
+
 def apply() -> bool:
     """Patch the running Rasa server; True when applied."""
     if "rasa.core" not in sys.modules:
@@ -214,6 +239,9 @@ def apply() -> bool:
     if getattr(RemoteAction._validate_action_result, "__module__", "") != __name__:
         RemoteAction._validate_action_result = _validate_action_result
     if "run" not in _ORIGINAL:
+        from rasa.core.actions.forms import FormAction
+
         _ORIGINAL["run"], _ORIGINAL["format"] = RemoteAction.run, RemoteAction._action_call_format
         RemoteAction.run, RemoteAction._action_call_format = _run, _action_call_format
+        _ORIGINAL["ask"], FormAction._ask_for_slot = FormAction._ask_for_slot, _ask_for_slot
     return True
