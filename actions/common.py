@@ -136,10 +136,12 @@ class Answer:
         dispatcher.utter_message(text=self.full_text(), buttons=buttons, json_message=self.payload(), **extra)
 
 
-def ask(dispatcher: CollectingDispatcher, kind: str, text: str, options: Iterable[tuple[str, str]] = ()) -> None:
-    """A question (no facts, no sources) in the same two shapes as an answer; kind "ask_<slot>" asks for that
-    slot (Answer.asks)."""
-    Answer(kind, text, options=list(options), asks=kind[4:] if kind.startswith("ask_") else None).send(dispatcher)
+def ask(dispatcher: CollectingDispatcher, kind: str, text: str, options: Iterable[tuple[str, str]] = (),
+        asks: str | None = None) -> None:
+    """A question (no facts, no sources) in the same two shapes as an answer. It asks for the slot `asks`,
+    by default <slot> of a kind "ask_<slot>" (Answer.asks)."""
+    asks = asks or (kind[4:] if kind.startswith("ask_") else None)
+    Answer(kind, text, options=list(options), asks=asks).send(dispatcher)
 
 
 def inform_payload(**entities: str) -> str:

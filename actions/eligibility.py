@@ -230,7 +230,7 @@ class ValidateEligibilityForm(FormValidationAction):
                 ask(dispatcher, "verify_failed", f"{e.message}已经核实失败 {fails} 次了，建议转人工客服帮您处理。",
                     [("转人工", "/human_handoff")])
             else:
-                ask(dispatcher, "verify_failed", e.message + "请重新提供保单号。")
+                ask(dispatcher, "verify_failed", e.message + "请重新提供保单号。", asks="policy_number")
             return {"verifier": None, "policy_number": None, "verify_failures": float(fails)}
         except Exception as e:  # ValidationError of a malformed number
             ask(dispatcher, "verify_failed", getattr(e, "message", "保单号格式不正确，请重新输入。"))

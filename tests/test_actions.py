@@ -189,6 +189,9 @@ def test_verifier_checked_against_policy(app):
     t = tracker({"policy_number": c["number"], "service": "就医陪诊"}, requested="verifier")
     out, said = validate(form, t, "verifier", "13000000000")
     assert out["verifier"] is None and out["policy_number"] is None and "未能核实" in said
+    d = CollectingDispatcher()
+    form.validate_verifier("13000000000", d, t, {})
+    assert [m.get("asks") for m in d.messages] == ["policy_number"]  # Rasa does not ask for the number again
     out, said = validate(form, t, "verifier", c["id_last4"])
     assert out["verifier"] == c["id_last4"] and out["insurer"] == "平安健康" and "保单已核实" in said
     out, said = validate(form, t, "verifier", "hello")
