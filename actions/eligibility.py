@@ -168,9 +168,8 @@ class ValidateEligibilityForm(FormValidationAction):
         event = await super().next_requested_slot(dispatcher, tracker, domain)
         if event is not None:
             slot = event.get("value")
-        else:  # required slots as in the domain: Rasa picks the first empty one, as here
-            required = await self.required_slots(self.domain_slots(domain), dispatcher, tracker, domain)
-            slot = next((s for s in required if tracker.get_slot(s) is None), None)
+        else:  # rasa-sdk leaves it to Rasa when the required slots are the domain's: the first empty one
+            slot = next((s for s in self.domain_slots(domain) if tracker.get_slot(s) is None), None)
         ask_next_slot(slot, dispatcher, tracker, domain)
         return event
 

@@ -176,7 +176,7 @@ class ActionAskConfirm(AnswerAction):
     def answer(self, dispatcher, tracker, domain) -> list:
         lines = summary_lines(tracker)
         Answer("ticket_summary", "请核对预约信息：\n" + "\n".join(lines) + "\n确认提交吗？", items=lines,
-               options=[("确认提交", "/affirm"), ("修改", "/deny")], asks="confirm").send(dispatcher)
+               options=[("确认提交", "/affirm"), ("修改", "/deny")], asks=self.asks_for).send(dispatcher)
         return []
 
 
@@ -208,7 +208,7 @@ class ActionAskDate(AnswerAction):
         lead = f"（这项服务需至少提前 {svc.lead_time_hours} 小时预约）" if svc and svc.lead_time_hours else ""
         srcs = [f.source for f in svc.facts if f.attribute == "lead_time"][:1] if lead else []
         Answer("ask_date", f"希望安排在什么时间？{lead}可以说“下周三上午”这样的时间。", sources=srcs,
-               asks="date").send(dispatcher)
+               asks=self.asks_for).send(dispatcher)
         return []
 
 

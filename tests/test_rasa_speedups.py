@@ -3,7 +3,7 @@
 The domain goes to the action server once, not with every call: the first call carries only the digest, the
 action server (which has no domain yet) answers 449, Rasa repeats the call with the domain, and later calls
 carry the digest alone. Calls share kept-alive connections, survive a connection the server closed, and
-carry text that ujson cannot encode. Responses are validated as strictly as Rasa's own jsonschema check.
+carry text with a lone surrogate. Responses are validated as strictly as Rasa's own jsonschema check.
 Test scripts in .venv-rasa call RemoteAction.run through a recording proxy.
 """
 from __future__ import annotations
