@@ -112,7 +112,7 @@ def test_other_rules(s):
     # 肿瘤特药: 一年限一次 for two items, 不限次 for the third -> no single service-level count
     tumour = svc(s, "肿瘤特药")
     assert tumour.usage_limit is None and "不限次" in tumour.usage_text
-    assert tumour.usage_rule["cancel_notice_working_days"] == 3
+    assert tumour.usage_rule["cancel_notice_workdays"] == 3
     # age: only for the 防癌体检 part of 癌症早筛 -> a fact, not a service-wide minimum
     cs = svc(s, "癌症早筛服务")
     assert cs.age_min is None

@@ -75,6 +75,7 @@ def build(engine: Engine | None = None, manuals_dir: Path = MANUALS_DIR, manifes
             s.flush()
             b = Builder(s, manual, text)
             adapter_for(entry["layout"]).ingest(b)
+            b.finish()
             report.manuals.append(manual.id)
             report.warnings.extend(b.warnings)
     return report

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from knowledge import models as m
+from knowledge import vocab as v
 from knowledge.ingest.text import ManualText, clean, squash
 
 Lines = tuple[int, int]
@@ -53,6 +54,18 @@ _HOSPITAL_NOISE = re.compile(r"[\s\u3000]+")
 GROUP_LABELS = {"直辖县", "省直辖县", "省直辖县级行政单位", "省直辖县级行政区划", "自治区直辖县级行政区划", "市辖区"}
 
 
+class ContractError(ValueError):
+    """A name the store contract (knowledge.vocab) does not declare: a bug in an adapter."""
+
+
+def _enum_value(enum: type, value: Any, what: str) -> str:
+    try:
+        return str(enum(value))
+    except ValueError:
+        raise ContractError(f"{what} {value!r} is not a {enum.__name__} "
+                            f"(knowledge.vocab): one of {', '.join(e.value for e in enum)}") from None
+
+
 def hospital_key(name: str) -> str:
     """Normalised hospital name used for de-duplication."""
     s = squash(name)
@@ -79,6 +92,38 @@ class Builder:
     def warn(self, msg: str) -> None:
         self.warnings.append(f"{self.manual.id}: {msg}")
 
+    def _checked(self, svc_name: str, fields: dict[str, Any]) -> dict[str, Any]:
+        """Service fields with enum values, family_rule and usage_rule checked against knowledge.vocab."""
+        out = dict(fields)
+        where = f"{self.manual.id}: service {svc_name!r}:"
+        for col, enum in v.SERVICE_ENUMS.items():
+            if out.get(col) is not None:
+                out[col] = _enum_value(enum, out[col], f"{where} {col}")
+        if out.get("family_rule") is not None:
+            rule = out["family_rule"]
+            try:
+                rule = rule if isinstance(rule, v.FamilyRule) else v.FamilyRule.from_json(rule)
+            except ValueError as exc:
+                raise ContractError(f"{where} {exc} (knowledge.vocab.FamilyRule)") from None
+            out["family_rule"] = rule.to_json()
+        if out.get("usage_rule") is not None:
+            out["usage_rule"] = {_enum_value(v.UsageRuleKey, k, f"{where} usage_rule key"): x
+                                 for k, x in dict(out["usage_rule"]).items()}
+        if out.get("waiting_waivers") is not None:
+            out["waiting_waivers"] = [_enum_value(v.WaitingWaiver, x, f"{where} waiting waiver")
+                                      for x in out["waiting_waivers"]]
+        return out
+
+    def finish(self) -> None:
+        """Check every service of the manual against the contract once the adapter is done
+        (adapters may set fields after creating a service). Raises ContractError."""
+        names = ["family_rule", "usage_rule", "waiting_waivers", *v.SERVICE_ENUMS]
+        for svc in self.services.values():
+            fields = self._checked(svc.name, {k: getattr(svc, k) for k in names})
+            for k in names:
+                if getattr(svc, k) != fields[k]:
+                    setattr(svc, k, fields[k])
+
     # -- products and editions ---------------------------------------------
     def product(self, name: str, aliases: Iterable[str] = ()) -> m.Product:
         ins_id = self.manual.insurer_id
@@ -91,6 +136,7 @@ class Builder:
 
     def edition(self, product: m.Product, kind: str, name: str, lines: Lines,
                 validity: str | None = None, rule: dict | None = None) -> m.Edition:
+        kind = _enum_value(v.EditionKind, kind, f"{self.manual.id}: edition {name!r} kind")
         e = m.Edition(product_id=product.id, kind=kind, name=name, validity=validity, rule=rule or {}, **self._src(lines))
         self.s.add(e)
         self.s.flush()
@@ -99,6 +145,8 @@ class Builder:
     def entitlement(self, service: m.Service, edition: m.Edition, lines: Lines, *, tier: m.Edition | None = None,
                     included: bool = True, usage_limit: int | None = None, usage_period: str | None = None,
                     text: str = "") -> m.Entitlement:
+        if usage_period is not None:
+            usage_period = _enum_value(v.UsagePeriod, usage_period, f"{self.manual.id}: entitlement usage_period")
         e = m.Entitlement(service_id=service.id, edition_id=edition.id, tier_id=tier.id if tier else None,
                           included=included, usage_limit=usage_limit, usage_period=usage_period, text=text,
                           **self._src(lines))
@@ -115,6 +163,7 @@ class Builder:
         if key in self.services:
             self.warn(f"service {key!r} defined again at lines {lines}; kept the first")
             return self.services[key]
+        fields = self._checked(name, fields)
         svc = m.Service(key=key, name=clean(name), **self._src(lines), **fields)
         svc.aliases = sorted({clean(a) for a in fields.get("aliases", []) if clean(a) and clean(a) != svc.name})
         self.s.add(svc)
@@ -123,7 +172,9 @@ class Builder:
         return svc
 
     def fact(self, service: m.Service, attribute: str, value: str, lines: Lines, data: Any = None) -> m.ServiceFact:
-        """Record one reading of an attribute. Same attribute with another value is kept too."""
+        """Record one reading of an attribute (a knowledge.vocab.FactAttribute). Same attribute with
+        another value is kept too."""
+        attribute = _enum_value(v.FactAttribute, attribute, f"{self.manual.id}: service {service.name!r}: fact attribute")
         f = m.ServiceFact(service_id=service.id, attribute=attribute, value=clean(value), data=data, **self._src(lines))
         self.s.add(f)
         return f
@@ -201,7 +252,7 @@ class Builder:
             m.ServiceCoverage.service_id == service.id, m.ServiceCoverage.list_id == coverage_list.id))
         if exists is None:
             self.s.add(m.ServiceCoverage(service_id=service.id, list_id=coverage_list.id))
-            service.coverage_scope = "list"
+            service.coverage_scope = str(v.CoverageScope.LIST)
             self.s.flush()
 
     # -- lists, faq, contacts, passages ---------------------------------------
@@ -225,6 +276,7 @@ class Builder:
         return f
 
     def contact(self, kind: str, label: str, value: str, lines: Lines, service: m.Service | None = None) -> m.Contact:
+        kind = _enum_value(v.ContactKind, kind, f"{self.manual.id}: contact {label!r} kind")
         c = m.Contact(kind=kind, label=clean(label), value=clean(value), service_id=service.id if service else None,
                       **self._src(lines))
         self.s.add(c)

@@ -501,10 +501,8 @@ def _service(b: Builder, product: m.Product, ln: int, stop: int, name: str, summ
             elif re.search(r"不构成医学诊疗|仅供参考", txt):
                 facts.append(("exclusions", txt, it.lines, None))
                 fields["exclusions"] = txt
-            elif lab:
-                facts.append((lab, txt, it.lines, None))
-            else:
-                facts.append(("note", txt, it.lines, None))
+            else:  # a remark with no attribute of its own keeps its label in the data
+                facts.append(("note", txt, it.lines, {"label": lab} if lab else None))
     if responses:
         fields["response_time"] = "；".join(r.rstrip("。；;") for r in responses)
     if usage_rule:
@@ -514,7 +512,7 @@ def _service(b: Builder, product: m.Product, ln: int, stop: int, name: str, summ
     for attr, val, lines, data in facts:
         b.fact(svc, attr, val, lines, data)
     for n, _nm in intro:
-        b.fact(svc, "listed", _nm, (n, n))
+        b.fact(svc, "alias", _nm, (n, n))  # the name the foreword's list of services uses
 
     # coverage: "见“第三章附件 附表 1 …”" or an inline list of places; otherwise leave unspecified
     for txt, lines in coverage_refs:

@@ -408,7 +408,7 @@ READERS: list[tuple[str, re.Pattern, Any]] = [
     ("usage_limit", re.compile(r"天数以\s*(\d+)\s*日为限|累计不超过\s*(\d+)\s*天"),
      lambda mm: {"max_days": int(mm.group(1) or mm.group(2)), "period": "policy_year"}),
     ("usage_limit", re.compile(rf"选择\s*{N}\s*次"), lambda mm: {"times": _num(mm.group(1)), "period": "per_stay"}),
-    ("usage_limit", re.compile(rf"{N}\s*项检查项目任选一"), lambda mm: {"choose": 1, "of": _num(mm.group(1))}),
+    ("usage_limit", re.compile(rf"{N}\s*项检查项目任选一"), lambda mm: {"choose": 1, "choose_from": _num(mm.group(1))}),
     ("usage_limit", re.compile(r"每次住院垫付医疗费用总计以\s*(\d+)\s*万为限"),
      lambda mm: {"max_amount_yuan": int(mm.group(1)) * 10000, "period": "per_stay"}),
     ("usage_limit", re.compile(r"次数参见保单约定|报销次数"), lambda mm: {"see_policy": True}),
@@ -417,10 +417,10 @@ READERS: list[tuple[str, re.Pattern, Any]] = [
     ("lead_time", re.compile(r"提前\s*(\d+)\s*小时(申请|预约)"), lambda mm: {"hours": int(mm.group(1))}),
     ("lead_time", re.compile(rf"提前\s*{N}\s*个工作日(进行申请|申请)"), lambda mm: {"working_days": _num(mm.group(1))}),
     ("lead_time", re.compile(r"出院后\s*(\d+)\s*天内预约"), lambda mm: {"book_within_days_after_discharge": int(mm.group(1))}),
-    ("change_notice", re.compile(r"提前\s*(\d+)\s*小时通知"), lambda mm: {"hours": int(mm.group(1))}),
+    ("cancellation", re.compile(r"提前\s*(\d+)\s*小时通知"), lambda mm: {"notice_hours": int(mm.group(1))}),
     ("cancellation", re.compile(r"视同该次服务已完成|视为(完成服务|本服务已使用一次)|不能取消|无法取消"),
      lambda mm: {"cancel_after_confirm_counts": True}),
-    ("cancellation", re.compile(rf"提前{N}个工作日告知客服取消"), lambda mm: {"cancel_notice_working_days": _num(mm.group(1))}),
+    ("cancellation", re.compile(rf"提前{N}个工作日告知客服取消"), lambda mm: {"cancel_notice_workdays": _num(mm.group(1))}),
     ("fees", re.compile(r"费用[^。；]*?(自行承担|自理|自费|自行支付|自付)"), lambda mm: None),
     ("exclusions", re.compile(r"不在服务范围|不属于服务范畴|暂不支持|不包含留观室|不可视为|不可视疾病|不可指定|港澳台地区暂不支持"),
      lambda mm: None),
@@ -637,14 +637,14 @@ def _make_service(b: Builder, intro: Intro, product: m.Product) -> m.Service:
             rule.setdefault("times_options", []).append(d["times"])
             f["usage_period"] = "per_stay"
         if "choose" in d:
-            rule["choose"], rule["of"] = d["choose"], d["of"]
+            rule["choose"], rule["choose_from"] = d["choose"], d["choose_from"]
         if d.get("see_policy"):
             rule["see_policy"] = True
     if _first(R, "cancellation", lambda d: d.get("cancel_after_confirm_counts")):
         rule["cancel_after_confirm_counts"] = True
-    cn = _first(R, "cancellation", lambda d: "cancel_notice_working_days" in d)
+    cn = _first(R, "cancellation", lambda d: "cancel_notice_workdays" in d)
     if cn:
-        rule["cancel_notice_working_days"] = cn[4]["cancel_notice_working_days"]
+        rule["cancel_notice_workdays"] = cn[4]["cancel_notice_workdays"]
     f["usage_rule"] = rule
     lt = _first(R, "lead_time", lambda d: "hours" in d)
     if lt:
