@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from core.config import MANUALS_DIR
 from knowledge import models as m
 from knowledge.ingest.text import ManualText, clean
+from knowledge.vocab import Beneficiary, FactAttribute, FamilyRule
 from rules.engine import names_match
 from rules.model import (AgeRule, BeneficiaryRule, CoolingOffRule, DiagnosisRule, EntitlementRule, ServiceRule,
                          Source, UsageRule, WaitingRule, parse_hospital_requirement)
@@ -25,21 +26,21 @@ from rules.model import (AgeRule, BeneficiaryRule, CoolingOffRule, DiagnosisRule
 QUOTE_MAX = 200
 _GUARDIAN = re.compile(r"监护人")
 
+A = FactAttribute
 # ServiceFact.attribute names read for each field (first present wins).
-ATTRS = {
-    "waiting": ("waiting_period", "waiting"),
-    "waiver": ("waiting_waiver", "waiting_period", "waiting"),
-    "cooling_off": ("cooling_off", "waiting_period"),
-    "beneficiary": ("beneficiary",),
-    "family": ("family_rule", "family", "beneficiary"),
-    "diagnosis": ("diagnosis", "trigger"),
-    "exclusions": ("diagnosis_exclusions", "exclusions", "diagnosis"),
-    "age": ("age",),
-    "usage": ("usage_limit", "usage"),
-    "addon": ("addon_required",),
-    "coverage": ("coverage",),
-    "guardian": ("guardian",),
-    "validity": ("validity", "service_period", "service_term"),
+ATTRS: dict[str, tuple[FactAttribute, ...]] = {
+    "waiting": (A.WAITING_PERIOD,),
+    "waiver": (A.WAITING_WAIVER, A.WAITING_PERIOD),
+    "cooling_off": (A.COOLING_OFF, A.WAITING_PERIOD),
+    "beneficiary": (A.BENEFICIARY,),
+    "family": (A.BENEFICIARY,),
+    "diagnosis": (A.DIAGNOSIS, A.TRIGGER),
+    "exclusions": (A.EXCLUSIONS, A.DIAGNOSIS),
+    "age": (A.AGE,),
+    "usage": (A.USAGE_LIMIT,),
+    "addon": (A.ADDON_REQUIRED,),
+    "coverage": (A.COVERAGE,),
+    "validity": (A.VALIDITY,),
 }
 
 
@@ -93,11 +94,8 @@ class _Sources:
         return self.of(self.svc) if present else None
 
     def guardian(self) -> Optional[Source]:
-        """The manual's guardian clause: a fact, else a line saying 监护人 in the service's own
-        lines, else in a manual-wide passage (general notes)."""
-        f = self.fact("guardian")
-        if f is not None:
-            return self.make(f.manual_id, f.line_start, f.line_end, f.value)
+        """The manual's guardian clause: a line saying 监护人 in the service's own lines, else in a
+        manual-wide passage (general notes)."""
         if not self.text:
             return None
         spans = [(self.svc.line_start, self.svc.line_end)]
@@ -165,7 +163,7 @@ def service_rule(session: Session, service_id: int, edition: str | None = None,
     if svc is None:
         return None
     src = _Sources(session, svc)
-    fam = dict(svc.family_rule or {})
+    fam = FamilyRule.from_json(svc.family_rule)
     diseases, dl = _disease_names(session, svc)
     grade, public = parse_hospital_requirement(svc.diagnosis_hospital)
     product = session.get(m.Product, svc.product_id) if svc.product_id else None
@@ -173,12 +171,9 @@ def service_rule(session: Session, service_id: int, edition: str | None = None,
     if coverage_src is None and svc.coverage:
         first = min((c.list for c in svc.coverage), key=lambda cl: cl.line_start)
         coverage_src = src.make(first.manual_id, first.line_start, first.line_end, first.name)
-    # family_rule keys as the adapters write them (and the older names)
-    family_limit = fam.get("family_limit", fam.get("family_usage_limit"))
-    max_designated = fam.get("max_designated", fam.get("max_members"))
     kind = svc.beneficiary
-    if kind == "insured_and_family" and max_designated and not fam.get("depends_on_tier"):
-        kind = "designated_family"  # 指定 N 名直系亲属: family must be designated
+    if kind == Beneficiary.INSURED_AND_FAMILY and fam.max_members and not fam.depends_on_tier:
+        kind = str(Beneficiary.DESIGNATED_FAMILY)  # 指定 N 名直系亲属: family must be designated
     return ServiceRule(
         name=svc.name, service_id=svc.id, key=svc.key, manual_id=svc.manual_id,
         insurer=svc.manual.insurer.name if svc.manual and svc.manual.insurer else "",
@@ -190,14 +185,11 @@ def service_rule(session: Session, service_id: int, edition: str | None = None,
         cooling_off=CoolingOffRule(svc.cooling_off_days, src.for_("cooling_off", svc.cooling_off_days is not None)),
         beneficiary=BeneficiaryRule(
             kind=kind, text=svc.beneficiary_text or "",
-            max_designated=max_designated if isinstance(max_designated, int) else None,
-            family_limit=family_limit if isinstance(family_limit, int) else None,
-            family_period=fam.get("family_period", fam.get("family_usage_period")),
-            family_unlimited=bool(fam.get("family_unlimited")) or fam.get("family_period") == "unlimited",
-            family_years=fam.get("family_years", fam.get("window_years")),
-            family_excluded=bool(fam.get("family_excluded")), depends_on_tier=bool(fam.get("depends_on_tier")),
+            # family limits, periods and exclusions come from the edition (rules.engine applies
+            # Edition.rule["family"]); the service states only how many and for how long
+            max_designated=fam.max_members, family_years=fam.window_years, depends_on_tier=fam.depends_on_tier,
             source=src.for_("beneficiary", svc.beneficiary is not None),
-            family_source=src.for_("family", bool(fam))),
+            family_source=src.for_("family", bool(svc.family_rule))),
         diagnosis=DiagnosisRule(
             kind=svc.diagnosis_kind, disease_list=svc.diagnosis_list, diseases=diseases,
             hospital=svc.diagnosis_hospital, min_grade=grade, public_only=public,

@@ -52,9 +52,10 @@ class BeneficiaryRule:
     """Who may use the service.
 
     kind: insured | designated_family | family_pool | insured_and_family | None (manual silent).
-    Family details (Service.family_rule keys): max_designated (3/5), family_limit (uses per
-    family_period, None = no own limit), family_years (window for family members),
-    family_excluded (family members may never use this service).
+    Family details: max_designated (3/5; FamilyRule.max_members), family_years (window for family
+    members; FamilyRule.window_years), and from the edition's Edition.rule["family"] (applied by
+    rules.engine): family_limit (uses per family_period, None = no own limit), family_excluded
+    (family members may never use this service).
     """
 
     kind: Optional[str] = None
