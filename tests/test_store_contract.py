@@ -100,3 +100,14 @@ def test_enum_members_are_accepted_and_stored_as_text(tmp_path):
         attr = c.execute(select(m.ServiceFact.attribute)).scalar_one()
     assert type(row.category) is str and row.category == "escort" and type(attr) is str
     assert row.family_rule == {"shared_with": "immediate_relatives", "max_members": 3}
+
+
+def test_products_and_aliases_come_from_the_manifest(kb_session):
+    from pathlib import Path
+
+    from knowledge.ingest import load_manifest
+
+    for e in load_manifest():
+        p = kb_session.scalar(select(m.Product).where(m.Product.manual_id == Path(e["file"]).stem))
+        assert p.name == (e.get("product") or e["product_line"])
+        assert p.aliases == (e.get("product_aliases") or [])

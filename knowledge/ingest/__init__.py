@@ -35,6 +35,9 @@ def load_manifest(path: Path = MANIFEST) -> list[dict]:
         for key in ("file", "insurer", "product_line", "layout"):
             if not e.get(key):
                 raise ValueError(f"manifest entry {e!r} lacks {key!r}")
+        aliases = e.get("product_aliases") or []
+        if not isinstance(aliases, list) or not all(isinstance(a, str) and a.strip() for a in aliases):
+            raise ValueError(f"manifest entry {e['file']!r}: product_aliases must be a list of names")
     return entries
 
 
@@ -73,7 +76,7 @@ def build(engine: Engine | None = None, manuals_dir: Path = MANUALS_DIR, manifes
                               sha256=hashlib.sha256(path.read_bytes()).hexdigest(), line_count=len(text))
             s.add(manual)
             s.flush()
-            b = Builder(s, manual, text)
+            b = Builder(s, manual, text, product=entry.get("product"), product_aliases=entry.get("product_aliases") or [])
             adapter_for(entry["layout"]).ingest(b)
             b.finish()
             report.manuals.append(manual.id)

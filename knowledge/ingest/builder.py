@@ -74,10 +74,14 @@ def hospital_key(name: str) -> str:
 
 
 class Builder:
-    def __init__(self, session: Session, manual: m.Manual, text: ManualText):
+    def __init__(self, session: Session, manual: m.Manual, text: ManualText, product: str | None = None,
+                 product_aliases: Iterable[str] = ()):
         self.s = session
         self.manual = manual
         self.text = text
+        # the manual's product, from the manifest (`product`, else `product_line`, and `product_aliases`)
+        self.product_name = product or manual.product_line
+        self.product_aliases = [a for a in dict.fromkeys(product_aliases) if a and a != self.product_name]
         self.services: dict[str, m.Service] = {}
         self.warnings: list[str] = []
         self._hospitals: dict[str, m.Hospital] = {}  # hospital_key -> row, saves a query per repeated hospital
@@ -125,7 +129,10 @@ class Builder:
                     setattr(svc, k, fields[k])
 
     # -- products and editions ---------------------------------------------
-    def product(self, name: str, aliases: Iterable[str] = ()) -> m.Product:
+    def product(self, name: str | None = None, aliases: Iterable[str] = ()) -> m.Product:
+        """The manual's product as the manifest names it; with `name`, another product of the insurer."""
+        if name is None:
+            name, aliases = self.product_name, self.product_aliases
         ins_id = self.manual.insurer_id
         p = self.s.scalar(select(m.Product).where(m.Product.insurer_id == ins_id, m.Product.name == name))
         if p is None:

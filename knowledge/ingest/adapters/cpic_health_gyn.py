@@ -265,9 +265,8 @@ def ingest(b: Builder) -> None:
     if not any(line.strip() for line in t.lines):
         b.warn("manual text is empty")
         return
-    title_line = t.find(r"医疗保险")
-    title = clean(t.line(title_line)) if title_line else b.manual.product_line
-    product = b.product(title, aliases=[title.replace("太保互联网", "")])
+    product = b.product()
+    title = product.name
     headings: list[tuple[int, str]] = []
     service_at: dict[int, m.Service] = {}
 

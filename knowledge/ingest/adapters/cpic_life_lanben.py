@@ -357,7 +357,7 @@ def ingest(b: Builder) -> None:
     if len(T) == 0:
         b.warn("empty manual")
         return
-    product = b.product(b.manual.product_line, aliases=["蓝本"])
+    product = b.product()
     ol = outline(b)
     chapters, parts = ol["chapters"], ol["parts"]
     if not chapters or not parts:

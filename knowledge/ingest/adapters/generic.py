@@ -181,6 +181,7 @@ def ingest(b: Builder) -> None:
     last = len(lines)
     hs = [h for h in detect_headings(lines)]
     title = b.manual.title
+    product = b.product()
 
     # Services: headings that name one; each spans its section with sub-sections.
     spans: list[tuple[int, int, m.Service]] = []
@@ -190,7 +191,7 @@ def ingest(b: Builder) -> None:
         end = _trim(b, h.line, _section_end(hs, i, last))
         name = clean(h.title)
         body = " ".join(_plain(x) for x in lines[h.line:end] if _plain(x))
-        svc = b.service(squash(name)[:120], name, (h.line, end), category=category_of(name),
+        svc = b.service(squash(name)[:120], name, (h.line, end), product_id=product.id, category=category_of(name),
                         description=body[:300])
         spans.append((h.line, end, svc))
 

@@ -719,7 +719,7 @@ def ingest(b: Builder) -> None:
         b.warn("empty manual text")
         return
     front, parts = outline(t)
-    product = b.product(b.manual.product_line)
+    product = b.product()
     service_part = next((p for p in parts if "服务" in p.title), None)
     annex_part = next((p for p in parts if "附件" in p.title), None)
     if service_part is None:

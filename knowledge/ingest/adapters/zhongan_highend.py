@@ -81,9 +81,7 @@ class _Doc:
 def ingest(b: Builder) -> None:
     d = _Doc(b)
     t = b.text
-    pline = t.find(r"尊享\s*e\s*生·中高端医疗保险\s*PLUS")
-    product_name = "尊享e生·中高端医疗保险PLUS"
-    product = b.product(product_name, aliases=["尊享e生中高端医疗保险PLUS", "尊享e生PLUS", "尊享e生·中高端医疗保险 PLUS"])
+    product = b.product()
     headings: list[tuple[int, str]] = []
     svc_of_line: dict[int, m.Service] = {}
 
@@ -96,8 +94,6 @@ def ingest(b: Builder) -> None:
                 and (n == 1 or not t.line(n - 1).strip() or re.match(r"^[A-Za-z]+$", clean(t.line(n - 1)))):
             headings.append((n, c))
     _contacts(b, 1, first_top - 1)
-    if pline is None:
-        b.warn("product name not found")
 
     # -- top blocks and their （一） sections ----------------------------------------------
     top_bounds = [(n, name, (tops[i + 1][0] - 1 if i + 1 < len(tops) else len(t))) for i, (n, name) in enumerate(tops)]

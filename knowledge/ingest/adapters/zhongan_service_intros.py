@@ -521,7 +521,7 @@ def _section_ranges(b: Builder, heads: list[tuple[int, str]], end: int) -> list[
 
 
 def ingest(b: Builder) -> None:
-    product = b.product(b.manual.product_line)
+    product = b.product()
     intros = find_intros(b)
     if not intros:
         b.warn("no service introduction found")
