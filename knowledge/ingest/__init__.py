@@ -76,7 +76,8 @@ def build(engine: Engine | None = None, manuals_dir: Path = MANUALS_DIR, manifes
                               sha256=hashlib.sha256(path.read_bytes()).hexdigest(), line_count=len(text))
             s.add(manual)
             s.flush()
-            b = Builder(s, manual, text, product=entry.get("product"), product_aliases=entry.get("product_aliases") or [])
+            b = Builder(s, manual, text, product=entry.get("product"),
+                        product_aliases=entry.get("product_aliases") or [])
             adapter_for(entry["layout"]).ingest(b)
             b.finish()
             report.manuals.append(manual.id)

@@ -181,7 +181,8 @@ class Builder:
     def fact(self, service: m.Service, attribute: str, value: str, lines: Lines, data: Any = None) -> m.ServiceFact:
         """Record one reading of an attribute (a knowledge.vocab.FactAttribute). Same attribute with
         another value is kept too."""
-        attribute = _enum_value(v.FactAttribute, attribute, f"{self.manual.id}: service {service.name!r}: fact attribute")
+        attribute = _enum_value(v.FactAttribute, attribute,
+                                f"{self.manual.id}: service {service.name!r}: fact attribute")
         f = m.ServiceFact(service_id=service.id, attribute=attribute, value=clean(value), data=data, **self._src(lines))
         self.s.add(f)
         return f

@@ -18,99 +18,16 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Optional
 
 from knowledge import models as m
 from knowledge.ingest.builder import Builder, CityEntry, HospitalEntry
+from knowledge.ingest.lexicon import category_of, cn_int, is_municipality, name_aliases, province_names
 from knowledge.ingest.text import clean, squash
 
 # ---------------------------------------------------------------------------
 # Shared helpers (also imported by zhongan_highend)
 # ---------------------------------------------------------------------------
-
-_CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
-
-
-def cn_int(s: str) -> Optional[int]:
-    """'3' / '三' / '十一' / '二十' -> int; None if not a number."""
-    s = (s or "").strip()
-    if s.isdigit():
-        return int(s)
-    if not s or any(ch not in _CN_DIGITS and ch not in "十百" for ch in s):
-        return None
-    if "百" in s:
-        return None
-    if "十" in s:
-        a, _, b = s.partition("十")
-        tens = _CN_DIGITS.get(a, 1) if a else 1
-        return tens * 10 + (_CN_DIGITS.get(b, 0) if b else 0)
-    return _CN_DIGITS.get(s)
-
-
-# (pattern, category): first match wins, so specific kinds come first.
-_CATEGORY_RULES: list[tuple[str, str]] = [
-    (r"MDT|多学科", "mdt"),
-    (r"心理", "psychology"),
-    (r"海外|境外|全球就医|海外就诊", "overseas"),
-    (r"垫付", "advance_payment"),
-    (r"直付|直赔|直接结算", "direct_billing"),
-    (r"第二诊疗意见|二诊|诊疗意见|病理.*会诊|会诊", "second_opinion"),
-    (r"基因检测|体检|检测|筛查", "checkup"),
-    (r"上门护理|家庭护理|居家护理", "home_nursing"),
-    (r"陪护|护工", "inpatient_care"),
-    (r"陪诊", "escort"),
-    (r"绿通|绿色通道|住院安排|手术安排", "green_channel"),
-    (r"挂号|门诊预约|专家预约", "outpatient_booking"),
-    (r"药", "drug_service"),
-    (r"康复|随访|营养", "rehab"),
-    (r"接送|急救|转运", "transport"),
-    (r"问诊|咨询", "remote_consult"),
-    (r"管家|档案", "concierge"),
-    (r"质子|重离子", "other"),
-]
-
-
-def category_for(name: str) -> str:
-    for pat, cat in _CATEGORY_RULES:
-        if re.search(pat, name):
-            return cat
-    return "other"
-
-
-def name_aliases(name: str) -> list[str]:
-    """Aliases derivable from a service name by rule (not by hand):
-    parenthesised abbreviations (MDT), slash alternatives (住院/手术绿通 -> 住院绿通, 手术绿通),
-    绿通 <-> 绿色通道, a trailing 服务 dropped."""
-    out: set[str] = set()
-    base = clean(name)
-    m_paren = re.search(r"[（(]\s*([A-Za-z\-]+)\s*[)）]", base)
-    core = re.sub(r"\s*[（(][^)）]*[)）]\s*", "", base).strip()
-    if m_paren:
-        out.add(m_paren.group(1))
-        out.add(core)
-    for n in list({base, core}):
-        if n.endswith("服务") and len(n) > 4:
-            out.add(n[:-2])
-    for n in list(out | {core}):
-        mm = re.search(r"([^/\s]+)/([^/\s]+)", n)
-        if mm:
-            # The alternatives are the two-character words either side of the slash:
-            # 住院/手术绿通 -> 住院绿通, 手术绿通; 专家线上/书面诊疗意见 -> 专家线上诊疗意见, 专家书面诊疗意见.
-            left, right = mm.group(1), mm.group(2)
-            k = min(2, len(left), len(right))
-            prefix = n[: mm.start()] + left[:-k]
-            suffix = right[k:] + n[mm.end():]
-            out.add(prefix + left[-k:] + suffix)
-            out.add(prefix + right[:k] + suffix)
-    for n in list(out | {core}):
-        if "绿通" in n:
-            out.add(n.replace("绿通", "绿色通道"))
-        if "绿色通道" in n:
-            out.add(n.replace("绿色通道", "绿通"))
-    return sorted(a for a in {squash(x) if re.fullmatch(r"[\u4e00-\u9fff/ ]+", x) else x for x in out}
-                  if a and a != base)
-
 
 def parse_usage(text: str) -> tuple[Optional[int], Optional[str]]:
     """'保险合同有效期内限 3 次' -> (3, 'contract'); '不限次' -> (None, 'unlimited')."""
@@ -159,26 +76,6 @@ def beneficiary_of(text: str) -> Optional[str]:
 
 def split_names(s: str) -> list[str]:
     return [x.strip() for x in re.split(r"[、，,及和与]", s) if x.strip()]
-
-
-@lru_cache(maxsize=1)
-def province_names() -> dict[str, str]:
-    """Province full names and short forms -> full name (from jionlp's location table)."""
-    import jionlp as jio
-
-    out: dict[str, str] = {}
-    for prov, pdata in jio.china_location_loader().items():
-        out[prov] = prov
-        alias = pdata.get("_alias")
-        for a in (alias if isinstance(alias, list) else [alias]):
-            if a:
-                out[a] = prov
-    return out
-
-
-def is_municipality(name: str) -> bool:
-    full = province_names().get(name)
-    return bool(full and full.endswith("市"))
 
 
 # ---------------------------------------------------------------------------
@@ -412,7 +309,7 @@ def _service(b: Builder, product: m.Product, ln: int, stop: int, name: str, summ
     for _, nm in intro:
         aliases.add(nm)
 
-    fields: dict = {"aliases": sorted(aliases), "category": category_for(name), "product_id": product.id}
+    fields: dict = {"aliases": sorted(aliases), "category": category_of(name), "product_id": product.id}
     facts: list[tuple[str, str, tuple[int, int], object]] = []
 
     # content

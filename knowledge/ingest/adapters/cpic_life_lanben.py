@@ -17,10 +17,10 @@ from typing import Optional
 
 from knowledge import models as m
 from knowledge.ingest.builder import Builder
+from knowledge.ingest.lexicon import category_of, name_aliases
 from knowledge.ingest.text import clean, squash
 
 # -- patterns -----------------------------------------------------------------
-CH_NUM = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
 CHAPTER_RE = re.compile(r"^第[一二三四五六七八九十]+章\s*(.+)$")
 PART_RE = re.compile(r"^([一二三四五六七八九十]+)、\s*(.+?)[：:]?$")
 VERSION_SECTION_RE = re.compile(r"^太保蓝本.*服务说明[：:]?$")
@@ -48,31 +48,6 @@ WECHAT_RE = re.compile(r"“([^”]+)”(?:官方)?微信(?:号|公众号)")
 WECHAT_PATH_RE = re.compile(r"微信公众号((?:\s*[-—]\s*[^\s\-—，。]+)+)")
 PATH_TAIL_RE = re.compile(r"(提交|申请|咨询|查询|办理).*$")
 SERVICE_HOURS_RE = re.compile(r"人工服务时间[：:]\s*([^。]+)")
-
-# Service categories by keyword (first match wins). Classification only: no facts.
-CATEGORY_RULES = [
-    (r"视频|健康咨询", "remote_consult"),
-    (r"二诊|二次诊疗", "second_opinion"),
-    (r"多学科会诊", "mdt"),
-    (r"海外就医", "overseas"),
-    (r"陪诊", "escort"),
-    (r"门诊预约|专家预约", "outpatient_booking"),
-    (r"病房|手术", "inpatient_arrangement"),
-    (r"急救|异地就医", "transport"),
-    (r"购药", "drug_service"),
-    (r"特种检查", "checkup"),
-    (r"康复", "rehab"),
-    (r"上门", "home_nursing"),
-    (r"管家|诊疗方案", "concierge"),
-]
-
-
-def category_of(name: str) -> str:
-    for rx, cat in CATEGORY_RULES:
-        if re.search(rx, name):
-            return cat
-    return "other"
-
 
 def is_heading(s: str) -> bool:
     s = s.strip()
@@ -457,7 +432,7 @@ def _service_from_section(b: Builder, product: m.Product, sec: Section) -> m.Ser
     desc = re.sub(r"\s*\n\s*", "\n", desc).strip()
     fields: dict = {"category": category_of(name), "description": desc, "product_id": product.id,
                     "coverage_scope": "unspecified"}
-    aliases = [re.sub(r"服务$", "", name)] if name.endswith("服务") and len(name) > 4 else []
+    aliases = name_aliases(name)
     facts: list[tuple[str, str, tuple[int, int], object]] = []
     for n, s in cond:
         s2 = squash(s)

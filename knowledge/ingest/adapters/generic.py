@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Optional
 
 from knowledge import models as m
+from knowledge.ingest import lexicon
 from knowledge.ingest.builder import Builder
 from knowledge.ingest.text import clean, squash
 
@@ -45,28 +46,6 @@ _NOT_SERVICE = re.compile(
     r"^(服务|增值服务|健康管理服务|服务内容|服务流程|服务说明|服务标准|服务概要|服务对象|服务期限|服务申请|服务范围|"
     r"服务简介|服务规则|服务须知|服务时效|服务时长|服务项目|服务介绍|服务流程简介|增值服务项目|增值服务查看和申请|"
     r"特色服务|其他服务|更多服务|服务方式|服务网络|医疗服务|就医服务|健康服务)$")
-_CATEGORY_WORDS = [
-    (r"MDT|多学科|会诊", "mdt"),
-    (r"二诊|第二诊疗|二次诊疗|诊疗意见", "second_opinion"),
-    (r"绿通|绿色通道", "green_channel"),
-    (r"陪诊", "escort"),
-    (r"陪护|护工", "inpatient_care"),
-    (r"上门护理|家庭护理|居家护理", "home_nursing"),
-    (r"垫付", "advance_payment"),
-    (r"直付|直赔", "direct_billing"),
-    (r"药", "drug_service"),
-    (r"海外|境外|全球", "overseas"),
-    (r"康复|随访", "rehab"),
-    (r"接送|救护|转运", "transport"),
-    (r"心理", "psychology"),
-    (r"体检|检测|筛查|检查", "checkup"),
-    (r"问诊|咨询", "remote_consult"),
-    (r"挂号|门诊", "outpatient_booking"),
-    (r"住院|手术", "inpatient_arrangement"),
-    (r"管家", "concierge"),
-]
-
-
 @dataclass
 class Heading:
     line: int
@@ -156,10 +135,8 @@ def names_service(title: str) -> bool:
 
 
 def category_of(name: str) -> Optional[str]:
-    for rx, cat in _CATEGORY_WORDS:
-        if re.search(rx, name, re.I):
-            return cat
-    return None
+    """The category the name's own words state (knowledge/ingest/vocab.yaml), else None."""
+    return lexicon.category_of(name, default=None)
 
 
 def _section_end(hs: list[Heading], i: int, last: int) -> int:

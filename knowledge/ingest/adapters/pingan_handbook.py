@@ -28,6 +28,7 @@ _EXCLUDED_CASE = re.compile(r"不(?:包括|包含|含)([^（(，,。；;、]{2,2
 
 from knowledge import models as m
 from knowledge.ingest.builder import Builder, CityEntry, DiseaseEntry, HospitalEntry
+from knowledge.ingest.lexicon import category_of, name_aliases
 from knowledge.ingest.text import ManualText, clean, squash
 
 # --------------------------------------------------------------------------------------
@@ -43,19 +44,6 @@ GENERIC_HEADS = ("服务内容", "服务标准", "服务流程", "服务期限",
 ROW_LABELS = ("适用人群", "使用人群", "使用前提", "使用条件", "使用次数", "服务范围", "覆盖范围", "特殊事项",
               "特殊约定", "注意事项", "服务时效", "服务时长", "申请条件", "材料要求", "服务项目")
 NAV_BRACKETS = {"我的", "用服务", "立即使用", "我的保单", "我的】-【用服务", "我的】-【我的保单"}
-
-CATEGORY_KEYWORDS = [  # first hit wins; checked against the service name
-    ("第二诊疗", "second_opinion"), ("二诊", "second_opinion"), ("多学科会诊", "mdt"), ("陪诊", "escort"),
-    ("住院陪护", "inpatient_care"), ("护工", "inpatient_care"), ("门诊协助", "outpatient_booking"),
-    ("住院协助", "inpatient_arrangement"), ("垫付", "advance_payment"), ("出院交通", "transport"),
-    ("康复", "rehab"), ("随访", "rehab"), ("药", "drug_service"), ("活力", "wellness"), ("探视", "other"),
-]
-# industry abbreviations: added as aliases when the service name contains the key
-ABBREVIATIONS = {"第二诊疗": ["二诊", "第二诊疗意见"], "多学科会诊": ["MDT"], "住院陪护": ["护工"],
-                 "活力 GO": ["活力GO"]}
-
-CN_DIGITS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5}
-
 
 def norm(s: str) -> str:
     """clean() a raw line and drop PDF bullet glyphs."""
@@ -403,10 +391,6 @@ def classify_beneficiary(text: str) -> Optional[str]:
     if re.search(r"被保(?:险)?人|权益人", text):
         return "insured"
     return None
-
-
-def category_of(name: str) -> str:
-    return next((c for k, c in CATEGORY_KEYWORDS if k in name), "other")
 
 
 # --------------------------------------------------------------------------------------
@@ -816,7 +800,7 @@ def ingest(b: Builder) -> None:
 
 def _aliases(t: ManualText, node: Node, skip: set[int], name: str) -> list[str]:
     """Other names of a service: the app menu item in its 服务流程 steps (【国内二诊】), the name
-    its FAQ questions use ('申请国内专家二诊咨询服务'), and common abbreviations."""
+    its FAQ questions use ('申请国内专家二诊咨询服务'), and those derived from the name (lexicon)."""
     out = []
     for sub in node.children:
         body = make_flow(t, sub.line + 1, sub.end, skip).text
@@ -828,9 +812,7 @@ def _aliases(t: ManualText, node: Node, skip: set[int], name: str) -> list[str]:
         if re.search(r"常见问[答题]", sub.title):
             for mt in re.finditer(r"Q\s*[:：][^\n]*?申请([\u4e00-\u9fff]{2,10}?)服务", body):
                 out.append(re.sub(r"^(?:及使用|使用|及)", "", mt.group(1)))
-    for k, abbrs in ABBREVIATIONS.items():
-        if k in name:
-            out += abbrs
+    out += name_aliases(name)
     return [a for a in dict.fromkeys(out) if a != name]
 
 

@@ -20,16 +20,9 @@ import re
 from typing import Optional
 
 from knowledge import models as m
-from knowledge.ingest.adapters.cpic_health_gyn import (
-    beneficiary_of,
-    category_for,
-    cn_int,
-    name_aliases,
-    parse_usage,
-    parse_waiting,
-    province_names,
-)
+from knowledge.ingest.adapters.cpic_health_gyn import beneficiary_of, parse_usage, parse_waiting
 from knowledge.ingest.builder import Builder, CityEntry, HospitalEntry
+from knowledge.ingest.lexicon import category_of, cn_int, name_aliases, province_names
 from knowledge.ingest.sections import add_passages
 from knowledge.ingest.text import clean, squash
 
@@ -260,7 +253,7 @@ def _section_service(b: Builder, d: _Doc, product: m.Product, k: int, end: int, 
     menu = next((x for x in menus if _bigrams(x) & _bigrams(title)), None)
     key = squash(menu or title)
     aliases = set(name_aliases(title)) | ({menu} if menu else set())
-    fields: dict = {"product_id": product.id, "category": category_for(title if "预授权" not in title else "其他"),
+    fields: dict = {"product_id": product.id, "category": category_of(title),
                     "description": body[:2000], "how_to_apply": None}
     svc = _merge_or_create(b, key, title, (k, end), aliases, {})
     b.fact(svc, "content", body, (k + 1, end))
@@ -299,7 +292,7 @@ def _numbered_service(b: Builder, d: _Doc, product: m.Product, n: int, end: int,
         if menu and (other_key == squash(menu) or menu in (other.aliases or [])):
             key = other_key
     aliases = set(name_aliases(name)) | ({squash(menu)} if menu else set())
-    fields: dict = {"product_id": product.id, "category": category_for(name)}
+    fields: dict = {"product_id": product.id, "category": category_of(name)}
     facts: list[tuple[str, str, tuple[int, int], object]] = []
     if addon:
         fields["addon_required"] = addon.group(1)

@@ -21,6 +21,7 @@ from typing import Any, Optional
 
 from knowledge import models as m
 from knowledge.ingest.builder import Builder, CityEntry, DiseaseEntry, HospitalEntry
+from knowledge.ingest.lexicon import category_of, cn_int, name_aliases
 from knowledge.ingest.text import clean, squash
 
 # -- headings ----------------------------------------------------------------------------------
@@ -364,12 +365,8 @@ def parse_inline_cities(b: Builder, start: int, end: int) -> tuple[list[CityEntr
 
 # -- readings: (attribute, text, data) found in one line ------------------------------------------
 
-_CN_DIGITS = {"一": 1, "两": 2, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
-
-
 def _num(s: str) -> int:
-    s = s.strip()
-    return int(s) if s.isdigit() else _CN_DIGITS.get(s, 0)
+    return cn_int(s) or 0
 
 
 def _clause(line: str, pos: int) -> str:
@@ -456,36 +453,11 @@ def read_line(line: str) -> list[tuple[str, str, Any]]:
 
 # -- category and aliases ------------------------------------------------------------------------
 
-# Vocabulary (not facts about a service): name keywords -> category, long/short name pairs.
-CATEGORY_WORDS = [
-    ("绿通", "green_channel"), ("绿色通道", "green_channel"), ("质子重离子", "green_channel"),
-    ("垫付", "advance_payment"), ("家庭护理", "home_nursing"), ("上门护理", "home_nursing"),
-    ("视频问诊", "remote_consult"), ("图文咨询", "remote_consult"), ("早筛", "checkup"), ("体检", "checkup"),
-    ("二次诊疗", "second_opinion"), ("第二诊疗", "second_opinion"), ("多学科会诊", "mdt"),
-    ("直赔", "direct_billing"), ("药", "drug_service"), ("护工", "inpatient_care"), ("挂号", "outpatient_booking"),
-]
-ABBREVIATIONS = [("重疾绿通", "绿通"), ("绿色通道", "绿通"), ("二次诊疗意见", "二诊"), ("二次诊疗意见", "第二诊疗意见"),
-                 ("多学科会诊", "MDT"), ("重大疾病", "重疾"), ("住院护工", "护工"), ("医疗垫付", "垫付"),
-                 ("术后家庭护理", "上门护理"), ("门诊挂号协助", "挂号"), ("门诊挂号协助", "门诊挂号")]
-
-
-def category_for(name: str) -> str:
-    for word, cat in CATEGORY_WORDS:
-        if word in name:
-            return cat
-    return "other"
-
-
 def aliases_for(b: Builder, name: str, intro: Intro) -> list[str]:
-    out = set()
-    short = re.sub(r"^众安互联网医院[·・]", "", name)
+    out = set(name_aliases(name))
+    short = re.sub(r"^[^·・]{2,12}[·・]", "", name)  # 众安互联网医院·视频问诊 -> 视频问诊
     if short != name:
         out.add(short)
-    for long, abbr in ABBREVIATIONS:
-        if long in name:
-            out.add(name.replace(long, abbr) if abbr not in ("MDT", "护工", "挂号") else abbr)
-            if abbr in ("护工",):
-                out.add(abbr)
     if name.endswith("服务"):
         out.add(name[:-2])
     # long names the intro itself uses: "我司提供重大疾病绿色就医通道服务"
@@ -574,7 +546,7 @@ def _looks_like_list(b: Builder, h: Heading, intro: Intro) -> bool:
 
 def _rule_signature(intro: Intro) -> str:
     parts = sorted({(a, repr(d)) for a, _, _, _, d in intro.readings})
-    return repr(parts) + "|" + category_for(intro.name)
+    return repr(parts) + "|" + category_of(intro.name)
 
 
 def _first(readings, attr, pred=lambda d: True):
@@ -595,7 +567,7 @@ def _section_text(b: Builder, intro: Intro, words: tuple[str, ...]) -> tuple[str
 
 def _make_service(b: Builder, intro: Intro, product: m.Product) -> m.Service:
     R = intro.readings
-    f: dict[str, Any] = {"category": category_for(intro.name), "product_id": product.id}
+    f: dict[str, Any] = {"category": category_of(intro.name), "product_id": product.id}
     # description: the first paragraph after "什么是…" / "服务介绍" / "服务说明" / "服务内容", else the first prose line
     desc = _section_text(b, intro, ("什么是", "服务介绍", "服务说明", "服务内容", "服务简介"))
     if desc:

@@ -1,0 +1,145 @@
+"""The ingest vocabulary (knowledge/ingest/vocab.yaml) and the small word-level helpers built on it.
+
+Adapters and readers take every keyword table from here: Chinese numerals, service categories,
+abbreviations, field labels, contact labels. Place names come from jionlp's location table.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Optional
+
+import yaml
+
+from knowledge.ingest.text import clean, squash
+from knowledge.vocab import Category, ContactKind, FactAttribute
+
+VOCAB_FILE = Path(__file__).resolve().parent / "vocab.yaml"
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    digits: dict[str, int]
+    ten: str
+    categories: tuple[tuple[re.Pattern, Category], ...]
+    abbreviations: tuple[tuple[str, str, bool], ...]  # (long, short, replace)
+    field_labels: dict[str, FactAttribute]
+    contact_labels: dict[str, str]
+    channels: tuple[tuple[str, ContactKind], ...]
+    raw: dict[str, Any]
+
+
+def load(path: Path = VOCAB_FILE) -> Lexicon:
+    """Read and check the vocabulary file: every store name it uses must be declared in knowledge.vocab."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    num = data.get("numerals") or {}
+    cats = tuple((re.compile(p), Category(c)) for p, c in data.get("categories") or [])
+    abbr = []
+    for long, short, how in data.get("abbreviations") or []:
+        if how not in ("add", "replace"):
+            raise ValueError(f"{path}: abbreviation {long!r} -> {short!r}: how must be add or replace, not {how!r}")
+        abbr.append((long, short, how == "replace"))
+    labels = {k: FactAttribute(v) for k, v in (data.get("field_labels") or {}).items()}
+    contacts = data.get("contacts") or {}
+    channels = tuple((name, ContactKind(kind)) for name, kind in contacts.get("channels") or [])
+    return Lexicon(digits=dict(num.get("digits") or {}), ten=num.get("ten") or "十", categories=cats,
+                   abbreviations=tuple(abbr), field_labels=labels,
+                   contact_labels=dict(contacts.get("labels") or {}), channels=channels, raw=data)
+
+
+@lru_cache(maxsize=1)
+def lexicon() -> Lexicon:
+    return load()
+
+
+# -- numbers ---------------------------------------------------------------------------------------
+
+def numeral_chars() -> str:
+    """The Chinese numeral characters, for use inside a regex character class."""
+    lx = lexicon()
+    return "".join(lx.digits) + lx.ten
+
+
+def cn_int(s: str | None) -> Optional[int]:
+    """'3' / '三' / '两' / '十一' / '二十' -> int; None if not a number."""
+    lx = lexicon()
+    s = (s or "").strip()
+    if s.isdigit():
+        return int(s)
+    if not s or any(ch not in lx.digits and ch != lx.ten for ch in s):
+        return None
+    if lx.ten in s:
+        a, _, b = s.partition(lx.ten)
+        if lx.ten in b:
+            return None
+        tens = lx.digits.get(a, 1) if a else 1
+        return tens * 10 + (lx.digits.get(b, 0) if b else 0)
+    return lx.digits.get(s) if len(s) == 1 else None
+
+
+# -- service names -----------------------------------------------------------------------------------
+
+def category_of(name: str, default: Optional[str] = str(Category.OTHER)) -> Optional[str]:
+    """The category a service name states (first matching row of `categories`), else `default`."""
+    for rx, cat in lexicon().categories:
+        if rx.search(name or ""):
+            return str(cat)
+    return default
+
+
+def name_aliases(name: str) -> list[str]:
+    """Other names of a service derivable from its name by rule (not by hand): a parenthesised
+    Latin abbreviation (MDT), a trailing 服务 dropped, slash alternatives (住院/手术绿通 -> 住院绿通,
+    手术绿通), and the `abbreviations` table."""
+    out: set[str] = set()
+    base = clean(name)
+    m_paren = re.search(r"[（(]\s*([A-Za-z\-]+)\s*[)）]", base)
+    core = re.sub(r"\s*[（(][^)）]*[)）]\s*", "", base).strip()
+    if m_paren:
+        out.add(m_paren.group(1))
+        out.add(core)
+    for n in list({base, core}):
+        if n.endswith("服务") and len(n) > 4:
+            out.add(n[:-2])
+    for n in list(out | {core}):
+        mm = re.search(r"([^/\s]+)/([^/\s]+)", n)
+        if mm:
+            # the alternatives are the two-character words either side of the slash:
+            # 住院/手术绿通 -> 住院绿通, 手术绿通; 专家线上/书面诊疗意见 -> 专家线上诊疗意见, 专家书面诊疗意见
+            left, right = mm.group(1), mm.group(2)
+            k = min(2, len(left), len(right))
+            prefix = n[: mm.start()] + left[:-k]
+            suffix = right[k:] + n[mm.end():]
+            out.add(prefix + left[-k:] + suffix)
+            out.add(prefix + right[:k] + suffix)
+    forms = list(out | {core, base})
+    for long, short, replace in lexicon().abbreviations:
+        for n in forms:
+            if long in n:
+                out.add(n.replace(long, short) if replace else short)
+    return sorted(a for a in {squash(x) if re.fullmatch(r"[\u4e00-\u9fff/ ]+", x) else x for x in out}
+                  if a and a != base)
+
+
+# -- places ------------------------------------------------------------------------------------------
+
+@lru_cache(maxsize=1)
+def province_names() -> dict[str, str]:
+    """Province full names and short forms -> full name (from jionlp's location table)."""
+    import jionlp as jio
+
+    out: dict[str, str] = {}
+    for prov, pdata in jio.china_location_loader().items():
+        out[prov] = prov
+        alias = pdata.get("_alias")
+        for a in (alias if isinstance(alias, list) else [alias]):
+            if a:
+                out[a] = prov
+    return out
+
+
+def is_municipality(name: str) -> bool:
+    full = province_names().get(name)
+    return bool(full and full.endswith("市"))
