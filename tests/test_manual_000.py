@@ -89,7 +89,7 @@ def test_waiting_period_from_the_rules_at_the_top(s):
             assert (13, 15) in lines  # 服务等待期与保险责任等待期一致 (notice)
     # the service's own sentence is kept too: 8.2 申请条件 4）…（等待期与主险一致）
     own = [f for f in facts(s, svc(s, "住院探视"), "waiting_period") if f.line_start == 1301]
-    assert own and own[0].data == {"same_as_policy": True}
+    assert own and own[0].data == {"waiting_kind": "same_as_policy"}
 
 
 def test_cooling_off_15_days(s):

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from core.db import Base
 from knowledge import models as m
+from knowledge.ingest import readers
 from knowledge.ingest.adapters import cpic_life_lanben as ad
 from knowledge.ingest.builder import Builder
 from knowledge.ingest.text import ManualText, squash
@@ -291,9 +292,9 @@ def test_garbage_does_not_crash(text):
     assert b.warnings
 
 
-def test_cell_parsers():
-    assert ad.parse_usage("") == (False, None, None)
-    assert ad.parse_usage("不限次仅 首年可用") == (True, None, "unlimited")
-    assert ad.parse_usage("服务期内 1 次") == (True, 1, "contract")
-    assert ad.parse_rule("乱码") == {}
-    assert ad.parse_family("仅被保险人") is None
+def test_cell_parsers():  # the adapter reads its cells with knowledge.ingest.readers
+    assert readers.entitlement_cell("") == (False, None, None)
+    assert readers.entitlement_cell("不限次仅 首年可用") == (True, None, "unlimited")
+    assert readers.entitlement_cell("服务期内 1 次") == (True, 1, "contract")
+    assert readers.validity_rule("乱码") == {}
+    assert readers.family_share("仅被保险人") is None

@@ -14,7 +14,7 @@ from typing import Any, Optional
 import yaml
 
 from knowledge.ingest.text import clean, squash
-from knowledge.vocab import Category, ContactKind, FactAttribute
+from knowledge.vocab import Category, ContactKind, FactAttribute, UsagePeriod
 
 VOCAB_FILE = Path(__file__).resolve().parent / "vocab.yaml"
 
@@ -25,7 +25,9 @@ class Lexicon:
     ten: str
     categories: tuple[tuple[re.Pattern, Category], ...]
     abbreviations: tuple[tuple[str, str, bool], ...]  # (long, short, replace)
+    usage_periods: tuple[tuple[re.Pattern, UsagePeriod], ...]
     field_labels: dict[str, FactAttribute]
+    remark_topics: tuple[tuple[re.Pattern, FactAttribute], ...]
     contact_labels: dict[str, str]
     channels: tuple[tuple[str, ContactKind], ...]
     raw: dict[str, Any]
@@ -41,11 +43,13 @@ def load(path: Path = VOCAB_FILE) -> Lexicon:
         if how not in ("add", "replace"):
             raise ValueError(f"{path}: abbreviation {long!r} -> {short!r}: how must be add or replace, not {how!r}")
         abbr.append((long, short, how == "replace"))
+    periods = tuple((re.compile(p), UsagePeriod(v)) for p, v in data.get("usage_periods") or [])
     labels = {k: FactAttribute(v) for k, v in (data.get("field_labels") or {}).items()}
+    topics = tuple((re.compile(p), FactAttribute(a)) for p, a in data.get("remark_topics") or [])
     contacts = data.get("contacts") or {}
     channels = tuple((name, ContactKind(kind)) for name, kind in contacts.get("channels") or [])
     return Lexicon(digits=dict(num.get("digits") or {}), ten=num.get("ten") or "十", categories=cats,
-                   abbreviations=tuple(abbr), field_labels=labels,
+                   abbreviations=tuple(abbr), usage_periods=periods, field_labels=labels, remark_topics=topics,
                    contact_labels=dict(contacts.get("labels") or {}), channels=channels, raw=data)
 
 

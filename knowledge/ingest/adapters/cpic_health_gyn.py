@@ -12,7 +12,7 @@ Layout:
 The summary table and the detail sections are both kept as facts; where they
 disagree (e.g. the trigger of 就医陪诊) both readings stay.
 
-Small parsing helpers used by the zhongan_highend adapter too live at the top.
+Values are read with knowledge.ingest.readers; this module knows the outline and the tables.
 """
 from __future__ import annotations
 
@@ -21,58 +21,10 @@ from dataclasses import dataclass
 from typing import Optional
 
 from knowledge import models as m
+from knowledge.ingest import readers
 from knowledge.ingest.builder import Builder, CityEntry, HospitalEntry
-from knowledge.ingest.lexicon import category_of, cn_int, is_municipality, name_aliases, province_names
+from knowledge.ingest.lexicon import category_of, is_municipality, name_aliases, province_names
 from knowledge.ingest.text import clean, squash
-
-# ---------------------------------------------------------------------------
-# Shared helpers (also imported by zhongan_highend)
-# ---------------------------------------------------------------------------
-
-def parse_usage(text: str) -> tuple[Optional[int], Optional[str]]:
-    """'保险合同有效期内限 3 次' -> (3, 'contract'); '不限次' -> (None, 'unlimited')."""
-    t = squash(text)
-    period = None
-    if re.search(r"保单年度|每年|年度内", t):
-        period = "policy_year"
-    elif re.search(r"保险合同有效期|保单有效期|合同有效期|保险期间", t):
-        period = "contract"
-    elif re.search(r"每次住院", t):
-        period = "per_stay"
-    if re.search(r"不限次", t):
-        return None, "unlimited"
-    mm = re.search(r"(?:限|提供|共)?([0-9]+|[一二三四五六七八九十两]+)次", t)
-    if mm:
-        return cn_int(mm.group(1)), period
-    return None, period
-
-
-def parse_waiting(text: str) -> dict:
-    """Start-of-use clause -> waiting fields ('90 天等待期后', '15 天犹豫期后', '等待期结束后')."""
-    t = squash(text)
-    mm = re.search(r"(\d+)天犹豫期", t)
-    if mm:
-        return {"waiting_kind": "after_cooling_off", "cooling_off_days": int(mm.group(1))}
-    mm = re.search(r"(\d+)天等待期", t)
-    if mm:
-        return {"waiting_kind": "days", "waiting_days": int(mm.group(1))}
-    if re.search(r"等待期(结束)?后|过.{0,4}等待期", t):
-        return {"waiting_kind": "same_as_policy"}
-    if "犹豫期后" in t:
-        return {"waiting_kind": "after_cooling_off"}
-    return {}
-
-
-def beneficiary_of(text: str) -> Optional[str]:
-    t = squash(text)
-    if re.search(r"被保险人/家属|被保险人及其?家属|被保险人及家人|本人及家属", t):
-        return "insured_and_family"
-    if re.search(r"家属|家人|直系亲属", t):
-        return "designated_family"
-    if "被保险人" in t or "本人" in t:
-        return "insured"
-    return None
-
 
 def split_names(s: str) -> list[str]:
     return [x.strip() for x in re.split(r"[、，,及和与]", s) if x.strip()]
@@ -89,6 +41,8 @@ _ITEM = re.compile(r"^[-\s]*[（(]\s*(\d+)\s*[)）]\s*(.*)$")
 _SUBITEM = re.compile(r"^\s*[（(]\s*([a-z])\s*[)）]")
 _APPENDIX = re.compile(r"^附表\s*(\d+)\s*[：:]\s*(.+)$")
 _QUOTED = re.compile(r"“([^”]+)”")
+# what an unlabelled item of 服务说明 / 服务标准 can be about (readers.topics)
+REMARK_TOPICS = ("response_time", "cancellation", "fees", "exclusions")
 
 
 def _key(name: str) -> str:
@@ -131,30 +85,6 @@ def _end_before(b: Builder, start: int, stop: int) -> int:
     while n > start and not b.text.line(n).strip():
         n -= 1
     return n
-
-
-def _diagnosis(text: str) -> tuple[Optional[str], dict]:
-    t = squash(text)
-    mm = re.search(r"确诊(.+?复发)", t)
-    if mm:
-        return "confirmed", {"kind": "confirmed", "condition": mm.group(1)}
-    mm = re.search(r"因(.+?)就医", t)
-    if mm:
-        return None, {"kind": "treated_for", "condition": mm.group(1)}
-    return None, {}
-
-
-def _cancellation(text: str) -> dict:
-    t = squash(text)
-    rule: dict = {}
-    mm = re.search(r"提前([0-9一二三四五六七八九十两]+)个工作日", t)
-    if mm:
-        rule["cancel_notice_workdays"] = cn_int(mm.group(1))
-    if re.search(r"未在预约时间使用.{0,4}视为服务已完成", t):
-        rule["no_show_counts"] = True
-    if re.search(r"已经成功取样.{0,4}视为服务已完成", t):
-        rule["sampled_counts"] = True
-    return rule
 
 
 def ingest(b: Builder) -> None:
@@ -320,7 +250,7 @@ def _service(b: Builder, product: m.Product, ln: int, stop: int, name: str, summ
         facts.append(("content", "\n".join(body), (a, z), None))
         for n, s in t.iter(a + 1, z):
             if re.search(r"被保险人/家属|家属", s):
-                facts.append(("beneficiary", clean(s), (n, n), {"beneficiary": beneficiary_of(s)}))
+                facts.append(("beneficiary", clean(s), (n, n), {"beneficiary": readers.beneficiary(s)}))
     if "服务流程" in parts:
         a, z = parts["服务流程"]
         steps = [clean(s.lstrip("- ")) for _, s in t.iter(a + 1, z) if s.strip()]
@@ -331,24 +261,22 @@ def _service(b: Builder, product: m.Product, ln: int, stop: int, name: str, summ
     if row:
         rn, cells = row
         limit_txt, trigger_txt, who_txt, start_txt = cells[2], cells[3], cells[4], cells[5]
-        lim, per = parse_usage(limit_txt)
-        facts.append(("usage_limit", limit_txt, (rn, rn), {"limit": lim, "period": per, "from": "summary"}))
-        kind, dd = _diagnosis(trigger_txt)
+        u = readers.usage(limit_txt) or {"limit": None, "period": None}
+        facts.append(("usage_limit", limit_txt, (rn, rn), {**u, "from": "summary"}))
+        dd = readers.diagnosis(trigger_txt)
         facts.append(("trigger", trigger_txt, (rn, rn), dict(dd, **{"from": "summary"})))
         if dd:
             facts.append(("diagnosis", trigger_txt, (rn, rn), dict(dd, **{"from": "summary"})))
-        facts.append(("beneficiary", who_txt, (rn, rn), {"beneficiary": beneficiary_of(who_txt), "from": "summary"}))
-        w = parse_waiting(start_txt)
+        who = readers.beneficiary(who_txt)
+        facts.append(("beneficiary", who_txt, (rn, rn), {"beneficiary": who, "from": "summary"}))
+        w = readers.waiting(start_txt)
         facts.append(("start_time", start_txt, (rn, rn), dict(w, **{"from": "summary"})))
-        if w.get("waiting_kind") == "after_cooling_off":
-            facts.append(("cooling_off", start_txt, (rn, rn), w))
-        elif w:
-            facts.append(("waiting_period", start_txt, (rn, rn), w))
-        fields.update(w)
-        fields["beneficiary"] = beneficiary_of(who_txt)
-        fields["beneficiary_text"] = who_txt
-        fields["usage_limit"], fields["usage_period"], fields["usage_text"] = lim, per, limit_txt
-        fields["diagnosis_kind"] = kind
+        if w:
+            facts.append((readers.waiting_attribute(w), start_txt, (rn, rn), w))
+        fields.update(readers.waiting_columns(w))
+        fields["beneficiary"], fields["beneficiary_text"] = who, who_txt
+        fields["usage_limit"], fields["usage_period"], fields["usage_text"] = u["limit"], u["period"], limit_txt
+        fields["diagnosis_kind"] = readers.diagnosis_kind(dd)
 
     # 服务说明 / 服务标准 items
     usage_rule: dict = {}
@@ -359,44 +287,36 @@ def _service(b: Builder, product: m.Product, ln: int, stop: int, name: str, summ
             continue
         a, z = parts[part]
         for it in _items(b, a + 1, z):
-            txt = it.text
-            lab = it.label
-            if lab == "适用条件":
-                kind, dd = _diagnosis(txt)
-                facts.append(("trigger", txt, it.lines, dict(dd, **{"from": "detail"})))
-                if dd:
-                    facts.append(("diagnosis", txt, it.lines, dict(dd, **{"from": "detail"})))
-                    # The detail section is the more specific reading; the summary one stays a fact.
-                    fields["diagnosis_kind"] = kind
-                w = parse_waiting(txt)
-                if w:
-                    attr = "cooling_off" if w.get("waiting_kind") == "after_cooling_off" else "waiting_period"
-                    facts.append((attr, txt, it.lines, w))
-                    for k, v in w.items():
-                        fields.setdefault(k, v)
-            elif lab == "使用次数":
-                lim, per = parse_usage(txt)
-                facts.append(("usage_limit", txt, it.lines, {"limit": lim, "period": per, "from": "detail"}))
-                fields["usage_limit"], fields["usage_period"] = lim, per
-                fields["usage_text"] = txt
-            elif lab == "服务地域":
+            txt, lab = it.text, it.label
+            attr = readers.field(lab) or next(iter(readers.topics(txt, REMARK_TOPICS)), None)
+            if attr == "trigger":
+                for attr2, data in readers.trigger(txt):
+                    facts.append((attr2, txt, it.lines, dict(data or {}, **{"from": "detail"})))
+                    if attr2 == "diagnosis":
+                        # the detail section is the more specific reading; the summary one stays a fact
+                        fields["diagnosis_kind"] = readers.diagnosis_kind(data)
+                    elif attr2 != "trigger":
+                        for k, v in readers.waiting_columns(data).items():
+                            fields.setdefault(k, v)
+            elif attr == "usage_limit":
+                u = readers.usage(txt) or {"limit": None, "period": None}
+                facts.append(("usage_limit", txt, it.lines, {**u, "from": "detail"}))
+                fields["usage_limit"], fields["usage_period"], fields["usage_text"] = u["limit"], u["period"], txt
+            elif attr == "coverage":
                 facts.append(("coverage", txt, it.lines, None))
                 coverage_refs.append((txt, it.lines))
-            elif lab == "服务时间":
+            elif attr == "service_hours":
                 facts.append(("service_hours", txt, it.lines, None))
-            elif lab == "响应时效" or re.search(r"响应|内主动致电|内递交|内安排", txt):
+            elif attr == "response_time":
                 facts.append(("response_time", txt, it.lines, None))
                 responses.append(txt)
-            elif re.search(r"取消或更改", txt):
-                rule = _cancellation(txt)
+            elif attr == "cancellation":
+                rule = readers.cancellation(txt)
                 facts.append(("cancellation", txt, it.lines, rule))
                 usage_rule.update(rule)
-            elif re.search(r"费用.{0,6}自理|自费|费用", txt):
-                facts.append(("fees", txt, it.lines, None))
-                fields["fees"] = txt
-            elif re.search(r"不构成医学诊疗|仅供参考", txt):
-                facts.append(("exclusions", txt, it.lines, None))
-                fields["exclusions"] = txt
+            elif attr in ("fees", "exclusions"):
+                facts.append((attr, txt, it.lines, None))
+                fields[attr] = txt
             else:  # a remark with no attribute of its own keeps its label in the data
                 facts.append(("note", txt, it.lines, {"label": lab} if lab else None))
     if responses:

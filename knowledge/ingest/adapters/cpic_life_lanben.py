@@ -1,4 +1,4 @@
-"""Adapter for 太保蓝本健康管理服务手册 (CPIC Life), layout `cpic_life_lanben`.
+"""Adapter for the 太保蓝本 健康管理服务手册 (CPIC Life), layout `cpic_life_lanben`.
 
 The manual has: a bullet list of services, two copies of the validity rules
 (服务期限), one entitlement table per product version (服务说明 sections, tab-separated
@@ -6,16 +6,20 @@ rows that wrap and lose leading cells at page breaks), eligibility per version
 (服务对象), how to apply (服务申请), one description section per service, and
 general notes (注意事项). There are no city, hospital, disease or drug lists.
 
-Everything below is found by headings and table shapes; no line numbers are fixed.
+Everything below is found by headings and table shapes; no line numbers are fixed. Values are
+read with knowledge.ingest.readers; version names are the manifest's product name plus the
+manual's version words.
 """
 from __future__ import annotations
 
 import difflib
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Optional
 
 from knowledge import models as m
+from knowledge.ingest import readers
 from knowledge.ingest.builder import Builder
 from knowledge.ingest.lexicon import category_of, name_aliases
 from knowledge.ingest.text import clean, squash
@@ -23,150 +27,65 @@ from knowledge.ingest.text import clean, squash
 # -- patterns -----------------------------------------------------------------
 CHAPTER_RE = re.compile(r"^第[一二三四五六七八九十]+章\s*(.+)$")
 PART_RE = re.compile(r"^([一二三四五六七八九十]+)、\s*(.+?)[：:]?$")
-VERSION_SECTION_RE = re.compile(r"^太保蓝本.*服务说明[：:]?$")
-# 太保蓝本（2023 版） / 太保蓝本(2021 庆典版) / 太保蓝本无忧管家(2023版) / 太保蓝本普惠版（2023 版）
-VERSION_RE = re.compile(r"太保蓝本\s*(无忧管家|普惠版)?\s*[（(]\s*(\d{4})\s*(庆典)?\s*版\s*[)）]")
 TIER_TOKEN_RE = re.compile(r"([\u4e00-\u9fff]{2}版)")
 SUB_TIER_RE = re.compile(r"^(\d)\s*档$")
 SUBHEAD_RE = re.compile(r"^服务(条件|内容|介绍)$")
 SENTENCE_PUNCT = re.compile(r"[。，；：:,;]")
 
-USAGE_RE = re.compile(r"(\d+)\s*次")
-UNLIMITED_RE = re.compile(r"[不无]限次")
-NOT_INCLUDED = {"-", "无", "—", "--"}
-
-RESPONSE_RE = re.compile(r"通常(?:为|需要)?\s*\d+(?:\s*-\s*\d+)?\s*个工作日[^，。；（）()]*(?:[（(][^）)]*[）)])?")
-COVERAGE_RE = re.compile(
-    r"(全国)?\s*(近|超)?\s*(\d+)\s*个重点城市[，,]?\s*(近|超)?\s*(\d+)\s*(余)?家公立医院")
-HOSPITAL_CHOICE_RE = re.compile(r"(支持指定[^。]+|不指定[^，。）)]*|可指定[^，。）)]*)")
-FEE_RE = re.compile(r"单次最高报销\s*(\d+)\s*元")
-DOC_RE = re.compile(r"需客户提供([^）)，。]+)")
-HOURS_RE = re.compile(r"7\s*[×*xX]\s*24\s*小时")
-ALIAS_RE = re.compile(r"^(\S+?)即(\S+?)服务")
 PHONE_RE = re.compile(r"(?<!\d)(95\d{3}|400-?\d{3}-?\d{4})(?!\d)")
 WECHAT_RE = re.compile(r"“([^”]+)”(?:官方)?微信(?:号|公众号)")
 WECHAT_PATH_RE = re.compile(r"微信公众号((?:\s*[-—]\s*[^\s\-—，。]+)+)")
 PATH_TAIL_RE = re.compile(r"(提交|申请|咨询|查询|办理).*$")
 SERVICE_HOURS_RE = re.compile(r"人工服务时间[：:]\s*([^。]+)")
+# what a line of a service description can state (rows of knowledge.ingest.readers)
+SECTION_ATTRIBUTES = ("response_time", "coverage", "hospital_choice", "fees", "documents", "service_hours", "alias")
 
 def is_heading(s: str) -> bool:
     s = s.strip()
     return bool(s) and len(s) <= 24 and not s.startswith("-") and not SENTENCE_PUNCT.search(s)
 
 
-def version_key(m_: re.Match) -> tuple[str, str, str]:
-    return (m_.group(1) or "", m_.group(2), m_.group(3) or "")
+@dataclass(frozen=True)
+class Versions:
+    """The product's versions as the manual names them, the product name from the manifest:
+    太保蓝本（2023 版）, 太保蓝本(2021 庆典版), 太保蓝本普惠版（2023 版）, 太保蓝本无忧管家(2023版) (a plan)."""
+
+    product: str
+
+    @property
+    def re(self) -> re.Pattern:
+        return _version_re(self.product)
+
+    @property
+    def section_re(self) -> re.Pattern:
+        return re.compile(rf"^{re.escape(self.product)}.*服务说明[：:]?$")
+
+    @staticmethod
+    def key(m_: re.Match) -> tuple[str, str, str]:
+        return (m_.group(1) or "", m_.group(2), m_.group(3) or "")
+
+    def name(self, key: tuple[str, str, str]) -> str:
+        prefix, year, special = key
+        return f"{self.product}{prefix}（{year}{special}版）"
+
+    @staticmethod
+    def kind(key: tuple[str, str, str]) -> str:
+        """A prefix that is no 版 word (无忧管家) names a plan."""
+        return "plan" if key[0] and not key[0].endswith("版") else "version"
+
+    def subjects(self, subject: str) -> list[tuple[tuple[str, str, str], list[str]]]:
+        """"太保蓝本（2023 版）、太保蓝本（2022 版）专业版及尊享版" -> [(key, tiers), ...]."""
+        out = []
+        hits = list(self.re.finditer(subject))
+        for i, h in enumerate(hits):
+            rest = subject[h.end(): hits[i + 1].start() if i + 1 < len(hits) else len(subject)]
+            out.append((self.key(h), TIER_TOKEN_RE.findall(squash(rest))))
+        return out
 
 
-def version_name(key: tuple[str, str, str]) -> str:
-    prefix, year, special = key
-    return f"太保蓝本{prefix}（{year}{special}版）"
-
-
-# -- small parsers ------------------------------------------------------------
-def parse_usage(cell: str) -> tuple[bool, Optional[int], Optional[str]]:
-    """(included, usage_limit, usage_period) of an entitlement cell."""
-    s = squash(cell)
-    if not s or s in NOT_INCLUDED:
-        return False, None, None
-    if UNLIMITED_RE.search(s):
-        return True, None, "unlimited"
-    mm = USAGE_RE.search(s)
-    if mm:
-        n = int(mm.group(1))
-        if "/年" in s:
-            return True, n, "policy_year"
-        return True, n, "contract"  # "1次" / "服务期内 1 次": once in the service period
-    return True, None, None
-
-
-def parse_end(text: str) -> Optional[dict]:
-    s = squash(text)
-    mm = re.search(r"(?:^|有效期)为(\d+)年", s)
-    if mm:
-        rule = {"kind": "years", "years": int(mm.group(1))}
-        up = re.search(r"升级为(\d+)年", s)
-        if up:
-            rule["upgraded_years"] = int(up.group(1))
-        return rule
-    mm = re.search(r"生效后(\d+)年内", s)
-    if mm:
-        return {"kind": "years", "years": int(mm.group(1))}
-    if "12月31日" in s:
-        return {"kind": "calendar_year_end"}
-    if re.search(r"交费期|交费年度", s):
-        return {"kind": "payment_term"}
-    if re.search(r"生效后一年|有效期为一年", s):
-        return {"kind": "one_year"}
-    mm = re.search(r"不超过(\d+)年", s)
-    if mm:
-        return {"kind": "years", "years": int(mm.group(1))}
-    return None
-
-
-def parse_start(text: str) -> Optional[dict]:
-    s = squash(text)
-    mm = re.search(r"第(\d+)天起", s)
-    if mm:
-        return {"kind": "day_n_after_condition", "day": int(mm.group(1))}
-    if re.search(r"次日", s):
-        return {"kind": "join_next_day"}
-    mm = re.search(r"不含(\d+)[天条日]犹豫期", s)
-    if mm:
-        return {"kind": "after_cooling_off", "days": int(mm.group(1))}
-    if "剔除" in s and "犹豫期" in s:
-        return {"kind": "after_cooling_off"}
-    if re.search(r"生效后", s):
-        return {"kind": "effective"}
-    return None
-
-
-def parse_rule(text: str) -> dict:
-    """Edition.rule from a validity sentence or a 服务期限 cell."""
-    rule: dict = {}
-    s = squash(text)
-    own, fam = s, None
-    if "直系亲属" in s and "被保险人" in s:
-        mm = re.search(r"被保险人[：:](.+?)直系亲属[：:](.+)$", s)
-        if mm:
-            own, fam = mm.group(1), mm.group(2)
-    start, end = parse_start(own), parse_end(own)
-    if start:
-        rule["start"] = start
-    if end:
-        rule["end"] = end
-    if fam:
-        fend = parse_end(fam)
-        if fend:
-            rule["family"] = {"end": fend}
-    return rule
-
-
-def parse_family(text: str) -> Optional[dict]:
-    """Family sharing of a 服务对象 / 家人可享 cell, or None when only the insured."""
-    s = squash(text)
-    mm = re.search(r"指定(\d+)名(?:以内)?(?:直系亲属|家人)", s)
-    if not mm:
-        return None
-    fam: dict = {"max_members": int(mm.group(1)), "shared_with": "immediate_relatives"}
-    tail = s[mm.end():]
-    inc, lim, per = parse_usage(tail) if USAGE_RE.search(tail) or UNLIMITED_RE.search(tail) else (True, None, None)
-    fam["usage_limit"], fam["usage_period"] = lim, per
-    ex = re.search(r"[（(]([^）)]+?)无次数限制[）)]", s)
-    if ex:
-        fam["unlimited_services"] = [ex.group(1)]
-    return fam
-
-
-def split_subjects(subject: str) -> list[tuple[tuple[str, str, str], list[str]]]:
-    """"太保蓝本（2023 版）、太保蓝本（2022 版）专业版及尊享版" -> [(key, tiers), ...]."""
-    out = []
-    hits = list(VERSION_RE.finditer(subject))
-    for i, h in enumerate(hits):
-        rest = subject[h.end(): hits[i + 1].start() if i + 1 < len(hits) else len(subject)]
-        tiers = [t for t in TIER_TOKEN_RE.findall(squash(rest))]
-        out.append((version_key(h), tiers))
-    return out
+@lru_cache(maxsize=8)
+def _version_re(product: str) -> re.Pattern:
+    return re.compile(rf"{re.escape(product)}\s*([\u4e00-\u9fff]{{0,4}}?)\s*[（(]\s*(\d{{4}})\s*([\u4e00-\u9fff]{{0,2}}?)\s*版\s*[)）]")
 
 
 # -- tables -------------------------------------------------------------------
@@ -333,6 +252,7 @@ def ingest(b: Builder) -> None:
         b.warn("empty manual")
         return
     product = b.product()
+    V = Versions(product.name)
     ol = outline(b)
     chapters, parts = ol["chapters"], ol["parts"]
     if not chapters or not parts:
@@ -386,20 +306,20 @@ def ingest(b: Builder) -> None:
             _add_aliases(b, services[k], [name, re.sub(r"服务$", "", name)], (n, n))
 
     # 3. validity statements (front matter copy and 三、服务期限 copy)
-    statements = _validity_statements(b, ch1, validity_sec)
+    statements = _validity_statements(b, V, ch1, validity_sec)
 
     # 4. entitlement tables by version section
     editions = _editions_and_entitlements(b, product, content_sec, services, statements)
 
     # 5. validity and eligibility facts on the services each version grants
-    _version_facts(b, editions, statements, target_sec)
+    _version_facts(b, V, editions, statements, target_sec)
 
     # 6. how to apply, general notes, contacts
     _apply_and_notes(b, services, apply_sec, ch2)
     _contacts(b, services)
 
     # 7. passages
-    _passages(b, services, svc_sections, chapters, parts, content_sec, ch1)
+    _passages(b, V, services, svc_sections, chapters, parts, content_sec, ch1)
 
 
 def _same_text(a: str, b: str) -> bool:
@@ -435,57 +355,39 @@ def _service_from_section(b: Builder, product: m.Product, sec: Section) -> m.Ser
     aliases = name_aliases(name)
     facts: list[tuple[str, str, tuple[int, int], object]] = []
     for n, s in cond:
-        s2 = squash(s)
-        kind = ("suspected_or_confirmed" if "疑似或确诊" in s2 else "suspected" if "疑似" in s2
-                else "confirmed" if "确诊" in s2 else None)
-        hosp = re.search(r"经(.+?医院)", s2)
-        lst = re.search(r"《\[?([^\]》]+)", s2)
-        fields.setdefault("diagnosis_kind", kind)
-        fields.setdefault("diagnosis_hospital", hosp.group(1) if hosp else None)
-        facts.append(("diagnosis", s, (n, n), {"kind": kind, "hospital": hosp.group(1) if hosp else None,
-                                              "list_ref": lst.group(1) if lst else None, "list_in_manual": False}))
-        if "审核同意" in s2:
+        d = readers.diagnosis(s)
+        lst = re.search(r"《\[?([^\]》]+)", squash(s))
+        fields.setdefault("diagnosis_kind", readers.diagnosis_kind(d))
+        fields.setdefault("diagnosis_hospital", d.get("hospital"))
+        facts.append(("diagnosis", s, (n, n), {**d, "list_ref": lst.group(1) if lst else None, "list_in_manual": False}))
+        if "审核同意" in s:
             facts.append(("approval_required", "须经公司审核同意", (n, n), True))
     for n, s in content:
         s2 = squash(s)
         if "diagnosis_kind" not in fields and re.search(r"如客户(疑似|确诊)", s2):
-            kind = "suspected" if "疑似" in s2[:8] else "confirmed"
-            fields["diagnosis_kind"] = kind
-            facts.append(("diagnosis", re.search(r"如客户[^，]+", s).group(0), (n, n), {"kind": kind}))
-        for mm in RESPONSE_RE.finditer(s):
-            fields.setdefault("response_time", clean(mm.group(0)))
-            facts.append(("response_time", mm.group(0), (n, n), None))
-        for mm in COVERAGE_RE.finditer(s):
-            g = mm.groups()
-            facts.append(("coverage", mm.group(0), (n, n), {
-                "cities": int(g[2]), "cities_qualifier": g[1], "hospitals": int(g[4]),
-                "hospitals_qualifier": g[3] or ("余" if g[5] else None), "list_in_manual": False}))
-        for mm in HOSPITAL_CHOICE_RE.finditer(s):
-            facts.append(("hospital_choice", mm.group(0), (n, n), None))
-        mm = FEE_RE.search(s2)
-        if mm:
-            fields["fees"] = clean(re.search(r"帮助客户报销[^。]+|单次最高报销[^。]+", s).group(0))
-            facts.append(("fees", fields["fees"], (n, n), {"max_per_claim_cny": int(mm.group(1))}))
-        mm = DOC_RE.search(s)
-        if mm:
-            fields["documents"] = clean(mm.group(1))
-            facts.append(("documents", mm.group(0), (n, n), None))
+            clause = re.search(r"如客户[^，]+", s).group(0)
+            d = readers.diagnosis(clause)
+            fields["diagnosis_kind"] = readers.diagnosis_kind(d)
+            facts.append(("diagnosis", clause, (n, n), {"kind": d.get("kind")}))
+        for r in readers.scan(s, SECTION_ATTRIBUTES):
+            text = s[r.start:r.end]
+            if r.attribute == "response_time":
+                fields.setdefault("response_time", clean(text))
+            elif r.attribute == "fees":
+                fields["fees"] = clean(text)
+            elif r.attribute == "documents":
+                fields["documents"] = (r.data or {}).get("documents") or clean(text)
+            elif r.attribute == "service_hours" and re.match(r"7\s*[×*xX]\s*24", text) and "不限次" in s:
+                fields["usage_period"] = "unlimited"
+                fields["usage_text"] = clean(re.search(r"7\s*[×*xX]\s*24\s*小时[^，。]*", s).group(0))
+            elif r.attribute == "alias":
+                if squash(r.data["of"]) not in squash(name):
+                    continue
+                aliases += [r.data["alias"] + "服务", r.data["alias"]]
+            facts.append((r.attribute, text, (n, n), r.data))
         if s2.startswith("申请时请") and "提供" in s2:  # a note cut off by the PDF extraction
             fields.setdefault("documents", clean(s))
             facts.append(("documents", s, (n, n), {"truncated": not s2.endswith("。")}))
-        mm = HOURS_RE.search(s)
-        if mm:
-            facts.append(("service_hours", mm.group(0), (n, n), None))
-            if "不限次" in s:
-                fields["usage_period"] = "unlimited"
-                fields["usage_text"] = clean(re.search(r"7\s*[×*xX]\s*24\s*小时[^，。]*", s).group(0))
-        mm = SERVICE_HOURS_RE.search(s)
-        if mm:
-            facts.append(("service_hours", mm.group(0), (n, n), None))
-        mm = ALIAS_RE.match(s)
-        if mm and squash(mm.group(1)) in squash(name):
-            aliases += [mm.group(2) + "服务", mm.group(2)]
-            facts.append(("alias", mm.group(0), (n, n), None))
     if content:
         facts.append(("content", desc, (content[0][0], content[-1][0]), None))
     svc = b.service(squash(name), name, (sec.start, sec.end), aliases=aliases, **fields)
@@ -502,7 +404,7 @@ class Statement:
     rule: dict
 
 
-def _validity_statements(b: Builder, ch1: int, validity_sec) -> list[Statement]:
+def _validity_statements(b: Builder, V: Versions, ch1: int, validity_sec) -> list[Statement]:
     T = b.text
     spans = []
     front = T.find(r"^服务期限[：:]?\s*$", 1, ch1 - 1)
@@ -513,11 +415,11 @@ def _validity_statements(b: Builder, ch1: int, validity_sec) -> list[Statement]:
     out = []
     for a, z in spans:
         for n, s in T.iter(a, z):
-            if "有效期" not in s or not VERSION_RE.search(s):
+            if "有效期" not in s or not V.re.search(s):
                 continue
             subject = s.split("有效期")[0]
-            out.append(Statement(text=clean(s.replace("**", "")), line=n, targets=split_subjects(subject),
-                                 rule=parse_rule(s.split("有效期", 1)[1])))
+            out.append(Statement(text=clean(s.replace("**", "")), line=n, targets=V.subjects(subject),
+                                 rule=readers.validity_rule(s.split("有效期", 1)[1])))
     if not out:
         b.warn("no validity statements (服务期限) found")
     return out
@@ -535,19 +437,20 @@ class EditionInfo:
 def _editions_and_entitlements(b: Builder, product: m.Product, content_sec, services: dict[str, m.Service],
                                statements: list[Statement]) -> dict[tuple, EditionInfo]:
     T = b.text
+    V = Versions(product.name)
     out: dict[tuple, EditionInfo] = {}
     if not content_sec:
         b.warn("no 服务内容 part found; no editions")
         return out
-    heads = [(n, T.line(n).strip()) for n in T.find_all(VERSION_SECTION_RE, content_sec.start, content_sec.end)]
+    heads = [(n, T.line(n).strip()) for n in T.find_all(V.section_re, content_sec.start, content_sec.end)]
     for sec in sections_between(b, heads, content_sec.end):
-        vm = VERSION_RE.search(sec.title)
+        vm = V.re.search(sec.title)
         if not vm:
             b.warn(f"version section {sec.title!r} at line {sec.start} names no version")
             continue
-        key = version_key(vm)
-        kind = "plan" if key[0] == "无忧管家" else "version"
-        vname = version_name(key)
+        key = V.key(vm)
+        kind = V.kind(key)
+        vname = V.name(key)
         own = [st for st in statements if any(k == key for k, _ in st.targets)]
         whole = [st for st in own if any(k == key and not t for k, t in st.targets)]
         first = whole[0] if whole else None
@@ -621,7 +524,7 @@ def _table_entitlements(b: Builder, product: m.Product, info: EditionInfo, table
         term = rows_by_kind.get("term")
         if term and term.cells[ci]:
             texts.append(f"{term.label}：{term.cells[ci]}")
-            rule = parse_rule(term.cells[ci])
+            rule = readers.validity_rule(term.cells[ci])
         # statements naming this tier (or the whole version) fill in start/end the table leaves out
         for st in statements:
             for k, ts in st.targets:
@@ -633,12 +536,12 @@ def _table_entitlements(b: Builder, product: m.Product, info: EditionInfo, table
                 if not any(_same_text(st.text, t) for t in texts):
                     texts.append(st.text)
         if term_note:
-            rule = {**rule, "start": {"kind": "effective"}, "end": parse_rule(term_note[1]).get("end", rule.get("end"))}
+            rule = {**rule, "start": {"kind": "effective"}, "end": readers.validity_rule(term_note[1]).get("end", rule.get("end"))}
             texts.append(clean(T.line(term_note[0])))
         if phase.startswith("后续"):
             rule.pop("start", None)  # starts after the first phase: not a start kind of Edition.rule
         target = rows_by_kind.get("target")
-        fam = parse_family(target.cells[ci]) if target and target.cells[ci] else None
+        fam = readers.family_share(target.cells[ci]) if target and target.cells[ci] else None
         if fam:
             fam = {**rule.get("family", {}), **fam}
             if family_excl:
@@ -658,7 +561,7 @@ def _table_entitlements(b: Builder, product: m.Product, info: EditionInfo, table
         info.services[svc.id] = svc
         for ci, tier in enumerate(tiers):
             cell = row.cells[ci]
-            inc, lim, per = parse_usage(cell)
+            inc, lim, per = readers.entitlement_cell(cell)
             b.entitlement(svc, info.edition, row.lines, tier=tier, included=inc, usage_limit=lim, usage_period=per,
                           text=cell)
             label = tier.name if tier else vname
@@ -700,14 +603,14 @@ def _set_beneficiary(svc: m.Service, shared: bool, fam: dict, text: str) -> None
         svc.beneficiary_text = f"{svc.beneficiary_text}；{text}"
 
 
-def _version_facts(b: Builder, editions: dict[tuple, EditionInfo], statements: list[Statement],
+def _version_facts(b: Builder, V: Versions, editions: dict[tuple, EditionInfo], statements: list[Statement],
                    target_sec) -> None:
     T = b.text
     for st in statements:
         for key, tiers in st.targets:
             info = editions.get(key)
             if info is None:
-                b.warn(f"validity statement at line {st.line} names {version_name(key)} with no table")
+                b.warn(f"validity statement at line {st.line} names {V.name(key)} with no table")
                 continue
             for svc in info.services.values():
                 b.fact(svc, "validity", st.text, (st.line, st.line),
@@ -715,10 +618,10 @@ def _version_facts(b: Builder, editions: dict[tuple, EditionInfo], statements: l
     if not target_sec:
         return
     for n, s in T.iter(target_sec.start + 1, target_sec.end):
-        if not VERSION_RE.search(s):
+        if not V.re.search(s):
             continue
         subject = re.split(r"[：:]", s, 1)[0]
-        for key, tiers in split_subjects(subject):
+        for key, tiers in V.subjects(subject):
             info = editions.get(key)
             if info is None:
                 continue
@@ -781,7 +684,7 @@ def _contacts(b: Builder, services: dict[str, m.Service]) -> None:
             b.contact("hours", "人工服务时间", clean(mm.group(1)), (n, n), svc)
 
 
-def _passages(b: Builder, services: dict[str, m.Service], svc_sections: list[Section], chapters, parts,
+def _passages(b: Builder, V: Versions, services: dict[str, m.Service], svc_sections: list[Section], chapters, parts,
               content_sec, ch1: int) -> None:
     T = b.text
     stored: list[list[str]] = []
@@ -821,7 +724,7 @@ def _passages(b: Builder, services: dict[str, m.Service], svc_sections: list[Sec
             ptitle = f"{title} > {clean(T.line(cn))} > {clean(T.line(pn))}"
             subs: list[tuple[int, str, Optional[m.Service]]] = []
             if content_sec and pn == content_sec.start:
-                subs = [(n, T.line(n).strip(), None) for n in T.find_all(VERSION_SECTION_RE, pn, pend)]
+                subs = [(n, T.line(n).strip(), None) for n in T.find_all(V.section_re, pn, pend)]
             elif svc_sections and svc_sections[0].start > pn and svc_sections[0].end <= pend:
                 subs = [(s.start, s.title, services.get(squash(s.title))) for s in svc_sections]
             add(ptitle, pn, (subs[0][0] - 1) if subs else pend)

@@ -27,9 +27,11 @@ from typing import Any, Iterable, Optional
 _EXCLUDED_CASE = re.compile(r"不(?:包括|包含|含)([^（(，,。；;、]{2,20}?)(?:场景|情况|等)?[（(，,。；;、]")
 
 from knowledge import models as m
+from knowledge.ingest import readers
 from knowledge.ingest.builder import Builder, CityEntry, DiseaseEntry, HospitalEntry
 from knowledge.ingest.lexicon import category_of, name_aliases
 from knowledge.ingest.text import ManualText, clean, squash
+from knowledge.vocab import FamilyRule, SharedWith
 
 # --------------------------------------------------------------------------------------
 # layout vocabulary
@@ -43,6 +45,11 @@ TITLE_BAD = re.compile(r"[，。；;,、]")  # text is NFKC-normalised: ，；�
 GENERIC_HEADS = ("服务内容", "服务标准", "服务流程", "服务期限", "常见问答", "常见问题", "注意事项", "服务说明")
 ROW_LABELS = ("适用人群", "使用人群", "使用前提", "使用条件", "使用次数", "服务范围", "覆盖范围", "特殊事项",
               "特殊约定", "注意事项", "服务时效", "服务时长", "申请条件", "材料要求", "服务项目")
+# what a sentence of a service section can state (rows of knowledge.ingest.readers); the attributes in
+# MANY_PER_SENTENCE keep every distinct reading of a sentence, the others the first one
+SENTENCE_ATTRIBUTES = ("lead_time", "response_time", "fees", "exclusions", "documents", "cancellation", "diagnosis",
+                       "usage_limit", "waiting_period")
+MANY_PER_SENTENCE = ("cancellation", "diagnosis", "usage_limit")
 NAV_BRACKETS = {"我的", "用服务", "立即使用", "我的保单", "我的】-【用服务", "我的】-【我的保单"}
 
 def norm(s: str) -> str:
@@ -345,52 +352,6 @@ def rows(t: ManualText, a: int, b: int, skip: set[int]) -> list[tuple[str, str, 
             out[-1][1] += s
             out[-1][3] = n
     return [(lab, v, (x, y)) for lab, v, x, y in out if lab and v]
-
-
-# --------------------------------------------------------------------------------------
-# attribute readers (each returns (value, data) or None for a sentence)
-
-LEAD_RES = [re.compile(r"提前\s*(\d+)\s*(?:个)?小时(?:提交|提出)?(?:服务)?申请"),
-            re.compile(r"(出院)前\s*(\d+)\s*小时(?:预约评估)?申请")]
-RESP_RE = re.compile(r"(?:T\+)?(\d+)\s*(?:个)?\s*(工作小时|工作日|小时)(?:之|日)?内?[^,，。;；]{0,14}?"
-                     r"(响应|联系|反馈|完成|做出|落实|出具|安排|确定)")
-RESP_LABEL_RE = re.compile(r"响应时效[:：]\s*(\d+)\s*(小时)内")
-FEE_RE = re.compile(r"费用.{0,8}?(?:自理|自行承担|承担和支付|由客户(?:自行)?承担)|不会向您收取任何服务费用|"
-                    r"由客户承担|费用均由")
-EXCL_RE = re.compile(r"不在(?:该|本)?服务范围内|不属于本服务|不支持|不包括|不适用于|除外|有权拒绝")
-DOC_RE = re.compile(r"(?:^\d{1,2}\)\s*|需要?|必须|请|仅需)提(?:供|交)[^。;；]{0,40}?(?:资料|材料|住院单|病历|凭证|证明)")
-CANCEL_RE = re.compile(r"视同(?:该次)?服务已完成|视同该次服务已完成|视作服务权益已使用完毕|视为服务已使用|"
-                       r"视同服务受益人已使用过一次服务|扣除客户本次权益|扣减权益次数")
-NATIONWIDE_RE = re.compile(r"范围为全国|全国范围内均可")
-DIAG_RE = re.compile(r"(疑似或确诊|确诊|诊断)[^,，。;；]{0,16}?(\d+\s*种(?:重大疾病|重疾|疾病)|恶性肿瘤|肿瘤)")
-DIAG_HOSP_RE = re.compile(r"经([^,，。;；]{0,14}?(?:医院|医疗机构))(?:的)?专科医生")
-WAIT_RE = re.compile(r"等待期")
-
-
-def usage_reading(text: str) -> Optional[dict]:
-    mt = re.search(r"(\d+)\s*次", text)
-    if not mt:
-        return None
-    if re.search(r"每次住院", text):
-        period = "per_stay"
-    elif re.search(r"每个保险期间|保障期间|保障期内|保单年度", text):
-        period = "policy_year"
-    elif re.fullmatch(r"\s*\d+\s*次\s*", text):
-        period = "contract"
-    else:
-        period = None
-    data: dict[str, Any] = {"limit": int(mt.group(1)), "period": period}
-    if "不可跨保单年度累计" in text:
-        data["carry_over"] = False
-    return data
-
-
-def classify_beneficiary(text: str) -> Optional[str]:
-    if re.search(r"家属|家庭成员|直系亲属", text):
-        return "insured_and_family"
-    if re.search(r"被保(?:险)?人|权益人", text):
-        return "insured"
-    return None
 
 
 # --------------------------------------------------------------------------------------
@@ -762,11 +723,14 @@ def ingest(b: Builder) -> None:
             if hs:
                 b.hospital_list(f"{u.svc.name}线下服务医疗机构", (hs[0].line, last), hs, services=[u.svc])
     for u in units:
-        nat = [(s, ls) for s, ls in sentences(u.flow) if NATIONWIDE_RE.search(s)]
-        for s, ls in nat:
-            b.fact(u.svc, "coverage", s, ls, data={"scope": "nationwide"})
-        if nat:
-            u.svc.coverage_scope = "nationwide"
+        for s, ls in sentences(u.flow):
+            seen: list = []
+            for r in readers.scan(s, ["coverage"]):
+                if r.data not in seen:
+                    seen.append(r.data)
+                    b.fact(u.svc, "coverage", s, ls, data=r.data)
+                    if (r.data or {}).get("scope") == "nationwide":
+                        u.svc.coverage_scope = "nationwide"
 
     # ---- passages
     svc_by_node = {id(u.node): u.svc for u in units}
@@ -838,29 +802,24 @@ def _fill_service(b: Builder, u: Unit, disease_list_name: Optional[str]) -> None
 
     # rows
     for lab, val, ls in u.rows:
-        if lab in ("适用人群", "使用人群"):
-            kind = classify_beneficiary(val)
+        attr = readers.field(lab)
+        if attr == "beneficiary" or lab == "使用条件" and "本人" in val:
+            kind = readers.beneficiary(val)
             b.fact(svc, "beneficiary", val, ls, data={"beneficiary": kind})
             if svc.beneficiary is None:
                 svc.beneficiary, svc.beneficiary_text = kind, val
-        elif lab == "使用条件" and "本人" in val:
-            b.fact(svc, "beneficiary", val, ls, data={"beneficiary": "insured"})
-            if svc.beneficiary is None:
-                svc.beneficiary, svc.beneficiary_text = "insured", val
-        elif lab == "使用次数":
-            data = usage_reading(val)
-            b.fact(svc, "usage_limit", val, ls, data=data)
+        elif attr == "usage_limit":
+            data = readers.usage(val)
+            b.fact(svc, attr, val, ls, data=data)
             if data and svc.usage_limit is None:
                 svc.usage_limit, svc.usage_period, svc.usage_text = data["limit"], data["period"], val
-                if data.get("carry_over") is False:
-                    svc.usage_rule = {**(svc.usage_rule or {}), "carry_over": False}
-        elif lab in ("服务范围", "覆盖范围"):
-            b.fact(svc, "coverage", val, ls)
-        elif lab == "材料要求":
-            b.fact(svc, "documents", val, ls)
-            svc.documents = svc.documents or val
-        elif lab == "服务时长":
-            b.fact(svc, "duration", val, ls)
+                svc.usage_rule = {**(svc.usage_rule or {}), **readers.usage_rule_of(data)}
+        elif attr in ("coverage", "documents"):
+            b.fact(svc, attr, val, ls)
+            if attr == "documents":
+                svc.documents = svc.documents or val
+        elif attr == "duration":
+            b.fact(svc, attr, val, ls)
             mt = re.search(r"不超过\s*(\d+)\s*小时", val)
             if mt:
                 svc.usage_rule = {**(svc.usage_rule or {}), "max_hours_per_use": int(mt.group(1))}
@@ -868,109 +827,73 @@ def _fill_service(b: Builder, u: Unit, disease_list_name: Optional[str]) -> None
     # beneficiary fallback: the service text says whose service it is
     if svc.beneficiary is None:
         for s, ls in sents:
-            if re.search(r"仅限[^,，。]{0,6}被保险人[^,，。]{0,4}本人|给被保险人的服务", s):
-                b.fact(svc, "beneficiary", s, ls, data={"beneficiary": "insured"})
-                svc.beneficiary, svc.beneficiary_text = "insured", s
+            r = next(readers.scan(s, ["beneficiary"]), None)
+            if r is not None:
+                b.fact(svc, "beneficiary", s, ls, data=r.data)
+                svc.beneficiary, svc.beneficiary_text = r.data["beneficiary"], s
                 break
 
-    # sentence readings
-    lead, resp, fees, excl, docs, cancel, diag, usage, wait = [], [], [], [], [], [], [], [], []
+    # sentence readings (knowledge.ingest.readers), one fact per attribute and reading of a sentence
+    found: dict[str, list] = {a: [] for a in SENTENCE_ATTRIBUTES}
     for s, ls in sents:
         if re.match(r"^Q\s*[:：]", s):
             continue  # a question states nothing
         s = re.sub(r"^A\s*[:：]\s*", "", s)
-        for rx in LEAD_RES:
-            mt = rx.search(s)
-            if mt:
-                hours = int(mt.groups()[-1])
-                lead.append((s, ls, {"hours": hours, "before": "discharge" if "出院" in mt.group(0) else "service"}))
-                break
-        for mt in RESP_RE.finditer(s):
-            unit = {"工作小时": "working_hours", "工作日": "working_days", "小时": "hours"}[mt.group(2)]
-            resp.append((s, ls, {"amount": int(mt.group(1)), "unit": unit, "action": mt.group(3)}))
-            break
-        mt = RESP_LABEL_RE.search(s)
-        if mt:
-            resp.append((s, ls, {"amount": int(mt.group(1)), "unit": "hours", "action": "响应"}))
-        if FEE_RE.search(s):
-            fees.append((s, ls, None))
-        if EXCL_RE.search(s):
-            excl.append((s, ls, None))
-        if DOC_RE.search(s):
-            docs.append((s, ls, None))
-        if CANCEL_RE.search(s):
-            cancel.append((s, ls, {"cancel_after_confirm_counts": True}))
-        mt = DIAG_RE.search(s)
-        if mt:
-            kind = "suspected_or_confirmed" if mt.group(1) == "疑似或确诊" else "confirmed"
-            n = re.match(r"(\d+)", mt.group(2))
-            lst = disease_list_name if n and disease_list_name and disease_list_name.startswith(n.group(1)) else None
-            diag.append((s, ls, {"kind": kind, "list": lst, "disease": squash(mt.group(2))}))
-        if re.search(r"(?:仅限|仅提供|仅可申请|服务仅限)\s*\d+\s*次", s):
-            usage.append((s, ls, usage_reading(s)))
-        if WAIT_RE.search(s):
-            wait.append((s, ls, None))
-        mt = re.search(r"(?:最长|最多)(?:提供)?(?:为期)?\s*(\d+)\s*天", s)
-        if mt:
-            svc.usage_rule = {**(svc.usage_rule or {}), "max_days": int(mt.group(1))}
-            b.fact(svc, "usage_limit", s, ls, data={"max_days": int(mt.group(1))})
-        mt = re.search(r"每天(?:最长|最多)\s*(\d+)\s*小时", s)
-        if mt:
-            svc.usage_rule = {**(svc.usage_rule or {}), "max_hours_per_day": int(mt.group(1))}
-        if re.search(r"不支持服务天数拆分使用|不能中断", s):
-            svc.usage_rule = {**(svc.usage_rule or {}), "no_split": True}
-        mt = re.search(r"开始前\s*(\d+)\s*小时以上取消/修改预约[^。]*?最多\s*(\d+)\s*次", s)
-        if mt:
-            svc.usage_rule = {**(svc.usage_rule or {}), "change_notice_hours": int(mt.group(1)),
-                              "max_changes": int(mt.group(2))}
-            b.fact(svc, "cancellation", s, ls, data={"notice_hours": int(mt.group(1)), "max_changes": int(mt.group(2))})
+        seen: set[tuple[str, str]] = set()
+        for r in readers.scan(s, SENTENCE_ATTRIBUTES):
+            key = (r.attribute, repr(r.data) if r.attribute in MANY_PER_SENTENCE else "")
+            if key in seen:
+                continue
+            seen.add(key)
+            found[r.attribute].append((s, ls, r.data))
 
-    for s, ls, d in lead:
+    for s, ls, d in found["lead_time"]:
         b.fact(svc, "lead_time", s, ls, data=d)
-    if lead:
-        svc.lead_time_hours = lead[0][2]["hours"]
+    if found["lead_time"]:
+        svc.lead_time_hours = found["lead_time"][0][2]["hours"]
+    resp = found["response_time"]
     for s, ls, d in resp:
         b.fact(svc, "response_time", s, ls, data=d)
     if resp:
-        first = next((r for r in resp if r[2]["action"] in ("响应", "联系")), resp[0])
+        first = next((r for r in resp if r[2].get("action") in ("响应", "联系")), resp[0])
         svc.response_time = first[0]
-    for s, ls, _ in fees:
-        b.fact(svc, "fees", s, ls)
-    if fees:
-        svc.fees = fees[0][0]
-    for s, ls, _ in excl:
-        b.fact(svc, "exclusions", s, ls)
+    for attr in ("fees", "exclusions", "documents"):
+        for s, ls, _ in found[attr]:
+            b.fact(svc, attr, s, ls)
+    if found["fees"]:
+        svc.fees = found["fees"][0][0]
+    excl = found["exclusions"]
     if excl:
         svc.exclusions = "\n".join(dict.fromkeys(s for s, _, _ in excl))[:2000]
         # "不包括怀孕及分娩场景（例：…）" -> a named case the rules engine can ask about
         named = [mx.group(1) for s, _, _ in excl for mx in _EXCLUDED_CASE.finditer(s)]
         if named:
             svc.diagnosis_exclusions = list(dict.fromkeys(named))
-    for s, ls, _ in docs:
-        b.fact(svc, "documents", s, ls)
-    if docs and not svc.documents:
-        svc.documents = docs[0][0]
-    for s, ls, d in cancel:
+    if found["documents"] and not svc.documents:
+        svc.documents = found["documents"][0][0]
+    for s, ls, d in found["cancellation"]:
         b.fact(svc, "cancellation", s, ls, data=d)
-    if cancel:
-        svc.usage_rule = {**(svc.usage_rule or {}), "cancel_after_confirm_counts": True}
+        svc.usage_rule = {**(svc.usage_rule or {}), **d}
+    diag = [(s, ls, d) for s, ls, d in found["diagnosis"] if "kind" in d]
     for s, ls, d in diag:
+        n = re.match(r"(\d+)", d["condition"])
+        d["list"] = disease_list_name if n and disease_list_name and disease_list_name.startswith(n.group(1)) else None
         b.fact(svc, "diagnosis", s, ls, data=d)
     if diag:
         kinds = {d["kind"] for _, _, d in diag}
         svc.diagnosis_kind = "suspected_or_confirmed" if "suspected_or_confirmed" in kinds else "confirmed"
         svc.diagnosis_list = next((d["list"] for _, _, d in diag if d["list"]), None)
-    for s, ls, d in usage:
+    for s, ls, d in found["usage_limit"]:
         b.fact(svc, "usage_limit", s, ls, data=d)
-        if d and svc.usage_limit is None:
+        if d and "limit" in d and svc.usage_limit is None:
             svc.usage_limit, svc.usage_period, svc.usage_text = d["limit"], d["period"], s
-    for s, ls, _ in wait:
-        b.fact(svc, "waiting_period", s, ls, data={"same_as_policy": True} if "与主险一致" in s else None)
-    for s, ls in sents:
-        mt = DIAG_HOSP_RE.search(s)
-        if mt:
-            b.fact(svc, "diagnosis", s, ls, data={"hospital": mt.group(1)})
-            svc.diagnosis_hospital = svc.diagnosis_hospital or mt.group(1)
+        svc.usage_rule = {**(svc.usage_rule or {}), **readers.usage_rule_of(d)}
+    for s, ls, d in found["waiting_period"]:
+        b.fact(svc, "waiting_period", s, ls, data=d)
+    for s, ls, d in found["diagnosis"]:
+        if "kind" not in d:
+            b.fact(svc, "diagnosis", s, ls, data=d)
+            svc.diagnosis_hospital = svc.diagnosis_hospital or d["hospital"]
 
     # documents: a sub-section about 材料 is the primary reading
     for c in u.node.children:
@@ -1004,11 +927,10 @@ def _apply_front_rules(b: Builder, units: list[Unit], defs: dict[str, Term], not
         return hits[0] if len(hits) == 1 else None
 
     wait = next((d for n, d in defs.items() if "等待期" == n), None)
-    days = exempt = None
+    reading: dict = {}
     exempt_units: set[int] = set()
     if wait:
-        mt = re.search(r"(\d+)\s*(?:天|日)?\s*内\s*\(含第\s*(\d+)\s*天\)", wait.text)
-        days = int(mt.group(1)) if mt else None
+        reading = readers.waiting(wait.text)
         for mt in re.finditer(r"([^,，。、]+?)服务?无等待期", wait.text):
             u = find(mt.group(1).strip())
             if u:
@@ -1024,46 +946,43 @@ def _apply_front_rules(b: Builder, units: list[Unit], defs: dict[str, Term], not
                 fl = make_flow(t, n, stop)
                 general = (fl.text, (fl.lines[0], fl.lines[-1]))
                 break
-    transfer = []
-    for src in ([wait] if wait else []):
-        if re.search(r"转保无(?:服务)?等待期", src.text):
-            transfer.append(src.lines)
-    if general and "转保无等待期" in general[0]:
-        transfer.append(general[1])
+    general_reading = readers.waiting(general[0]) if general else {}
+    transfer = [src for src, r in ((wait.lines if wait else None, reading), (general[1] if general else None,
+                                                                           general_reading))
+                if src and "transfer" in r.get("waivers", [])]
+    days = reading.get("waiting_days") if reading.get("waiting_kind") == "days" else None
     for u in units:
         svc = u.svc
         if id(u) in exempt_units:
             svc.waiting_kind, svc.waiting_days = "none", 0
-            b.fact(svc, "waiting_period", wait.text, wait.lines, data={"kind": "none"})
+            b.fact(svc, "waiting_period", wait.text, wait.lines, data={"waiting_kind": "none"})
             continue
         if wait and days:
             svc.waiting_kind, svc.waiting_days = "days", days
-            b.fact(svc, "waiting_period", wait.text, wait.lines, data={"kind": "days", "days": days, "inclusive": True})
+            b.fact(svc, "waiting_period", wait.text, wait.lines,
+                   data={k: v for k, v in reading.items() if k != "waivers"})
         if general:
-            b.fact(svc, "waiting_period", general[0], general[1], data={"same_as_policy": True})
-            svc.waiting_kind = svc.waiting_kind or "same_as_policy"
+            b.fact(svc, "waiting_period", general[0], general[1],
+                   data={k: v for k, v in general_reading.items() if k != "waivers"})
+            svc.waiting_kind = svc.waiting_kind or general_reading.get("waiting_kind")
         if transfer:
             svc.waiting_waivers = ["transfer"]
             for ls in transfer:
-                b.fact(svc, "waiting_waiver", "转保无等待期", ls, data={"waiver": "transfer"})
+                b.fact(svc, "waiting_waiver", "转保无等待期", ls, data={"waivers": ["transfer"]})
 
-    cool = defs.get("犹豫期")
-    if cool:
-        mt = re.search(r"(\d+)\s*日的犹豫期", cool.text)
-        if mt:
-            for u in units:
-                u.svc.cooling_off_days = int(mt.group(1))
-                b.fact(u.svc, "cooling_off", cool.text, cool.lines, data={"days": int(mt.group(1))})
+    cool = readers.waiting(defs["犹豫期"].text) if "犹豫期" in defs else {}
+    if cool.get("cooling_off_days"):
+        for u in units:
+            u.svc.cooling_off_days = cool["cooling_off_days"]
+            b.fact(u.svc, "cooling_off", defs["犹豫期"].text, defs["犹豫期"].lines,
+                   data={"cooling_off_days": cool["cooling_off_days"]})
 
     share = defs.get("服务共享规则")
     if share:
         mt = re.match(r"(.+?)\d+\s*项服务", share.text)
         names = re.split(r"、", mt.group(1)) if mt else []
-        rule = {"shared_usage": True}
-        if "直系亲属" in share.text:
-            rule["shared_with"] = "immediate_relatives"
-        if "家庭共享单" in share.text:
-            rule["same_family_policy"] = True
+        rule = FamilyRule(shared_usage=True, shared_with=SharedWith.IMMEDIATE_RELATIVES if "直系亲属" in share.text else None,
+                          same_family_policy="家庭共享单" in share.text).to_json()
         for nm in names:
             u = find(nm)
             if u is None:
@@ -1074,13 +993,12 @@ def _apply_front_rules(b: Builder, units: list[Unit], defs: dict[str, Term], not
             b.fact(u.svc, "beneficiary", share.text, share.lines, data={"beneficiary": "family_pool", **rule})
 
     hosp = defs.get("医院")
-    if hosp:
-        mt = re.search(r"([一二三]级(?:及)?以上(?:\(含[一二三]级\))?公立医院)", hosp.text)
-        if mt:
-            for u in units:
-                if u.svc.diagnosis_hospital == "医院":
-                    u.svc.diagnosis_hospital = mt.group(1)
-                    b.fact(u.svc, "diagnosis", hosp.text, hosp.lines, data={"hospital": mt.group(1)})
+    required = readers.hospital_requirement(hosp.text) if hosp else None
+    if required:  # "医院" in a service's text means the hospitals the definition describes
+        for u in units:
+            if u.svc.diagnosis_hospital == "医院":
+                u.svc.diagnosis_hospital = required
+                b.fact(u.svc, "diagnosis", hosp.text, hosp.lines, data={"hospital": required})
 
     first = defs.get("确诊初次罹患")
     if first:

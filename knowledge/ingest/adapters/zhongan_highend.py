@@ -20,9 +20,9 @@ import re
 from typing import Optional
 
 from knowledge import models as m
-from knowledge.ingest.adapters.cpic_health_gyn import beneficiary_of, parse_usage, parse_waiting
+from knowledge.ingest import readers
 from knowledge.ingest.builder import Builder, CityEntry, HospitalEntry
-from knowledge.ingest.lexicon import category_of, cn_int, name_aliases, province_names
+from knowledge.ingest.lexicon import category_of, name_aliases, province_names
 from knowledge.ingest.sections import add_passages
 from knowledge.ingest.text import clean, squash
 
@@ -203,32 +203,18 @@ def _sentences(lines: list[tuple[int, str]]) -> list[tuple[tuple[int, int], str]
 def _facts_from_text(b: Builder, svc: m.Service, lines: list[tuple[int, str]], fields: dict) -> None:
     """Readings found anywhere in a block of free text: lead times, response times, cancellation."""
     for (n, n2), c in _sentences(lines):
-        s = c
-        mm = re.search(r"(?:至少)?提前\s*([0-9一两二三]+)\s*个?(工作日|天|小时)", c)
-        if mm and not re.search(r"告知|取消|调整|联系我们|出院", c[mm.start():mm.end() + 6] + c[max(0, mm.start() - 6):mm.start()]):
-            num = cn_int(mm.group(1))
-            hours = num * (1 if mm.group(2) == "小时" else 24) if num is not None else None
-            b.fact(svc, "lead_time", clean(s), (n, n2), {"hours": hours})
-            fields.setdefault("lead_time_hours", hours)
-        if re.search(r"(小时|工作日)内(反馈|完成|响应|给予|启动|发起|安排)|审批时间", c):
-            b.fact(svc, "response_time", clean(s), (n, n2))
-            fields.setdefault("response_time", clean(s))
-        if re.search(r"取消或更改|取消预约|不允许改期", c):
-            rule = _cancel_rule(c)
-            b.fact(svc, "cancellation", clean(s), (n, n2), rule)
-            fields.setdefault("usage_rule", {}).update(rule)
-
-
-def _cancel_rule(c: str) -> dict:
-    rule: dict = {}
-    mm = re.search(r"提前([0-9一二三两]+)个?(工作日|天)(?:告知|取消)?", c)
-    if mm and re.search(r"取消|更改|告知", c):
-        rule["cancel_notice_workdays" if mm.group(2) == "工作日" else "cancel_notice_days"] = cn_int(mm.group(1))
-    if re.search(r"不允许改期、?取消|不允许.*取消", c):
-        rule["no_cancel"] = True
-    if re.search(r"视为.{0,3}服务已完成|视同该次服务已完成", c):
-        rule["no_show_counts"] = True
-    return rule
+        lead = readers.lead_time(c)
+        if lead:
+            b.fact(svc, "lead_time", clean(c), (n, n2), lead)
+            fields.setdefault("lead_time_hours", lead.get("hours"))
+        for attr in readers.topics(c, ("response_time", "cancellation")):
+            if attr == "response_time":
+                b.fact(svc, attr, clean(c), (n, n2), readers.response_time(c))
+                fields.setdefault("response_time", clean(c))
+            else:
+                rule = readers.cancellation(c)
+                b.fact(svc, attr, clean(c), (n, n2), rule)
+                fields.setdefault("usage_rule", {}).update(rule)
 
 
 def _merge_or_create(b: Builder, key: str, name: str, lines: tuple[int, int], aliases: set[str], fields: dict) -> m.Service:
@@ -305,33 +291,31 @@ def _numbered_service(b: Builder, d: _Doc, product: m.Product, n: int, end: int,
         facts.append(("how_to_apply", fields["how_to_apply"], val["申请方式"], None))
     who = text_of("服务对象")
     if who:
-        fields["beneficiary"], fields["beneficiary_text"] = beneficiary_of(who), who
-        facts.append(("beneficiary", who, val["服务对象"], {"beneficiary": beneficiary_of(who)}))
+        fields["beneficiary"], fields["beneficiary_text"] = readers.beneficiary(who), who
+        facts.append(("beneficiary", who, val["服务对象"], {"beneficiary": fields["beneficiary"]}))
         mm = re.search(r"选购了(.+?)的", who)
         if mm:
             fields.setdefault("addon_required", mm.group(1))
             facts.append(("addon_required", who, val["服务对象"], {"addon": mm.group(1)}))
     use = text_of("服务次数")
     if use:
-        lim, per = parse_usage(use)
-        fields.update(usage_limit=lim, usage_period=per, usage_text=use)
-        facts.append(("usage_limit", use, val["服务次数"], {"limit": lim, "period": per}))
+        u = readers.usage(use) or {"limit": None, "period": None}
+        fields.update(usage_limit=u["limit"], usage_period=u["period"], usage_text=use)
+        facts.append(("usage_limit", use, val["服务次数"], u))
     resp = text_of("响应时效")
     if resp:
         fields["response_time"] = resp
         facts.append(("response_time", resp, val["响应时效"], None))
     pre = text_of("前提条件")
     if pre:
-        facts.append(("trigger", pre, val["前提条件"], None))
-        w = parse_waiting(pre)
-        if w:
-            fields.update(w)
-            facts.append(("waiting_period", pre, val["前提条件"], w))
-        kind, dd = _diagnosis(pre)
-        if kind:
-            fields["diagnosis_kind"] = kind
-            fields["diagnosis_hospital"] = dd.get("hospital")
-            facts.append(("diagnosis", pre, val["前提条件"], dd))
+        for attr, data in readers.trigger(pre):
+            if attr == "diagnosis":
+                if not readers.diagnosis_kind(data):
+                    continue
+                fields["diagnosis_kind"], fields["diagnosis_hospital"] = data["kind"], data.get("hospital")
+            elif attr != "trigger":
+                fields.update(readers.waiting_columns(data))
+            facts.append((attr, pre, val["前提条件"], data))
     svc = _merge_or_create(b, key, name, (n, end), aliases, fields)
     for attr, v, lines, data in facts:
         b.fact(svc, attr, v, lines, data)
@@ -353,17 +337,6 @@ def _numbered_service(b: Builder, d: _Doc, product: m.Product, n: int, end: int,
     return svc, fields_lines
 
 
-def _diagnosis(text: str) -> tuple[Optional[str], dict]:
-    t = squash(text)
-    mm = re.search(r"经(.+?医院)(?:初次)?确诊", t)
-    hosp = mm.group(1) if mm else None
-    mm2 = re.search(r"确诊(?:初次)?(?:罹患)?(.+?)(?:[，。,]|$)", t)
-    if "确诊" in t:
-        return "confirmed", {"kind": "confirmed", "hospital": hosp, "condition": mm2.group(1) if mm2 else None,
-                             "first_diagnosis": "初次" in t}
-    return None, {}
-
-
 def _sub_items(d: _Doc, a: int, z: int) -> list[tuple[tuple[int, int], str]]:
     out: list[list] = []
     for n, s in d.lines(a, z):
@@ -378,34 +351,37 @@ def _sub_items(d: _Doc, a: int, z: int) -> list[tuple[tuple[int, int], str]]:
     return [((x[0], x[1]), x[2]) for x in out]
 
 
+NOTE_TOPICS = ("response_time", "cancellation", "waiting_period", "fees", "exclusions", "coverage", "documents")
+
+
 def _note_fact(b: Builder, svc: m.Service, txt: str, lines: tuple[int, int], extra: dict, label: str) -> None:
-    if re.search(r"取消|改期|视为.{0,3}服务已完成|视同该次服务已完成", txt):
-        rule = _cancel_rule(txt)
-        b.fact(svc, "cancellation", txt, lines, rule)
-        extra.setdefault("usage_rule", {}).update(rule)
-    if re.search(r"等待期", txt):
-        w = parse_waiting(txt)
-        waivers = ["renewal"] if re.search(r"续期.{0,6}无等待期", txt) else []
-        b.fact(svc, "waiting_period", txt, lines, dict(w, waivers=waivers))
-        if waivers:
-            svc.waiting_waivers = sorted(set(svc.waiting_waivers or []) | set(waivers))
-    if re.search(r"费用.{0,30}(自行承担|自理|自付|自行缴纳|自行支付)|自行承担|不予报销", txt):
-        b.fact(svc, "fees", txt, lines)
-        extra.setdefault("fees", txt)
-    if re.search(r"服务医院|服务区域|全国", txt):
-        b.fact(svc, "coverage", txt, lines)
-    mm = re.search(r"提前\s*([0-9一两二三]+)\s*个?(工作日|天)(递交|预约|申请)", txt)
-    if mm:
-        num = cn_int(mm.group(1))
-        b.fact(svc, "lead_time", txt, lines, {"hours": num * 24 if num else None})
-        extra.setdefault("lead_time_hours", num * 24 if num else None)
-    mm = re.search(r"仅可预约\s*(\d+)\s*日内", txt)
-    if mm:
-        b.fact(svc, "booking_window", txt, lines, {"days": int(mm.group(1))})
-    if re.search(r"材料|资料|样本", txt) and not re.search(r"取消", txt):
-        b.fact(svc, "documents", txt, lines)
-        extra.setdefault("documents", txt)
-    if label != "服务流程" and not re.search(r"取消|等待期|费用|自行承担|材料|资料|全国|服务区域|服务医院", txt):
+    """A numbered note: a fact for each thing it is about (readers.topics), else a note."""
+    about = readers.topics(txt, NOTE_TOPICS)
+    for attr in about:
+        if attr == "cancellation":
+            rule = readers.cancellation(txt)
+            b.fact(svc, attr, txt, lines, rule)
+            extra.setdefault("usage_rule", {}).update(rule)
+        elif attr == "waiting_period":
+            w = readers.waiting(txt)
+            b.fact(svc, attr, txt, lines, w)
+            if w.get("waivers"):
+                svc.waiting_waivers = sorted(set(svc.waiting_waivers or []) | set(w["waivers"]))
+        elif attr == "documents" and "cancellation" in about:
+            continue  # the papers to bring are not what a cancellation rule is about
+        elif attr == "response_time":
+            b.fact(svc, attr, txt, lines, readers.response_time(txt))
+        else:
+            b.fact(svc, attr, txt, lines)
+            if attr in ("fees", "documents"):
+                extra.setdefault(attr, txt)
+    lead = readers.lead_time(txt)
+    if lead:
+        b.fact(svc, "lead_time", txt, lines, lead)
+        extra.setdefault("lead_time_hours", lead.get("hours"))
+    for r in readers.scan(txt, ["booking_window"]):
+        b.fact(svc, r.attribute, txt, lines, r.data)
+    if label != "服务流程" and not about:
         b.fact(svc, "note", txt, lines)
 
 

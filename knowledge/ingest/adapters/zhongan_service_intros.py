@@ -21,7 +21,8 @@ from typing import Any, Optional
 
 from knowledge import models as m
 from knowledge.ingest.builder import Builder, CityEntry, DiseaseEntry, HospitalEntry
-from knowledge.ingest.lexicon import category_of, cn_int, name_aliases
+from knowledge.ingest import readers
+from knowledge.ingest.lexicon import category_of, name_aliases
 from knowledge.ingest.text import clean, squash
 
 # -- headings ----------------------------------------------------------------------------------
@@ -365,10 +366,6 @@ def parse_inline_cities(b: Builder, start: int, end: int) -> tuple[list[CityEntr
 
 # -- readings: (attribute, text, data) found in one line ------------------------------------------
 
-def _num(s: str) -> int:
-    return cn_int(s) or 0
-
-
 def _clause(line: str, pos: int) -> str:
     """The sentence of `line` around character `pos`."""
     if "\t" in line:  # a table row: the cell holding the match
@@ -384,70 +381,26 @@ def _clause(line: str, pos: int) -> str:
     return clean(out)
 
 
-N = r"(\d+|[一两二三四五六七八九十])"
-READERS: list[tuple[str, re.Pattern, Any]] = [
-    ("waiting_period", re.compile(r"等待期(与保单一致|同保险产品合同规定的等待期)"), lambda mm: {"kind": "same_as_policy"}),
-    ("waiting_period", re.compile(r"续期服务则无等待期"), lambda mm: {"waiver": "renewal"}),
-    ("waiting_period", re.compile(r"意外无等待期"), lambda mm: {"waiver": "accident", "kind": "same_as_policy"}),
-    ("waiting_period", re.compile(r"(保单)?等待期(满)?后"), lambda mm: {"kind": "same_as_policy"}),
-    ("waiting_period", re.compile(r"等待期所产生的服务需求不在服务范围内"), lambda mm: {"kind": "same_as_policy"}),
-    ("beneficiary", re.compile(r"仅限(客户（被保险人）|客户\(被保险人\)|被保险人)本人使用|仅限被保险人使用|仅限客户.{0,8}本人使用"),
-     lambda mm: {"beneficiary": "insured"}),
-    ("diagnosis", re.compile(r"(二级(?:或|及)(?:二级)?以上(?:的)?公立医院(?:普通部)?|(?<=经)[\u4e00-\u9fff]{2,12}?医院(?=的专科医生))"
-                             r"(?:的专科医生)?\s*(初次)?(确诊或诊断疑似|确诊)(?:罹患|为)([^，。；,;]*)"),
-     lambda mm: {"kind": "suspected_or_confirmed" if "疑似" in mm.group(3) else "confirmed",
-                 "hospital": mm.group(1), "condition": clean(mm.group(4))}),
-    ("usage_limit", re.compile(rf"一个保单年度内使用\s*{N}\s*次"), lambda mm: {"limit": _num(mm.group(1)), "period": "policy_year", "explicit": True}),
-    ("usage_limit", re.compile(rf"{N}\s*次\s*/\s*年"), lambda mm: {"limit": _num(mm.group(1)), "period": "policy_year"}),
-    ("usage_limit", re.compile(r"一年限一次|1\s*年一次|限一年一次"), lambda mm: {"limit": 1, "period": "policy_year"}),
-    ("usage_limit", re.compile(r"一年内不限次"), lambda mm: {"limit": None, "period": "unlimited"}),
-    ("usage_limit", re.compile(r"(?<!一年内)不限次(?!数使用)"), lambda mm: {"limit": None, "period": "unlimited", "item": True}),
-    ("usage_limit", re.compile(r"天数以\s*(\d+)\s*日为限|累计不超过\s*(\d+)\s*天"),
-     lambda mm: {"max_days": int(mm.group(1) or mm.group(2)), "period": "policy_year"}),
-    ("usage_limit", re.compile(rf"选择\s*{N}\s*次"), lambda mm: {"times": _num(mm.group(1)), "period": "per_stay"}),
-    ("usage_limit", re.compile(rf"{N}\s*项检查项目任选一"), lambda mm: {"choose": 1, "choose_from": _num(mm.group(1))}),
-    ("usage_limit", re.compile(r"每次住院垫付医疗费用总计以\s*(\d+)\s*万为限"),
-     lambda mm: {"max_amount_yuan": int(mm.group(1)) * 10000, "period": "per_stay"}),
-    ("usage_limit", re.compile(r"次数参见保单约定|报销次数"), lambda mm: {"see_policy": True}),
-    ("response_time", re.compile(rf"{N}\s*个工作日内(?!.*审核)"), lambda mm: {"working_days": _num(mm.group(1))}),
-    ("review_time", re.compile(rf"{N}\s*个工作日内(审核|会有)"), lambda mm: {"working_days": _num(mm.group(1))}),
-    ("lead_time", re.compile(r"提前\s*(\d+)\s*小时(申请|预约)"), lambda mm: {"hours": int(mm.group(1))}),
-    ("lead_time", re.compile(rf"提前\s*{N}\s*个工作日(进行申请|申请)"), lambda mm: {"working_days": _num(mm.group(1))}),
-    ("lead_time", re.compile(r"出院后\s*(\d+)\s*天内预约"), lambda mm: {"book_within_days_after_discharge": int(mm.group(1))}),
-    ("cancellation", re.compile(r"提前\s*(\d+)\s*小时通知"), lambda mm: {"notice_hours": int(mm.group(1))}),
-    ("cancellation", re.compile(r"视同该次服务已完成|视为(完成服务|本服务已使用一次)|不能取消|无法取消"),
-     lambda mm: {"cancel_after_confirm_counts": True}),
-    ("cancellation", re.compile(rf"提前{N}个工作日告知客服取消"), lambda mm: {"cancel_notice_workdays": _num(mm.group(1))}),
-    ("fees", re.compile(r"费用[^。；]*?(自行承担|自理|自费|自行支付|自付)"), lambda mm: None),
-    ("exclusions", re.compile(r"不在服务范围|不属于服务范畴|暂不支持|不包含留观室|不可视为|不可视疾病|不可指定|港澳台地区暂不支持"),
-     lambda mm: None),
-    ("age", re.compile(r"(\d+)\s*周岁以上"), lambda mm: {"age_min": int(mm.group(1))}),
-    ("age", re.compile(r"(\d+)\s*周岁[(（]含[)）]以下"), lambda mm: {"age_max_excluded": int(mm.group(1))}),
-    ("coverage", re.compile(r"覆盖全国\s*(\d+)\s*个城市|全国共计\s*(\d+)\s*个城市"),
-     lambda mm: {"stated_count": int(mm.group(1) or mm.group(2))}),
-    ("coverage", re.compile(r"仅覆盖市区范围|城市下属的?县"), lambda mm: {"urban_only": True}),
-    ("coverage", re.compile(r"仅限在([\u4e00-\u9fff]{2,12}医院)内使用"), lambda mm: {"hospital": mm.group(1)}),
-    ("documents", re.compile(r"需具备|需持有|须提供|需提供以下材料"), lambda mm: None),
-    ("service_hours", re.compile(r"(服务时间|接诊服务时间|工作时间为|电话接听时间)[：:]?\s*(每日|每天)?\s*([\d:：xX*]+\s*(?:小时|-\s*[\d:：]+(?:pm)?))"),
-     lambda mm: {"hours": clean(mm.group(3))}),
-]
+# what a line of an intro can state (rows of knowledge.ingest.readers)
+ATTRIBUTES = ("waiting_period", "beneficiary", "diagnosis", "usage_limit", "response_time", "review_time", "lead_time",
+              "cancellation", "fees", "exclusions", "age", "coverage", "documents", "service_hours")
 
 
 def read_line(line: str) -> list[tuple[str, str, Any]]:
+    """(attribute, clause, data) readings of one line; an item-level 不限次 is dropped when the line
+    already states a usage limit."""
     s = _nfkc(line)
     out, seen = [], set()
-    for attr, rx, data_fn in READERS:
-        for mm in rx.finditer(s):
-            if attr == "usage_limit" and (attr, "limit") in seen and "item" in (data_fn(mm) or {}):
-                continue
-            text = _clause(s, mm.start())
-            data = data_fn(mm)
-            key = (attr, text, repr(data))
-            if key in seen:
-                continue
-            seen.add(key)
-            seen.add((attr, "limit"))
-            out.append((attr, text, data))
+    for r in readers.scan(s, ATTRIBUTES, clause=lambda pos: _clause(s, pos)):
+        if r.attribute == "usage_limit" and (r.attribute, "limit") in seen and "item" in (r.data or {}):
+            continue
+        text = _clause(s, r.start)
+        key = (r.attribute, text, repr(r.data))
+        if key in seen:
+            continue
+        seen.add(key)
+        seen.add((r.attribute, "limit"))
+        out.append((str(r.attribute), text, r.data))
     return out
 
 
@@ -579,14 +532,14 @@ def _make_service(b: Builder, intro: Intro, product: m.Product) -> m.Service:
                 break
     w = [r for r in R if r[0] == "waiting_period"]
     if w:
-        f["waiting_kind"] = next((r[4]["kind"] for r in w if "kind" in r[4]), None)
-        f["waiting_waivers"] = sorted({r[4]["waiver"] for r in w if "waiver" in r[4]})
+        f["waiting_kind"] = next((r[4]["waiting_kind"] for r in w if "waiting_kind" in r[4]), None)
+        f["waiting_waivers"] = sorted({x for r in w for x in r[4].get("waivers", [])})
     ben = _first(R, "beneficiary")
     if ben:
         f["beneficiary"], f["beneficiary_text"] = "insured", ben[1]
-    dg = _first(R, "diagnosis")
+    dg = _first(R, "diagnosis", lambda d: "kind" in d)
     if dg:
-        f["diagnosis_kind"], f["diagnosis_hospital"] = dg[4]["kind"], dg[4]["hospital"]
+        f["diagnosis_kind"], f["diagnosis_hospital"] = dg[4]["kind"], dg[4].get("hospital")
     # usage: the explicit per-year clause first, then a single table reading, then rules
     u = [r for r in R if r[0] == "usage_limit"]
     explicit = _first(R, "usage_limit", lambda d: d.get("explicit"))
@@ -601,22 +554,13 @@ def _make_service(b: Builder, intro: Intro, product: m.Product) -> m.Service:
     rule: dict[str, Any] = {}
     for r in u:
         d = r[4] or {}
-        if "max_days" in d:
-            rule["max_days"], f["usage_period"] = d["max_days"], d["period"]
-        if "max_amount_yuan" in d:
-            rule["max_amount_yuan_per_stay"] = d["max_amount_yuan"]
-        if "times" in d:
-            rule.setdefault("times_options", []).append(d["times"])
-            f["usage_period"] = "per_stay"
-        if "choose" in d:
-            rule["choose"], rule["choose_from"] = d["choose"], d["choose_from"]
-        if d.get("see_policy"):
-            rule["see_policy"] = True
-    if _first(R, "cancellation", lambda d: d.get("cancel_after_confirm_counts")):
-        rule["cancel_after_confirm_counts"] = True
-    cn = _first(R, "cancellation", lambda d: "cancel_notice_workdays" in d)
-    if cn:
-        rule["cancel_notice_workdays"] = cn[4]["cancel_notice_workdays"]
+        for k, v in readers.usage_rule_of(d).items():
+            rule[k] = rule.get(k, []) + v if k == "times_options" else v
+        if ("max_days" in d or "times" in d) and d.get("period"):
+            f["usage_period"] = d["period"]
+    for r in R:  # cancelling and changing: every rule the intro states
+        if r[0] == "cancellation":
+            rule.update(r[4] or {})
     f["usage_rule"] = rule
     lt = _first(R, "lead_time", lambda d: "hours" in d)
     if lt:
