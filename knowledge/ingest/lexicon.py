@@ -83,6 +83,24 @@ def cn_int(s: str | None) -> Optional[int]:
     return lx.digits.get(s) if len(s) == 1 else None
 
 
+# -- contacts ------------------------------------------------------------------------------------------
+
+def contact_label(key: str) -> str:
+    """A contact label word from `contacts.labels` (a missing key is a bug: KeyError)."""
+    return lexicon().contact_labels[key]
+
+
+def channel_re(owner: str) -> re.Pattern:
+    """Names of the owner's channels as a manual prints them: 众安互联网医院微信小程序, 众安保险 APP."""
+    ends = "|".join(re.escape(w) for w, _ in lexicon().channels)
+    return re.compile(rf"({re.escape(owner)}[\u4e00-\u9fff]{{0,6}}?\s?(?:{ends}))")
+
+
+def channel_kind(name: str) -> Optional[str]:
+    """The contact kind a channel name ends in (微信公众号 -> wechat, APP -> app)."""
+    return next((str(k) for w, k in lexicon().channels if name.rstrip().endswith(w)), None)
+
+
 # -- service names -----------------------------------------------------------------------------------
 
 def category_of(name: str, default: Optional[str] = str(Category.OTHER)) -> Optional[str]:

@@ -23,7 +23,7 @@ from typing import Optional
 from knowledge import models as m
 from knowledge.ingest import readers
 from knowledge.ingest.builder import Builder, CityEntry, HospitalEntry
-from knowledge.ingest.lexicon import category_of, is_municipality, name_aliases, province_names
+from knowledge.ingest.lexicon import category_of, contact_label, is_municipality, name_aliases, province_names
 from knowledge.ingest.text import clean, squash
 
 def split_names(s: str) -> list[str]:
@@ -199,7 +199,7 @@ def ingest(b: Builder) -> None:
     for n, s in t.iter():
         mm = re.search(r"微信(?:服务号|公众号)?“([^”]+)”|“([^”]+)”微信(?:服务号|公众号)", s)
         if mm:
-            b.contact("wechat", "微信服务号", mm.group(1) or mm.group(2), (n, n))
+            b.contact("wechat", contact_label("wechat_service"), mm.group(1) or mm.group(2), (n, n))
             break
 
     # -- passages -------------------------------------------------------------------

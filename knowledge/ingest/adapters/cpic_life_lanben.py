@@ -21,7 +21,7 @@ from typing import Optional
 from knowledge import models as m
 from knowledge.ingest import readers
 from knowledge.ingest.builder import Builder
-from knowledge.ingest.lexicon import category_of, name_aliases
+from knowledge.ingest.lexicon import category_of, contact_label, name_aliases
 from knowledge.ingest.text import clean, squash
 
 # -- patterns -----------------------------------------------------------------
@@ -660,28 +660,29 @@ def _apply_and_notes(b: Builder, services: dict[str, m.Service], apply_sec, ch2:
 def _contacts(b: Builder, services: dict[str, m.Service]) -> None:
     seen: set[tuple[str, str]] = set()
     by_line = {n: svc for svc in services.values() for n in range(svc.line_start, svc.line_end + 1)}
+    transfer = contact_label("transfer")
     for n, s in b.text.iter():
         svc = by_line.get(n)
         for mm in PHONE_RE.finditer(s):
-            ext = re.match(r"\s*中文服务转\s*(\d)", s[mm.end():])
+            ext = re.match(rf"\s*{transfer}\s*(\d)", s[mm.end():])
             value = mm.group(1)
-            label = "客服电话" + (f"（中文服务转 {ext.group(1)}）" if ext else "")
+            label = contact_label("hotline") + (f"（{transfer} {ext.group(1)}）" if ext else "")
             if ("phone", value + label) not in seen:
                 seen.add(("phone", value + label))
                 b.contact("phone", label, value, (n, n), svc)
         for mm in WECHAT_RE.finditer(s):
             if ("wechat", mm.group(1)) not in seen:
                 seen.add(("wechat", mm.group(1)))
-                b.contact("wechat", "微信公众号", mm.group(1), (n, n), svc)
+                b.contact("wechat", contact_label("wechat_account"), mm.group(1), (n, n), svc)
         for mm in WECHAT_PATH_RE.finditer(s):
             parts = [p.strip() for p in re.split(r"[-—]", mm.group(1)) if p.strip()]
             parts[-1] = PATH_TAIL_RE.sub("", parts[-1])
             path = "-".join(p for p in parts if p)
             if path and ("wechat_path", path) not in seen:
                 seen.add(("wechat_path", path))
-                b.contact("wechat", "微信公众号菜单", path, (n, n), svc)
+                b.contact("wechat", contact_label("wechat_menu"), path, (n, n), svc)
         for mm in SERVICE_HOURS_RE.finditer(s):
-            b.contact("hours", "人工服务时间", clean(mm.group(1)), (n, n), svc)
+            b.contact("hours", contact_label("staffed_hours"), clean(mm.group(1)), (n, n), svc)
 
 
 def _passages(b: Builder, V: Versions, services: dict[str, m.Service], svc_sections: list[Section], chapters, parts,

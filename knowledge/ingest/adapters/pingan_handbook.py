@@ -29,7 +29,7 @@ _EXCLUDED_CASE = re.compile(r"不(?:包括|包含|含)([^（(，,。；;、]{2,2
 from knowledge import models as m
 from knowledge.ingest import readers
 from knowledge.ingest.builder import Builder, CityEntry, DiseaseEntry, HospitalEntry
-from knowledge.ingest.lexicon import category_of, name_aliases
+from knowledge.ingest.lexicon import category_of, contact_label, name_aliases
 from knowledge.ingest.text import ManualText, clean, squash
 from knowledge.vocab import FamilyRule, SharedWith
 
@@ -1076,24 +1076,30 @@ def _contacts(b: Builder, units: list[Unit], front: Node) -> None:
         seen.add(k)
         b.contact(kind, label, value, ls, svc)
 
+    ins = b.manual.insurer
+    national = contact_label("national_hotline")
+    # the insurer as the manual prints it before 全国客服电话 (平安健康保险), else its short name
+    names = sorted({ins.name, ins.short_name, *(ins.aliases or [])}, key=len, reverse=True)
+    owner = next((x for x in names if re.search(re.escape(x) + r"\s*" + national, "".join(t.lines))), ins.short_name)
     scopes = [(None, make_flow(t, front.line, front.end))] + [(u.svc, u.flow) for u in units]
     for svc, fl in scopes:
-        for mt in re.finditer(r"(全国客服电话|拨打)\s*(\d{5}-\d)(?:\((7\*24\s*小时)\))?", fl.text):
+        for mt in re.finditer(rf"({national}|拨打)\s*(\d{{5}}-\d)(?:\((7\*24\s*小时)\))?", fl.text):
             ls = fl.lines_of(mt.start(), mt.end())
-            add("phone", "平安健康保险全国客服电话", mt.group(2), ls)
+            add("phone", f"{owner}{national}", mt.group(2), ls)
             if mt.group(3):
-                add("hours", "全国客服电话服务时间", mt.group(3), ls)
-        short = re.escape(b.manual.insurer.short_name)
+                add("hours", national + contact_label("service_hours"), mt.group(3), ls)
+        short = re.escape(ins.short_name)
         for mt in re.finditer(rf"({short}(?:保险|险))\s*APP", fl.text):
-            add("app", f"{mt.group(1)} APP/小程序", f"{mt.group(1)} APP", fl.lines_of(mt.start(), mt.end()))
+            add("app", f"{mt.group(1)} {contact_label('app')}", f"{mt.group(1)} APP", fl.lines_of(mt.start(), mt.end()))
         for mt in re.finditer(r"(?:工作时间是|服务时间为?|服务时间[:：]|专案服务时间为)\s*((?:工作日\s*)?"
                               r"(?:7\*24\s*小时咨询|\d{1,2}\s*[:：]\s*\d{2}\s*[-~]\s*\d{1,2}[:：]\d{2}(?:\*7\s*天)?))",
                               fl.text):
             if svc is not None:
-                add("hours", f"{svc.name}服务时间", mt.group(1), fl.lines_of(mt.start(), mt.end()), svc)
+                add("hours", svc.name + contact_label("service_hours"), mt.group(1), fl.lines_of(mt.start(), mt.end()),
+                    svc)
         for mt in re.finditer(r"[A-Za-z0-9._+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+", fl.text):
             n = fl.line_of(mt.start())
-            label = norm(t.line(n)).split(mt.group(0))[0].strip() or "邮箱"
+            label = norm(t.line(n)).split(mt.group(0))[0].strip() or contact_label("email")
             add("email", label, mt.group(0), (n, n), svc)
 
 

@@ -22,7 +22,7 @@ from typing import Optional
 from knowledge import models as m
 from knowledge.ingest import readers
 from knowledge.ingest.builder import Builder, CityEntry, HospitalEntry
-from knowledge.ingest.lexicon import category_of, name_aliases, province_names
+from knowledge.ingest.lexicon import category_of, contact_label, name_aliases, province_names
 from knowledge.ingest.sections import add_passages
 from knowledge.ingest.text import clean, squash
 
@@ -159,23 +159,25 @@ def _contacts(b: Builder, a: int, z: int) -> None:
             seen.add((kind, value))
             b.contact(kind, label, value, (n, n))
 
+    work = contact_label("working_hours")
     for n, s in t.iter(a, z):
         c = clean(s)
         for ph in re.findall(r"\b0\d{2,3}-\d{7,8}\b", c):
             prev = clean(t.line(n - 1)) if n > 1 else ""
-            label = re.sub(r"[:：]$", "", prev) if "热线" in prev else "专属服务热线"
+            label = re.sub(r"[:：]$", "", prev) if "热线" in prev else contact_label("dedicated_hotline")
             add("phone", label, ph, n)
-            hrs = re.search(r"[（(]工作时间[：:]\s*([^)）]+)[)）]", c)
+            hrs = re.search(rf"[（(]{work}[：:]\s*([^)）]+)[)）]", c)
             if hrs:
-                add("hours", f"{label} 工作时间", hrs.group(1), n)
-        mm = re.match(r"^(.+?)[（(]工作时间[：:]\s*([^)）]+)[)）]\s*$", c)
+                add("hours", f"{label} {work}", hrs.group(1), n)
+        mm = re.match(rf"^(.+?)[（(]{work}[：:]\s*([^)）]+)[)）]\s*$", c)
         if mm and not re.search(r"\d{3,}-\d{6,}", c):
-            add("hours", f"{mm.group(1).replace('_', ' ')} 工作时间", mm.group(2), n)
+            add("hours", f"{mm.group(1).replace('_', ' ')} {work}", mm.group(2), n)
         for w in re.findall(r"“([^”]*微信(?:公众号|小程序))”", c):
             add("wechat", w, w, n)
-        mm = re.search(r"官网小程序[（(]([^)）]+)[)）]", c + (clean(t.line(n + 1)) if n < len(t) else ""))
-        if mm:
-            add("app", "柏盛健康官网小程序", mm.group(1), n)
+        mini = contact_label("official_mini_program")
+        mm = re.search(rf"{mini}[（(]([^)）]+)[)）]", c + (clean(t.line(n + 1)) if n < len(t) else ""))
+        if mm:  # 官网小程序（Prosper 柏盛健康）: the provider's name is the Chinese part of the value
+            add("app", "".join(re.findall(r"[\u4e00-\u9fff]+", mm.group(1))) + mini, mm.group(1), n)
 
 
 def _sentences(lines: list[tuple[int, str]]) -> list[tuple[tuple[int, int], str]]:

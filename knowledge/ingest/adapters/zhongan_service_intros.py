@@ -22,7 +22,7 @@ from typing import Any, Optional
 from knowledge import models as m
 from knowledge.ingest.builder import Builder, CityEntry, DiseaseEntry, HospitalEntry
 from knowledge.ingest import readers
-from knowledge.ingest.lexicon import category_of, name_aliases
+from knowledge.ingest.lexicon import category_of, channel_kind, channel_re, contact_label, name_aliases
 from knowledge.ingest.text import clean, squash
 
 # -- headings ----------------------------------------------------------------------------------
@@ -631,24 +631,27 @@ def _content_table_facts(b: Builder, intro: Intro, svc: m.Service) -> None:
 def _store_contacts(b: Builder, intros: list[Intro]) -> None:
     seen: set[tuple[str, str]] = set()
     phone = re.compile(r"(?<!\d)(400-\d{4}-\d{3}|1010-?9955)(?!\d)")
-    apps = [("众安互联网医院微信小程序", "wechat"), ("众安健康微信公众号", "wechat"), ("众安保险 APP", "app"),
-            ("众安保险APP", "app")]
+    short = b.manual.insurer.short_name
+    hotline = short + contact_label("hotline")
+    channels = channel_re(short)
     for intro in intros:
         svc = intro.service
         for n, raw in b.text.iter(intro.start, intro.body_end):
             s = _nfkc(raw).replace("**", "")
             for mm in phone.finditer(s):
                 val = mm.group(1).replace("-", "") if mm.group(1).startswith("1010") else mm.group(1)
-                label = "供应商客服电话" if "供应商" in s or "服务商" in s else "众安客服电话"
+                label = contact_label("supplier_hotline") if "供应商" in s or "服务商" in s else hotline
                 if ("phone", val) not in seen:
                     seen.add(("phone", val))
                     b.contact("phone", label, val, (n, n), service=svc if val.startswith("400") else None)
             hm = re.search(r"电话接听时间[：:]\s*每天\s*([\d:：]+\s*-\s*[\d:：]+)", s)
             if hm and ("hours", "phone") not in seen:
                 seen.add(("hours", "phone"))
-                b.contact("hours", "众安客服电话接听时间", "每天 " + hm.group(1).replace("：", ":"), (n, n))
-            for app, kind in apps:
-                if app in s and (kind, app.replace(" ", "")) not in seen:
+                b.contact("hours", hotline + contact_label("answering_hours"), "每天 " + hm.group(1).replace("：", ":"),
+                          (n, n))
+            for app in channels.findall(s):  # 众安互联网医院微信小程序 / 众安健康微信公众号 / 众安保险 APP
+                kind = channel_kind(app)
+                if (kind, app.replace(" ", "")) not in seen:
                     seen.add((kind, app.replace(" ", "")))
                     b.contact(kind, app, app, (n, n))
 
