@@ -353,12 +353,12 @@ def _sub_items(d: _Doc, a: int, z: int) -> list[tuple[tuple[int, int], str]]:
     return [((x[0], x[1]), x[2]) for x in out]
 
 
-NOTE_TOPICS = ("response_time", "cancellation", "waiting_period", "fees", "exclusions", "coverage", "documents")
+REMARK_TOPICS = ("response_time", "cancellation", "waiting_period", "fees", "exclusions", "coverage", "documents")
 
 
 def _note_fact(b: Builder, svc: m.Service, txt: str, lines: tuple[int, int], extra: dict, label: str) -> None:
     """A numbered note: a fact for each thing it is about (readers.topics), else a note."""
-    about = readers.topics(txt, NOTE_TOPICS)
+    about = readers.topics(txt, REMARK_TOPICS)
     for attr in about:
         if attr == "cancellation":
             rule = readers.cancellation(txt)
