@@ -19,9 +19,7 @@ def add_passages(b: Builder, headings: Iterable[tuple[int, str]],
     last = end if end is not None else len(b.text)
     added = 0
     for i, (line, title) in enumerate(hs):
-        stop = hs[i + 1][0] - 1 if i + 1 < len(hs) else last
-        while stop > line and not b.text.line(stop).strip():
-            stop -= 1
+        stop = b.text.trim(line, hs[i + 1][0] - 1 if i + 1 < len(hs) else last)
         if stop < line or not b.text.span(line, stop).strip():
             continue
         svc = service_for(line, title) if service_for else None

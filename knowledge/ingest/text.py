@@ -47,6 +47,26 @@ class ManualText:
         for n in range(start, end + 1):
             yield n, self.lines[n - 1]
 
+    def trim(self, start: int, end: int) -> int:
+        """The last non-blank line of start..end (start when all are blank)."""
+        while end > start and not self.lines[end - 1].strip():
+            end -= 1
+        return end
+
+    def next_nonblank(self, n: int, end: int | None = None) -> int | None:
+        """The first non-blank line after n (up to end), else None."""
+        for k in range(n + 1, (end or len(self.lines)) + 1):
+            if self.lines[k - 1].strip():
+                return k
+        return None
+
+    def prev_nonblank(self, n: int) -> int | None:
+        """The last non-blank line before n, else None."""
+        for k in range(n - 1, 0, -1):
+            if self.lines[k - 1].strip():
+                return k
+        return None
+
     def find(self, pattern: str | re.Pattern, start: int = 1, end: int | None = None) -> int | None:
         """First line number at or after start whose text matches pattern (re.search)."""
         rx = re.compile(pattern) if isinstance(pattern, str) else pattern

@@ -79,14 +79,6 @@ def _items(b: Builder, start: int, end: int) -> list[Item]:
     return items
 
 
-def _end_before(b: Builder, start: int, stop: int) -> int:
-    """Last non-blank line before `stop` (>= start)."""
-    n = stop - 1
-    while n > start and not b.text.line(n).strip():
-        n -= 1
-    return n
-
-
 def ingest(b: Builder) -> None:
     t = b.text
     if not any(line.strip() for line in t.lines):
@@ -140,7 +132,7 @@ def ingest(b: Builder) -> None:
             stop = apx[i + 1][0] - 1 if i + 1 < len(apx) else a_end
             num, name = int(mm.group(1)), clean(mm.group(2))
             note_ln = t.find(r"^备注", ln, stop)
-            body_end = _end_before(b, ln, note_ln) if note_ln else _end_before(b, ln, stop + 1)
+            body_end = b.text.trim(ln, note_ln - 1 if note_ln else stop)
             headings.append((ln, f"{appendix_ch[1]} > {clean(t.line(ln))}"))
             hline = t.find(r"\S", ln + 1, body_end)
             cols = [c.strip() for c in t.line(hline).split("\t")] if hline else []
@@ -162,7 +154,7 @@ def ingest(b: Builder) -> None:
         svc_heads = [(n, _SERVICE.match(clean(s))) for n, s in t.iter(s_start + 1, s_end)
                      if _SERVICE.match(clean(s)) and not _PART.match(clean(s))]
         for i, (ln, mm) in enumerate(svc_heads):
-            stop = _end_before(b, ln, svc_heads[i + 1][0]) if i + 1 < len(svc_heads) else _end_before(b, ln, s_end + 1)
+            stop = b.text.trim(ln, svc_heads[i + 1][0] - 1 if i + 1 < len(svc_heads) else s_end)
             svc = _service(b, product, ln, stop, clean(mm.group(2)), summary, intro_names, tables, table_city_lists)
             path = f"{ch1[1]} > {clean(t.line(ln))}"
             for pn, ps in t.iter(ln + 1, stop):
@@ -227,7 +219,7 @@ def _service(b: Builder, product: m.Product, ln: int, stop: int, name: str, summ
     parts: dict[str, tuple[int, int]] = {}
     marks = [(n, _PART.match(clean(s)).group(2)) for n, s in t.iter(ln + 1, stop) if _PART.match(clean(s))]
     for i, (pn, pname) in enumerate(marks):
-        pend = _end_before(b, pn, marks[i + 1][0]) if i + 1 < len(marks) else stop
+        pend = b.text.trim(pn, marks[i + 1][0] - 1) if i + 1 < len(marks) else stop
         parts[pname] = (pn, pend)
 
     aliases = set(name_aliases(name))

@@ -223,12 +223,6 @@ class Section:
     end: int
 
 
-def _trim(b: Builder, a: int, z: int) -> int:
-    while z > a and not b.text.line(z).strip():
-        z -= 1
-    return z
-
-
 def outline(b: Builder) -> dict:
     """Find the top-level landmarks by heading text."""
     T = b.text
@@ -242,7 +236,7 @@ def sections_between(b: Builder, heads: list[tuple[int, str]], end: int) -> list
     out = []
     for i, (n, title) in enumerate(heads):
         stop = heads[i + 1][0] - 1 if i + 1 < len(heads) else end
-        out.append(Section(title=clean(title), start=n, end=_trim(b, n, stop)))
+        out.append(Section(title=clean(title), start=n, end=b.text.trim(n, stop)))
     return out
 
 
@@ -257,7 +251,7 @@ def ingest(b: Builder) -> None:
     chapters, parts = ol["chapters"], ol["parts"]
     if not chapters or not parts:
         b.warn("no 第X章 / 一、 headings found; passages only")
-        b.passage(b.manual.title, (1, _trim(b, 1, len(T))))
+        b.passage(b.manual.title, (1, b.text.trim(1, len(T))))
         return
     ch1 = chapters[0][0]
     ch2 = chapters[1][0] if len(chapters) > 1 else len(T) + 1
@@ -699,7 +693,7 @@ def _passages(b: Builder, V: Versions, services: dict[str, m.Service], svc_secti
                                       for x in body) for old in stored)
 
     def add(title: str, a: int, z: int, svc=None) -> None:
-        z = _trim(b, a, z)
+        z = b.text.trim(a, z)
         if not T.span(a, z).strip():
             return
         lines = norm_lines(a, z)

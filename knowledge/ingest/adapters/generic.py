@@ -147,12 +147,6 @@ def _section_end(hs: list[Heading], i: int, last: int) -> int:
     return last
 
 
-def _trim(b: Builder, a: int, z: int) -> int:
-    while z > a and not b.text.line(z).strip():
-        z -= 1
-    return z
-
-
 def ingest(b: Builder) -> None:
     lines = b.text.lines
     last = len(lines)
@@ -165,7 +159,7 @@ def ingest(b: Builder) -> None:
     for i, h in enumerate(hs):
         if h.question or not names_service(h.title):
             continue
-        end = _trim(b, h.line, _section_end(hs, i, last))
+        end = b.text.trim(h.line, _section_end(hs, i, last))
         name = clean(h.title)
         body = " ".join(_plain(x) for x in lines[h.line:end] if _plain(x))
         svc = b.service(squash(name)[:120], name, (h.line, end), product_id=product.id, category=category_of(name),
@@ -189,12 +183,12 @@ def ingest(b: Builder) -> None:
         starts.append((h.line, " > ".join(t for _, t in path), h.level))
     for k, (a, section, _lv) in enumerate(starts):
         z = starts[k + 1][0] - 1 if k + 1 < len(starts) else last
-        z = _trim(b, a, z)
+        z = b.text.trim(a, z)
         if not b.text.span(a, z).strip():
             continue
         part = 0
         for c in range(a, z + 1, CHUNK_LINES):
-            ce = _trim(b, c, min(z, c + CHUNK_LINES - 1))
+            ce = b.text.trim(c, min(z, c + CHUNK_LINES - 1))
             if not b.text.span(c, ce).strip():
                 continue
             part += 1
@@ -206,7 +200,7 @@ def ingest(b: Builder) -> None:
         if not h.question:
             continue
         z = hs[k + 1].line - 1 if k + 1 < len(hs) else last
-        z = _trim(b, h.line, z)
+        z = b.text.trim(h.line, z)
         body = [_plain(x) for x in lines[h.line:z]]
         answer_lines = []
         for x in body:

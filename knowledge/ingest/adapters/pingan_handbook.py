@@ -14,7 +14,8 @@ Layout, as the PDF extraction left it:
   may sit in the middle of the cell), and the disease list with names wrapped in a narrow column.
 
 Everything below is parsing by shape; the only literals are layout vocabulary (row labels,
-section words, category keywords, common abbreviations).
+section words). Values are read with knowledge.ingest.readers, keywords come from
+knowledge/ingest/vocab.yaml.
 """
 from __future__ import annotations
 
@@ -23,8 +24,6 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Optional
-
-_EXCLUDED_CASE = re.compile(r"不(?:包括|包含|含)([^（(，,。；;、]{2,20}?)(?:场景|情况|等)?[（(，,。；;、]")
 
 from knowledge import models as m
 from knowledge.ingest import readers
@@ -51,6 +50,9 @@ SENTENCE_ATTRIBUTES = ("lead_time", "response_time", "fees", "exclusions", "docu
                        "usage_limit", "waiting_period")
 MANY_PER_SENTENCE = ("cancellation", "diagnosis", "usage_limit")
 NAV_BRACKETS = {"我的", "用服务", "立即使用", "我的保单", "我的】-【用服务", "我的】-【我的保单"}
+# "不包括怀孕及分娩场景（例：…）": a case the rules engine can ask about
+_EXCLUDED_CASE = re.compile(r"不(?:包括|包含|含)([^（(，,。；;、]{2,20}?)(?:场景|情况|等)?[（(，,。；;、]")
+
 
 def norm(s: str) -> str:
     """clean() a raw line and drop PDF bullet glyphs."""

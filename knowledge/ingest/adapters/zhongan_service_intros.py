@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 from typing import Any, Optional
 
 from knowledge import models as m
-from knowledge.ingest.builder import Builder, CityEntry, DiseaseEntry, HospitalEntry
 from knowledge.ingest import readers
+from knowledge.ingest.builder import Builder, CityEntry, DiseaseEntry, HospitalEntry
 from knowledge.ingest.lexicon import category_of, channel_kind, channel_re, contact_label, name_aliases
 from knowledge.ingest.text import clean, squash
 
@@ -69,21 +69,6 @@ class Intro:
     readings: list[tuple[str, str, int, int, Any]] = field(default_factory=list)
 
 
-def _next_nonblank(b: Builder, n: int, end: int | None = None) -> int | None:
-    end = end or len(b.text)
-    for k in range(n + 1, end + 1):
-        if b.text.line(k).strip():
-            return k
-    return None
-
-
-def _prev_nonblank(b: Builder, n: int) -> int | None:
-    for k in range(n - 1, 0, -1):
-        if b.text.line(k).strip():
-            return k
-    return None
-
-
 def _is_structural(s: str) -> bool:
     """A line that opens an intro body: date line, bare 服务介绍, or a first-level heading."""
     s = s.strip()
@@ -98,14 +83,14 @@ def find_intros(b: Builder) -> list[Intro]:
         if not s or _is_table(raw):
             continue
         if s == BARE_INTRO:
-            p = _prev_nonblank(b, n)
+            p = b.text.prev_nonblank(n)
             if p is not None and TITLE_RE.match(b.text.line(p).strip()) and not _is_table(b.text.line(p)):
                 continue  # sub-heading right under a title
             starts.append((n, "", True))
             continue
         if NUM_HEAD_RE.match(s) or CN_HEAD_RE.match(s) or not TITLE_RE.match(s):
             continue
-        nx = _next_nonblank(b, n)
+        nx = b.text.next_nonblank(n)
         if nx is not None and _is_structural(b.text.line(nx)) and not _is_table(b.text.line(nx)):
             starts.append((n, s, False))
     intros = []
@@ -155,7 +140,7 @@ def find_headings(b: Builder, intro: Intro) -> list[Heading]:
             continue
         if DATE_RE.match(s):
             continue
-        nx = _next_nonblank(b, n, intro.end)
+        nx = b.text.next_nonblank(n, intro.end)
         next_is_table = nx is not None and _is_table(b.text.line(nx))
         if s.startswith("附件") and len(s) <= 60 and "。" not in s:
             hs.append(Heading(n, s.rstrip("：:"), "appendix"))
@@ -357,7 +342,7 @@ def parse_inline_cities(b: Builder, start: int, end: int) -> tuple[list[CityEntr
                 out.append(CityEntry(raw=part, line=n))
         if not text.rstrip().endswith(("、", "，", ",")):
             break
-        nx = _next_nonblank(b, n, end)
+        nx = b.text.next_nonblank(n, end)
         if nx is None:
             break
         n, text, last = nx, b.text.line(nx), nx
@@ -492,7 +477,7 @@ def ingest(b: Builder) -> None:
 
 
 def _looks_like_list(b: Builder, h: Heading, intro: Intro) -> bool:
-    nx = _next_nonblank(b, h.line, intro.end)
+    nx = b.text.next_nonblank(h.line, intro.end)
     return h.kind == "appendix" or (nx is not None and _is_table(b.text.line(nx)) and
                                     any(w in h.title for w in ("列表", "名单", "清单", "明细")))
 
