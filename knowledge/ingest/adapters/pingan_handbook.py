@@ -851,8 +851,7 @@ def _fill_service(b: Builder, u: Unit, disease_list_name: Optional[str]) -> None
 
     for s, ls, d in found["lead_time"]:
         b.fact(svc, "lead_time", s, ls, data=d)
-    if found["lead_time"]:
-        svc.lead_time_hours = found["lead_time"][0][2]["hours"]
+    svc.lead_time_hours = next((d["hours"] for _, _, d in found["lead_time"] if "hours" in d), None)
     resp = found["response_time"]
     for s, ls, d in resp:
         b.fact(svc, "response_time", s, ls, data=d)

@@ -12,7 +12,8 @@ Layout:
   province-only regions (院内陪护, 术后上门护理); a numbered hospital table (国际进口特药).
 
 The same service described twice (（二）垫付医疗服务 and 17. 住院垫付服务, both applied for as
-“住院垫付服务”) is stored once; the facts of both descriptions are kept.
+“住院垫付服务”) is stored once; the facts of both descriptions are kept. Values are read with
+knowledge.ingest.readers; this module knows the outline, the fields and the grids.
 """
 from __future__ import annotations
 

@@ -10,6 +10,9 @@ Shape of the text (PDF extraction):
 - appendices (hospital, city, drug and disease lists) follow the intro they belong to;
 - one intro is repeated under a second name with continued numbering (重疾住院护工服务): when its
   parsed rules equal the first one it is stored once, its name kept as an alias.
+
+Every line of an intro is read with the rows of knowledge.ingest.readers; this module knows the
+intros, headings and tables.
 """
 from __future__ import annotations
 
