@@ -111,3 +111,30 @@ def test_products_and_aliases_come_from_the_manifest(kb_session):
         p = kb_session.scalar(select(m.Product).where(m.Product.manual_id == Path(e["file"]).stem))
         assert p.name == (e.get("product") or e["product_line"])
         assert p.aliases == (e.get("product_aliases") or [])
+
+
+def test_adapters_import_no_adapter_and_type_no_insurer_or_product_names():
+    """Adapters know layouts only: names come from the manifest, shared code from readers / lexicon."""
+    import ast
+    from pathlib import Path
+
+    from knowledge.ingest import adapters, load_manifest
+
+    names = set()
+    for e in load_manifest():
+        names |= {e["insurer"], e.get("insurer_short") or "", e.get("product") or e["product_line"],
+                  *(e.get("insurer_aliases") or []), *(e.get("product_aliases") or [])}
+    names = {n for n in names if len(n) >= 2}
+    for path in Path(adapters.__file__).parent.glob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        docstrings = {id(n.body[0].value) for n in ast.walk(tree)
+                      if isinstance(n, (ast.Module, ast.FunctionDef, ast.ClassDef)) and n.body
+                      and isinstance(n.body[0], ast.Expr) and isinstance(n.body[0].value, ast.Constant)}
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                assert not node.module.startswith("knowledge.ingest.adapters"), (path.name, node.module)
+            if isinstance(node, ast.Import):
+                assert not any(a.name.startswith("knowledge.ingest.adapters") for a in node.names), path.name
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings:
+                typed = [n for n in names if n in node.value]
+                assert not typed, (path.name, node.lineno, typed)
