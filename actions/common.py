@@ -22,65 +22,9 @@ MAX_TEXT = 300  # customer text we look at
 
 
 # -- stores -------------------------------------------------------------------------
-class Stores:
-    """Knowledge base, policy source, ticket service and app engine, created lazily.
-
-    Tests call configure() with engines on temporary databases."""
-
-    def __init__(self, engine=None, kb_engine=None, policies=None, tickets=None, kb=None):
-        self._engine, self._kb_engine = engine, kb_engine
-        self._policies, self._tickets, self._kb = policies, tickets, kb
-
-    @property
-    def engine(self):
-        if self._engine is None:
-            from core.db import engine_for
-
-            self._engine = engine_for()
-        return self._engine
-
-    @property
-    def kb(self):
-        if self._kb is None:
-            from knowledge.query import KnowledgeBase
-
-            self._kb = KnowledgeBase(self._kb_engine or self.engine)
-        return self._kb
-
-    @property
-    def policies(self):
-        if self._policies is None:
-            from policies.source import DbPolicySource
-
-            self._policies = DbPolicySource(self.engine)
-        return self._policies
-
-    @property
-    def tickets(self):
-        if self._tickets is None:
-            from tickets.catalog import DbServiceCatalog
-            from tickets.service import TicketService
-
-            self._tickets = TicketService(self.engine, catalog=DbServiceCatalog(self._kb_engine or self.engine),
-                                          policies=self.policies, coverage=self.kb.coverage)
-        return self._tickets
-
-
-_stores: Stores | None = None
-
-
-def stores() -> Stores:
-    global _stores
-    if _stores is None:
-        _stores = Stores()
-    return _stores
-
-
-def configure(**kw) -> Stores:
-    """Replace the stores (tests, or a deployment wiring its own policy source)."""
-    global _stores
-    _stores = Stores(**kw)
-    return _stores
+# The application layer's services (assist.services): knowledge base, policy source, ticket service.
+from assist.services import Services as Stores  # noqa: E402,F401 (tests configure it)
+from assist.services import configure, services as stores  # noqa: E402,F401
 
 
 # -- the answer ---------------------------------------------------------------------

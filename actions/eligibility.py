@@ -83,7 +83,7 @@ class _AlreadyVerified:
         self.policy, self.source = policy, source
 
     def get(self, policy_number, verifier):
-        from tickets.validation import ValidationError, normalize_policy_number
+        from core.ids import ValidationError, normalize_policy_number
 
         try:
             same = normalize_policy_number(policy_number) == self.policy.number
@@ -196,7 +196,7 @@ class ValidateEligibilityForm(FormValidationAction):
         return {"service": svc.name, "insurer": svc.insurer_short}
 
     def validate_policy_number(self, value: Any, dispatcher, tracker, domain) -> dict:
-        from tickets.validation import ValidationError, normalize_policy_number
+        from core.ids import ValidationError, normalize_policy_number
 
         try:
             number = normalize_policy_number(str(value or "")[:40])
@@ -219,7 +219,7 @@ class ValidateEligibilityForm(FormValidationAction):
             return {"verifier": None}
         if not number:
             return {"verifier": v.mobile or v.id_last4}
-        from policies.source import PolicyError
+        from core.identity import PolicyError
 
         try:
             policy = stores().policies.get(number, v)

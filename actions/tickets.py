@@ -84,7 +84,8 @@ class ValidateTicketForm(ValidateEligibilityForm):
         return {"person": None}
 
     def validate_city(self, value: Any, dispatcher, tracker, domain) -> dict:
-        from tickets.validation import ValidationError, check_city
+        from core.ids import ValidationError
+        from tickets.validation import check_city
 
         base = super().validate_city(value, dispatcher, tracker, domain)
         if not base["city"]:
@@ -124,7 +125,8 @@ class ValidateTicketForm(ValidateEligibilityForm):
         return {"hospital": h.name}
 
     def validate_date(self, value: Any, dispatcher, tracker, domain) -> dict:
-        from tickets.validation import ValidationError, check_preferred_time
+        from core.ids import ValidationError
+        from tickets.validation import check_preferred_time
 
         when = parse_when(str(value or ""))
         if when is None:
@@ -139,7 +141,7 @@ class ValidateTicketForm(ValidateEligibilityForm):
         return {"date": when.isoformat(timespec="minutes")}
 
     def validate_phone(self, value: Any, dispatcher, tracker, domain) -> dict:
-        from tickets.validation import ValidationError, normalize_mobile
+        from core.ids import ValidationError, normalize_mobile
 
         try:
             return {"phone": normalize_mobile(re.sub(r"[^0-9+]", "", str(value or ""))[:20])}
@@ -219,9 +221,9 @@ class ActionCreateTicket(AnswerAction):
         return "action_create_ticket"
 
     def answer(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
-        from policies.source import PolicyError
+        from core.identity import PolicyError
         from tickets.service import TicketError
-        from tickets.validation import ValidationError
+        from core.ids import ValidationError
 
         reset = [SlotSet("confirm", None), SlotSet("requested_slot", None)]
         if tracker.get_slot("confirm") is not True:
@@ -279,7 +281,7 @@ class ActionTicketStatus(AnswerAction):
 
     def answer(self, dispatcher, tracker, domain) -> list:
         from tickets.service import TicketError
-        from tickets.validation import ValidationError
+        from core.ids import ValidationError
 
         number, v = _ticket_inputs(dispatcher, tracker)
         try:
@@ -301,7 +303,7 @@ class ActionCancelTicket(AnswerAction):
 
     def answer(self, dispatcher, tracker, domain) -> list:
         from tickets.service import TicketError
-        from tickets.validation import ValidationError
+        from core.ids import ValidationError
 
         number, v = _ticket_inputs(dispatcher, tracker)
         st = stores()

@@ -5,7 +5,7 @@ import re
 from datetime import datetime, timedelta
 from typing import Optional
 
-from tickets.validation import CHINA_TZ, now_china
+from core.clock import CHINA_TZ, now_china
 
 DEFAULT_HOUR = 9  # a day without a time: 09:00
 _HAS_YEAR = re.compile(r"\d{4}\s*[年\-/.]|今年|明年|去年")

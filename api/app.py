@@ -106,7 +106,7 @@ def create_app(url: str | None = None, build_if_empty: bool | None = None) -> Fa
     import tickets  # noqa: F401 - registers tkt_ tables
     from knowledge.query import KnowledgeBase
     from policies.source import DbPolicySource
-    from tickets.service import TicketService
+    from assist.services import ticket_service
 
     engine = engine_for(url or database_url())
     if build_if_empty is None:
@@ -129,7 +129,7 @@ def create_app(url: str | None = None, build_if_empty: bool | None = None) -> Fa
     app.state.engine = engine
     app.state.kb = kb
     app.state.policies = pol
-    app.state.tickets = TicketService(engine, policies=pol, coverage=kb.coverage)
+    app.state.tickets = ticket_service(engine, kb=kb, policies=pol)
     errors.install(app)
     app.include_router(router)
     app.include_router(op)

@@ -12,8 +12,8 @@ import re
 from fastapi import Header, Request
 
 from api.errors import ApiError
-from policies.source import Verifier
-from tickets.validation import halfwidth, is_mobile, normalize_mobile
+from core.identity import Verifier
+from core.ids import halfwidth, is_mobile, normalize_mobile
 
 DEV_OPERATOR_KEY = "dev-operator-key"
 

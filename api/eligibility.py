@@ -20,7 +20,7 @@ from rules import Source as RuleSource
 from rules.dates import calendar_year_bounds, policy_year_bounds
 from rules.engine import FACT_ZH, ask_zh
 from rules.loader import service_rule
-from tickets.validation import today_china
+from core.clock import today_china
 
 RELATIONS = {"本人": "self", "自己": "self", "被保险人": "self", "self": "self", "insured": "self",
              "配偶": "spouse", "妻子": "spouse", "丈夫": "spouse", "老婆": "spouse", "老公": "spouse", "spouse": "spouse",

@@ -48,9 +48,9 @@ _DOMAIN_STATUS = {
 
 
 def install(app: FastAPI) -> None:
-    from policies.source import PolicyError
+    from core.identity import PolicyError
     from tickets.service import TicketError
-    from tickets.validation import ValidationError
+    from core.ids import ValidationError
 
     @app.exception_handler(PolicyError)
     @app.exception_handler(TicketError)

@@ -175,7 +175,7 @@ def cancel_ticket(number: str = Path(max_length=40), body: Optional[S.TicketCanc
 
 
 def _norm_policy(text: str) -> str:
-    from tickets.validation import normalize_policy_number
+    from core.ids import normalize_policy_number
 
     return normalize_policy_number(text)
 

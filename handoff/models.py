@@ -8,7 +8,7 @@ from sqlalchemy import JSON, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.db import Base
-from policies.models import UtcDateTime, _now
+from core.db import UtcDateTime, utc_now
 
 STATUSES = ("open", "claimed", "closed")
 
@@ -26,5 +26,5 @@ class Handoff(Base):
     slots: Mapped[dict] = mapped_column(JSON, default=dict)  # what the assistant knew (no verifier)
     status: Mapped[str] = mapped_column(String(16), default="open", index=True)
     agent: Mapped[Optional[str]] = mapped_column(String(64), nullable=True)
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=_now)
-    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=_now)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)

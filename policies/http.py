@@ -16,9 +16,9 @@ import httpx
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from policies.source import (PersonView, PolicyNotVerified, PolicySourceUnavailable, PolicyView, ServiceRef,
-                             UsageView, Verifier, load_usage, mask_id, mask_mobile, verify_holder)
-from tickets.validation import Issue, ValidationError, normalize_policy_number
+from core.identity import PolicyNotVerified, PolicySourceUnavailable, Verifier, verify_holder
+from core.ids import Issue, ServiceRef, ValidationError, mask_id, mask_mobile, normalize_policy_number
+from policies.source import PersonView, PolicyView, UsageView, load_usage
 
 log = logging.getLogger(__name__)
 

@@ -6,34 +6,13 @@ drops and rebuilds kb_ tables, policies and usage must survive that.
 """
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 from typing import Optional
 
-from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Integer, String, Text, TypeDecorator
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from core.db import Base
-
-
-class UtcDateTime(TypeDecorator):
-    """Aware datetimes in, aware UTC datetimes out; stored as naive UTC (portable)."""
-
-    impl = DateTime
-    cache_ok = True
-
-    def process_bind_param(self, value, dialect):
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given to a UtcDateTime column")
-        return value.astimezone(timezone.utc).replace(tzinfo=None)
-
-    def process_result_value(self, value, dialect):
-        return None if value is None else value.replace(tzinfo=timezone.utc)
-
-
-def _now() -> datetime:
-    return datetime.now(timezone.utc)
+from core.db import Base, UtcDateTime, utc_now
 
 
 class Policy(Base):
@@ -56,8 +35,8 @@ class Policy(Base):
     addons: Mapped[list[str]] = mapped_column(JSON, default=list)  # optional covers bought (e.g. 门急诊保险金)
     family_policy: Mapped[bool] = mapped_column(Boolean, default=False)  # 家庭共享单: shared usage pool
     status: Mapped[str] = mapped_column(String(16), default="active")  # active | lapsed | cancelled
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=_now)
-    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=_now, onupdate=_now)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now, onupdate=utc_now)
 
     insured: Mapped[list["InsuredPerson"]] = relationship(
         back_populates="policy", cascade="all, delete-orphan", order_by="InsuredPerson.id")
@@ -106,4 +85,4 @@ class UsageRecord(Base):
     ticket_number: Mapped[Optional[str]] = mapped_column(String(32), unique=True, nullable=True)
     counts_as_used: Mapped[bool] = mapped_column(Boolean, default=True)
     note: Mapped[Optional[str]] = mapped_column(Text, nullable=True)
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=_now)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)

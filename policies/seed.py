@@ -21,7 +21,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from policies import models as pm
-from tickets.validation import id_check_char, today_china
+from core.clock import today_china
+from core.ids import id_check_char
 
 log = logging.getLogger(__name__)
 

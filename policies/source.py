@@ -4,11 +4,10 @@ A caller proves it may see a policy with the policy number plus the holder's
 mobile number or the last four characters of the holder's ID number. Every
 failure (unknown number, wrong or missing proof) raises the same
 PolicyNotVerified, so the answer never reveals whether a policy exists. A
-malformed policy number raises tickets.validation.ValidationError.
+malformed policy number raises core.ids.ValidationError.
 """
 from __future__ import annotations
 
-import hmac
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Iterable, Optional, Protocol, runtime_checkable
@@ -18,72 +17,9 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 
 from policies import models as pm
-from tickets.validation import ValidationError, halfwidth, normalize_mobile, normalize_policy_number
-
-
-class PolicyError(Exception):
-    code = "policy_error"
-    message = "保单信息暂时无法处理。"
-
-    def __init__(self, message: str | None = None):
-        if message:
-            self.message = message
-        super().__init__(self.message)
-
-
-class PolicyNotVerified(PolicyError):
-    code = "policy_verification_failed"
-    message = "未能核实保单信息，请确认保单号，以及投保人手机号或身份证号后四位是否正确。"
-
-
-class PolicySourceUnavailable(PolicyError):
-    code = "policy_source_unavailable"
-    message = "保单系统暂时无法访问，请稍后再试或联系人工客服。"
-
-
-@dataclass(frozen=True)
-class Verifier:
-    """Proof of identity: the holder's mobile number or the last four characters of the holder's ID."""
-
-    mobile: Optional[str] = None
-    id_last4: Optional[str] = None
-
-    def normalized(self) -> tuple[Optional[str], Optional[str]]:
-        mobile = last4 = None
-        if self.mobile:
-            try:
-                mobile = normalize_mobile(self.mobile)
-            except ValidationError:
-                mobile = None
-        if self.id_last4:
-            s = halfwidth(str(self.id_last4)).replace(" ", "").upper()
-            last4 = s[-4:] if len(s) in (4, 18) else None
-        return mobile, last4
-
-
-def _same(a: str, b: str) -> bool:
-    return hmac.compare_digest(a.encode(), b.encode())
-
-
-def verify_holder(verifier: Verifier | None, holder_mobile: str | None, holder_id_number: str | None) -> bool:
-    """True when the verifier matches the holder's mobile or ID last four (constant-time compare)."""
-    if verifier is None:
-        return False
-    mobile, last4 = verifier.normalized()
-    ok = False
-    if mobile and holder_mobile:
-        ok |= _same(mobile, holder_mobile)
-    if last4 and holder_id_number and len(holder_id_number) >= 4:
-        ok |= _same(last4, holder_id_number[-4:].upper())
-    return ok
-
-
-def mask_mobile(m: str | None) -> str | None:
-    return f"{m[:3]}****{m[-4:]}" if m and len(m) == 11 else None
-
-
-def mask_id(i: str | None) -> str | None:
-    return ("*" * (len(i) - 4) + i[-4:]) if i and len(i) > 4 else None
+from core.identity import (PolicyError, PolicyNotVerified, PolicySourceUnavailable, Verifier,  # noqa: F401 (re-exported)
+                           verify_holder)
+from core.ids import ServiceRef, ValidationError, halfwidth, mask_id, mask_mobile, normalize_policy_number  # noqa: F401
 
 
 # -- views ----------------------------------------------------------------------
@@ -104,15 +40,6 @@ class PersonView:
         if halfwidth(name) != self.name:
             return False
         return not id_number or not self.id_masked or self.id_masked[-4:] == id_number.strip().upper()[-4:]
-
-
-@dataclass(frozen=True)
-class ServiceRef:
-    """A service as the knowledge store names it; stable across `knowledge build` runs."""
-
-    manual_id: str
-    key: str
-    name: str = ""
 
 
 @dataclass(frozen=True)
@@ -239,3 +166,12 @@ class StaticPolicySource:
         if e is None or not verify_holder(verifier, e[1], e[2]):
             raise PolicyNotVerified()
         return e[0]
+
+
+def record_usage(session: Session, entry) -> None:
+    """tickets.service.UsageWriter: store a use a ticket's outcome consumed, in the ticket's transaction."""
+    session.add(pm.UsageRecord(policy_number=entry.policy_number, service_manual_id=entry.service.manual_id,
+                               service_key=entry.service.key, service_name=entry.service.name,
+                               person_name=entry.person_name, person_id_number=entry.person_id_number,
+                               used_on=entry.used_on, ticket_number=entry.ticket_number,
+                               counts_as_used=entry.counts_as_used, note=entry.note))

@@ -409,7 +409,7 @@ def test_hotline_prefers_the_services_own_manual(app):
 def test_relative_days_count_from_the_beijing_date():
     from datetime import datetime
 
-    from tickets.validation import CHINA_TZ
+    from core.clock import CHINA_TZ
 
     # 07:10 on 2 December in Beijing is still 1 December in UTC, the servers' zone
     now = datetime(2026, 12, 2, 7, 10, tzinfo=CHINA_TZ)

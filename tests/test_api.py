@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 
 from core.config import MANUALS_DIR
 from tests.api_fixtures import api, err  # noqa: F401 - the shared app fixture and error check
-from tickets.validation import now_china
+from core.clock import now_china
 
 PINGAN = "000_0cd53a263ec9ebf5"
 

@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 
 from policies.seed import credentials, seed
 from tickets.testing import postgres_reachable, temp_database
-from tickets.validation import now_china
+from core.clock import now_china
 
 pytestmark = pytest.mark.postgres
 _PG_SKIP = postgres_reachable()

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from tests.api_fixtures import api_client, copy_sqlite, err
 from tickets.models import Ticket, TicketCounter, TicketEvent
 from tickets.testing import PG_ADMIN_DSN, postgres_reachable, temp_database
-from tickets.validation import now_china
+from core.clock import now_china
 
 
 def _booking(client, key: str, days: float = 5):

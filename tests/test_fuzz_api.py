@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.api_fixtures import api_client, assert_json_error, copy_sqlite
-from tickets.validation import now_china
+from core.clock import now_china
 
 # FUZZ_EXAMPLES=500 for a deeper run; the default keeps the file well under a minute
 FUZZ = settings(max_examples=int(os.environ.get("FUZZ_EXAMPLES", 60)), deadline=None,

@@ -14,9 +14,10 @@ from core.config import MANUALS_DIR
 from policies import models as pm
 from policies.http import HttpPolicySource
 from policies.seed import credentials, seed, specs
-from policies.source import DbPolicySource, PolicyNotVerified, PolicySourceUnavailable, Verifier
+from core.identity import PolicyNotVerified, PolicySourceUnavailable, Verifier
+from policies.source import DbPolicySource
 from tickets.testing import postgres_reachable, temp_database
-from tickets.validation import ValidationError, is_id_number, is_mobile
+from core.ids import ValidationError, is_id_number, is_mobile
 
 TODAY = date(2025, 3, 18)
 

@@ -12,12 +12,15 @@ from sqlalchemy.orm import Session
 
 from policies import models as pm
 from policies.seed import credentials, seed
-from policies.source import DbPolicySource, PolicyNotVerified, ServiceRef, Verifier
+from core.ids import ServiceRef
+from core.identity import PolicyNotVerified, Verifier
+from policies.source import DbPolicySource, record_usage
 from tickets.catalog import ServiceInfo, StaticCatalog
 from tickets.models import Ticket, TicketEvent
 from tickets.service import (IdempotencyConflict, TicketNotFound, TicketService, TransitionNotAllowed)
 from tickets.testing import postgres_reachable, temp_database
-from tickets.validation import ValidationError, now_china
+from core.clock import now_china
+from core.ids import ValidationError
 
 _PG_SKIP = postgres_reachable()
 PINGAN = "000_0cd53a263ec9ebf5"
@@ -42,7 +45,8 @@ def env(request, tmp_path):
         c = next(x for x in credentials(engine) if x["number"] == "PAH2025000101")
         insurer = DbPolicySource(engine).get(c["number"], Verifier(mobile=c["mobile"])).insurer
         catalog = StaticCatalog([ServiceInfo(**{**s.__dict__, "insurer": insurer}) for s in (ESCORT, PLAIN)])
-        svc = TicketService(engine, catalog=catalog, policies=DbPolicySource(engine), coverage=covered_except_lhasa)
+        svc = TicketService(engine, catalog=catalog, policies=DbPolicySource(engine), coverage=covered_except_lhasa,
+                            usage_writer=record_usage)
         yield SimpleNamespace(engine=engine, svc=svc, cred=c, verifier=Verifier(mobile=c["mobile"]))
 
 
@@ -241,7 +245,8 @@ def test_real_escort_service_from_the_store(kb_only, tmp_path):
     with temp_database("sqlite", tmp_path) as engine:
         seed(engine)
         c = next(x for x in credentials(engine) if x["number"] == "PAH2025000101")
-        svc = TicketService(engine, catalog=catalog, policies=DbPolicySource(engine), coverage=kb.coverage)
+        svc = TicketService(engine, catalog=catalog, policies=DbPolicySource(engine), coverage=kb.coverage,
+                            usage_writer=record_usage)
         base = dict(service=info.ref, policy_number=c["number"], person_name="刘芳", contact_phone=c["mobile"],
                     verifier=Verifier(mobile=c["mobile"]))
         with pytest.raises(ValidationError) as ei:

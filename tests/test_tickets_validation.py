@@ -9,13 +9,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from knowledge.geo import City, Resolution
+from core import clock, ids
 from tickets import validation as v
 
-NOW = datetime(2025, 3, 18, 10, 0, tzinfo=v.CHINA_TZ)
+NOW = datetime(2025, 3, 18, 10, 0, tzinfo=clock.CHINA_TZ)
 
 
 def codes(fn, *a, **kw):
-    with pytest.raises(v.ValidationError) as ei:
+    with pytest.raises(ids.ValidationError) as ei:
         fn(*a, **kw)
     return ei.value.codes
 
@@ -24,21 +25,21 @@ def codes(fn, *a, **kw):
                                           ("+86 138-1234-5678", "13812345678"), ("008613812345678", "13812345678"),
                                           ("１３８１２３４５６７８", "13812345678"), ("19912345678", "19912345678")])
 def test_mobile_accepts_common_spellings(raw, expected):
-    assert v.normalize_mobile(raw) == expected
+    assert ids.normalize_mobile(raw) == expected
 
 
 @pytest.mark.parametrize("raw,code", [("", "mobile_missing"), (None, "mobile_missing"), ("12812345678", "mobile_invalid"),
                                       ("1381234567", "mobile_invalid"), ("010-12345678", "mobile_invalid"),
                                       ("abc", "mobile_invalid"), ("1" * 10000, "mobile_invalid")])
 def test_mobile_rejects(raw, code):
-    assert codes(v.normalize_mobile, raw) == [code]
+    assert codes(ids.normalize_mobile, raw) == [code]
 
 
 def test_id_checksum_known_example():
     # the worked example of GB 11643-1999 (11010519491231002X)
-    assert v.id_check_char("11010519491231002") == "X"
-    assert v.normalize_id_number("11010519491231002x") == "11010519491231002X"
-    assert codes(v.normalize_id_number, "110105194912310021") == ["id_number_checksum"]
+    assert ids.id_check_char("11010519491231002") == "X"
+    assert ids.normalize_id_number("11010519491231002x") == "11010519491231002X"
+    assert codes(ids.normalize_id_number, "110105194912310021") == ["id_number_checksum"]
 
 
 @pytest.mark.parametrize("raw,code", [("", "id_number_missing"), ("12345", "id_number_invalid"),
@@ -46,7 +47,7 @@ def test_id_checksum_known_example():
                                       ("110105209912310020", "id_number_invalid"),  # future birth date
                                       ("01010519491231002X", "id_number_invalid"), ("身份证" * 100, "id_number_invalid")])
 def test_id_rejects(raw, code):
-    assert codes(v.normalize_id_number, raw) == [code]
+    assert codes(ids.normalize_id_number, raw) == [code]
 
 
 @settings(max_examples=60, deadline=None)
@@ -54,22 +55,22 @@ def test_id_rejects(raw, code):
        st.integers(0, 8))  # positions 8-16: the digits after the birth year (17 is the check character, maybe X)
 def test_id_any_valid_number_roundtrips_and_any_single_digit_change_fails(born, seq, pos):
     first17 = f"320505{born:%Y%m%d}{seq:03d}"
-    good = first17 + v.id_check_char(first17)
-    assert v.normalize_id_number(good) == good
+    good = first17 + ids.id_check_char(first17)
+    assert ids.normalize_id_number(good) == good
     i = 8 + pos  # change one digit inside the date/sequence part
     bad = good[:i] + str((int(good[i]) + 1) % 10) + good[i + 1:]
-    assert not v.is_id_number(bad)
+    assert not ids.is_id_number(bad)
 
 
 @pytest.mark.parametrize("raw,ok", [("PAH2025000101", "PAH2025000101"), (" pah 2025 000101 ", "PAH2025000101"),
                                     ("ＰＡＨ２０２５０００１０１", "PAH2025000101")])
 def test_policy_number_normalised(raw, ok):
-    assert v.normalize_policy_number(raw) == ok
+    assert ids.normalize_policy_number(raw) == ok
 
 
 @pytest.mark.parametrize("raw", ["12", "'; drop table pol_policies;--", "保单号", "A" * 33, "\x00\x01abcdef"])
 def test_policy_number_garbage(raw):
-    assert codes(v.normalize_policy_number, raw) == ["policy_number_invalid"]
+    assert codes(ids.normalize_policy_number, raw) == ["policy_number_invalid"]
 
 
 def test_time_rules():
@@ -81,7 +82,7 @@ def test_time_rules():
     assert codes(v.check_preferred_time, "下周三", now=NOW) == ["time_invalid"]
     assert codes(v.check_preferred_time, "", now=NOW) == ["time_missing"]
     assert codes(v.check_preferred_time, "2027-01-01 09:00", now=NOW) == ["time_too_far"]
-    msg = str(pytest.raises(v.ValidationError, v.check_preferred_time, NOW + timedelta(hours=2), now=NOW,
+    msg = str(pytest.raises(ids.ValidationError, v.check_preferred_time, NOW + timedelta(hours=2), now=NOW,
                             lead_time_hours=48).value)
     assert "48 小时" in msg and "3 月 20 日 10:00" in msg
 
@@ -129,9 +130,9 @@ def test_city_with_real_geo():
 
 
 def test_collect_reports_every_problem_at_once():
-    with pytest.raises(v.ValidationError) as ei:
-        v.collect(lambda: v.normalize_mobile("123"), lambda: v.normalize_id_number("1"),
-                  lambda: v.normalize_policy_number("PAH2025000101"))
+    with pytest.raises(ids.ValidationError) as ei:
+        v.collect(lambda: ids.normalize_mobile("123"), lambda: ids.normalize_id_number("1"),
+                  lambda: ids.normalize_policy_number("PAH2025000101"))
     assert ei.value.codes == ["mobile_invalid", "id_number_invalid"]
     assert "手机号" in ei.value.message and "身份证" in ei.value.message
 

@@ -14,7 +14,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, selectinload
 
-from policies.source import ServiceRef
+from core.ids import ServiceRef
 
 
 @dataclass(frozen=True)

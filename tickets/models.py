@@ -8,7 +8,7 @@ from sqlalchemy import ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.db import Base
-from policies.models import UtcDateTime, _now
+from core.db import UtcDateTime, utc_now
 
 STATUSES = ("submitted", "accepted", "scheduled", "completed", "cancelled", "rejected")
 
@@ -55,8 +55,8 @@ class Ticket(Base):
     notes: Mapped[Optional[str]] = mapped_column(Text, nullable=True)
     system_notes: Mapped[Optional[str]] = mapped_column(Text, nullable=True)  # e.g. coverage unknown
     status: Mapped[str] = mapped_column(String(16), default="submitted", index=True)
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=_now)
-    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=_now)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
 
     events: Mapped[list["TicketEvent"]] = relationship(
         back_populates="ticket", cascade="all, delete-orphan", order_by="TicketEvent.id")
@@ -68,7 +68,7 @@ class TicketEvent(Base):
     __tablename__ = "tkt_events"
     id: Mapped[int] = mapped_column(primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tkt_tickets.id", ondelete="CASCADE"), index=True)
-    at: Mapped[datetime] = mapped_column(UtcDateTime, default=_now)
+    at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
     actor: Mapped[str] = mapped_column(String(64))  # customer | operator:<name> | system
     from_status: Mapped[Optional[str]] = mapped_column(String(16), nullable=True)
     to_status: Mapped[str] = mapped_column(String(16))

@@ -11,8 +11,8 @@ import json
 import re
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import Any, Callable, Optional
+from datetime import date, datetime, timezone
+from typing import Any, Callable, Optional, Protocol
 
 from sqlalchemy import select, update
 from sqlalchemy.engine import Engine
@@ -20,8 +20,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from core.db import session_scope
-from policies.models import UsageRecord
-from policies.source import (PolicyError, PolicyNotVerified, PolicySource, ServiceRef, Verifier, mask_mobile)
+from core.identity import PolicyError, PolicyNotVerified, Verifier
+from core.ids import ServiceRef, mask_mobile
+from core import ids
+from core.clock import CHINA_TZ, now_china, to_aware
 from tickets import validation as v
 from tickets.catalog import (DbServiceCatalog, ServiceCatalog, ServiceInfo, ServiceSpec, UsageHook,
                              default_usage_hook)
@@ -104,7 +106,7 @@ def ticket_view(t: Ticket) -> TicketView:
         service=ServiceRef(t.service_manual_id, t.service_key, t.service_name), insurer=t.insurer,
         policy_number=t.policy_number, person_name=t.person_name, city_raw=t.city_raw, city_code=t.city_code,
         city_name=t.city_name, coverage=t.coverage, hospital=t.hospital,
-        preferred_time=t.preferred_time.astimezone(v.CHINA_TZ), contact_phone_masked=mask_mobile(t.contact_phone),
+        preferred_time=t.preferred_time.astimezone(CHINA_TZ), contact_phone_masked=mask_mobile(t.contact_phone),
         channel=t.channel, conversation_id=t.conversation_id, notes=t.notes, system_notes=t.system_notes,
         created_at=t.created_at, updated_at=t.updated_at,
         events=tuple(EventView(e.at, e.actor, e.from_status, e.to_status, e.note) for e in t.events))
@@ -115,9 +117,9 @@ _KEY = re.compile(r"^[\x21-\x7e]{1,128}$")
 
 
 def normalize_ticket_number(text: Any) -> str:
-    s = re.sub(r"\s+", "", v.halfwidth(str(text or ""))).upper()
+    s = re.sub(r"\s+", "", ids.halfwidth(str(text or ""))).upper()
     if not _TICKET_NO.match(s):
-        raise v.ValidationError([v.Issue("ticket_number_invalid", "number",
+        raise ids.ValidationError([ids.Issue("ticket_number_invalid", "number",
                                          "工单号格式不正确，应类似 T20250318-000123，请核对后重新输入。")])
     return s
 
@@ -125,24 +127,47 @@ def normalize_ticket_number(text: Any) -> str:
 def _light(value: Any) -> Any:
     """Normalisation used for the idempotency hash (no validation, never raises)."""
     if isinstance(value, datetime):
-        return v.to_aware(value).astimezone(timezone.utc).isoformat()
+        return to_aware(value).astimezone(timezone.utc).isoformat()
     if isinstance(value, ServiceRef):
         return [value.manual_id, value.key]
     if value is None:
         return None
-    s = v.halfwidth(str(value))
+    s = ids.halfwidth(str(value))
     if isinstance(value, str):
         try:
-            return v.to_aware(datetime.fromisoformat(s.replace("/", "-"))).astimezone(timezone.utc).isoformat()
+            return to_aware(datetime.fromisoformat(s.replace("/", "-"))).astimezone(timezone.utc).isoformat()
         except (ValueError, OverflowError):  # OverflowError: 0001-01-01 / 9999-12-31 moved to UTC
             pass
     return re.sub(r"\s+", " ", s)
 
 
+class PolicyLookup(Protocol):
+    """What tickets need of a policy source (policies.source.PolicySource satisfies it)."""
+
+    def get(self, number: str, verifier: Verifier | None) -> Any: ...
+
+
+@dataclass(frozen=True)
+class UsageEntry:
+    """A use of a service a ticket's outcome consumes (written by the policy side, see usage_writer)."""
+
+    policy_number: str
+    service: ServiceRef
+    person_name: str
+    person_id_number: Optional[str]
+    used_on: date
+    ticket_number: str
+    counts_as_used: bool
+    note: Optional[str] = None
+
+
+UsageWriter = Callable[[Session, UsageEntry], None]  # records the use in the same transaction
+
+
 class TicketService:
     def __init__(self, engine: Engine | None = None, *, catalog: ServiceCatalog | None = None,
-                 policies: PolicySource | None = None, coverage: Callable | None = None,
-                 usage_hook: UsageHook = default_usage_hook, clock: Callable[[], datetime] | None = None,
+                 policies: PolicyLookup | None = None, coverage: Callable | None = None,
+                 usage_hook: UsageHook = default_usage_hook, usage_writer: UsageWriter | None = None, clock: Callable[[], datetime] | None = None,
                  resolve_city: Callable | None = None):
         """policies: when given, creating a ticket needs a verifier and the person must be on the policy.
         coverage: (kb service id, city text) -> answer with .status, e.g. KnowledgeBase().coverage."""
@@ -153,7 +178,8 @@ class TicketService:
         self.policies = policies
         self.coverage = coverage
         self.usage_hook = usage_hook
-        self.clock = clock or v.now_china
+        self.usage_writer = usage_writer
+        self.clock = clock or now_china
         self.resolve_city = resolve_city
 
     # -- create -------------------------------------------------------------------
@@ -165,7 +191,7 @@ class TicketService:
         if idempotency_key is not None:
             key = str(idempotency_key).strip()
             if not _KEY.match(key):
-                raise v.ValidationError([v.Issue("idempotency_key_invalid", "idempotency_key",
+                raise ids.ValidationError([ids.Issue("idempotency_key_invalid", "idempotency_key",
                                                  "请求编号格式不正确（1-128 个可见 ASCII 字符）。")])
         else:
             key = f"auto-{uuid.uuid4().hex}"
@@ -173,7 +199,7 @@ class TicketService:
         payload = {"service": _light(info.ref if info else service), "policy_number": _light(policy_number),
                    "person_name": _light(person_name), "person_id_number": _light(person_id_number),
                    "city": _light(city), "hospital": _light(hospital), "preferred_time": _light(preferred_time),
-                   "contact_phone": re.sub(r"\D", "", v.halfwidth(str(contact_phone or ""))),
+                   "contact_phone": re.sub(r"\D", "", ids.halfwidth(str(contact_phone or ""))),
                    "channel": _light(channel), "conversation_id": _light(conversation_id), "notes": _light(notes)}
         digest = hashlib.sha256(json.dumps(payload, ensure_ascii=False, sort_keys=True)
                                 .encode("utf-8", "surrogatepass")).hexdigest()
@@ -218,21 +244,21 @@ class TicketService:
                   preferred_time, contact_phone, hospital, channel, conversation_id, notes) -> dict:
         def svc():
             if info is None:
-                raise v.ValidationError([v.Issue("service_unknown", "service",
+                raise ids.ValidationError([ids.Issue("service_unknown", "service",
                                                  "没有找到要预约的服务，请先确认服务名称。")])
             return info
 
         name = info.ref.name if info else "该服务"
         res = v.collect(
             svc,
-            lambda: v.normalize_policy_number(policy_number),
+            lambda: ids.normalize_policy_number(policy_number),
             lambda: v.clean_text(person_name, "person_name", required=True, label="服务对象姓名"),
-            lambda: v.normalize_id_number(person_id_number, "person_id_number") if person_id_number else None,
+            lambda: ids.normalize_id_number(person_id_number, "person_id_number") if person_id_number else None,
             lambda: v.check_city(city, service_id=info.kb_id if info else None, coverage=self.coverage,
                                  resolve=self.resolve_city, service_name=name),
             lambda: v.check_preferred_time(preferred_time, now=self.clock(),
                                            lead_time_hours=info.lead_time_hours if info else None),
-            lambda: v.normalize_mobile(contact_phone),
+            lambda: ids.normalize_mobile(contact_phone),
             lambda: v.clean_text(hospital, "hospital", label="医院名称"),
             lambda: v.clean_text(channel, "channel", label="渠道") or "api",
             lambda: v.clean_text(conversation_id, "conversation_id", label="会话编号"),
@@ -248,15 +274,15 @@ class TicketService:
     def _check_policy(self, fields: dict, verifier: Verifier | None) -> None:
         policy = self.policies.get(fields["policy_number"], verifier)  # PolicyError propagates
         if policy.find_person(fields["person_name"], fields["person_id_number"]) is None:
-            raise v.ValidationError([v.Issue("person_not_on_policy", "person_name",
+            raise ids.ValidationError([ids.Issue("person_not_on_policy", "person_name",
                                              f"“{fields['person_name']}”不是这张保单的被保险人或指定家人，"
                                              "请核对服务对象姓名。")])
         if fields["insurer"] and policy.insurer and fields["insurer"] != policy.insurer:
-            raise v.ValidationError([v.Issue("service_not_for_policy", "service",
+            raise ids.ValidationError([ids.Issue("service_not_for_policy", "service",
                                              "这项服务不属于您这张保单所在的保险公司，请确认要预约的服务。")])
 
     def _next_number(self, s: Session, now: datetime) -> str:
-        day = now.astimezone(v.CHINA_TZ).strftime("%Y%m%d")
+        day = now.astimezone(CHINA_TZ).strftime("%Y%m%d")
         dialect = s.get_bind().dialect.name
         if dialect in ("sqlite", "postgresql"):
             mod = __import__(f"sqlalchemy.dialects.{dialect}", fromlist=["insert"])
@@ -291,7 +317,7 @@ class TicketService:
             try:
                 self.policies.get(t.policy_number, verifier)
                 return True
-            except (PolicyError, v.ValidationError):
+            except (PolicyError, ids.ValidationError):
                 return False
         return False
 
@@ -308,7 +334,7 @@ class TicketService:
                         statuses: set[str] | None = None) -> list[TicketView]:
         """Tickets of a policy, newest first. Customers pass a verifier checked by the policy source;
         internal callers (rules engine, operators) pass trusted=True."""
-        number = v.normalize_policy_number(policy_number)
+        number = ids.normalize_policy_number(policy_number)
         if not trusted:
             if self.policies is None:
                 raise PolicyNotVerified()
@@ -354,45 +380,13 @@ class TicketService:
             ref = ServiceRef(t.service_manual_id, t.service_key, t.service_name)
             info = self.catalog.get(ref) or ServiceInfo(ref=ref)
             decision = self.usage_hook(info, current, to_status)
-            if decision is not None:
-                s.add(UsageRecord(policy_number=t.policy_number, service_manual_id=t.service_manual_id,
-                                  service_key=t.service_key, service_name=t.service_name,
-                                  person_name=t.person_name, person_id_number=t.person_id_number,
-                                  used_on=t.preferred_time.astimezone(v.CHINA_TZ).date(), ticket_number=t.number,
-                                  counts_as_used=decision.counts, note=decision.reason))
+            if decision is not None and self.usage_writer is not None:
+                self.usage_writer(s, UsageEntry(
+                    policy_number=t.policy_number, service=ref, person_name=t.person_name,
+                    person_id_number=t.person_id_number, used_on=t.preferred_time.astimezone(CHINA_TZ).date(),
+                    ticket_number=t.number, counts_as_used=decision.counts, note=decision.reason))
             s.flush()
             s.expire_all()
             return ticket_view(self._load(s, number))
 
 
-_default: TicketService | None = None
-
-
-def default_service() -> TicketService:
-    """Module-level service on the application database, verifying policies from pol_ tables."""
-    global _default
-    if _default is None:
-        from policies.source import DbPolicySource
-
-        _default = TicketService(policies=DbPolicySource())
-    return _default
-
-
-def create_ticket(**kwargs) -> CreateResult:
-    return default_service().create_ticket(**kwargs)
-
-
-def get_ticket(number: str, verifier: Verifier | None) -> TicketView:
-    return default_service().get_ticket(number, verifier)
-
-
-def cancel_ticket(number: str, verifier: Verifier | None, reason: str | None = None) -> TicketView:
-    return default_service().cancel_ticket(number, verifier, reason)
-
-
-def transition(number: str, to_status: str, actor: str, note: str | None = None) -> TicketView:
-    return default_service().transition(number, to_status, actor, note)
-
-
-def list_for_policy(policy_number: str, verifier: Verifier | None = None, **kw) -> list[TicketView]:
-    return default_service().list_for_policy(policy_number, verifier, **kw)
