@@ -29,10 +29,10 @@ from assist.services import configure, services as stores  # noqa: E402,F401
 
 # -- the answer ---------------------------------------------------------------------
 def source_json(src) -> Optional[dict]:
-    """knowledge.query.Source or rules.model.Source -> plain dict with its citation."""
+    """A knowledge.views.Source -> plain dict with its citation."""
     if src is None:
         return None
-    if not hasattr(src, "section"):  # a rules Source: complete it from the knowledge base
+    if src.section is None and not src.insurer:  # from the rules: complete it from the knowledge base
         try:
             src = stores().kb.source(src.manual_id, src.line_start, src.line_end, quote=src.quote or None)
         except Exception:  # pragma: no cover - store unavailable
@@ -161,7 +161,7 @@ def pick_service(text: str, insurer=None, manual_id: str | None = None):
 
 def _score_close(a, b) -> bool:
     """Both hits name the service equally well (same core name or same alias)."""
-    from knowledge.query import _service_core, norm
+    from knowledge.matching import norm, service_core as _service_core
 
     ka = {_service_core(a.name), *(norm(x) for x in a.aliases)}
     kb_ = {_service_core(b.name), *(norm(x) for x in b.aliases)}

@@ -17,7 +17,6 @@ from typing import Any
 from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
-from rasa_sdk.types import DomainDict
 
 from actions.base import AnswerAction
 from actions.common import (Answer, ask, clip, context_value, current_insurer, inform_payload, person_on_policy,

@@ -44,7 +44,7 @@ def _relation(text: str | None) -> Optional[str]:
 def rule_source(src) -> RuleSource | None:
     if src is None:
         return None
-    return RuleSource(src.manual_id, src.line_start, src.line_end, src.quote, src.manual_title)
+    return src
 
 
 def _policy_facts(p, extra) -> PolicyFacts:

@@ -5,12 +5,12 @@ from typing import Any, Optional
 
 
 def source_out(kb, src) -> Optional[dict]:
-    """knowledge.query.Source or rules.model.Source -> SourceOut (section looked up when missing)."""
+    """A knowledge.views.Source -> SourceOut (section looked up when the rules left it out)."""
     if src is None:
         return None
     section = getattr(src, "section", None)
     title = getattr(src, "manual_title", "") or ""
-    if not hasattr(src, "section"):  # a rules Source: let the knowledge base add the section and title
+    if section is None and not src.insurer:  # from the rules: let the knowledge base add the section and title
         full = kb.source(src.manual_id, src.line_start, src.line_end, quote=src.quote or None)
         section, title = full.section, full.manual_title
         src = full

@@ -6,12 +6,11 @@ the tables it needs into memory on first use and answers from there. The BM25 in
 """
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
@@ -19,236 +18,16 @@ from sqlalchemy.orm import Session
 
 from core.config import MANUALS_DIR
 from core.db import engine_for
-from knowledge import geo
+from knowledge import coverage
 from knowledge import models as m
 from knowledge.dictionary import hospital_name_key, hospital_short_names, load_hospital_aliases
-from knowledge.ingest.text import clean, squash
-from knowledge.vocab import CATEGORIES
+from knowledge.ingest.text import clean
+from knowledge.matching import Score, hospital_text_score, name_score, norm, service_score
+from knowledge.views import (ContactView, CoverageAnswer, DiseaseView, DrugView, EditionView,  # noqa: F401
+                             EntitlementView, FactView, FaqView, HospitalView, InsurerView, NotFound,
+                             PassageHit, ServiceView, Source)
 
 QUOTE_CHARS = 200
-MAX_EVIDENCE = 5
-MAX_QUERY_CHARS = 2000
-
-
-class NotFound(KeyError):
-    """An id that is not in the store."""
-
-    def __str__(self) -> str:  # KeyError quotes its message; keep it readable
-        return str(self.args[0]) if self.args else "not found"
-
-
-# -- views ---------------------------------------------------------------------
-@dataclass(frozen=True)
-class Source:
-    manual_id: str
-    manual_title: str
-    insurer: str
-    section: Optional[str]
-    line_start: int
-    line_end: int
-    quote: str
-
-    def cite(self) -> str:
-        lines = f"第 {self.line_start} 行" if self.line_start == self.line_end else f"第 {self.line_start}-{self.line_end} 行"
-        section = f"·{self.section.split(' > ')[-1]}" if self.section else ""
-        return f"《{self.manual_title}》{section}（{lines}）"
-
-
-@dataclass(frozen=True)
-class InsurerView:
-    id: int
-    name: str
-    short_name: str
-    aliases: tuple[str, ...]
-    manuals: tuple[str, ...]  # manual ids (the insurer itself comes from the manifest, not a manual line)
-
-
-@dataclass(frozen=True)
-class FactView:
-    attribute: str
-    value: str
-    data: Any
-    source: Source
-
-
-@dataclass(frozen=True)
-class ServiceView:
-    id: int
-    key: str
-    manual_id: str
-    insurer: str
-    insurer_id: int
-    insurer_short: str
-    product: Optional[str]
-    product_id: Optional[int]
-    name: str
-    aliases: tuple[str, ...]
-    category: Optional[str]
-    description: str
-    beneficiary: Optional[str]
-    beneficiary_text: Optional[str]
-    family_rule: dict
-    waiting_kind: Optional[str]
-    waiting_days: Optional[int]
-    cooling_off_days: Optional[int]
-    waiting_waivers: tuple[str, ...]
-    diagnosis_kind: Optional[str]
-    diagnosis_list: Optional[str]
-    diagnosis_hospital: Optional[str]
-    diagnosis_exclusions: tuple[str, ...]
-    age_min: Optional[int]
-    age_max: Optional[int]
-    usage_limit: Optional[int]
-    usage_period: Optional[str]
-    usage_text: Optional[str]
-    usage_rule: dict
-    addon_required: Optional[str]
-    lead_time_hours: Optional[int]
-    response_time: Optional[str]
-    how_to_apply: Optional[str]
-    documents: Optional[str]
-    fees: Optional[str]
-    exclusions: Optional[str]
-    coverage_scope: str
-    line_start: int
-    line_end: int
-    source: Source
-    facts: tuple[FactView, ...] = ()
-
-
-@dataclass(frozen=True)
-class CoverageAnswer:
-    status: str  # covered | not_covered | unknown
-    service_id: int
-    city: Optional[geo.City]
-    resolution: geo.Resolution
-    evidence: tuple[Source, ...]
-    hospitals_count: Optional[int]
-    reason: str
-
-
-@dataclass(frozen=True)
-class HospitalView:
-    id: int
-    name: str
-    aliases: tuple[str, ...]
-    province: Optional[str]
-    city_code: Optional[str]
-    city_name: Optional[str]
-    grade: Optional[str]
-    source: Optional[Source]  # first list line that names it
-    matched: str = ""  # the name or alias the query matched
-    score: float = 0.0
-    ids: tuple[int, ...] = ()  # store rows of the same hospital written differently (北京协和医院 / 北京协和医院（协和医院）)
-
-
-@dataclass(frozen=True)
-class DiseaseView:
-    id: int
-    name: str
-    aliases: tuple[str, ...]
-    definition: Optional[str]
-    list_name: str
-    source: Source
-    score: float = 0.0
-
-
-@dataclass(frozen=True)
-class DrugView:
-    id: int
-    name: str
-    brand: Optional[str]
-    maker: Optional[str]
-    spec: Optional[str]
-    indication: Optional[str]
-    list_name: str
-    source: Source
-    score: float = 0.0
-
-
-@dataclass(frozen=True)
-class FaqView:
-    id: int
-    question: str
-    answer: str
-    service_id: Optional[int]
-    source: Source
-    score: float = 0.0
-
-
-@dataclass(frozen=True)
-class PassageHit:
-    id: int
-    section: str
-    text: str
-    service_id: Optional[int]
-    score: float
-    source: Source
-
-
-@dataclass(frozen=True)
-class ContactView:
-    id: int
-    kind: str
-    label: str
-    value: str
-    service_id: Optional[int]
-    source: Source
-
-
-@dataclass(frozen=True)
-class EditionView:
-    id: int
-    product: str
-    product_id: int
-    kind: str
-    name: str
-    validity: Optional[str]
-    rule: dict
-    source: Source
-
-
-@dataclass(frozen=True)
-class EntitlementView:
-    id: int
-    service_id: int
-    edition: str
-    edition_id: int
-    tier: Optional[str]
-    tier_id: Optional[int]
-    included: bool
-    usage_limit: Optional[int]
-    usage_period: Optional[str]
-    text: str
-    source: Source
-
-
-# -- helpers -------------------------------------------------------------------
-def norm(text: str | None) -> str:
-    """Matching form: NFKC, no spaces, lower-case Latin."""
-    return squash(text or "").lower()[:MAX_QUERY_CHARS]
-
-
-_SERVICE_TAIL = re.compile(r"([（(][^）)]*[）)]?)$")
-
-
-def _service_core(name: str) -> str:
-    """重疾绿通服务（本服务仅适用于…） -> 重疾绿通."""
-    s = norm(name)
-    s = _SERVICE_TAIL.sub("", s)
-    for tail in ("服务介绍", "服务"):
-        if s.endswith(tail) and len(s) > len(tail) + 1:
-            s = s[: -len(tail)]
-            break
-    return s
-
-
-def _category_words() -> dict[str, list[str]]:
-    out: dict[str, list[str]] = {}
-    for cat, label in CATEGORIES.items():
-        words = [norm(w) for w in re.split(r"[/（）()、]", label) if len(norm(w)) >= 2]
-        out[cat] = words
-    return out
 
 
 @dataclass
@@ -416,16 +195,16 @@ class KnowledgeBase:
 
         by_key: dict[str, list[int]] = defaultdict(list)
         for h in self._hospitals.values():
-            put(h.name, h.id, 100)
+            put(h.name, h.id, Score.H_NAME)
             by_key[hospital_name_key(h.name)].append(h.id)
             for a in h.aliases or []:
-                put(a, h.id, 92)
+                put(a, h.id, Score.H_ALIAS)
             for i, a in enumerate(hospital_short_names(h.name)):
-                put(a, h.id, 88 - min(i, 5))
+                put(a, h.id, Score.H_SHORT - min(i, 5))
         for alias, targets in load_hospital_aliases().items():
             for rank, t in enumerate(targets):
                 for hid in by_key.get(hospital_name_key(t), []):
-                    put(alias, hid, 95 - rank)
+                    put(alias, hid, Score.H_ALIAS_FILE - rank)
         return {k: sorted(v.items(), key=lambda x: -x[1]) for k, v in keys.items()}
 
     def _hospital_view(self, h: m.Hospital, matched: str = "", score: float = 0.0) -> HospitalView:
@@ -493,33 +272,11 @@ class KnowledgeBase:
         if not q:
             return []
         iid = self._insurer_id(insurer)
-        qcore = _service_core(q)
-        cat_words = _category_words()
         scored: list[tuple[float, int]] = []
         for v in self._services.values():
             if iid is not None and v.insurer_id != iid:
                 continue
-            name, core = norm(v.name), _service_core(v.name)
-            aliases = [norm(a) for a in v.aliases if norm(a)]
-            score = 0.0
-            if q == name:
-                score = 100
-            elif qcore == core:
-                score = 98
-            elif q in aliases or qcore in aliases:
-                score = 90
-            else:
-                for key in [core, *aliases]:
-                    if len(key) >= 2 and key in q:  # the question names the service
-                        score = max(score, 60 + min(len(key), 20))
-                    elif len(qcore) >= 2 and qcore in key:  # the words are part of the name
-                        score = max(score, 40 + 15 * len(qcore) / len(key))
-                if v.category:
-                    for w in cat_words.get(v.category, []):
-                        if w == qcore or w in q:
-                            score = max(score, 45)
-                        elif len(qcore) >= 2 and qcore in w:
-                            score = max(score, 35)
+            score = service_score(q, v.name, [norm(a) for a in v.aliases if norm(a)], v.category)
             if score:
                 scored.append((score, v.id))
         # ties: the service the manual says more about (facts, coverage lists) first
@@ -529,109 +286,12 @@ class KnowledgeBase:
         return [self._services[sid] for _, sid in scored]
 
     # -- coverage ------------------------------------------------------------
-    def _list_source(self, list_id: int) -> Source:
-        name, _kind, mid, a, b = self._coverage["lists"][list_id]
-        return self.source(mid, a, b, section=name)
-
+    # -- coverage ------------------------------------------------------------
     def coverage(self, service_id: int, city_text: str) -> CoverageAnswer:
-        svc = self.service(service_id)
-        q = clean(city_text or "")[:100]
-        res = geo.resolve_city(q) if q else geo.Resolution("unknown", q)
-        if res.status != "ok" or res.city is None:
-            why = (f"city {q!r} is ambiguous: " + ", ".join(f"{c.province}{c.name}" for c in res.candidates[:5])
-                   if res.status == "ambiguous" else f"city {q!r} not recognised")
-            return CoverageAnswer("unknown", svc.id, None, res, (), None, why)
-        city = res.city
-        cov = self._coverage
-        list_ids = cov["svc_lists"].get(svc.id, [])
-        if list_ids:
-            evidence: list[Source] = []
-            count = 0
-            counted = False
-            unresolved = 0
-            for lid in list_ids:
-                name, kind, mid, _a, _b = cov["lists"][lid]
-                if kind == "city":
-                    for code, raw, line, hcount, _cname in cov["cities"].get(lid, []):
-                        if code == city.code:
-                            evidence.append(self.source(mid, line, section=name))
-                            if hcount is not None:
-                                count += hcount
-                                counted = True
-                        elif code is None and geo.province_name(raw) is not None:
-                            # a whole province listed as a region covers its cities
-                            if geo.province_name(raw) == city.province:
-                                evidence.append(self.source(mid, line, section=name))
-                        elif code is None:
-                            unresolved += 1
-                else:
-                    seen: set[int] = set()
-                    for hid, raw, line in cov["hosp"].get(lid, []):
-                        h = self._hospitals.get(hid)
-                        if h is None or hid in seen:
-                            continue
-                        if h.city_code == city.code:
-                            seen.add(hid)
-                            evidence.append(self.source(mid, line, section=name))
-                        elif h.city_code is None:
-                            unresolved += 1
-                    if seen:
-                        count += len(seen)
-                        counted = True
-            if evidence:
-                return CoverageAnswer("covered", svc.id, city, res, tuple(evidence[:MAX_EVIDENCE]),
-                                      count if counted else None,
-                                      f"{city.name} is in the service's coverage list")
-            heads = tuple(self._list_source(lid) for lid in list_ids)
-            if unresolved:
-                return CoverageAnswer("unknown", svc.id, city, res, heads, None,
-                                      f"{city.name} not among the resolved entries; {unresolved} list entries "
-                                      "have no recognised city")
-            return CoverageAnswer("not_covered", svc.id, city, res, heads, 0,
-                                  f"{city.name} is not in the service's coverage list")
-        clause = self._coverage_clause(svc, "全国")
-        if svc.coverage_scope == "nationwide":
-            return CoverageAnswer("covered", svc.id, city, res, (clause or svc.source,), None,
-                                  "the manual says the service is available nationwide")
-        # No list: a coverage statement that names the city is still the manual's word.
-        for f in svc.facts:
-            if f.attribute == "coverage" and (city.short in f.value or city.name in f.value) \
-                    and not re.search(r"除|不含|不包括|暂不|暂未|不支持", f.value):
-                return CoverageAnswer("covered", svc.id, city, res, (f.source,), None,
-                                      "the manual's coverage text names the city")
-        ev = tuple(f.source for f in svc.facts if f.attribute == "coverage")[:MAX_EVIDENCE]
-        return CoverageAnswer("unknown", svc.id, city, res, ev, None, "the manual gives no list")
-
-    def _coverage_clause(self, svc: ServiceView, word: str) -> Source | None:
-        for f in svc.facts:
-            if f.attribute == "coverage" and word in f.value:
-                return f.source
-        for f in svc.facts:
-            if word in f.value:
-                return f.source
-        lines = self._manual_lines(svc.manual_id) or []
-        for n in range(svc.line_start, min(svc.line_end, len(lines)) + 1):
-            if word in lines[n - 1]:
-                return self.source(svc.manual_id, n, section=svc.source.section)
-        return None
+        return coverage.city_coverage(self, service_id, city_text)
 
     def hospitals(self, service_id: int, city_text: str) -> list[HospitalView]:
-        svc = self.service(service_id)
-        res = geo.resolve_city(clean(city_text or "")[:100]) if clean(city_text or "") else None
-        if res is None or res.status != "ok" or res.city is None:
-            return []
-        cov = self._coverage
-        out: list[HospitalView] = []
-        seen: set[int] = set()
-        for lid in cov["svc_lists"].get(svc.id, []):
-            name, kind, mid, _a, _b = cov["lists"][lid]
-            for hid, raw, line in cov["hosp"].get(lid, []):
-                h = self._hospitals.get(hid)
-                if h and h.city_code == res.city.code and hid not in seen:
-                    seen.add(hid)
-                    out.append(HospitalView(h.id, h.name, tuple(h.aliases or ()), h.province, h.city_code,
-                                            h.city_name, h.grade, self.source(mid, line, section=name)))
-        return out
+        return coverage.listed_hospitals(self, service_id, city_text)
 
     def find_hospital(self, text: str, limit: int = 10) -> list[HospitalView]:
         """Hospitals by full name, short name or alias (协和, 华西, 温医二院), best first."""
@@ -649,12 +309,9 @@ class KnowledgeBase:
             put(hid, w, q)
         if not scores:
             for k, hits in keys.items():
-                if len(k) >= 3 and k in q:  # a sentence naming the hospital
+                if (len(k) >= 3 and k in q) or (len(q) >= 2 and q in k and len(k) >= 3):
                     for hid, w in hits:
-                        put(hid, w * 0.6 + min(len(k), 20), k)
-                elif len(q) >= 2 and q in k and len(k) >= 3:  # the words are part of a name
-                    for hid, w in hits:
-                        put(hid, w * 0.4 + 15 * len(q) / len(k), k)
+                        put(hid, hospital_text_score(q, k, w), k)
         ranked = sorted(scores.items(), key=lambda x: (-x[1][0], len(self._hospitals[x[0]].name), x[0]))
         groups: dict[str, list[tuple[int, float, str]]] = {}
         for hid, (s, k) in ranked:
@@ -681,26 +338,11 @@ class KnowledgeBase:
             return [DrugView(d.id, d.name, d.brand, d.maker, d.spec, d.indication, d.list_name,
                              self._src(d, section=d.list_name)) for d in s.scalars(select(m.Drug).order_by(m.Drug.id))]
 
-    @staticmethod
-    def _name_match(q: str, names: list[str]) -> float:
-        best = 0.0
-        for i, n in enumerate(names):
-            n = norm(n)
-            if not n:
-                continue
-            if q == n:
-                best = max(best, 100 - 5 * min(i, 1))
-            elif len(n) >= 2 and n in q:
-                best = max(best, 60 + min(len(n), 20))
-            elif len(q) >= 2 and q in n:
-                best = max(best, 40 + 15 * len(q) / len(n))
-        return best
-
     def find_disease(self, text: str, limit: int = 10) -> list[DiseaseView]:
         q = norm(text)
         if not q:
             return []
-        hits = [(self._name_match(q, [d.name, *d.aliases]), d) for d in self._diseases]
+        hits = [(name_score(q, [d.name, *d.aliases]), d) for d in self._diseases]
         hits = sorted((h for h in hits if h[0] > 0), key=lambda x: (-x[0], x[1].id))[:limit]
         return [DiseaseView(**{**d.__dict__, "score": round(s, 2)}) for s, d in hits]
 
@@ -708,7 +350,7 @@ class KnowledgeBase:
         q = norm(text)
         if not q:
             return []
-        hits = [(self._name_match(q, [d.name, d.brand or ""]), d) for d in self._drugs]
+        hits = [(name_score(q, [d.name, d.brand or ""]), d) for d in self._drugs]
         hits = sorted((h for h in hits if h[0] > 0), key=lambda x: (-x[0], x[1].id))[:limit]
         return [DrugView(**{**d.__dict__, "score": round(s, 2)}) for s, d in hits]
 

@@ -11,22 +11,9 @@ from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Any, Optional
 
+from knowledge.views import Source  # noqa: F401 (re-exported: the one citation type)
+
 # -- sources ---------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Source:
-    manual_id: str
-    line_start: int
-    line_end: int
-    quote: str = ""
-    manual_title: str = ""
-
-    def cite(self) -> str:
-        name = f"《{self.manual_title}》" if self.manual_title else self.manual_id
-        if self.line_start == self.line_end:
-            return f"{name}（第 {self.line_start} 行）"
-        return f"{name}（第 {self.line_start}-{self.line_end} 行）"
 
 
 # -- the rule of one service -----------------------------------------------------

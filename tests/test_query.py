@@ -107,7 +107,7 @@ def test_source_cite_and_quote(kb):
     assert s.source.section == "一、服务内容 > 1.就医陪诊"
     assert s.source.cite() == "《测试健康 服务手册》·1.就医陪诊（第 3-6 行）"
     assert s.source.quote.startswith("1.就医陪诊 由陪诊人员全程陪同就医。")
-    one = Source("a", "T", "I", None, 5, 5, "q")
+    one = Source("a", 5, 5, "q", "T", "I", None)
     assert one.cite() == "《T》（第 5 行）"
 
 

@@ -1,0 +1,122 @@
+"""Coverage decisions: is a service available in a city, which listed hospitals are there.
+
+Functions over a KnowledgeBase's loaded tables (knowledge.query); the KnowledgeBase methods coverage()
+and hospitals() call them.
+"""
+from __future__ import annotations
+
+import re
+
+from knowledge import geo
+from knowledge.ingest.text import clean
+from knowledge.views import CoverageAnswer, HospitalView, ServiceView, Source
+
+MAX_EVIDENCE = 5
+
+
+def list_source(kb, list_id: int) -> Source:
+    name, _kind, mid, a, b = kb._coverage["lists"][list_id]
+    return kb.source(mid, a, b, section=name)
+
+def city_coverage(kb, service_id: int, city_text: str) -> CoverageAnswer:
+    """Is the service available in the city the words name? covered / not_covered / unknown, with evidence."""
+    svc = kb.service(service_id)
+    q = clean(city_text or "")[:100]
+    res = geo.resolve_city(q) if q else geo.Resolution("unknown", q)
+    if res.status != "ok" or res.city is None:
+        why = (f"city {q!r} is ambiguous: " + ", ".join(f"{c.province}{c.name}" for c in res.candidates[:5])
+               if res.status == "ambiguous" else f"city {q!r} not recognised")
+        return CoverageAnswer("unknown", svc.id, None, res, (), None, why)
+    city = res.city
+    cov = kb._coverage
+    list_ids = cov["svc_lists"].get(svc.id, [])
+    if list_ids:
+        evidence: list[Source] = []
+        count = 0
+        counted = False
+        unresolved = 0
+        for lid in list_ids:
+            name, kind, mid, _a, _b = cov["lists"][lid]
+            if kind == "city":
+                for code, raw, line, hcount, _cname in cov["cities"].get(lid, []):
+                    if code == city.code:
+                        evidence.append(kb.source(mid, line, section=name))
+                        if hcount is not None:
+                            count += hcount
+                            counted = True
+                    elif code is None and geo.province_name(raw) is not None:
+                        # a whole province listed as a region covers its cities
+                        if geo.province_name(raw) == city.province:
+                            evidence.append(kb.source(mid, line, section=name))
+                    elif code is None:
+                        unresolved += 1
+            else:
+                seen: set[int] = set()
+                for hid, raw, line in cov["hosp"].get(lid, []):
+                    h = kb._hospitals.get(hid)
+                    if h is None or hid in seen:
+                        continue
+                    if h.city_code == city.code:
+                        seen.add(hid)
+                        evidence.append(kb.source(mid, line, section=name))
+                    elif h.city_code is None:
+                        unresolved += 1
+                if seen:
+                    count += len(seen)
+                    counted = True
+        if evidence:
+            return CoverageAnswer("covered", svc.id, city, res, tuple(evidence[:MAX_EVIDENCE]),
+                                  count if counted else None,
+                                  f"{city.name} is in the service's coverage list")
+        heads = tuple(list_source(kb, lid) for lid in list_ids)
+        if unresolved:
+            return CoverageAnswer("unknown", svc.id, city, res, heads, None,
+                                  f"{city.name} not among the resolved entries; {unresolved} list entries "
+                                  "have no recognised city")
+        return CoverageAnswer("not_covered", svc.id, city, res, heads, 0,
+                              f"{city.name} is not in the service's coverage list")
+    clause = coverage_clause(kb, svc, "全国")
+    if svc.coverage_scope == "nationwide":
+        return CoverageAnswer("covered", svc.id, city, res, (clause or svc.source,), None,
+                              "the manual says the service is available nationwide")
+    # No list: a coverage statement that names the city is still the manual's word.
+    for f in svc.facts:
+        if f.attribute == "coverage" and (city.short in f.value or city.name in f.value) \
+                and not re.search(r"除|不含|不包括|暂不|暂未|不支持", f.value):
+            return CoverageAnswer("covered", svc.id, city, res, (f.source,), None,
+                                  "the manual's coverage text names the city")
+    ev = tuple(f.source for f in svc.facts if f.attribute == "coverage")[:MAX_EVIDENCE]
+    return CoverageAnswer("unknown", svc.id, city, res, ev, None, "the manual gives no list")
+
+def coverage_clause(kb, svc: ServiceView, word: str) -> Source | None:
+    """The first clause of the service mentioning word: a coverage fact, any fact, then its lines."""
+    for f in svc.facts:
+        if f.attribute == "coverage" and word in f.value:
+            return f.source
+    for f in svc.facts:
+        if word in f.value:
+            return f.source
+    lines = kb._manual_lines(svc.manual_id) or []
+    for n in range(svc.line_start, min(svc.line_end, len(lines)) + 1):
+        if word in lines[n - 1]:
+            return kb.source(svc.manual_id, n, section=svc.source.section)
+    return None
+
+def listed_hospitals(kb, service_id: int, city_text: str) -> list[HospitalView]:
+    """The hospitals of the service's lists in the city the words name."""
+    svc = kb.service(service_id)
+    res = geo.resolve_city(clean(city_text or "")[:100]) if clean(city_text or "") else None
+    if res is None or res.status != "ok" or res.city is None:
+        return []
+    cov = kb._coverage
+    out: list[HospitalView] = []
+    seen: set[int] = set()
+    for lid in cov["svc_lists"].get(svc.id, []):
+        name, kind, mid, _a, _b = cov["lists"][lid]
+        for hid, raw, line in cov["hosp"].get(lid, []):
+            h = kb._hospitals.get(hid)
+            if h and h.city_code == res.city.code and hid not in seen:
+                seen.add(hid)
+                out.append(HospitalView(h.id, h.name, tuple(h.aliases or ()), h.province, h.city_code,
+                                        h.city_name, h.grade, kb.source(mid, line, section=name)))
+    return out
