@@ -168,49 +168,7 @@ def _score_close(a, b) -> bool:
     return a.id == b.id or a.category == b.category or bool(ka & kb_)
 
 
-RELATION_CODES = {
-    "本人": "self", "自己": "self", "我": "self", "被保险人": "self", "配偶": "spouse", "子女": "child",
-    "儿子": "child", "女儿": "child", "母亲": "parent", "父亲": "parent", "父母": "parent", "祖父母": "grandparent",
-    "兄弟姐妹": "sibling", "配偶父母": "other", "其他": "other",
-}
-RELATION_ZH = {"self": "本人", "spouse": "配偶", "child": "子女", "parent": "父母", "grandparent": "祖父母",
-               "sibling": "兄弟姐妹", "other": "其他亲属"}
-
-
-def relation_code(text: str) -> Optional[str]:
-    t = _text(text)
-    if not t:
-        return None
-    if t in RELATION_CODES:
-        return RELATION_CODES[t]
-    for word, code in (("妈", "parent"), ("母", "parent"), ("爸", "parent"), ("父", "parent"), ("老婆", "spouse"),
-                       ("老公", "spouse"), ("爱人", "spouse"), ("妻", "spouse"), ("丈夫", "spouse"),
-                       ("儿", "child"), ("女儿", "child"), ("孩子", "child"), ("自己", "self"), ("本人", "self")):
-        if word in t and len(t) <= 6:
-            return code
-    return None
-
-
-def person_on_policy(policy, text: str):
-    """(PersonView | None, candidates) for a name or a relation word on a verified policy."""
-    t = _text(text)
-    if not t or policy is None:
-        return None, []
-    p = policy.find_person(t)
-    if p:
-        return p, []
-    code = relation_code(t)
-    if code == "self":
-        return (policy.insured[0], []) if len(policy.insured) == 1 else (None, list(policy.insured))
-    if code:
-        # insured people carry their relation to the holder; family members theirs to the insured
-        hits = [x for x in policy.persons() if x.relation == code and not (x.role == "insured" and code == "self")]
-        if t in ("母亲", "父亲") and len(hits) > 1:
-            return None, hits
-        if len(hits) == 1:
-            return hits[0], []
-        return None, hits
-    return None, []
+from assist.people import person_on_policy, relation_code  # noqa: E402,F401 (one relation table)
 
 
 # -- conversation --------------------------------------------------------------------

@@ -35,15 +35,16 @@ MAX_VERIFY_FAILURES = 3
 
 def parse_verifier_text(text: str):
     """Verifier from free text (mobile or ID last four / a full ID), or None."""
-    from api.deps import parse_verifier
-    from api.errors import ApiError
+    from assist.errors import AssistError
+    from assist.resolve import parse_verifier
+    from assist.text import digits_only
 
-    s = re.sub(r"[^0-9Xx]", "", str(text or ""))[:40]
+    s = digits_only(str(text or ""))[:40]
     if len(s) == 18:
         s = s[-4:]
     try:
         return parse_verifier(s) if s else None
-    except ApiError:
+    except AssistError:
         return None
 
 
@@ -99,21 +100,20 @@ def eligibility_result(tracker: Tracker) -> dict | Answer:
 
 
 def _eligibility_result(tracker: Tracker) -> dict | Answer:
-    from api.errors import ApiError
-    from api.eligibility import check
-    from api.schemas import CaseIn, EligibilityIn, PersonIn
+    from assist.eligibility import Case, EligibilityRequest, Person, check
+    from assist.errors import AssistError
 
     st = stores()
     policy = verified_policy(tracker)
     person_text = slot_text(tracker, "person")
-    person = PersonIn()
+    person = Person()
     if person_text:
         p, _ = person_on_policy(policy, person_text)
         if p is not None:
-            person = PersonIn(name=p.name)
+            person = Person(name=p.name)
         else:
             code = relation_code(person_text)
-            person = PersonIn(relation=code) if code else PersonIn(name=person_text[:40])
+            person = Person(relation=code) if code else Person(name=person_text[:40])
     diagnosis = slot_text(tracker, "diagnosis") or None
     when = None
     if slot_text(tracker, "date"):
@@ -123,22 +123,19 @@ def _eligibility_result(tracker: Tracker) -> dict | Answer:
         when = dt.date() if dt else None
     ins = current_insurer(tracker)
     try:
-        body = EligibilityIn(
+        v = parse_verifier_text(slot_text(tracker, "verifier")) if policy else None
+        req = EligibilityRequest(
             insurer=ins.short_name if ins and not policy else None, service=slot_text(tracker, "service")[:100],
             policy_number=policy.number if policy else None,
-            verifier=slot_text(tracker, "verifier") if policy else None,
-            person=person,
-            case=CaseIn(diagnosis=diagnosis if diagnosis in DIAGNOSIS_ZH else None,
-                        disease=slot_text(tracker, "disease")[:100] or None,
-                        city=slot_text(tracker, "city")[:40] or None, date=when))
-        if body.verifier:
-            v = parse_verifier_text(body.verifier)
-            body.verifier = (v.mobile or v.id_last4) if v else None
+            verifier=(v.mobile or v.id_last4) if v else None, person=person,
+            case=Case(diagnosis=diagnosis if diagnosis in DIAGNOSIS_ZH else None,
+                      disease=slot_text(tracker, "disease")[:100] or None,
+                      city=slot_text(tracker, "city")[:40] or None, date=when))
         return check(st.kb, st.kb.engine, _AlreadyVerified(policy, st.policies) if policy else st.policies,
-                     body)
-    except ApiError as e:
+                     req).payload
+    except AssistError as e:
         return Answer("eligibility", e.message, options=[("转人工", "/human_handoff")])
-    except Exception as e:  # pydantic validation of odd slot values, store problems
+    except Exception as e:  # odd slot values, store problems
         log.warning("eligibility check failed: %s", e)
         return Answer("eligibility", "抱歉，暂时没能完成资格判断，可以转人工客服帮您确认。",
                       options=[("转人工", "/human_handoff")])

@@ -11,10 +11,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 log = logging.getLogger(__name__)
 
 
-class ApiError(Exception):
-    def __init__(self, status: int, code: str, message: str, **details):
-        super().__init__(message)
-        self.status, self.code, self.message, self.details = status, code, message, details
+from assist.errors import AssistError as ApiError  # noqa: E402 (the application layer's error is the API's)
 
 
 def error_body(code: str, message: str, **details) -> dict:

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from api import schemas as S
 from api.deps import (header_identity, knowledge_base, parse_verifier, policy_source, require_operator,
-                      resolve_insurer, resolve_service, ticket_service)
+                      resolve_insurer, resolve_scope, resolve_service, ticket_service)
 from api.errors import ApiError
 from api.views import (city_out, coverage_reason_zh, hospital_out, service_detail, service_summary, source_out,
                        ticket_out)
@@ -31,17 +31,27 @@ def _city(text: str):
     return res.city
 
 
+def _scoped_service(kb, service: str, insurer: str | None):
+    """The service in the scope an insurer or product name gives (the product's manual first)."""
+    scope = resolve_scope(kb, insurer)
+    return resolve_service(kb, service, scope.insurer if scope else None,
+                           manual_id=scope.manual_id if scope else None, edition=scope.edition if scope else None)
+
+
 # -- knowledge ---------------------------------------------------------------------
 @router.get("/services", response_model=list[S.ServiceSummary], responses=ERR, tags=["knowledge"],
             summary="Services, optionally of one insurer or matching words")
 def list_services(kb=Depends(knowledge_base),
                   insurer: Optional[str] = Query(None, max_length=40, description="平安, 众安, 太保寿险 …"),
                   q: Optional[str] = Query(None, max_length=100, description="name or alias (二诊, 绿通, MDT)")):
-    ins = resolve_insurer(kb, insurer)
+    scope = resolve_scope(kb, insurer)
+    ins = scope.insurer if scope else None
     if q and q.strip():
         items = kb.resolve_service(q, insurer=ins.id if ins else None)
     else:
         items = kb.services(insurer=ins.id if ins else None)
+    if scope and scope.manual_id:
+        items = [v for v in items if v.manual_id == scope.manual_id]
     return [service_summary(kb, v) for v in items]
 
 
@@ -49,7 +59,7 @@ def list_services(kb=Depends(knowledge_base),
             summary="One service with every fact the manual states (id, name or alias)")
 def get_service(service: str = Path(max_length=100), insurer: Optional[str] = Query(None, max_length=40),
                 kb=Depends(knowledge_base)):
-    return service_detail(kb, resolve_service(kb, service, resolve_insurer(kb, insurer)))
+    return service_detail(kb, _scoped_service(kb, service, insurer))
 
 
 @router.get("/coverage", response_model=S.CoverageOut, responses=ERR, tags=["knowledge"],
@@ -58,7 +68,7 @@ def coverage(insurer: Optional[str] = Query(None, max_length=40),
              service: str = Query(min_length=1, max_length=100), city: str = Query(min_length=1, max_length=64),
              kb=Depends(knowledge_base)):
     ins = resolve_insurer(kb, insurer)
-    svc = resolve_service(kb, service, ins)
+    svc = _scoped_service(kb, service, insurer)
     _city(city)
     ans = kb.coverage(svc.id, city)
     others = [{"id": v.id, "name": v.name, "insurer_short": v.insurer_short}
@@ -74,7 +84,7 @@ def coverage(insurer: Optional[str] = Query(None, max_length=40),
 def hospitals(insurer: Optional[str] = Query(None, max_length=40),
               service: str = Query(min_length=1, max_length=100), city: str = Query(min_length=1, max_length=64),
               kb=Depends(knowledge_base)):
-    svc = resolve_service(kb, service, resolve_insurer(kb, insurer))
+    svc = _scoped_service(kb, service, insurer)
     c = _city(city)
     items = kb.hospitals(svc.id, city)
     return {"service": service_summary(kb, svc), "city": city_out(c), "count": len(items),
@@ -96,14 +106,14 @@ def hospital_search(q: str = Query(min_length=1, max_length=100), limit: int = Q
 def eligibility(body: S.EligibilityIn, request: Request, kb=Depends(knowledge_base),
                 policies=Depends(policy_source), headers=Depends(header_identity)):
     """The policy and verifier may also come in the X-Policy-Number / X-Verifier headers."""
-    from api.eligibility import check
+    from assist.eligibility import EligibilityRequest, check
 
     h_number, h_verifier = headers
     if not body.policy_number and h_number:
         body = body.model_copy(update={"policy_number": h_number})
     if h_verifier is not None and not (body.verifier or body.mobile or body.id_last4):
         body = body.model_copy(update={"mobile": h_verifier.mobile, "id_last4": h_verifier.id_last4})
-    return check(kb, request.app.state.engine, policies, body)
+    return check(kb, request.app.state.engine, policies, EligibilityRequest.from_dict(body.model_dump())).payload
 
 
 # -- tickets (customers) -----------------------------------------------------------

@@ -130,6 +130,7 @@ class HospitalSearchOut(BaseModel):
 # -- eligibility ---------------------------------------------------------------------
 class PersonIn(Strict):
     name: Optional[str] = Field(default=None, max_length=40, description="a person on the policy (insured or designated family)")
+    age: Optional[int] = Field(default=None, ge=0, le=120, description="when the birth date is not known")
     relation: Optional[str] = Field(default=None, max_length=20,
                                     description="to the insured: self / spouse / child / parent / other (本人、配偶、子女、父母)")
     birth_date: Optional[Day] = None
@@ -162,10 +163,17 @@ class PolicyExtraIn(Strict):
     join_date: Optional[Day] = None
     upgraded: Optional[bool] = None
     addons: Optional[list[str]] = Field(default=None, max_length=10)
+    # stated by a customer who gives no policy number (ignored when a policy is verified)
+    effective_date: Optional[Day] = Field(default=None, description="the policy took effect on")
+    edition: Optional[str] = Field(default=None, max_length=60, description="e.g. 2021庆典版")
+    tier: Optional[str] = Field(default=None, max_length=60, description="e.g. 尊享版3档")
+    is_transfer: Optional[bool] = None
+    is_renewal: Optional[bool] = None
+    payment_term_years: Optional[int] = Field(default=None, ge=1, le=100)
 
 
 class EligibilityIn(Strict):
-    insurer: Optional[str] = Field(default=None, max_length=40)
+    insurer: Optional[str] = Field(default=None, max_length=40, description="insurer or product name")
     service: str = Field(min_length=1, max_length=100, description="name, alias (二诊, 绿通, MDT) or id")
     policy_number: Optional[str] = Field(default=None, max_length=40)
     verifier: Optional[str] = Field(default=None, max_length=40, description="holder's mobile or ID last four")

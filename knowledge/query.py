@@ -19,11 +19,12 @@ from sqlalchemy.orm import Session
 from core.config import MANUALS_DIR
 from core.db import engine_for
 from knowledge import coverage
+from knowledge.clauses import segment
 from knowledge import models as m
 from knowledge.dictionary import hospital_name_key, hospital_short_names, load_hospital_aliases
 from knowledge.ingest.text import clean
 from knowledge.matching import Score, hospital_text_score, name_score, norm, service_score
-from knowledge.views import (ContactView, CoverageAnswer, DiseaseView, DrugView, EditionView,  # noqa: F401
+from knowledge.views import (ClauseHit, ClauseView, ContactView, CoverageAnswer, DiseaseView, DrugView, EditionView,  # noqa: F401
                              EntitlementView, FactView, FaqView, HospitalView, InsurerView, NotFound,
                              PassageHit, ServiceView, Source)
 
@@ -370,6 +371,46 @@ class KnowledgeBase:
             out.append(PassageHit(doc.id, doc.section, doc.text, doc.service_id, round(score, 4),
                                   self.source(doc.manual_id, doc.line_start, doc.line_end, section=doc.section)))
         return out
+
+    # -- clauses ---------------------------------------------------------------
+    @cached_property
+    def _clauses(self) -> list[ClauseView]:
+        """Every manual cut into clauses, each with the service whose lines hold it (tightest span)."""
+        out: list[ClauseView] = []
+        spans: dict[str, list[tuple[int, int, int]]] = defaultdict(list)
+        for v in self._services.values():
+            spans[v.manual_id].append((v.line_start, v.line_end, v.id))
+        for mid in sorted(self._manuals):
+            lines = self._manual_lines(mid) or []
+            for c in segment(mid, lines):
+                inside = [(b - a, sid) for a, b, sid in spans[mid] if a <= c.line_start <= b]
+                sid = min(inside)[1] if inside else None
+                out.append(ClauseView(len(out), mid, c.line_start, c.line_end, c.text, sid,
+                                      self._section_for(mid, c.line_start, c.line_end)))
+        return out
+
+    @cached_property
+    def _clause_index(self):
+        from knowledge.search import Doc
+
+        docs = [Doc(c.id, c.manual_id, c.line_start, c.line_end, c.section or "", c.text, c.service_id)
+                for c in self._clauses]
+        return self._index.clause_index(docs)
+
+    def clauses(self, manual_id: str | None = None, service_id: int | None = None) -> list[ClauseView]:
+        return [c for c in self._clauses if (manual_id is None or c.manual_id == manual_id)
+                and (service_id is None or c.service_id == service_id)]
+
+    def clause_source(self, c: ClauseView) -> Source:
+        return self.source(c.manual_id, c.line_start, c.line_end, section=c.section, quote=c.text)
+
+    def score_clauses(self, tokens: list[str]) -> list[float]:
+        """BM25 score of every clause (indexed by ClauseView.id) for already tokenised words."""
+        return list(self._clause_index.scores(tokens))
+
+    def tokens(self, text: str) -> list[str]:
+        """The store's tokenisation (pkuseg with the store's user dictionary, no stop words)."""
+        return self._index.query_tokens(text)
 
     def faq(self, text: str, insurer: str | int | None = None, service_id: int | None = None,
             k: int = 5) -> list[FaqView]:

@@ -168,6 +168,26 @@ class PassageHit:
 
 
 @dataclass(frozen=True)
+class ClauseView:
+    """One clause of a manual (knowledge.clauses) and the service whose lines hold it (None: general)."""
+
+    id: int
+    manual_id: str
+    line_start: int
+    line_end: int
+    text: str
+    service_id: Optional[int]
+    section: Optional[str]
+
+
+@dataclass(frozen=True)
+class ClauseHit:
+    clause: ClauseView
+    score: float
+    source: Source
+
+
+@dataclass(frozen=True)
 class ContactView:
     id: int
     kind: str

@@ -5,7 +5,7 @@ Expected facts are read from the manual text itself (the lines a source cites), 
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -229,13 +229,30 @@ def test_hospital_gives_the_city_for_coverage(api):
     assert cov["passed"] is False and d["coverage"]["covered"] is False and other in cov["message"]
 
 
-def test_without_policy_need_info_lists_the_policy(api):
+def test_without_policy_the_stated_facts_decide(api):
+    """No policy: the rules run on what the customer states; what is missing is asked for."""
     r = api.post("/api/eligibility", json={"insurer": "平安", "service": "二诊"})
     d = r.json()
-    assert r.status_code == 200 and d["decision"] == "need_info"
-    facts = [m["fact"] for m in d["missing"]]
-    assert facts[0] == "policy" and "policy.effective_date" in facts
-    assert d["ask"].startswith("请提供保单号")
+    assert r.status_code == 200 and d["decision"] == "need_info" and d["facts_used"]["stated"] is True
+    assert "policy.effective_date" in [m["fact"] for m in d["missing"]]
+    today = date.today()
+    inside = api.post("/api/eligibility", json={"insurer": "平安", "service": "门诊协助",
+                                                "policy_extra": {"effective_date": str(today - timedelta(days=20)),
+                                                                 "is_transfer": False}})
+    assert inside.json()["decision"] == "not_eligible"
+    assert any(x["code"] == "waiting" and x["passed"] is False and "30" in x["source"]["quote"]
+               for x in inside.json()["reasons"])
+    moved = api.post("/api/eligibility", json={"insurer": "平安", "service": "门诊协助",
+                                               "policy_extra": {"effective_date": str(today - timedelta(days=3)),
+                                                                "is_transfer": True}})
+    assert not any(x["code"] == "waiting" and x["passed"] is False for x in moved.json()["reasons"])
+
+
+def test_a_product_name_is_an_insurer_parameter(api):
+    r = api.get("/api/coverage", params={"insurer": "尊享e生PLUS", "service": "院内陪护", "city": "成都"})
+    assert r.status_code == 200 and r.json()["service"]["manual_id"].startswith("001")
+    r = api.get("/api/coverage", params={"insurer": "兰本", "service": "重疾陪诊", "city": "上海"})
+    assert r.status_code == 200 and r.json()["service"]["manual_id"].startswith("004")
 
 
 def test_eligibility_identity_errors(api):
@@ -256,7 +273,7 @@ def test_eligibility_identity_errors(api):
     err(_elig(api, "PAH2025000103", "二诊", person={"name": "张三"}), 422, "person_not_on_policy")
     err(_elig(api, "PAH2025000103", "MDT", insurer="众安"), 422, "service_not_for_policy")
     err(_elig(api, "PAH2025000103", "二诊", case={"city": "SZ"}), 400, "city_ambiguous")
-    err(_elig(api, "PAH2025000103", "二诊", person={"relation": "邻居"}), 422, "relation_invalid")
+    err(_elig(api, "PAH2025000103", "二诊", person={"relation": "外星人"}), 422, "relation_invalid")
     err(api.post("/api/eligibility", json={"service": "二诊", "surprise": 1}), 422, "invalid_input")
     err(api.post("/api/eligibility", content=b"{not json", headers={"content-type": "application/json"}), 422,
         "invalid_json")

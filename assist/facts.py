@@ -1,0 +1,127 @@
+"""Facts a customer states about themselves (no policy needed): how long the policy has run, uses
+already made, who the service is for and their age, diagnosis, add-ons, transfer or renewal,
+pregnancy or accident, the diagnosing hospital. Read with the patterns of zh.yaml (`facts`)."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from assist.lexicon import lexicon
+
+
+@dataclass
+class StatedFacts:
+    effective_days: int | None = None  # days since the policy took effect (-1: still in its waiting period)
+    transfer: bool | None = None
+    renewal: bool | None = None
+    uses: int | None = None  # uses already made in the current period
+    relation: str | None = None  # self | spouse | child | parent | grandparent | sibling | other
+    relation_word: str | None = None
+    age: int | None = None
+    diagnosis: str | None = None  # none | suspected | confirmed
+    pregnancy: bool | None = None
+    accident: bool | None = None
+    addon: bool | None = None  # an add-on (门急诊保险金 / 加油包) bought
+    hospital_public: bool | None = None
+    hospital_grade: int | None = None
+    said: list[str] = field(default_factory=list)  # which facts were stated (for the answer's wording)
+
+    def any(self) -> bool:
+        return bool(self.said)
+
+
+_GRADE = {"1": 1, "2": 2, "3": 3, "一": 1, "二": 2, "三": 3}
+
+
+def relation_in(text: str) -> tuple[str | None, str | None]:
+    """(relation code, the word) of the first relation word in the text; 我妈 -> parent."""
+    lx = lexicon()
+    best = None
+    for w in lx.relation_words:
+        i = text.find(w)
+        if i >= 0 and (best is None or i < best[0] or (i == best[0] and len(w) > len(best[1]))):
+            best = (i, w)
+    if best is None:
+        return None, None
+    code = lx.relations[best[1]]
+    if code == "self" and best[1] in ("我", "我用"):
+        return None, None
+    return code, best[1]
+
+
+def read_facts(text: str) -> StatedFacts:
+    lx = lexicon()
+    f = StatedFacts()
+    pats = lx.facts
+    for rx, mult in pats["effective_days"]:
+        m = rx.search(text)
+        if m:
+            f.effective_days = int(m.group("n")) * mult
+            f.said.append("effective")
+            break
+    if f.effective_days is None:
+        for rx, days in pats["effective_words"]:
+            if rx.search(text):
+                f.effective_days = days
+                f.said.append("effective")
+                break
+    if any(p.search(text) for p in pats["transfer"]):
+        f.transfer = True
+        f.said.append("transfer")
+    if any(p.search(text) for p in pats["renewal"]):
+        f.renewal = True
+        f.said.append("renewal")
+    for p in pats["uses"]:
+        m = p.search(text)
+        if m:
+            n = m.groupdict().get("n")
+            f.uses = int(n) if n else 1
+            f.said.append("uses")
+            break
+    rel, word = relation_in(text)
+    if rel:
+        f.relation, f.relation_word = rel, word
+        f.said.append("relation")
+    for p in pats["age"]:
+        m = p.search(text)
+        if m:
+            f.age = int(m.group("n"))
+            f.said.append("age")
+            break
+    if any(p.search(text) for p in pats["not_diagnosed"]):
+        f.diagnosis = "none"
+    elif any(p.search(text) for p in pats["suspected"]):
+        f.diagnosis = "suspected"
+    elif any(p.search(text) for p in pats["confirmed"]):
+        f.diagnosis = "confirmed"
+    if f.diagnosis:
+        f.said.append("diagnosis")
+    if any(p.search(text) for p in pats["pregnancy"]):
+        f.pregnancy = True
+        f.said.append("pregnancy")
+    if any(p.search(text) for p in pats["accident"]):
+        f.accident = True
+        f.said.append("accident")
+    if any(p.search(text) for p in pats["addon_no"]):
+        f.addon = False
+        f.said.append("addon")
+    elif any(p.search(text) for p in pats["addon_yes"]):
+        f.addon = True
+        f.said.append("addon")
+    if any(p.search(text) for p in pats["hospital_public_no"]):
+        f.hospital_public = False
+        f.said.append("hospital")
+    for p in pats["hospital_grade"]:
+        m = p.search(text)
+        if m:
+            f.hospital_grade = _GRADE.get(m.group("n"))
+            if "公立" in text or f.hospital_public is None:
+                f.hospital_public = True if "公立" in text else f.hospital_public
+            f.said.append("hospital")
+            break
+    return f
+
+
+def disease_words(text: str) -> list[str]:
+    """Disease names a message may hold (…癌, …瘤, …病, …症): for the store's disease lists."""
+    return re.findall(r"[\u4e00-\u9fff]{1,6}(?:癌|瘤|病|症|炎|中风|梗死|梗塞|出血)", text)

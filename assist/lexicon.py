@@ -1,0 +1,67 @@
+"""The one reader of assist/zh.yaml: the application layer's Chinese vocabulary, compiled once."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+DATA = Path(__file__).with_name("zh.yaml")
+
+
+@dataclass(frozen=True)
+class Aspect:
+    key: str
+    label: str
+    ask: tuple[re.Pattern, ...]
+    clause: re.Pattern
+    unit: re.Pattern | None
+    expand: tuple[str, ...]
+
+    def asked_in(self, text: str) -> bool:
+        return any(p.search(text) for p in self.ask)
+
+
+@dataclass(frozen=True)
+class Situation:
+    words: tuple[str, ...]
+    categories: tuple[str, ...]
+
+
+class Lexicon:
+    def __init__(self, data: dict):
+        self.raw = data
+        self.fillers = tuple(sorted(data["fillers"], key=len, reverse=True))
+        self.letter_sounds = {k.lower(): tuple(v) for k, v in data["letter_sounds"].items()}
+        self.pinyin_folds = tuple(tuple(x) for x in data["pinyin_folds"])
+        self.relations: dict[str, str] = {}
+        for code, words in data["relations"].items():
+            for w in words:
+                self.relations[w] = code
+        self.relation_words = tuple(sorted(self.relations, key=len, reverse=True))
+        self.relation_zh: dict[str, str] = dict(data["relation_zh"])
+        self.aspects = tuple(
+            Aspect(k, v["label"], tuple(re.compile(p) for p in v["ask"]), re.compile(v["clause"]),
+                   re.compile(v["unit"]) if v.get("unit") else None, tuple(v.get("expand") or ()))
+            for k, v in data["aspects"].items())
+        self.cues = {k: tuple(re.compile(p) for p in v) for k, v in data["cues"].items()}
+        self.situations = tuple(Situation(tuple(s["words"]), tuple(s["categories"])) for s in data["situations"])
+        f = data["facts"]
+        self.facts = {
+            "effective_days": tuple((re.compile(p), int(mult)) for p, mult in f["effective_days"]),
+            "effective_words": tuple((re.compile(p), int(days)) for p, days in f["effective_words"]),
+            **{k: tuple(re.compile(p) for p in f[k]) for k in f if k not in ("effective_days", "effective_words")},
+        }
+
+    def aspect(self, key: str) -> Aspect:
+        return next(a for a in self.aspects if a.key == key)
+
+    def cue(self, name: str, text: str) -> bool:
+        return any(p.search(text) for p in self.cues.get(name, ()))
+
+
+@lru_cache(maxsize=1)
+def lexicon() -> Lexicon:
+    return Lexicon(yaml.safe_load(DATA.read_text(encoding="utf-8")))

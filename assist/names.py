@@ -1,0 +1,284 @@
+"""The store's names as customers say them: insurers, products (with edition and tier), services.
+
+repair() puts the store's spelling back where a message has a sound-alike or a typo of a name
+(兰本 -> 蓝本, 陪珍 -> 陪诊, 尊享一生普拉斯 -> 尊享e生PLUS, 重急绿通 -> 重疾绿通): every name the store
+knows is compared on its folded pinyin (pypinyin, with the sound folds and letter sounds of zh.yaml).
+products() finds the products (and so manuals) a message names, with the edition and tier it states.
+"""
+from __future__ import annotations
+
+import re
+import weakref
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from assist.lexicon import lexicon
+from assist.text import compact, to_digits
+from knowledge.matching import service_core
+
+MIN_SOUND_SYLLABLES = 2
+
+
+@dataclass(frozen=True)
+class ProductMention:
+    manual_id: str
+    product: str
+    insurer_short: str
+    edition: str | None = None  # the store's edition name (kb_editions), when the message states one
+    tier: str | None = None
+    said: str = ""
+
+
+@dataclass
+class _Name:
+    surface: str  # the store's spelling, as inserted by repair()
+    key: str  # compact form for exact search
+    sounds: tuple[str, ...]
+    kind: str  # insurer | product | edition | service | word
+
+
+# -- pinyin ---------------------------------------------------------------------------
+@lru_cache(maxsize=4096)
+def _fold(syllable: str) -> str:
+    s = syllable.lower()
+    for a, b in lexicon().pinyin_folds:
+        if a in ("l", "f", "r"):  # initials only
+            if s.startswith(a) and not (a == "l" and s.startswith("lv")):
+                s = b + s[len(a):]
+        else:
+            s = s.replace(a, b)
+    return s.replace("ü", "v")
+
+
+def sounds(text: str) -> list[tuple[str, int, int]]:
+    """(folded syllable, start, end) for each sound of the text: a CJK character, a digit, a Latin word."""
+    from pypinyin import Style, lazy_pinyin
+
+    out: list[tuple[str, int, int]] = []
+    for m in re.finditer(r"[\u4e00-\u9fff]|[A-Za-z]+|\d", text):
+        tok = m.group(0)
+        if re.match(r"[\u4e00-\u9fff]", tok):
+            py = lazy_pinyin(tok, style=Style.NORMAL, errors="ignore")
+            out.append((_fold(py[0]) if py else tok, m.start(), m.end()))
+        elif tok.isdigit():
+            out.append((tok, m.start(), m.end()))
+        else:
+            said = lexicon().letter_sounds.get(tok.lower())
+            if said:
+                for s in said:
+                    out.append((_fold(s), m.start(), m.end()))
+            else:
+                out.append((tok.lower(), m.start(), m.end()))
+    return out
+
+
+# -- the index ------------------------------------------------------------------------
+class NameIndex:
+    def __init__(self, kb):
+        self.kb = kb
+        self.names: list[_Name] = []
+        seen: set[tuple[str, str]] = set()
+
+        def add(surface: str, kind: str) -> None:
+            surface = (surface or "").strip()
+            key = compact(to_digits(surface))
+            if len(key) < 2 or (key, kind) in seen:
+                return
+            seen.add((key, kind))
+            self.names.append(_Name(surface, key, tuple(s for s, _, _ in sounds(to_digits(surface))), kind))
+
+        for ins in kb.insurers():
+            for n in (ins.name, ins.short_name, *ins.aliases):
+                add(n, "insurer")
+        self.products: dict[str, tuple[str, str, list[str]]] = {}  # manual id -> (product, insurer short, names)
+        ins_by_manual = {mid: i.short_name for i in kb.insurers() for mid in i.manuals}
+        for p in kb._products.values():
+            names = [p.name, *(p.aliases or [])]
+            self.products[p.manual_id] = (p.name, ins_by_manual.get(p.manual_id, ""), names)
+            for n in names:
+                add(n, "product")
+        self.editions = kb.editions()
+        for v in kb.services():
+            for n in {v.name, service_core(v.name), *v.aliases}:
+                add(n, "service")
+        from knowledge.matching import category_words
+
+        for words in category_words().values():
+            for w in words:
+                add(w, "word")
+        self.names.sort(key=lambda n: -len(n.key))
+
+    # -- repair ---------------------------------------------------------------------
+    def repair(self, text: str) -> tuple[str, list[tuple[str, str]]]:
+        """text with sound-alike spans of store names replaced by the store's spelling; the fixes."""
+        if not text:
+            return text, []
+        covered = [False] * len(text)
+        low = text.lower()
+        for n in self.names:  # exact (case-insensitive) names are kept as they are
+            for m in re.finditer(re.escape(n.surface.lower()), low):
+                for i in range(m.start(), m.end()):
+                    covered[i] = True
+        syl = sounds(text)
+        keys = [s for s, _, _ in syl]
+        fixes: list[tuple[int, int, str]] = []
+        taken = [False] * len(syl)
+        for n in self.names:
+            k = len(n.sounds)
+            if k < MIN_SOUND_SYLLABLES or n.kind == "word" and k < 2:
+                continue
+            for i in range(0, len(keys) - k + 1):
+                if any(taken[i:i + k]) or keys[i:i + k] != list(n.sounds):
+                    continue
+                a, b = syl[i][1], syl[i + k - 1][2]
+                if all(covered[a:b]):
+                    continue
+                said = text[a:b]
+                if compact(said) == n.key:
+                    continue
+                fixes.append((a, b, n.surface))
+                for j in range(i, i + k):
+                    taken[j] = True
+        if not fixes:
+            return text, []
+        out, pos, done = [], 0, []
+        for a, b, surface in sorted(fixes):
+            if a < pos:
+                continue
+            out.append(text[pos:a])
+            out.append(surface)
+            done.append((text[a:b], surface))
+            pos = b
+        out.append(text[pos:])
+        return "".join(out), done
+
+    # -- products -------------------------------------------------------------------
+    def products_in(self, text: str) -> list[ProductMention]:
+        """Products the text names (longest names first), with the edition and tier it states."""
+        t = compact(to_digits(text))
+        hits: list[tuple[int, str]] = []
+        for mid, (_prod, _ins, names) in self.products.items():
+            best = max((len(k) for k in (compact(to_digits(n)) for n in names) if len(k) >= 2 and k in t), default=0)
+            if best:
+                hits.append((best, mid))
+        out = []
+        for _, mid in sorted(hits, reverse=True):
+            prod, ins, _ = self.products[mid]
+            ed, tier = self.edition_in(text, mid)
+            out.append(ProductMention(mid, prod, ins, ed, tier))
+        if not out:  # an edition alone names its product (无忧管家, 2021庆典版, 普惠版)
+            for mid, (prod, ins, _) in self.products.items():
+                ed, tier = self.edition_in(text, mid)
+                if ed and _strong_edition(text):
+                    out.append(ProductMention(mid, prod, ins, ed, tier))
+        return out
+
+    def edition_in(self, text: str, manual_id: str) -> tuple[str | None, str | None]:
+        """The store's edition and tier names that the text's edition words pick out (None when none)."""
+        eds = [e for e in self.editions if self._manual_of(e.product_id) == manual_id]
+        if not eds:
+            return None, None
+        want = edition_features(text)
+        if not want:
+            return None, None
+        versions = [e for e in eds if e.kind in ("version", "plan")]
+        scored = []
+        for e in versions:
+            have = edition_features(e.name)
+            if _compatible(want, have, tier=False):
+                scored.append((_overlap(want, have), e))
+        if not scored:
+            return None, None
+        scored.sort(key=lambda x: (-x[0], len(x[1].name)))
+        edition = scored[0][1]
+        tier = None
+        if want.get("tier") or want.get("tier_n") is not None:
+            tiers = [e for e in eds if e.kind == "tier" and e.name.startswith(edition.name)]
+            cands = [e for e in tiers if _compatible(want, edition_features(e.name[len(edition.name):]), tier=True)]
+            if len(cands) == 1:
+                tier = cands[0].name
+            elif cands:
+                first = [e for e in cands if "前5" in e.name]  # 无忧管家: the first five years' table
+                tier = (first or cands)[0].name
+        return edition.name, tier
+
+    def _manual_of(self, product_id: int) -> str | None:
+        p = self.kb._products.get(product_id)
+        return p.manual_id if p else None
+
+
+_YEAR = re.compile(r"(?<!\d)20(19|2[0-9])(?!\d)|(?<!\d)(19|2[0-9])\s*年?\s*(?:版|庆典|款)")
+_TIER_N = re.compile(r"(?<!\d)([1-9])\s*档|档\s*([1-9])")
+
+
+def edition_features(text: str) -> dict:
+    """Edition words of a text or a store name: year, 庆典, plan (无忧管家/普惠), tier kind and number."""
+    t = compact(to_digits(text or ""))
+    f: dict = {}
+    m = _YEAR.search(t)
+    if m:
+        f["year"] = int(m.group(1) or m.group(2))
+    if "庆典" in t:
+        f["celebration"] = True
+    for plan in ("无忧管家", "普惠"):
+        if plan in t:
+            f["plan"] = plan
+    for tier in ("专业", "关爱", "尊享"):
+        if tier + "版" in t or (tier in t and tier != "关爱" and re.search(tier + r"\d?档", t)) or \
+                (tier == "尊享" and re.search(r"尊享\d", t)):
+            f["tier"] = tier
+    m = _TIER_N.search(t)
+    if m:
+        f["tier_n"] = int(m.group(1) or m.group(2))
+    return f
+
+
+def _strong_edition(text: str) -> bool:
+    f = edition_features(text)
+    return bool(f.get("plan") or (f.get("year") and ("版" in text or "庆典" in text)))
+
+
+def _compatible(want: dict, have: dict, tier: bool) -> bool:
+    keys = ("tier", "tier_n") if tier else ("year", "plan")
+    for k in keys:
+        if k in want and k in have and want[k] != have[k]:
+            return False
+        if k in want and k not in have and not (tier and k == "tier" and want[k] == "尊享" and "tier_n" in have):
+            return False
+    if not tier:
+        if want.get("celebration") and not have.get("celebration"):
+            return False
+        if "plan" in have and "plan" not in want:
+            return False
+        if "year" not in want and "plan" not in want:
+            return False
+    else:
+        if "tier_n" in have and "tier_n" not in want and want.get("tier") != "专业":
+            return False
+        if have.get("tier") in ("专业", "关爱") and want.get("tier") != have.get("tier"):
+            return False
+    return True
+
+
+def _overlap(a: dict, b: dict) -> int:
+    return sum(1 for k in a if k in b and a[k] == b[k])
+
+
+_indexes: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+def index_for(kb) -> NameIndex:
+    idx = _indexes.get(kb)
+    if idx is None:
+        idx = _indexes[kb] = NameIndex(kb)
+    return idx
+
+
+@dataclass
+class Names:
+    """What a message names (after repair)."""
+
+    text: str
+    fixes: list = field(default_factory=list)
+    products: list[ProductMention] = field(default_factory=list)
+    insurers: list = field(default_factory=list)  # InsurerView
