@@ -24,7 +24,7 @@ from knowledge import models as m
 from knowledge.dictionary import hospital_name_key, hospital_short_names, load_hospital_aliases
 from knowledge.ingest.text import clean
 from knowledge.matching import Score, hospital_text_score, name_score, norm, service_score
-from knowledge.views import (ClauseHit, ClauseView, ContactView, CoverageAnswer, DiseaseView, DrugView, EditionView,  # noqa: F401
+from knowledge.views import (ClauseView, ContactView, CoverageAnswer, DiseaseView, DrugView, EditionView,  # noqa: F401
                              EntitlementView, FactView, FaqView, HospitalView, InsurerView, NotFound,
                              PassageHit, ServiceView, Source)
 
@@ -390,12 +390,37 @@ class KnowledgeBase:
         return out
 
     @cached_property
-    def _clause_index(self):
-        from knowledge.search import Doc
+    def _clause_features(self) -> tuple[list[frozenset[str]], dict[str, float]]:
+        """Each clause's words (pkuseg tokens plus the 2-character pieces of longer words, so that two
+        segmentations of the same words still meet) and each word's inverse document frequency."""
+        import math
 
-        docs = [Doc(c.id, c.manual_id, c.line_start, c.line_end, c.section or "", c.text, c.service_id)
-                for c in self._clauses]
-        return self._index.clause_index(docs)
+        feats = [frozenset(self.features(c.text)) for c in self._clauses]
+        df: dict[str, int] = defaultdict(int)
+        for f in feats:
+            for w in f:
+                df[w] += 1
+        n = len(feats) or 1
+        idf = {w: math.log(1 + (n - k + 0.5) / (k + 0.5)) for w, k in df.items()}
+        return feats, idf
+
+    def features(self, text: str) -> set[str]:
+        """The words of a text as clauses are indexed (see _clause_features)."""
+        out: set[str] = set()
+        for t in self._index.query_tokens(text):
+            out.add(t)
+            if len(t) >= 3 and all("\u4e00" <= ch <= "\u9fff" for ch in t):
+                out.update(t[i:i + 2] for i in range(len(t) - 1))
+        return out
+
+    def overlap(self, words: set[str], clause_id: int) -> tuple[float, set[str]]:
+        """Sum of the idf of the words a clause shares with the query, and those words."""
+        feats, idf = self._clause_features
+        shared = words & feats[clause_id]
+        return sum(idf.get(w, 0.0) for w in shared), shared
+
+    def idf(self, word: str) -> float:
+        return self._clause_features[1].get(word, 0.0)
 
     def clauses(self, manual_id: str | None = None, service_id: int | None = None) -> list[ClauseView]:
         return [c for c in self._clauses if (manual_id is None or c.manual_id == manual_id)
@@ -403,10 +428,6 @@ class KnowledgeBase:
 
     def clause_source(self, c: ClauseView) -> Source:
         return self.source(c.manual_id, c.line_start, c.line_end, section=c.section, quote=c.text)
-
-    def score_clauses(self, tokens: list[str]) -> list[float]:
-        """BM25 score of every clause (indexed by ClauseView.id) for already tokenised words."""
-        return list(self._clause_index.scores(tokens))
 
     def tokens(self, text: str) -> list[str]:
         """The store's tokenisation (pkuseg with the store's user dictionary, no stop words)."""

@@ -116,12 +116,6 @@ class _Bm25:
         self.manual_ids = np.array([d.manual_id for d in docs], dtype=object)
         self.service_ids = np.array([d.service_id if d.service_id is not None else -1 for d in docs])
 
-    def scores(self, query_tokens: list[str]) -> np.ndarray:
-        """BM25 score of every document for the tokens (zeros when there are none)."""
-        if not self.docs or not query_tokens:
-            return np.zeros(len(self.docs))
-        return self.retriever.get_scores(query_tokens)[: len(self.docs)].astype(float)
-
     def top(self, query_tokens: list[str], k: int, manual_ids: set[str] | None = None,
             service_id: int | None = None) -> list[tuple[Doc, float]]:
         if not self.docs or not query_tokens or k <= 0:
@@ -150,10 +144,6 @@ class SearchIndex:
         # an FAQ question counts twice its answer.
         self._passages = _Bm25(passages, [tok(d.section.replace(" > ", "。")) + tok(d.text) for d in passages])
         self._faqs = _Bm25(faqs, [tok(d.section) * 2 + tok(d.text) for d in faqs])
-
-    def clause_index(self, docs: list[Doc]) -> "_Bm25":
-        """A BM25 index over clauses (knowledge.clauses), tokenised like the passages."""
-        return _Bm25(docs, [self.tokenizer.tokens(d.text) for d in docs])
 
     def query_tokens(self, text: str) -> list[str]:
         return self.tokenizer.tokens((text or "")[:MAX_QUERY_CHARS])

@@ -181,13 +181,6 @@ class ClauseView:
 
 
 @dataclass(frozen=True)
-class ClauseHit:
-    clause: ClauseView
-    score: float
-    source: Source
-
-
-@dataclass(frozen=True)
 class ContactView:
     id: int
     kind: str

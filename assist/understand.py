@@ -1,0 +1,156 @@
+"""What a customer's message says, read against the store: the names it uses (products, insurers,
+services, places, hospitals, diseases), the facts it states, what it asks about (aspects) and what
+kind of answer it wants (cues). Channel-neutral and independent of the NLU's intent."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from assist.facts import StatedFacts, disease_words, read_facts
+from assist.lexicon import Aspect, lexicon
+from assist.names import ProductMention, index_for
+from assist.text import normalise
+from knowledge.matching import Score, norm, service_score
+
+NAMED = Score.IN_TEXT  # a service whose name or alias is in the message
+CATEGORY = Score.CATEGORY  # a word of its category only (陪诊, 绿通, 二诊)
+
+# aspects that a more specific one makes redundant
+_SHADOWED = {"duration": ("lead_time", "response_time", "hours"), "content": None, "fees": ("discount",),
+             "who": ("transfer",)}
+
+
+@dataclass
+class Reading:
+    raw: str
+    text: str
+    fixes: list = field(default_factory=list)
+    products: list[ProductMention] = field(default_factory=list)
+    insurer: object | None = None  # InsurerView named in the message
+    services: list[tuple[object, float]] = field(default_factory=list)  # (ServiceView, score), best first
+    places: list = field(default_factory=list)  # geo.Resolution of each place named
+    province: str | None = None
+    hospitals: list = field(default_factory=list)  # HospitalView named
+    facts: StatedFacts = field(default_factory=StatedFacts)
+    disease: str | None = None
+    aspects: list[Aspect] = field(default_factory=list)
+    cues: set[str] = field(default_factory=set)
+    situation: dict[str, float] = field(default_factory=dict)  # category -> weight
+
+    def aspect_keys(self) -> list[str]:
+        return [a.key for a in self.aspects]
+
+    @property
+    def short(self) -> bool:
+        return len(self.text) <= 12
+
+
+def read(kb, text: str) -> Reading:
+    ix = index_for(kb)
+    clean = normalise(text)
+    fixed, fixes = ix.repair(clean)
+    r = Reading(raw=text, text=fixed, fixes=fixes)
+    if not fixed:
+        return r
+    r.products = ix.products_in(fixed)
+    r.insurer = _insurer_in(kb, fixed)
+    r.services = services_in(kb, fixed)
+    r.places, r.province = _places(fixed)
+    r.hospitals = _hospitals(kb, fixed)
+    r.facts = read_facts(fixed)
+    r.disease = _disease(kb, fixed)
+    r.aspects = aspects_in(fixed)
+    lx = lexicon()
+    r.cues = {name for name in lx.cues if lx.cue(name, fixed)}
+    r.situation = situation_in(fixed)
+    return r
+
+
+def _insurer_in(kb, text: str):
+    t = norm(text)
+    best = None
+    for ins in kb.insurers():
+        for n in (ins.name, ins.short_name, *ins.aliases):
+            k = norm(n)
+            if len(k) >= 2 and k in t and (best is None or len(k) > best[0]):
+                best = (len(k), ins)
+    return best[1] if best else None
+
+
+def services_in(kb, text: str, manual_ids: set[str] | None = None) -> list[tuple[object, float]]:
+    """Services the message names (or names the category of), best first."""
+    q = norm(text)
+    out = []
+    for v in kb.services():
+        if manual_ids is not None and v.manual_id not in manual_ids:
+            continue
+        s = service_score(q, v.name, [norm(a) for a in v.aliases if norm(a)], v.category)
+        if s >= CATEGORY:
+            out.append((v, s))
+    out.sort(key=lambda x: (-x[1], x[0].id))
+    return out
+
+
+def _places(text: str):
+    from knowledge import geo
+
+    places = [res for _a, _b, res in geo.find_cities(text) if res.status != "unknown"]
+    province = None
+    if not places:
+        for name in ("黑龙江", "内蒙古"):
+            if name in text:
+                province = geo.province_name(name)
+        if province is None:
+            import re
+
+            for m in re.finditer(r"[\u4e00-\u9fff]{2,3}(省|自治区)?", text):
+                for ln in (3, 2):
+                    p = geo.province_name(m.group(0)[:ln])
+                    if p:
+                        province = p
+                        break
+                if province:
+                    break
+    return places, province
+
+
+def _hospitals(kb, text: str) -> list:
+    if not any(w in text for w in ("医院", "院", "中心", "诊所", "协和", "华西", "湘雅", "齐鲁", "瑞金", "301")):
+        return []
+    hits = kb.find_hospital(text, limit=3)
+    return [h for h in hits if h.score >= 70 or len(h.matched) >= 4]
+
+
+def _disease(kb, text: str) -> str | None:
+    for w in disease_words(text):
+        for cut in range(0, max(1, len(w) - 1)):
+            part = w[cut:]
+            hits = kb.find_disease(part, limit=1)
+            if hits and hits[0].score >= Score.CORE - 5:
+                return hits[0].name
+        return w[-4:] if len(w) > 4 else w
+    return None
+
+
+def aspects_in(text: str) -> list[Aspect]:
+    found = [a for a in lexicon().aspects if a.asked_in(text)]
+    keys = {a.key for a in found}
+    out = []
+    for a in found:
+        shadow = _SHADOWED.get(a.key)
+        if a.key == "content" and len(found) > 1:
+            continue
+        if shadow and keys.intersection(shadow):
+            continue
+        out.append(a)
+    return out
+
+
+def situation_in(text: str) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for s in lexicon().situations:
+        hits = [w for w in s.words if w.lower() in text.lower()]
+        if hits:
+            w = 1.0 + 0.2 * (len(hits) - 1)
+            for rank, cat in enumerate(s.categories):
+                out[cat] = out.get(cat, 0.0) + w / (1 + rank)
+    return out
