@@ -32,6 +32,10 @@ def main(argv: list[str] | None = None) -> None:
     utils.update_sanic_log_level()
     executor = ActionExecutor()
     executor.register_package(args.actions_module or args.actions)
+    if os.environ.get("ACTIONS_WARM", "1") != "0":
+        from assist.qa import warm
+
+        warm()  # the clause and name indexes, before the first customer waits for them
     app = create_app_for_serve(executor, cors_origins=args.cors, endpoints=args.endpoints)
     app.prepare(host=os.environ.get("SANIC_HOST", "0.0.0.0"), port=args.port, single_process=True, motd=False)
     Sanic.serve_single(app)

@@ -5,6 +5,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.answer import answer_typed
 from actions.base import AnswerAction
 from actions.common import Answer, current_insurer, hotline, inform_payload, latest_entity, slot_text, stores
 
@@ -93,6 +94,9 @@ class ActionCoverage(AnswerAction):
         return "action_coverage"
 
     def answer(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
+        typed = answer_typed(dispatcher, tracker)
+        if typed is not None:
+            return typed
         ins = current_insurer(tracker)
         svc = self.need_service(dispatcher, tracker, ins, prompt="您想查哪项服务的覆盖范围？")
         new_city, new_hosp = latest_entity(tracker, "city"), latest_entity(tracker, "hospital")

@@ -50,6 +50,22 @@ def _answer_actions() -> dict:
                                     ActionServiceInfo, ActionTicketStatus, ActionCancelTicket)}
 
 
+def _qa(dispatcher, tracker, unless: tuple = ()) -> list | None:
+    """assist.qa's answer to the typed message (None: a payload, or a reply of a kind in `unless`)."""
+    from actions.answer import answer_typed
+
+    probe = CollectingDispatcher()
+    try:
+        events = answer_typed(probe, tracker)
+    except Exception:  # the caller's own answer still goes out
+        log.exception("qa failed")
+        return None
+    if events is None or any((m.get("custom") or {}).get("answer", {}).get("kind") in unless for m in probe.messages):
+        return None
+    dispatcher.messages.extend(probe.messages)
+    return events
+
+
 class ActionFollowup(Action):
     """A bare answer outside a form ("那上海呢？", "我妈妈呢？", "众安的"): answer the last question again
     with what changed. Eligibility goes back through its form (the new person may need new facts)."""
@@ -61,6 +77,9 @@ class ActionFollowup(Action):
         last = slot_text(tracker, "last_answer")
         if last == "action_check_eligibility":
             return [FollowupAction("eligibility_form")]
+        typed = _qa(dispatcher, tracker)
+        if typed is not None:
+            return typed
         actions = _answer_actions()
         if last in actions:
             return await actions[last]().run(dispatcher, tracker, domain)
@@ -103,6 +122,9 @@ class ActionClarify(Action):
             return await ActionFollowup().run(dispatcher, tracker, domain)
         if _previous_user_intent(tracker) == "nlu_fallback":
             return await ActionHandoff().run(dispatcher, tracker, domain, reason="fallback")
+        typed = _qa(dispatcher, tracker, unless=("clarify", "ask_service", "ask_product"))
+        if typed is not None:
+            return typed
         ranking = [r for r in msg.get("intent_ranking") or []
                    if r.get("name") not in ("nlu_fallback", None) and r.get("name") in INTENT_ZH]
         ents = {e["entity"]: e["value"] for e in msg.get("entities") or [] if e.get("entity") and e.get("value")}

@@ -141,12 +141,32 @@ def _eligibility_result(tracker: Tracker) -> dict | Answer:
                       options=[("转人工", "/human_handoff")])
 
 
+def stated_facts_question(tracker: Tracker) -> bool:
+    """The form's first message is a rule question on facts the customer states ("保单刚生效20天能用住院协助吗",
+    "给我父亲用可以吗"): answered from the rules without a policy, unless they ask for their own policy."""
+    if slot_text(tracker, "policy_number") or tracker.get_slot("requested_slot"):
+        return False
+    msg = tracker.latest_message or {}
+    if (msg.get("intent") or {}).get("name") != "ask_eligibility":
+        return False
+    from actions.answer import typed_text
+    from assist.understand import read
+
+    text = typed_text(tracker)
+    if not text:
+        return False
+    r = _once_per_call(tracker, ("read", text), lambda: read(stores().kb, text))
+    return r.facts.any() and "own_policy" not in r.cues
+
+
 class ValidateEligibilityForm(FormValidationAction):
     def name(self) -> str:
         return "validate_eligibility_form"
 
     async def required_slots(self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker,
                              domain: DomainDict) -> list[str]:
+        if stated_facts_question(tracker):
+            return []  # action_check_eligibility answers on the stated facts
         slots = []
         if current_insurer(tracker) is None and not slot_text(tracker, "policy_number"):
             slots.append("insurer")
@@ -163,6 +183,8 @@ class ValidateEligibilityForm(FormValidationAction):
 
     async def next_requested_slot(self, dispatcher, tracker, domain):
         event = await super().next_requested_slot(dispatcher, tracker, domain)
+        if event is None and stated_facts_question(tracker):
+            return None
         if event is not None:
             slot = event.get("value")
         else:  # rasa-sdk leaves it to Rasa when the required slots are the domain's: the first empty one
@@ -336,6 +358,12 @@ class ActionCheckEligibility(AnswerAction):
         return "action_check_eligibility"
 
     def answer(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
+        if not slot_text(tracker, "policy_number"):  # a rule question on stated facts
+            from actions.answer import answer_typed
+
+            typed = answer_typed(dispatcher, tracker)
+            if typed is not None:
+                return typed + [SlotSet("requested_slot", None)]
         res = eligibility_result(tracker)
         if isinstance(res, Answer):
             res.send(dispatcher)

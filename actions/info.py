@@ -5,6 +5,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.answer import answer_typed
 from actions.base import AnswerAction
 from actions.common import Answer, clip, context_value, current_insurer, hotline, inform_payload, not_in_manual, stores
 
@@ -27,6 +28,9 @@ class ActionListServices(AnswerAction):
         return "action_list_services"
 
     def answer(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
+        typed = answer_typed(dispatcher, tracker)
+        if typed is not None:
+            return typed
         kb = stores().kb
         ins = self.need_insurer(dispatcher, tracker)
         product = context_value(tracker, "product")
@@ -58,6 +62,9 @@ class ActionServiceInfo(AnswerAction):
         return "action_service_info"
 
     def answer(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
+        typed = answer_typed(dispatcher, tracker)
+        if typed is not None:
+            return typed
         ins = current_insurer(tracker)
         svc = self.need_service(dispatcher, tracker, ins)
         desc = clip(svc.description, 180)
@@ -81,6 +88,9 @@ class ActionHowToApply(AnswerAction):
         return "action_how_to_apply"
 
     def answer(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
+        typed = answer_typed(dispatcher, tracker)
+        if typed is not None:
+            return typed
         ins = current_insurer(tracker)
         svc = self.need_service(dispatcher, tracker, ins, prompt="您想申请哪项服务？")
         topic = context_value(tracker, "topic")
@@ -108,6 +118,9 @@ class ActionContact(AnswerAction):
         return "action_contact"
 
     def answer(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
+        typed = answer_typed(dispatcher, tracker)
+        if typed is not None:
+            return typed
         kb = stores().kb
         ins = self.need_insurer(dispatcher, tracker)
         contacts = kb.contacts(ins.id)

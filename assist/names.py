@@ -134,8 +134,8 @@ class NameIndex:
                 if all(covered[a:b]):
                     continue
                 said = text[a:b]
-                if compact(said) == n.key:
-                    continue
+                if said.lower() == n.surface.lower() or compact(said).lower() == compact(n.surface).lower():
+                    continue  # as the store writes it (a digit form such as 2次诊疗 is put back to 二次诊疗)
                 fixes.append((a, b, n.surface))
                 for j in range(i, i + k):
                     taken[j] = True

@@ -9,13 +9,14 @@ from assist.facts import StatedFacts, disease_words, read_facts
 from assist.lexicon import Aspect, lexicon
 from assist.names import ProductMention, index_for
 from assist.text import normalise
-from knowledge.matching import Score, norm, service_score
+from knowledge.matching import Score, norm, service_core, service_score
 
 NAMED = Score.IN_TEXT  # a service whose name or alias is in the message
 CATEGORY = Score.CATEGORY  # a word of its category only (陪诊, 绿通, 二诊)
+SHARED = 50.0  # a long run of the name's characters (二次诊疗 in 二次诊疗意见)
 
 # aspects that a more specific one makes redundant
-_SHADOWED = {"duration": ("lead_time", "response_time", "hours"), "content": None, "fees": ("discount",),
+_SHADOWED = {"duration": ("lead_time", "response_time", "hours"), "content": None, "fees": ("discount", "amount"),
              "who": ("transfer",)}
 
 
@@ -53,7 +54,7 @@ def read(kb, text: str) -> Reading:
         return r
     r.products = ix.products_in(fixed)
     r.insurer = _insurer_in(kb, fixed)
-    r.services = services_in(kb, fixed)
+    r.services = services_in(kb, without_names(kb, fixed))
     r.places, r.province = _places(fixed)
     r.hospitals = _hospitals(kb, fixed)
     r.facts = read_facts(fixed)
@@ -76,14 +77,43 @@ def _insurer_in(kb, text: str):
     return best[1] if best else None
 
 
+def without_names(kb, text: str) -> str:
+    """The text without the insurer and product names it holds (众安 is not a word of 众安互联网医院)."""
+    ix = index_for(kb)
+    names = sorted({n for _p, _i, ns in ix.products.values() for n in ns}
+                   | {n for i in kb.insurers() for n in (i.name, i.short_name, *i.aliases)}, key=len, reverse=True)
+    low = text
+    for n in names:
+        if len(n) >= 2 and n in low:
+            low = low.replace(n, "，")
+    return low
+
+
+def _shared_span(q: str, name: str) -> int:
+    """Length of the longest run of characters the message shares with a service name."""
+    best = 0
+    for i in range(len(name)):
+        for j in range(i + best + 1, len(name) + 1):
+            if name[i:j] in q:
+                best = j - i
+            else:
+                break
+    return best
+
+
 def services_in(kb, text: str, manual_ids: set[str] | None = None) -> list[tuple[object, float]]:
-    """Services the message names (or names the category of), best first."""
-    q = norm(text)
+    """Services the message names (or names the category of, or shares a long run of its name with),
+    best first."""
+    q = norm(without_names(kb, text))
     out = []
     for v in kb.services():
         if manual_ids is not None and v.manual_id not in manual_ids:
             continue
         s = service_score(q, v.name, [norm(a) for a in v.aliases if norm(a)], v.category)
+        for key in {service_core(v.name), norm(v.name)}:
+            span = _shared_span(q, key) if key else 0
+            if span >= 4 or (span >= 3 and span >= 0.75 * len(key)):
+                s = max(s, SHARED + 10.0 * span / len(key))
         if s >= CATEGORY:
             out.append((v, s))
     out.sort(key=lambda x: (-x[1], x[0].id))

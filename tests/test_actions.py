@@ -330,7 +330,7 @@ def test_deny_at_confirm_creates_nothing(app):
 def test_followup_reuses_last_answer(app):
     s = {"service": "就医陪诊", "insurer": "平安健康", "city": "上海", "last_answer": "action_coverage"}
     text, _, _, slots, _ = run(ActionFollowup(), tracker(s, entities=[ent("city", "拉萨")], text="那拉萨呢？"))
-    assert "就医陪诊" in text and "拉萨" in text and slots["city"] == "拉萨"
+    assert "就医陪诊" in text and "拉萨" in text and slots["city"].startswith("拉萨")
     _, _, _, _, events = run(ActionFollowup(), tracker({**s, "last_answer": "action_check_eligibility"},
                                                        entities=[ent("person", "母亲")]))
     assert events[0] == {"event": "followup", "timestamp": None, "name": "eligibility_form"}

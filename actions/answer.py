@@ -1,0 +1,51 @@
+"""Question answering in the chat: the conversation's context in, assist.qa's reply out.
+
+The question actions (coverage, service info, how to apply, contact, services, follow-ups, the first
+fallback) answer typed questions here; a button payload ("/ask_coverage{...}") has no words to read
+and keeps the action's own answer.
+"""
+from __future__ import annotations
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import FollowupAction, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.common import Answer, channel_insurer, slot_text, stores
+
+LAST = "last_answer"  # slot: "qa:<kind>:<aspect>" after a reply of assist.qa
+
+
+def typed_text(tracker: Tracker) -> str:
+    """The customer's words of the latest message ('' for a button payload)."""
+    text = str((tracker.latest_message or {}).get("text") or "").strip()
+    return "" if text.startswith("/") else text
+
+
+def context(tracker: Tracker):
+    from assist.qa import Context
+
+    last = slot_text(tracker, LAST)
+    kind, aspect = "", ""
+    if last.startswith("qa:"):
+        _, kind, aspect = (last.split(":") + ["", ""])[:3]
+    return Context(insurer=slot_text(tracker, "insurer") or None, product=slot_text(tracker, "product") or None,
+                   service=slot_text(tracker, "service") or None, city=slot_text(tracker, "city") or None,
+                   channel_insurer=channel_insurer(tracker) or None, in_form=bool(tracker.active_loop_name),
+                   last_kind=kind or None, last_aspect=aspect or None)
+
+
+def answer_typed(dispatcher: CollectingDispatcher, tracker: Tracker) -> list | None:
+    """Answer the typed question with assist.qa; None for a button payload (the caller answers)."""
+    text = typed_text(tracker)
+    if not text:
+        return None
+    from assist.qa import answer
+
+    st = stores()
+    rep = answer(st.kb, text, context(tracker), engine=st.kb.engine, policies=st.policies)
+    Answer(rep.kind, rep.text, items=rep.items, options=rep.options, sources=rep.sources).send(dispatcher)
+    events: list = [SlotSet(k, v) for k, v in rep.remember.items() if v]
+    events.append(SlotSet(LAST, f"qa:{rep.kind}:{rep.aspect or ''}"))
+    if rep.check_policy and not tracker.active_loop_name:
+        events.append(FollowupAction("eligibility_form"))
+    return events

@@ -1,0 +1,553 @@
+"""Answer a customer's question from the store: which service fits, what a service gives, where it
+applies, whether the stated facts allow it, and any fact a clause of the manual states.
+
+answer(kb, text, ctx) reads the message (assist.understand), settles the scope (product > insurer named
+> the conversation), picks the service, and routes:
+  list of services | recommendation | coverage | eligibility on stated facts | own-policy check |
+  an aspect (amount, count, lead time, ...) answered from the service's clauses | description.
+Every fact comes with its Source; when no clause states what was asked, the reply says the manual does
+not say and offers the hotline or a human. Channel-neutral: actions and the API render the Reply.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from assist.lexicon import Aspect, lexicon
+from assist.understand import CATEGORY, Reading, read, services_in
+from knowledge.matching import norm
+
+# how many clauses / services an answer shows at most
+MAX_LISTED = 12
+MIN_CLAUSE_SCORE = 2.5  # idf overlap below this: no clause answers the question
+
+
+@dataclass
+class Context:
+    """What the conversation already settled (slots) and the channel's insurer."""
+
+    insurer: str | None = None  # short name
+    product: str | None = None
+    service: str | None = None
+    city: str | None = None
+    channel_insurer: str | None = None
+    in_form: bool = False
+    last_kind: str | None = None  # kind of the previous answer (coverage, fact, ...)
+    last_aspect: str | None = None  # the aspect it answered
+
+
+@dataclass
+class Reply:
+    kind: str
+    text: str
+    sources: list = field(default_factory=list)  # knowledge.views.Source
+    options: list = field(default_factory=list)  # [(title, payload)]
+    items: list = field(default_factory=list)
+    remember: dict = field(default_factory=dict)  # slot -> value for the conversation
+    check_policy: bool = False  # the customer wants their own policy checked (start the form)
+    handoff: bool = False
+    aspect: str | None = None  # the aspect a fact answer answered
+
+
+@dataclass
+class Scope:
+    manual_ids: set[str] | None  # None: every manual
+    insurer: object | None = None
+    product: str | None = None
+    edition: str | None = None
+    tier: str | None = None
+    decided_by: str = ""  # product | insurer | context | channel | ""
+
+
+# -- entry point ---------------------------------------------------------------------------
+def answer(kb, text: str, ctx: Context | None = None, engine=None, policies=None) -> Reply:
+    ctx = ctx or Context()
+    r = read(kb, text or "")
+    if not r.text:
+        return Reply("clarify", "您好，请问想了解哪项健康服务？可以直接说服务名称或您遇到的情况。")
+    scope = _scope(kb, r, ctx)
+    lx = lexicon()
+    named = services_in(kb, r.text, scope.manual_ids)
+    wants_list = "list_services" in r.cues and not _strong(named)
+    if wants_list:
+        return _list_services(kb, scope)
+    svc_cands = _candidates(kb, named, scope, ctx, r)
+    if not svc_cands:
+        if r.situation and not r.aspects or "recommend" in r.cues and r.situation:
+            return _recommend(kb, r, scope)
+        if "contact" in r.aspect_keys():
+            return _contact(kb, scope, None)
+        if r.situation:
+            return _recommend(kb, r, scope)
+        if r.aspects and scope.manual_ids:
+            hit = _best_clause(kb, r, None, scope)
+            if hit:
+                return _clause_reply(kb, r, None, hit, scope)
+        if scope.decided_by in ("product", "insurer") and len(r.text) <= 16:
+            return _list_services(kb, scope)
+        return _clarify(kb, r, scope)
+    svc = svc_cands[0]
+    ambiguous = _ambiguous(svc_cands, scope)
+    if ambiguous:
+        return ambiguous
+    remember = {"service": svc.name, "insurer": svc.insurer_short} if _strong(named) or not named else {}
+    if remember and (scope.product or _single_product(kb, svc.manual_id)):
+        remember["product"] = scope.product or _product_name(kb, svc.manual_id)
+    aspects = r.aspect_keys()
+    followup = not aspects and not r.facts.any() and (len(r.text) <= 14 or "followup" in r.cues)
+    if followup and ctx.last_kind == "coverage" and ctx.city and not (r.places or r.hospitals):
+        from knowledge import geo
+
+        r.places = [res for _a, _b, res in geo.find_cities(ctx.city) if res.status != "unknown"][:1]
+    if followup and ctx.last_kind == "fact" and ctx.last_aspect:
+        r.aspects = [a for a in lx.aspects if a.key == ctx.last_aspect]
+        aspects = r.aspect_keys()
+    if r.places or r.hospitals or ("coverage" in r.cues and not aspects and not r.facts.any()):
+        if r.places or r.hospitals:
+            rep = _coverage(kb, r, svc, ctx)
+            rep.remember = {**remember, **rep.remember}
+            return rep
+    if "own_policy" in r.cues:
+        rep = Reply("check_policy", f"好的，帮您核对保单能否使用{svc.name}。", check_policy=True)
+        rep.remember = remember
+        return rep
+    if "eligibility" in r.cues and not r.facts.any() and "who" in aspects:
+        rep = _who(kb, svc, scope)
+        rep.remember = {**remember, **rep.remember}
+        return rep
+    if ("eligibility" in r.cues or r.facts.any()) and not _pure_fact_question(r):
+        rep = _eligibility(kb, engine, policies, r, svc, scope)
+        rep.remember = {**remember, **rep.remember}
+        return rep
+    if aspects and aspects != ["content"]:
+        if aspects == ["contact"]:
+            rep = _contact(kb, scope, svc if _strong(named) else None)
+        else:
+            hit = _best_clause(kb, r, svc_cands, scope)
+            rep = _clause_reply(kb, r, svc, hit, scope)
+        rep.remember = {**remember, **rep.remember}
+        return rep
+    rep = _describe(kb, svc, scope)
+    rep.remember = remember
+    return rep
+
+
+# -- scope and service -----------------------------------------------------------------------
+def _scope(kb, r: Reading, ctx: Context) -> Scope:
+    if r.products:
+        p = r.products[0]
+        return Scope({m.manual_id for m in r.products}, kb.resolve_insurer(p.insurer_short), p.product,
+                      p.edition, p.tier, "product")
+    if r.insurer is not None:
+        return Scope(set(r.insurer.manuals), r.insurer, decided_by="insurer")
+    if ctx.product:
+        from assist.names import index_for
+
+        ps = index_for(kb).products_in(ctx.product)
+        if ps:
+            return Scope({ps[0].manual_id}, kb.resolve_insurer(ps[0].insurer_short), ps[0].product,
+                         ps[0].edition, ps[0].tier, "context")
+    for name, how in ((ctx.insurer, "context"), (ctx.channel_insurer, "channel")):
+        ins = kb.resolve_insurer(name) if name else None
+        if ins is not None:
+            return Scope(set(ins.manuals), ins, decided_by=how)
+    return Scope(None)
+
+
+def _strong(named) -> bool:
+    return any(s > CATEGORY for _v, s in named)
+
+
+def _candidates(kb, named, scope: Scope, ctx: Context, r: Reading) -> list:
+    """Services the question is about, best first: named in the message, else the conversation's."""
+    if named:
+        best = named[0][1]
+        return [v for v, s in named if s >= best - 1e-6] + [v for v, s in named if s < best - 1e-6][:4]
+    if ctx.service and (r.aspects or r.facts.any() or r.places or r.hospitals or r.cues & {
+            "eligibility", "coverage", "followup", "own_policy", "book"}):
+        again = services_in(kb, ctx.service, scope.manual_ids)
+        if again:
+            return [again[0][0]]
+    return []
+
+
+def _ambiguous(cands: list, scope: Scope) -> Reply | None:
+    """The same service at several insurers / products and nothing decides which: ask, offering only
+    those that have it."""
+    top = cands[0]
+    if scope.manual_ids is not None:
+        return None
+    same = [v for v in cands if norm(v.name) == norm(top.name) or v is top]
+    if len({v.manual_id for v in same}) <= 1:
+        same = [v for v in cands if v.manual_id != top.manual_id or v is top]  # the top score at several manuals
+    manuals = list(dict.fromkeys(v.manual_id for v in same))
+    if len(manuals) <= 1:
+        return None
+    opts = []
+    for v in same:
+        label = v.product or v.insurer_short
+        if all(label != t for t, _ in opts):
+            opts.append((label, f"{label}的{v.name}"))
+    names = "、".join(t for t, _ in opts)
+    return Reply("ask_product", f"{names}都有“{top.name}”，请问您的保单是哪一款？", options=opts,
+                 remember={"service": top.name})
+
+
+def _single_product(kb, manual_id: str) -> bool:
+    return bool(_product_name(kb, manual_id))
+
+
+def _product_name(kb, manual_id: str) -> str | None:
+    from assist.names import index_for
+
+    p = index_for(kb).products.get(manual_id)
+    return p[0] if p else None
+
+
+# -- routes ---------------------------------------------------------------------------------
+def _list_services(kb, scope: Scope) -> Reply:
+    if scope.manual_ids is None:
+        return _ask_product(kb, "您的保单是哪家保险公司、哪款产品的？告诉我后为您列出手册里的服务。")
+    services = [s for s in kb.services() if s.manual_id in scope.manual_ids]
+    if not services:
+        return _silent(kb, scope, "提供哪些服务")
+    by_product: dict[str, list] = {}
+    for s in services:
+        by_product.setdefault(s.product or s.insurer_short, []).append(s)
+    parts = []
+    for prod, svcs in by_product.items():
+        names = list(dict.fromkeys(s.name for s in svcs))
+        parts.append(f"【{prod}】" + "、".join(names) + (f"（共 {len(names)} 项）" if len(names) > 8 else ""))
+    text = "手册里列了这些健康服务：\n" + "\n".join(parts) + "\n想了解哪一项，直接说服务名称就可以。"
+    srcs = [svcs[0].source for svcs in by_product.values()]
+    return Reply("services", text, sources=srcs, options=[(s.name, s.name) for s in services[:6]],
+                 items=[{"name": s.name, "product": s.product, "cite": s.source.cite()} for s in services],
+                 remember=_scope_slots(scope))
+
+
+def _recommend(kb, r: Reading, scope: Scope) -> Reply:
+    """Which service fits the situation: services of the situation's categories, best first."""
+    pool = [s for s in kb.services() if scope.manual_ids is None or s.manual_id in scope.manual_ids]
+    scored = []
+    for s in pool:
+        w = r.situation.get(s.category or "", 0.0)
+        if w:
+            # the service's own words for the situation (its name and description) decide between equals
+            words = r.text
+            bonus = sum(1 for ch in set(re.findall(r"[\u4e00-\u9fff]{2}", words)) if ch in (s.name + s.description))
+            scored.append((w + 0.1 * bonus, s))
+    if not scored:
+        return _clarify(kb, r, scope)
+    scored.sort(key=lambda x: (-x[0], x[1].id))
+    best = scored[0][0]
+    chosen = [s for w, s in scored if w >= best * 0.6][:6]
+    lines, srcs = [], []
+    for s in chosen:
+        desc = _clip(s.description, 70)
+        lines.append(f"· {s.name}（{s.product or s.insurer_short}）" + (f"：{desc}" if desc else ""))
+        srcs.append(s.source)
+    head = "根据您说的情况，手册里这些服务可能帮得上：" if len(chosen) > 1 else "根据您说的情况，这项服务可能帮得上："
+    tail = "" if scope.manual_ids else "\n不同保险公司、产品的服务不一样，告诉我您的保单是哪一款，可以帮您确认。"
+    remember = _scope_slots(scope)
+    if len(chosen) == 1:
+        remember["service"] = chosen[0].name
+    return Reply("recommend", head + "\n" + "\n".join(lines) + tail, sources=srcs,
+                 options=[(s.name, f"{s.name}怎么申请") for s in chosen[:4]], remember=remember,
+                 items=[{"name": s.name, "insurer": s.insurer_short} for s in chosen])
+
+
+def _describe(kb, svc, scope: Scope) -> Reply:
+    desc = _clip(svc.description, 200)
+    if not desc:
+        return _silent(kb, scope, f"{svc.name}的具体内容", svc)
+    lines = [f"{svc.name}（{svc.product or svc.insurer_short}）：{desc}"]
+    srcs = [_fact_source(svc, "content")]
+    if svc.usage_text:
+        lines.append(f"使用次数：{_clip(svc.usage_text, 80)}")
+        srcs.append(_fact_source(svc, "usage_limit"))
+    return Reply("service_info", "\n".join(lines), sources=srcs,
+                 options=[("覆盖哪些城市", f"{svc.name}覆盖哪些城市"), ("怎么申请", f"{svc.name}怎么申请"),
+                          ("帮我预约", "/open_ticket")],
+                 items=[{"name": svc.name, "insurer": svc.insurer_short}])
+
+
+def _coverage(kb, r: Reading, svc, ctx: Context) -> Reply:
+    from assist.eligibility import Case, coverage_facts
+    from assist.errors import AssistError
+
+    hospital = r.hospitals[0].name if r.hospitals else None
+    place = r.places[0].city.name if r.places and r.places[0].city else None
+    try:
+        _res, out = coverage_facts(kb, svc, Case(city=place, hospital=hospital))
+    except AssistError as e:
+        return Reply("ask_city", e.message if hasattr(e, "message") else str(e))
+    if out is None:
+        return Reply("ask_city", f"请问您想在哪个城市使用{svc.name}？")
+    status = out["status"]
+    srcs = [s for s in (out.get("sources") or []) if s]
+    where = (out.get("hospital") or {}).get("name") or out["city"]["name"]
+    lead = {"covered": f"{where}在{svc.name}的服务范围内。",
+            "partial": "",
+            "not_covered": f"{where}不在{svc.name}的服务清单里。",
+            "unknown": f"手册没有列出{svc.name}的城市清单，无法确认{where}能否使用，可以转人工帮您核实。"}.get(status, "")
+    reason = out.get("reason") or ""
+    text = reason if status in ("covered", "not_covered") and reason else (lead + "\n" + reason).strip()
+    opts = [("帮我预约", "/open_ticket"), ("转人工", "/human_handoff")] if status != "covered" else [
+        ("帮我预约", "/open_ticket")]
+    return Reply("coverage", text, sources=srcs, options=opts,
+                 remember={"city": out["city"]["name"]}, items=[{"status": status, **out.get("city", {})}])
+
+
+def _contact(kb, scope: Scope, svc) -> Reply:
+    ins = svc and kb.resolve_insurer(svc.insurer) or scope.insurer
+    if ins is None:
+        return _ask_product(kb, "请问您的保单是哪家保险公司的？告诉我后给您对应的客服电话。")
+    contacts = [c for c in kb.contacts(ins.id) if scope.manual_ids is None or c.source.manual_id in scope.manual_ids]
+    mine = [c for c in contacts if svc is not None and c.service_id == svc.id and c.kind in ("phone", "hours")]
+    general = [c for c in contacts if c.service_id is None and c.kind == "phone"]
+    shown = (mine + general)[:3] or [c for c in contacts if c.kind in ("app", "wechat", "online")][:2]
+    if not shown:
+        return Reply("contact", f"手册里没有写{ins.short_name}的客服电话，可以帮您转人工客服。",
+                     options=[("转人工", "/human_handoff")], handoff=True)
+    text = "；".join(f"{c.label}：{c.value}" for c in shown) + "。"
+    return Reply("contact", text, sources=[c.source for c in shown], options=[("转人工", "/human_handoff")],
+                 items=[{"kind": c.kind, "label": c.label, "value": c.value} for c in shown])
+
+
+def _clarify(kb, r: Reading, scope: Scope) -> Reply:
+    if scope.manual_ids:
+        services = [s for s in kb.services() if s.manual_id in scope.manual_ids]
+        opts = [(n, n) for n in list(dict.fromkeys(s.name for s in services))[:8]]
+        return Reply("ask_service", "您想了解哪项服务？可以直接说服务名称，或者说说您遇到的情况。", options=opts)
+    return _ask_product(kb, "请问您想了解哪项服务？也可以告诉我您的保单是哪家保险公司、哪款产品。")
+
+
+def _ask_product(kb, text: str) -> Reply:
+    from assist.names import index_for
+
+    opts = [(p[0], p[0]) for p in index_for(kb).products.values()]
+    return Reply("ask_product", text, options=opts)
+
+
+def _silent(kb, scope: Scope, what: str, svc=None) -> Reply:
+    """The manual does not say: say so, give the hotline, offer a human."""
+    ins = (kb.resolve_insurer(svc.insurer) if svc is not None else None) or scope.insurer
+    line, srcs = _hotline(kb, ins, scope)
+    text = f"手册里没有写{what}。" + (f"可以拨打{line}咨询，" if line else "") + "也可以输入“转人工”由客服帮您确认。"
+    return Reply("not_in_manual", text, sources=srcs, options=[("转人工", "/human_handoff")], handoff=True)
+
+
+def _hotline(kb, ins, scope: Scope) -> tuple[str, list]:
+    if ins is None:
+        return "", []
+    for c in kb.contacts(ins.id):
+        if c.kind == "phone" and c.service_id is None and (
+                scope.manual_ids is None or c.source.manual_id in scope.manual_ids):
+            return f"{c.label} {c.value}", [c.source]
+    for c in kb.contacts(ins.id):
+        if c.kind == "phone":
+            return f"{c.label} {c.value}", [c.source]
+    return "", []
+
+
+def _scope_slots(scope: Scope) -> dict:
+    out = {}
+    if scope.insurer is not None:
+        out["insurer"] = scope.insurer.short_name
+    if scope.product:
+        out["product"] = scope.product
+    return out
+
+
+# -- eligibility on the facts stated ------------------------------------------------------
+# the rules engine's check codes each stated fact bears on
+_FACT_CODES = {
+    "effective": {"waiting", "cooling_off", "validity"}, "transfer": {"waiting"}, "renewal": {"waiting"},
+    "relation": {"beneficiary", "guardian"}, "age": {"age", "guardian"},
+    "diagnosis": {"diagnosis", "disease", "diagnosis_hospital", "first_diagnosis"},
+    "uses": {"usage", "entitlement"}, "addon": {"addon"}, "hospital": {"diagnosis_hospital"},
+    "pregnancy": {"diagnosis"}, "accident": {"diagnosis"},
+}
+
+
+def _pure_fact_question(r: Reading) -> bool:
+    """A question about an aspect (次数, 金额 ...) that states facts only as context, not a yes/no."""
+    return bool(r.aspects) and "eligibility" not in r.cues and not (
+        set(r.aspect_keys()) & {"who", "age", "diagnosis", "waiting", "transfer"})
+
+
+def _eligibility(kb, engine, policies, r: Reading, svc, scope: Scope) -> Reply:
+    from assist.eligibility import Case, EligibilityRequest, Person, PolicyExtra, check
+    from assist.errors import AssistError
+    from core.clock import today_china
+
+    if engine is None or policies is None:
+        from assist.services import services
+
+        engine, policies = engine or kb.engine, policies or services().policies
+    f = r.facts
+    today = today_china()
+    eff = None
+    if f.effective_days is not None:
+        eff = today - timedelta(days=f.effective_days if f.effective_days >= 0 else 1)
+    req = EligibilityRequest(
+        service=svc.name, insurer=scope.product or svc.insurer_short,
+        person=Person(relation=f.relation_word if f.relation else None, age=f.age),
+        case=Case(diagnosis=f.diagnosis, disease=r.disease, pregnancy=f.pregnancy, accident=f.accident,
+                  diagnosis_hospital_public=f.hospital_public, diagnosis_hospital_grade=f.hospital_grade,
+                  uses_this_period=f.uses),
+        policy_extra=PolicyExtra(effective_date=eff, edition=scope.edition, tier=scope.tier,
+                                 # most policies are neither: the answer notes the exception when it matters
+                                 is_transfer=bool(f.transfer), is_renewal=bool(f.renewal),
+                                 addons=(["addon"] if f.addon else []) if f.addon is not None else None))
+    try:
+        res = check(kb, engine, policies, req, today=today)
+    except AssistError as e:
+        return Reply("eligibility", getattr(e, "message", str(e)))
+    d = res.decision
+    said_codes = set().union(*(_FACT_CODES.get(k, set()) for k in f.said)) if f.said else set()
+    failed = [x for x in d.reasons if x.passed is False]
+    relevant = [x for x in d.reasons if x.code in said_codes]
+    needs = [x for x in relevant if x.passed is None and x.code in said_codes]
+    name = svc.name
+    if failed:
+        head = f"按手册的规定，这种情况不能使用{name}。"
+        body = failed[:3]
+    elif d.status == "eligible" or (said_codes and relevant and not needs):
+        head = f"按您说的情况，可以使用{name}。"
+        body = [x for x in relevant if x.passed] or [x for x in d.reasons if x.passed][:2]
+    else:
+        head = f"能否使用{name}要看具体情况："
+        body = (needs or [x for x in d.reasons if x.passed is None])[:3]
+    lines = [head] + [x.message_zh for x in body]
+    others = [m for m in d.missing if not any(m.split(".")[-1] in c for c in said_codes)][:3]
+    if not failed and others and d.status != "eligible":
+        from rules.engine import FACT_ZH
+
+        lines.append("另外还要看：" + "、".join(FACT_ZH.get(m, m) for m in others) + "。")
+    lines.append("如果想按您的保单核对，可以说“查我的保单”。")
+    srcs = [x.source for x in body if x.source] or [svc.source]
+    return Reply("eligibility", "\n".join(lines), sources=srcs,
+                 options=[("查我的保单", "/ask_eligibility"), ("怎么申请", f"{name}怎么申请")],
+                 items=[{"decision": d.status}])
+
+
+_FAMILY_KINDS = {"insured_and_family", "designated_family", "family_pool", "family"}
+
+
+def _who(kb, svc, scope: Scope) -> Reply:
+    """Who may use the service (the family question asked without naming the person)."""
+    text = (svc.beneficiary_text or "").strip()
+    if not text:
+        return _silent(kb, scope, f"{svc.name}家人能不能使用", svc)
+    src = _fact_source(svc, "beneficiary")
+    kind = svc.beneficiary or ""
+    if kind == "insured":
+        head = f"{svc.name}仅限被保险人本人使用，家人不能使用。"
+    elif kind in _FAMILY_KINDS:
+        head = f"{svc.name}家人也可以使用，但要符合手册的条件："
+    else:
+        head = f"{svc.name}谁能使用要看具体情况，手册是这样写的："
+    return Reply("eligibility", f"{head}\n手册原文：“{_clip(text, 160)}”", sources=[src],
+                 options=[("查我的保单", "/ask_eligibility")])
+
+
+# -- aspects from clauses -----------------------------------------------------------------------
+@dataclass
+class _Hit:
+    clause: object  # ClauseView
+    score: float
+    service: object | None
+    value: str | None
+    aspect: Aspect | None
+
+
+def _query_words(kb, r: Reading, svc_names: list[str]) -> set[str]:
+    text = r.text
+    for n in svc_names:
+        text = text.replace(n, " ")
+    for p in r.products:
+        text = text.replace(p.product, " ")
+    words = kb.features(text)
+    for a in r.aspects:
+        words.update(a.expand)
+    return words
+
+
+def _best_clause(kb, r: Reading, svcs: list | None, scope: Scope) -> _Hit | None:
+    """The clause that best answers the aspects asked: from the services' own lines first, then from the
+    manual's general sections; it must state the aspect (zh.yaml aspects.clause)."""
+    aspects = [a for a in r.aspects if a.key != "content"] or list(r.aspects)
+    words = _query_words(kb, r, [s.name for s in (svcs or [])])
+    pools: list[tuple[object | None, list, float]] = []
+    if svcs:
+        top = svcs[0]
+        for s in svcs[:4]:
+            if s.manual_id != top.manual_id:
+                continue
+            pools.append((s, kb.clauses(service_id=s.id), 1.0 if s is top else 0.6))
+        general = [c for c in kb.clauses(manual_id=top.manual_id) if c.service_id is None]
+        pools.append((None, general, 0.55))
+    elif scope.manual_ids:
+        for mid in sorted(scope.manual_ids):
+            pools.append((None, kb.clauses(manual_id=mid), 0.8))
+    best: _Hit | None = None
+    for svc, clauses, weight in pools:
+        for c in clauses:
+            for a in aspects:
+                if not a.clause.search(c.text):
+                    continue
+                s, _shared = kb.overlap(words, c.id)
+                m = a.unit.search(c.text) if a.unit else None
+                s = (s + (2.0 if m else 0.0) + 1.5) * weight
+                if svcs is None or svc is None:
+                    s -= 1.0
+                if best is None or s > best.score:
+                    best = _Hit(c, s, svc, m.group(0) if m else None, a)
+    if best is None or best.score < MIN_CLAUSE_SCORE:
+        return None
+    return best
+
+
+def _clause_reply(kb, r: Reading, svc, hit: _Hit | None, scope: Scope) -> Reply:
+    labels = "、".join(a.label for a in r.aspects if a.key != "content") or "这个问题"
+    if hit is None:
+        what = f"{svc.name}的{labels}" if svc is not None else labels
+        return _silent(kb, scope, what, svc)
+    c = hit.clause
+    quote = _clip(c.text, 160)
+    owner = hit.service or svc
+    name = owner.name if owner is not None else ""
+    lead = ""
+    if hit.value:
+        lead = f"{name}的{hit.aspect.label}：{hit.value.strip()}。\n" if name else f"{hit.aspect.label}：{hit.value.strip()}。\n"
+    text = f"{lead}手册原文：“{quote}”"
+    return Reply("fact", text, sources=[kb.clause_source(c)], aspect=hit.aspect.key if hit.aspect else None,
+                 options=[("怎么申请", f"{name}怎么申请"), ("帮我预约", "/open_ticket")] if name else [],
+                 items=[{"aspect": hit.aspect.key if hit.aspect else None, "value": hit.value}])
+
+
+# -- small helpers ----------------------------------------------------------------------------
+def _fact_source(svc, attribute: str):
+    for f in svc.facts:
+        if f.attribute == attribute:
+            return f.source
+    return svc.source
+
+
+def _clip(text: str | None, n: int) -> str:
+    t = re.sub(r"\s+", " ", text or "").strip()
+    return t if len(t) <= n else t[: n - 1] + "…"
+
+
+def warm(kb=None) -> None:
+    """Build what the first question would otherwise wait for: the clause index, the name index, the
+    segmenter (a process serving questions calls this once at start)."""
+    if kb is None:
+        from assist.services import services
+
+        kb = services().kb
+    kb.features("住院")
+    _ = kb._clause_features
+    read(kb, "平安健康的住院协助在北京能用吗")
