@@ -49,3 +49,17 @@ def answer_typed(dispatcher: CollectingDispatcher, tracker: Tracker) -> list | N
     if rep.check_policy and not tracker.active_loop_name:
         events.append(FollowupAction("eligibility_form"))
     return events
+
+
+def answer_rule_question(dispatcher: CollectingDispatcher, tracker: Tracker) -> list | None:
+    """A ticket intent without a ticket number that names a service or a product is a question about the
+    manual's rule (cancelling, rescheduling): answered like any question; None otherwise."""
+    text = typed_text(tracker)
+    if not text:
+        return None
+    from assist.understand import read
+
+    r = read(stores().kb, text)
+    if not (r.services or r.products or r.insurer):
+        return None
+    return answer_typed(dispatcher, tracker)

@@ -156,7 +156,9 @@ def stated_facts_question(tracker: Tracker) -> bool:
     if not text:
         return False
     r = _once_per_call(tracker, ("read", text), lambda: read(stores().kb, text))
-    return r.facts.any() and "own_policy" not in r.cues
+    if "own_policy" in r.cues:
+        return False
+    return r.facts.any() or bool(r.aspects) or bool(r.services and (r.products or r.insurer))
 
 
 class ValidateEligibilityForm(FormValidationAction):

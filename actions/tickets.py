@@ -264,6 +264,11 @@ def _ticket_inputs(dispatcher, tracker) -> tuple[str, object]:
 
     number = context_value(tracker, "ticket_number")
     if not number:
+        from actions.answer import answer_rule_question
+
+        rule = answer_rule_question(dispatcher, tracker)  # "约好了不想去了，次数还保留吗": the manual's rule
+        if rule is not None:
+            raise NeedAsk(rule)
         ask(dispatcher, "ask_ticket_number", "请告诉我工单号，比如 T20250318-000123。")
         raise NeedAsk()
     proof = context_value(tracker, "phone") or slot_text(tracker, "verifier")

@@ -79,7 +79,8 @@ def read_facts(text: str) -> StatedFacts:
             f.said.append("uses")
             break
     rel, word = relation_in(text)
-    if rel:
+    if rel and any(p.search(text) for p in pats["is_insured"]):
+        rel = "self"  # 我爸是这张保单的被保险人: the rules see the insured himself
         f.relation, f.relation_word = rel, word
         f.said.append("relation")
     for p in pats["age"]:

@@ -121,6 +121,7 @@ class NameIndex:
                     covered[i] = True
         syl = sounds(text)
         keys = [s for s, _, _ in syl]
+        bounds = self._word_bounds(text)
         fixes: list[tuple[int, int, str]] = []
         taken = [False] * len(syl)
         for n in self.names:
@@ -131,8 +132,10 @@ class NameIndex:
                 if any(taken[i:i + k]) or keys[i:i + k] != list(n.sounds):
                     continue
                 a, b = syl[i][1], syl[i + k - 1][2]
-                if all(covered[a:b]):
-                    continue
+                if any(covered[a:b]):
+                    continue  # part of a name said right (平安健康 in 出院时平安健康)
+                if k == MIN_SOUND_SYLLABLES and not (a in bounds and b in bounds):
+                    continue  # two sounds across words (健康服务 is not 健康复务)
                 said = text[a:b]
                 if said.lower() == n.surface.lower() or compact(said).lower() == compact(n.surface).lower():
                     continue  # as the store writes it (a digit form such as 2次诊疗 is put back to 二次诊疗)
@@ -151,6 +154,21 @@ class NameIndex:
             pos = b
         out.append(text[pos:])
         return "".join(out), done
+
+    def _word_bounds(self, text: str) -> set[int]:
+        """Offsets where the store's segmenter (pkuseg with the store's words) puts a word boundary."""
+        try:
+            words = self.kb._index.tokenizer._cut(text)
+        except Exception:  # no segmenter: every offset counts
+            return set(range(len(text) + 1))
+        out, pos = {0}, 0
+        for w in words:
+            i = text.find(w, pos)
+            if i < 0:
+                continue
+            out.update((i, i + len(w)))
+            pos = i + len(w)
+        return out
 
     # -- products -------------------------------------------------------------------
     def products_in(self, text: str) -> list[ProductMention]:

@@ -69,9 +69,12 @@ def answer(kb, text: str, ctx: Context | None = None, engine=None, policies=None
     scope = _scope(kb, r, ctx)
     lx = lexicon()
     named = services_in(kb, r.text, scope.manual_ids)
-    wants_list = "list_services" in r.cues and not _strong(named)
+    wants_list = "list_services" in r.cues and not _strong(named) and not r.situation
     if wants_list:
         return _list_services(kb, scope)
+    if r.situation and not _strong(named) and not (r.places or r.hospitals) and (
+            "recommend" in r.cues or "list_services" in r.cues or not r.aspects):
+        return _recommend(kb, r, scope)  # a situation, and services only by their kind: which fits
     svc_cands = _candidates(kb, named, scope, ctx, r)
     if not svc_cands:
         if r.situation and not r.aspects or "recommend" in r.cues and r.situation:
