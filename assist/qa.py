@@ -21,6 +21,7 @@ from knowledge.matching import norm
 # how many clauses / services an answer shows at most
 MAX_LISTED = 12
 MIN_CLAUSE_SCORE = 2.5  # idf overlap below this: no clause answers the question
+MIN_OWN_OVERLAP = 3.0  # a clause must share this much of the customer's own words (idf) when they said any
 
 
 @dataclass
@@ -84,9 +85,9 @@ def answer(kb, text: str, ctx: Context | None = None, engine=None, policies=None
         if r.situation:
             return _recommend(kb, r, scope)
         if r.aspects and scope.manual_ids:
-            hit = _best_clause(kb, r, None, scope)
-            if hit:
-                return _clause_reply(kb, r, None, hit, scope)
+            hits = _best_clauses(kb, r, None, scope)
+            if hits:
+                return _clause_reply(kb, r, None, hits, scope)
         if scope.decided_by in ("product", "insurer") and len(r.text) <= 16:
             return _list_services(kb, scope)
         return _clarify(kb, r, scope)
@@ -106,8 +107,9 @@ def answer(kb, text: str, ctx: Context | None = None, engine=None, policies=None
     if followup and ctx.last_kind == "fact" and ctx.last_aspect:
         r.aspects = [a for a in lx.aspects if a.key == ctx.last_aspect]
         aspects = r.aspect_keys()
-    if r.places or r.hospitals or ("coverage" in r.cues and not aspects and not r.facts.any()):
-        if r.places or r.hospitals:
+    asks_fact = bool(set(aspects) - {"content", "who"}) and "coverage" not in r.cues
+    if (r.places or r.hospitals) and not asks_fact:
+        if True:
             rep = _coverage(kb, r, svc, ctx)
             rep.remember = {**remember, **rep.remember}
             return rep
@@ -123,12 +125,16 @@ def answer(kb, text: str, ctx: Context | None = None, engine=None, policies=None
         rep = _eligibility(kb, engine, policies, r, svc, scope)
         rep.remember = {**remember, **rep.remember}
         return rep
+    ent = _entitlement_reply(kb, r, svc_cands, scope) if (
+        "count" in aspects or "has" in r.cues or ("eligibility" in r.cues and not r.facts.any())) else None
+    if ent is not None:
+        ent.remember = {**remember, **ent.remember}
+        return ent
     if aspects and aspects != ["content"]:
         if aspects == ["contact"]:
             rep = _contact(kb, scope, svc if _strong(named) else None)
         else:
-            hit = _best_clause(kb, r, svc_cands, scope)
-            rep = _clause_reply(kb, r, svc, hit, scope)
+            rep = _clause_reply(kb, r, svc, _best_clauses(kb, r, svc_cands, scope), scope)
         rep.remember = {**remember, **rep.remember}
         return rep
     rep = _describe(kb, svc, scope)
@@ -309,9 +315,12 @@ def _contact(kb, scope: Scope, svc) -> Reply:
     contacts = [c for c in kb.contacts(ins.id) if scope.manual_ids is None or c.source.manual_id in scope.manual_ids]
     mine = [c for c in contacts if svc is not None and c.service_id == svc.id and c.kind in ("phone", "hours")]
     general = [c for c in contacts if c.service_id is None and c.kind == "phone"]
-    shown = (mine + general)[:3] or [c for c in contacts if c.kind in ("app", "wechat", "online")][:2]
+    shown = (mine + general)[:3]
     if not shown:
-        return Reply("contact", f"手册里没有写{ins.short_name}的客服电话，可以帮您转人工客服。",
+        others = [c for c in contacts if c.kind in ("app", "wechat", "online", "email")][:2]
+        text = f"手册里没有写{ins.short_name}的客服电话。" + (
+            "可以通过这些渠道联系：" + "；".join(f"{c.label}：{c.value}" for c in others) + "。" if others else "")
+        return Reply("contact", text + "也可以输入“转人工”由客服帮您处理。", sources=[c.source for c in others],
                      options=[("转人工", "/human_handoff")], handoff=True)
     text = "；".join(f"{c.label}：{c.value}" for c in shown) + "。"
     return Reply("contact", text, sources=[c.source for c in shown], options=[("转人工", "/human_handoff")],
@@ -374,10 +383,18 @@ _FACT_CODES = {
 }
 
 
+_RULE_ASPECTS = {"who", "age", "diagnosis", "waiting", "transfer"}
+
+
 def _pure_fact_question(r: Reading) -> bool:
-    """A question about an aspect (次数, 金额 ...) that states facts only as context, not a yes/no."""
-    return bool(r.aspects) and "eligibility" not in r.cues and not (
-        set(r.aspect_keys()) & {"who", "age", "diagnosis", "waiting", "transfer"})
+    """A question about an aspect (次数, 金额, 材料 ...) rather than a yes/no on the customer's case: no
+    fact stated beyond context, or only aspects that are not rules."""
+    keys = set(r.aspect_keys())
+    if not keys or keys & _RULE_ASPECTS:
+        return False
+    if not r.facts.any():
+        return True
+    return "eligibility" not in r.cues
 
 
 def _eligibility(kb, engine, policies, r: Reading, svc, scope: Scope) -> Reply:
@@ -396,7 +413,8 @@ def _eligibility(kb, engine, policies, r: Reading, svc, scope: Scope) -> Reply:
         eff = today - timedelta(days=f.effective_days if f.effective_days >= 0 else 1)
     req = EligibilityRequest(
         service=svc.name, insurer=scope.product or svc.insurer_short,
-        person=Person(relation=f.relation_word if f.relation else None, age=f.age),
+        person=Person(relation=("本人" if f.relation == "self" else f.relation_word) if f.relation else None,
+                      age=f.age),
         case=Case(diagnosis=f.diagnosis, disease=r.disease, pregnancy=f.pregnancy, accident=f.accident,
                   diagnosis_hospital_public=f.hospital_public, diagnosis_hospital_grade=f.hospital_grade,
                   uses_this_period=f.uses),
@@ -456,6 +474,34 @@ def _who(kb, svc, scope: Scope) -> Reply:
                  options=[("查我的保单", "/ask_eligibility")])
 
 
+def _entitlement_reply(kb, r: Reading, cands: list, scope: Scope) -> Reply | None:
+    """Services whose uses differ by edition and tier (the manual's entitlement tables): the row of the
+    edition and tier the customer names, or every tier of the edition; None without such a table."""
+    for svc in cands[:4]:
+        rows = kb.entitlements(svc.id)
+        if not rows:
+            continue
+        if not scope.edition:
+            eds = list(dict.fromkeys(e.edition for e in rows))
+            return Reply("ask_edition", f"{svc.name}的次数因版本和档次不同，请问您的保单是哪个版本、哪一档？",
+                         options=[(e, f"{e}的{svc.name}能用几次") for e in eds[:6]], remember={"service": svc.name})
+        mine = [e for e in rows if e.edition == scope.edition and (not scope.tier or e.tier == scope.tier)]
+        if not mine:
+            continue
+        lines = []
+        for e in mine[:6]:
+            label = (e.tier or e.edition).replace(e.edition, "").strip() or e.edition
+            lines.append(f"{label}：{e.text.strip()}" if e.included else f"{label}：不包含{svc.name}")
+        head = (f"{scope.edition}{'' if not scope.tier else ''}的{svc.name}：" if len(mine) > 1
+                else f"{mine[0].tier or mine[0].edition}的{svc.name}："
+                + (mine[0].text.strip() if mine[0].included else "不包含这项服务") + "。")
+        text = head if len(mine) == 1 else head + "\n" + "\n".join(lines)
+        return Reply("fact", text, sources=[mine[0].source], aspect="count",
+                     items=[{"edition": e.edition, "tier": e.tier, "included": e.included, "text": e.text}
+                            for e in mine])
+    return None
+
+
 # -- aspects from clauses -----------------------------------------------------------------------
 @dataclass
 class _Hit:
@@ -466,69 +512,100 @@ class _Hit:
     aspect: Aspect | None
 
 
-def _query_words(kb, r: Reading, svc_names: list[str]) -> set[str]:
-    text = r.text
-    for n in svc_names:
+def _query_words(kb, r: Reading, svc_names: list[str]) -> tuple[set[str], set[str]]:
+    """(the customer's content words, the aspects' own words) for retrieval."""
+    from assist.understand import without_names
+
+    text = without_names(kb, r.text)
+    for n in sorted(svc_names, key=len, reverse=True):
         text = text.replace(n, " ")
     for p in r.products:
         text = text.replace(p.product, " ")
     words = kb.features(text)
+    extra: set[str] = set()
     for a in r.aspects:
-        words.update(a.expand)
-    return words
+        extra.update(a.expand)
+    return words, extra - words
 
 
-def _best_clause(kb, r: Reading, svcs: list | None, scope: Scope) -> _Hit | None:
-    """The clause that best answers the aspects asked: from the services' own lines first, then from the
-    manual's general sections; it must state the aspect (zh.yaml aspects.clause)."""
-    aspects = [a for a in r.aspects if a.key != "content"] or list(r.aspects)
-    words = _query_words(kb, r, [s.name for s in (svcs or [])])
+def _pools(kb, svcs: list | None, scope: Scope) -> list[tuple[object | None, list, float]]:
     pools: list[tuple[object | None, list, float]] = []
     if svcs:
         top = svcs[0]
         for s in svcs[:4]:
-            if s.manual_id != top.manual_id:
-                continue
-            pools.append((s, kb.clauses(service_id=s.id), 1.0 if s is top else 0.6))
-        general = [c for c in kb.clauses(manual_id=top.manual_id) if c.service_id is None]
-        pools.append((None, general, 0.55))
+            if s.manual_id == top.manual_id:
+                pools.append((s, kb.clauses(service_id=s.id), 1.0 if s is top else 0.6))
+        pools.append((None, [c for c in kb.clauses(manual_id=top.manual_id) if c.service_id is None], 0.5))
     elif scope.manual_ids:
         for mid in sorted(scope.manual_ids):
             pools.append((None, kb.clauses(manual_id=mid), 0.8))
-    best: _Hit | None = None
-    for svc, clauses, weight in pools:
-        for c in clauses:
-            for a in aspects:
-                if not a.clause.search(c.text):
-                    continue
-                s, _shared = kb.overlap(words, c.id)
-                m = a.unit.search(c.text) if a.unit else None
-                s = (s + (2.0 if m else 0.0) + 1.5) * weight
-                if svcs is None or svc is None:
-                    s -= 1.0
-                if best is None or s > best.score:
-                    best = _Hit(c, s, svc, m.group(0) if m else None, a)
-    if best is None or best.score < MIN_CLAUSE_SCORE:
-        return None
-    return best
+    return pools
 
 
-def _clause_reply(kb, r: Reading, svc, hit: _Hit | None, scope: Scope) -> Reply:
-    labels = "、".join(a.label for a in r.aspects if a.key != "content") or "这个问题"
-    if hit is None:
+def _best_clauses(kb, r: Reading, svcs: list | None, scope: Scope) -> list[_Hit]:
+    """For each aspect asked (at most three), the clause that best answers it: the customer's own words
+    weigh most, the aspect's words a little; the clause must state the aspect (zh.yaml aspects.clause),
+    and a value of the aspect's unit counts. Clauses of the service come first, then of its manual's
+    general sections."""
+    aspects = [a for a in r.aspects if a.key != "content"] or list(r.aspects)
+    words, extra = _query_words(kb, r, [n for s in (svcs or []) for n in (s.name, *s.aliases)])
+    pools = _pools(kb, svcs, scope)
+    said = {w for w in words if kb.idf(w) >= MIN_OWN_OVERLAP}  # what the customer says beyond the aspect
+    hits: list[_Hit] = []
+    for a in aspects[:3]:
+        best: _Hit | None = None
+        for strict in ((True, False) if said else (False,)):
+            for svc, clauses, weight in pools:
+                if not strict and svc is None:
+                    continue  # without shared words only the service's own clauses, with a value
+                for c in clauses:
+                    if not a.clause.search(c.text):
+                        continue
+                    own, _ = kb.overlap(words, c.id)
+                    m = a.unit.search(c.text) if a.unit else None
+                    if strict and own < MIN_OWN_OVERLAP:
+                        continue  # shares none of what the customer asked about
+                    if not strict and m is None:
+                        continue
+                    more, _ = kb.overlap(extra, c.id)
+                    sc = (own + 0.3 * more + (2.0 if m else 0.0) + 1.0) * weight
+                    if best is None or sc > best.score:
+                        best = _Hit(c, sc, svc, m.group(0) if m else None, a)
+            if best is not None:
+                break
+        if best is not None and best.score >= MIN_CLAUSE_SCORE and all(h.clause.id != best.clause.id for h in hits):
+            hits.append(best)
+        elif best is not None and any(h.clause.id == best.clause.id for h in hits):
+            continue
+    return hits
+
+
+def _best_clause(kb, r: Reading, svcs: list | None, scope: Scope) -> _Hit | None:
+    hits = _best_clauses(kb, r, svcs, scope)
+    return hits[0] if hits else None
+
+
+def _clause_reply(kb, r: Reading, svc, hit, scope: Scope) -> Reply:
+    hits = hit if isinstance(hit, list) else ([hit] if hit else [])
+    asked = [a for a in r.aspects if a.key != "content"]
+    if not hits:
+        labels = "、".join(a.label for a in asked) or "这个问题"
         what = f"{svc.name}的{labels}" if svc is not None else labels
         return _silent(kb, scope, what, svc)
-    c = hit.clause
-    quote = _clip(c.text, 160)
-    owner = hit.service or svc
-    name = owner.name if owner is not None else ""
-    lead = ""
-    if hit.value:
-        lead = f"{name}的{hit.aspect.label}：{hit.value.strip()}。\n" if name else f"{hit.aspect.label}：{hit.value.strip()}。\n"
-    text = f"{lead}手册原文：“{quote}”"
-    return Reply("fact", text, sources=[kb.clause_source(c)], aspect=hit.aspect.key if hit.aspect else None,
+    parts, srcs = [], []
+    for h in hits:
+        owner = h.service or svc
+        name = owner.name if owner is not None else ""
+        label = h.aspect.label if h.aspect else ""
+        lead = f"{name}的{label}：{h.value.strip()}。" if h.value and name else (
+            f"{label}：{h.value.strip()}。" if h.value else "")
+        parts.append((lead + "\n" if lead else "") + f"手册原文：“{_clip(h.clause.text, 160)}”")
+        srcs.append(kb.clause_source(h.clause))
+    first = hits[0]
+    name = (first.service or svc).name if (first.service or svc) is not None else ""
+    return Reply("fact", "\n".join(parts), sources=srcs, aspect=first.aspect.key if first.aspect else None,
                  options=[("怎么申请", f"{name}怎么申请"), ("帮我预约", "/open_ticket")] if name else [],
-                 items=[{"aspect": hit.aspect.key if hit.aspect else None, "value": hit.value}])
+                 items=[{"aspect": h.aspect.key if h.aspect else None, "value": h.value} for h in hits])
 
 
 # -- small helpers ----------------------------------------------------------------------------

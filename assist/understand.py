@@ -57,9 +57,10 @@ def read(kb, text: str) -> Reading:
     r.services = services_in(kb, without_names(kb, fixed))
     r.places, r.province = _places(fixed)
     r.hospitals = _hospitals(kb, fixed)
-    r.facts = read_facts(fixed)
+    plain = _without_services(without_names(kb, fixed), r.services)  # 三甲 in 三甲医生视频问诊 is no fact
+    r.facts = read_facts(plain)
     r.disease = _disease(kb, fixed)
-    r.aspects = aspects_in(fixed)
+    r.aspects = aspects_in(plain)
     lx = lexicon()
     r.cues = {name for name in lx.cues if lx.cue(name, fixed)}
     r.situation = situation_in(fixed)
@@ -159,6 +160,17 @@ def _disease(kb, text: str) -> str | None:
                 return hits[0].name
         return w[-4:] if len(w) > 4 else w
     return None
+
+
+def _without_services(text: str, services) -> str:
+    """The text without the names of the services it names (复发 in 复发肿瘤基因检测 asks nothing)."""
+    for v, s in services:
+        if s < NAMED:
+            continue
+        for n in sorted({v.name, *v.aliases}, key=len, reverse=True):
+            if len(n) >= 2 and n in text:
+                text = text.replace(n, "，")
+    return text
 
 
 def aspects_in(text: str) -> list[Aspect]:
