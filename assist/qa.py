@@ -90,6 +90,10 @@ def answer(kb, text: str, ctx: Context | None = None, engine=None, policies=None
                 return _clause_reply(kb, r, None, hits, scope)
         if scope.decided_by in ("product", "insurer") and len(r.text) <= 16:
             return _list_services(kb, scope)
+        if scope.manual_ids:
+            hit = _content_clause(kb, r, None, scope)
+            if hit:
+                return _clause_reply(kb, r, None, [hit], scope)
         return _clarify(kb, r, scope)
     svc = svc_cands[0]
     ambiguous = _ambiguous(svc_cands, scope)
@@ -137,7 +141,8 @@ def answer(kb, text: str, ctx: Context | None = None, engine=None, policies=None
             rep = _clause_reply(kb, r, svc, _best_clauses(kb, r, svc_cands, scope), scope)
         rep.remember = {**remember, **rep.remember}
         return rep
-    rep = _describe(kb, svc, scope)
+    hit = _content_clause(kb, r, svc_cands, scope)
+    rep = _clause_reply(kb, r, svc, [hit], scope) if hit else _describe(kb, svc, scope)
     rep.remember = remember
     return rep
 
@@ -296,16 +301,56 @@ def _coverage(kb, r: Reading, svc, ctx: Context) -> Reply:
     status = out["status"]
     srcs = [s for s in (out.get("sources") or []) if s]
     where = (out.get("hospital") or {}).get("name") or out["city"]["name"]
-    lead = {"covered": f"{where}在{svc.name}的服务范围内。",
-            "partial": "",
-            "not_covered": f"{where}不在{svc.name}的服务清单里。",
-            "unknown": f"手册没有列出{svc.name}的城市清单，无法确认{where}能否使用，可以转人工帮您核实。"}.get(status, "")
     reason = out.get("reason") or ""
-    text = reason if status in ("covered", "not_covered") and reason else (lead + "\n" + reason).strip()
+    if status == "unknown":
+        named = _place_in_service_text(kb, svc, out["city"]["name"])
+        if named is not None:  # no list, but the service's own words name the city (北京、上海等400个城市)
+            return Reply("coverage", f"{where}在{svc.name}的服务范围内，手册原文：“{_clip(named.text, 120)}”",
+                         sources=[kb.clause_source(named)], options=[("帮我预约", "/open_ticket")],
+                         remember={"city": out["city"]["name"]}, items=[{"status": "covered", **out["city"]}])
+        scope_clause = _scope_clause(kb, svc)
+        text = (f"无法确认{where}能否使用{svc.name}：手册没有列出它的城市或医院名单。"
+                + (f"手册原文：“{_clip(scope_clause.text, 120)}”" if scope_clause else "")
+                + "可以转人工帮您核实。")
+        if scope_clause:
+            srcs = [kb.clause_source(scope_clause)] + srcs
+    elif status in ("covered", "not_covered") and reason:
+        text = reason
+    else:
+        text = reason or f"{where}：{svc.name}"
+    if status in ("covered", "partial") and _asks_list(r.text):
+        listed = kb.hospitals(svc.id, out["city"]["name"])
+        if listed:
+            names = "、".join(h.name for h in listed[:8]) + ("等" if len(listed) > 8 else "")
+            text += f"\n{out['city']['name']}的服务医院有：{names}。"
+            srcs += [h.source for h in listed[:2] if h.source]
     opts = [("帮我预约", "/open_ticket"), ("转人工", "/human_handoff")] if status != "covered" else [
         ("帮我预约", "/open_ticket")]
     return Reply("coverage", text, sources=srcs, options=opts,
                  remember={"city": out["city"]["name"]}, items=[{"status": status, **out.get("city", {})}])
+
+
+def _asks_list(text: str) -> bool:
+    return bool(re.search(r"哪些|哪几家|哪家|名单|清单|列表|具体在哪|有什么医院|都有谁", text))
+
+
+def _place_in_service_text(kb, svc, city: str):
+    """A clause of the service that names the city (its short name), or None."""
+    short = re.sub(r"(市|地区|盟|自治州)$", "", city)
+    if len(short) < 2:
+        return None
+    for c in kb.clauses(service_id=svc.id):
+        if short in c.text and not re.search(short + r".{0,4}(除外|不含|不包括)", c.text):
+            return c
+    return None
+
+
+def _scope_clause(kb, svc):
+    """The service's clause that states its reach (N个城市, 全国, 覆盖), or None."""
+    for c in kb.clauses(service_id=svc.id):
+        if re.search(r"\d+\s*(个|座)?.{0,6}(城市|地区)|全国|覆盖", c.text):
+            return c
+    return None
 
 
 def _contact(kb, scope: Scope, svc) -> Reply:
@@ -447,8 +492,14 @@ def _eligibility(kb, engine, policies, r: Reading, svc, scope: Scope) -> Reply:
         from rules.engine import FACT_ZH
 
         lines.append("另外还要看：" + "、".join(FACT_ZH.get(m, m) for m in others) + "。")
-    lines.append("如果想按您的保单核对，可以说“查我的保单”。")
     srcs = [x.source for x in body if x.source] or [svc.source]
+    if not failed:
+        hit = _content_clause(kb, r, [svc], scope)
+        if hit is not None:
+            quote, src = _with_continuation(kb, hit.clause)
+            lines.insert(1, f"手册原文：“{quote}”")
+            srcs.insert(0, src)
+    lines.append("如果想按您的保单核对，可以说“查我的保单”。")
     return Reply("eligibility", "\n".join(lines), sources=srcs,
                  options=[("查我的保单", "/ask_eligibility"), ("怎么申请", f"{name}怎么申请")],
                  items=[{"decision": d.status}])
@@ -580,6 +631,27 @@ def _best_clauses(kb, r: Reading, svcs: list | None, scope: Scope) -> list[_Hit]
     return hits
 
 
+STRONG_OVERLAP = 6.0  # a clause sharing this much of the customer's words answers them without an aspect
+
+
+def _content_clause(kb, r: Reading, svcs: list | None, scope: Scope) -> _Hit | None:
+    """The clause that shares most of what the customer said (no aspect needed), when it shares enough."""
+    words, _extra = _query_words(kb, r, [n for s in (svcs or []) for n in (s.name, *s.aliases)])
+    words = {w for w in words if kb.idf(w) >= MIN_OWN_OVERLAP}
+    if not words:
+        return None
+    best: _Hit | None = None
+    for svc, clauses, weight in _pools(kb, svcs, scope):
+        for c in clauses:
+            own, shared = kb.overlap(words, c.id)
+            if not shared or max(kb.idf(w) for w in shared) < 4.0:
+                continue
+            sc = own * weight
+            if best is None or sc > best.score:
+                best = _Hit(c, sc, svc, None, None)
+    return best if best is not None and best.score >= STRONG_OVERLAP else None
+
+
 def _best_clause(kb, r: Reading, svcs: list | None, scope: Scope) -> _Hit | None:
     hits = _best_clauses(kb, r, svcs, scope)
     return hits[0] if hits else None
@@ -599,13 +671,41 @@ def _clause_reply(kb, r: Reading, svc, hit, scope: Scope) -> Reply:
         label = h.aspect.label if h.aspect else ""
         lead = f"{name}的{label}：{h.value.strip()}。" if h.value and name else (
             f"{label}：{h.value.strip()}。" if h.value else "")
-        parts.append((lead + "\n" if lead else "") + f"手册原文：“{_clip(h.clause.text, 160)}”")
-        srcs.append(kb.clause_source(h.clause))
+        quote, src = _with_continuation(kb, h.clause)
+        parts.append((lead + "\n" if lead else "") + f"手册原文：“{quote}”")
+        srcs.append(src)
     first = hits[0]
     name = (first.service or svc).name if (first.service or svc) is not None else ""
     return Reply("fact", "\n".join(parts), sources=srcs, aspect=first.aspect.key if first.aspect else None,
                  options=[("怎么申请", f"{name}怎么申请"), ("帮我预约", "/open_ticket")] if name else [],
                  items=[{"aspect": h.aspect.key if h.aspect else None, "value": h.value} for h in hits])
+
+
+_LIST_ITEM = re.compile(r"^\s*(\(?\d+[).、)]|（\d+）|[①-⑩]|[-·•]|[一二三四五六七八九十]、)")
+
+
+def _with_continuation(kb, c, limit: int = 260):
+    """The clause's quote and source, with what completes it: the answer after a question (Q: ...?), the
+    items after a colon."""
+    text = c.text.strip()
+    end = c.line_end
+    follow = text.endswith(("?", "？")) or text.startswith(("Q", "问")) or text.endswith((":", "："))
+    if follow:
+        siblings = kb.clauses(manual_id=c.manual_id)
+        i = next((k for k, x in enumerate(siblings) if x.id == c.id), None)
+        if i is not None:
+            for nxt in siblings[i + 1:i + 6]:
+                if len(text) >= limit:
+                    break
+                first = not text.endswith(("?", "？")) and not _LIST_ITEM.match(nxt.text)
+                if nxt.line_start > end + 2 or (first and text.endswith((":", "："))):
+                    break
+                text += " " + nxt.text.strip()
+                end = nxt.line_end
+                if not _LIST_ITEM.match(nxt.text) and not nxt.text.strip().startswith(("A", "答")):
+                    break
+    src = kb.source(c.manual_id, c.line_start, end, section=c.section, quote=text)
+    return _clip(text, limit), src
 
 
 # -- small helpers ----------------------------------------------------------------------------
