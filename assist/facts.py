@@ -81,6 +81,7 @@ def read_facts(text: str) -> StatedFacts:
     rel, word = relation_in(text)
     if rel and any(p.search(text) for p in pats["is_insured"]):
         rel = "self"  # 我爸是这张保单的被保险人: the rules see the insured himself
+    if rel:
         f.relation, f.relation_word = rel, word
         f.said.append("relation")
     for p in pats["age"]:

@@ -125,6 +125,13 @@ def answer(kb, text: str, ctx: Context | None = None, engine=None, policies=None
         rep = _who(kb, svc, scope)
         rep.remember = {**remember, **rep.remember}
         return rep
+    foreign = _foreign_words(kb, r, svc)
+    if foreign and not r.facts.any() and not aspects:  # asks about something the manual never mentions
+        hit = _content_clause(kb, r, svc_cands, scope)
+        if hit is None:
+            rep = _silent(kb, scope, f"{svc.name}关于“{'、'.join(foreign[:2])}”的内容", svc)
+            rep.remember = remember
+            return rep
     if ("eligibility" in r.cues or r.facts.any()) and not _pure_fact_question(r):
         rep = _eligibility(kb, engine, policies, r, svc, scope)
         rep.remember = {**remember, **rep.remember}
@@ -652,6 +659,84 @@ def _content_clause(kb, r: Reading, svcs: list | None, scope: Scope) -> _Hit | N
     return best if best is not None and best.score >= STRONG_OVERLAP else None
 
 
+KEY_IDF = 4.5  # a word this rare is what a question is about
+MISSING_IDF = 7.5  # a word this rare left out by every clause quoted: the manual may not say it
+
+
+def _unanswered_words(kb, r: Reading, svc, hits: list) -> list[str]:
+    """The customer's key words that none of the quoted clauses holds, when they weigh more than the
+    words the clauses do hold (empty: the clauses answer what was asked)."""
+    from assist.understand import without_names
+
+    words, extra = _query_words(kb, r, [n for s in ([svc] if svc else []) for n in (s.name, *s.aliases)])
+    key = {w for w in words - extra if _rarity(kb, w) >= KEY_IDF and len(w) >= 2}
+    if not key or not hits:
+        return []
+    vocab = _manual_words(kb, hits[0].clause.manual_id)
+    held: set[str] = set()
+    for h in hits:
+        _, shared = kb.overlap(key, h.clause.id)
+        held |= shared
+    # a word of the question (a whole word, not a function word) that the manual never uses (英文版,
+    # 利息): the manual cannot be answering it
+    said = set(kb.tokens(without_names(kb, r.text)))
+    stop = _stop_words()
+    missing = sorted((w for w in key - held if w in said and w not in vocab and w not in stop
+                      and re.fullmatch(r"[\u4e00-\u9fff]{2,}", w)), key=lambda w: -_rarity(kb, w))
+    if missing and not held:  # the quoted clauses hold none of the question's words
+        return missing
+    return []
+
+
+def _foreign_words(kb, r: Reading, svc) -> list[str]:
+    """Words of the question (whole words, not function words, not names) that the service's manual never
+    uses: what the customer asks about is not in it."""
+    from assist.understand import without_names
+
+    text = without_names(kb, r.text)
+    for n in sorted({svc.name, *svc.aliases}, key=len, reverse=True):
+        text = text.replace(n, "，")
+    vocab, stop = _manual_words(kb, svc.manual_id), _stop_words()
+    return [w for w in dict.fromkeys(kb.tokens(text))
+            if re.fullmatch(r"[\u4e00-\u9fff]{2,}", w) and w not in vocab and w not in stop]
+
+
+def _rarity(kb, w: str) -> float:
+    """A word's idf over the clauses; a word no clause uses is as rare as can be."""
+    v = kb.idf(w)
+    if v > 0:
+        return v
+    import math
+
+    return math.log(1 + (len(kb._clause_features[0]) + 0.5) / 0.5)
+
+
+_VOCAB: dict = {}
+_STOP: set[str] = set()
+
+
+def _stop_words() -> set[str]:
+    """Chinese function words (jionlp's list) and the asking words of zh.yaml's fillers."""
+    if not _STOP:
+        import jionlp
+
+        _STOP.update(jionlp.stopwords_loader())
+        _STOP.update(lexicon().fillers)
+    return _STOP
+
+
+def _manual_words(kb, manual_id: str) -> set[str]:
+    """Every word the clauses of a manual use (cached per store object)."""
+    key = (id(kb), manual_id)
+    if key not in _VOCAB:
+        feats, _idf = kb._clause_features
+        out: set[str] = set()
+        for c in kb.clauses(manual_id=manual_id):
+            out |= feats[c.id]
+        _VOCAB[key] = out
+    return _VOCAB[key]
+
+
 def _best_clause(kb, r: Reading, svcs: list | None, scope: Scope) -> _Hit | None:
     hits = _best_clauses(kb, r, svcs, scope)
     return hits[0] if hits else None
@@ -676,6 +761,14 @@ def _clause_reply(kb, r: Reading, svc, hit, scope: Scope) -> Reply:
         srcs.append(src)
     first = hits[0]
     name = (first.service or svc).name if (first.service or svc) is not None else ""
+    unsaid = [] if any(h.value for h in hits) else _unanswered_words(kb, r, svc, hits)
+    if unsaid:  # the clauses leave out what the question is about: say so, show what is written
+        ins = (kb.resolve_insurer(svc.insurer) if svc is not None else None) or scope.insurer
+        line, hl_srcs = _hotline(kb, ins, scope)
+        head = f"手册里没有写{'、'.join(unsaid[:2])}方面的具体规定。相关的内容是：\n"
+        tail = "\n" + (f"可以拨打{line}咨询，" if line else "") + "也可以输入“转人工”由客服帮您确认。"
+        return Reply("not_in_manual", head + "\n".join(parts) + tail, sources=srcs + hl_srcs,
+                     options=[("转人工", "/human_handoff")], handoff=True)
     return Reply("fact", "\n".join(parts), sources=srcs, aspect=first.aspect.key if first.aspect else None,
                  options=[("怎么申请", f"{name}怎么申请"), ("帮我预约", "/open_ticket")] if name else [],
                  items=[{"aspect": h.aspect.key if h.aspect else None, "value": h.value} for h in hits])

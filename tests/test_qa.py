@@ -126,3 +126,18 @@ def test_contact_of_an_insurer_names_no_service(kb):
 def test_bad_input_gets_a_clear_reply(kb, q):
     rep = answer(kb, q)
     assert rep.text
+
+
+def test_a_relation_word_is_read_as_the_person(kb):
+    from assist.facts import read_facts
+
+    f = read_facts("我女儿想用这个服务")
+    assert f.relation == "child" and "relation" in f.said
+    g = read_facts("我爸是这张保单的被保险人")
+    assert g.relation == "self"
+
+
+def test_a_question_about_something_the_manual_never_mentions_is_answered_honestly(kb):
+    rep = answer(kb, "平安健康的住院协助能顺便帮忙代办签证吗")
+    assert rep.kind == "not_in_manual"
+    assert "手册里没有写" in rep.text and "转人工" in rep.text
