@@ -158,7 +158,10 @@ def stated_facts_question(tracker: Tracker) -> bool:
     r = _once_per_call(tracker, ("read", text), lambda: read(stores().kb, text))
     if "own_policy" in r.cues:
         return False
-    return r.facts.any() or bool(r.aspects) or bool(r.services and (r.products or r.insurer))
+    if r.facts.any() or r.aspects or (r.services and (r.products or r.insurer)):
+        return True
+    # a follow-up on the service just discussed ("这个服务还能用吗"): the manual's rule, then an offer to check
+    return bool(slot_text(tracker, "service") and tracker.get_slot("last_answer"))
 
 
 class ValidateEligibilityForm(FormValidationAction):

@@ -74,7 +74,7 @@ def answer(kb, text: str, ctx: Context | None = None, engine=None, policies=None
     if wants_list:
         return _list_services(kb, scope)
     if r.situation and not _strong(named) and not (r.places or r.hospitals) and (
-            "recommend" in r.cues or "list_services" in r.cues or not r.aspects):
+            "recommend" in r.cues or "list_services" in r.cues or not (r.aspects or ctx.service)):
         return _recommend(kb, r, scope)  # a situation, and services only by their kind: which fits
     svc_cands = _candidates(kb, named, scope, ctx, r)
     if not svc_cands:
@@ -182,10 +182,11 @@ def _strong(named) -> bool:
 
 def _candidates(kb, named, scope: Scope, ctx: Context, r: Reading) -> list:
     """Services the question is about, best first: named in the message, else the conversation's."""
-    if named:
+    if named and (_strong(named) or not ctx.service or r.products or r.insurer):
         best = named[0][1]
         return [v for v, s in named if s >= best - 1e-6] + [v for v, s in named if s < best - 1e-6][:4]
-    if ctx.service and (r.aspects or r.facts.any() or r.places or r.hospitals or r.cues & {
+    # only kinds of service named (重疾, 住院): the conversation's service stays
+    if ctx.service and (named or r.situation or r.aspects or r.facts.any() or r.places or r.hospitals or r.cues & {
             "eligibility", "coverage", "followup", "own_policy", "book"}):
         again = services_in(kb, ctx.service, scope.manual_ids)
         if again:
@@ -620,7 +621,7 @@ def _best_clauses(kb, r: Reading, svcs: list | None, scope: Scope) -> list[_Hit]
                     if not a.clause.search(c.text):
                         continue
                     own, _ = kb.overlap(words, c.id)
-                    m = a.unit.search(c.text) if a.unit else None
+                    m = _value(a, c.text)
                     if strict and own < MIN_OWN_OVERLAP:
                         continue  # shares none of what the customer asked about
                     if not strict and m is None:
@@ -657,6 +658,38 @@ def _content_clause(kb, r: Reading, svcs: list | None, scope: Scope) -> _Hit | N
             if best is None or sc > best.score:
                 best = _Hit(c, sc, svc, None, None)
     return best if best is not None and best.score >= STRONG_OVERLAP else None
+
+
+def _says_no(kb, r: Reading, svc, hits: list) -> bool:
+    """A yes/no question (…吗, 能不能 …) whose key word the quoted clause puts right after a negation
+    (可以指定医院、科室，但是不能指定医生)."""
+    if not re.search(r"(吗|么|嘛)[？?]?$|能不能|可不可以|是否", r.text):
+        return False
+    from assist.understand import without_names
+
+    text = without_names(kb, r.text)
+    if svc is not None:
+        text = text.replace(svc.name, "，")
+    words = [w for w in kb.tokens(text) if len(w) >= 2 and w not in _stop_words()]
+    for h in hits:
+        t = h.clause.text
+        for w in words:
+            for m in re.finditer(re.escape(w), t):
+                before = t[max(0, m.start() - 6):m.start()]
+                if re.search(r"(不能|不可以|不可|无法|不支持|不提供|不包括|不包含|不含|不予|不得)[\u4e00-\u9fff]{0,2}$", before):
+                    return True
+    return False
+
+
+def _value(a: Aspect, text: str):
+    """The first value of the aspect's unit in a clause; a duration is not a lead time (提前 48 小时)."""
+    if a.unit is None:
+        return None
+    for m in a.unit.finditer(text):
+        if a.key in ("duration", "response_time") and re.search(r"提前\s*$|至少\s*$", text[max(0, m.start() - 4):m.start()]):
+            continue
+        return m
+    return None
 
 
 KEY_IDF = 4.5  # a word this rare is what a question is about
@@ -760,6 +793,9 @@ def _clause_reply(kb, r: Reading, svc, hit, scope: Scope) -> Reply:
         parts.append((lead + "\n" if lead else "") + f"手册原文：“{quote}”")
         srcs.append(src)
     first = hits[0]
+    no = _says_no(kb, r, svc, hits)
+    if no:
+        parts.insert(0, "不可以。")
     name = (first.service or svc).name if (first.service or svc) is not None else ""
     unsaid = [] if any(h.value for h in hits) else _unanswered_words(kb, r, svc, hits)
     if unsaid:  # the clauses leave out what the question is about: say so, show what is written
