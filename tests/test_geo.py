@@ -419,3 +419,11 @@ def test_province_name_exact_only():
     assert geo.province_name("四川") == "四川省"
     assert geo.province_name("成都") is None
     assert geo.province_name("") is None
+
+
+@pytest.mark.parametrize("text, county", [
+    ("崇州市", True), ("崇州", True), ("宜城市", True), ("浦东", True), ("郫县", True), ("邓煌市", True),
+    ("江干区", True), ("成都", False), ("襄樊市", False), ("仙桃市", False), ("伊犁", False), ("恩施", False),
+    ("四川省", False), ("火星", False), ("", False)])
+def test_is_county_level(text, county):
+    assert geo.is_county_level(text) is county

@@ -350,3 +350,31 @@ def test_pregnancy_is_a_named_exclusion_of_inpatient_care(kb_only):
     with Session(kb_only("000")) as s:
         svc = s.scalars(select(m.Service).where(m.Service.name == "7 天住院陪护")).one()
         assert svc.diagnosis_exclusions == ["怀孕及分娩"]
+
+
+@pytest.fixture(scope="module")
+def kb(kb_only):
+    from knowledge.query import KnowledgeBase
+    return KnowledgeBase(kb_only("000"))
+
+
+@pytest.mark.parametrize("name, first, last", [("门诊协助", 2164, 3110), ("住院协助", 3402, 4089)])
+def test_counts_are_each_rows_own_number(kb, text, name, first, last):
+    """附件1 / 附件4 print 省 市 医院数量 per row, county-level cities on rows of their own
+    (成都市 83 and 崇州市 1 on lines 2708/2710). Every row, read from the text alone with
+    grep -E '^\\S+ \\S+ [0-9]+$', answers with exactly its own number, never a sum."""
+    import re
+    (sv,) = [x for x in kb.services() if x.name == name]
+    rows = [(n, mm.group(1), int(mm.group(2))) for n, s in text.iter(first, last)
+            if (mm := re.match(r"^\s*\S+\s+(\S+)\s+(\d+)\s*$", s))]
+    assert len(rows) == {"门诊协助": 343, "住院协助": 344}[name]
+    for n, place, count in rows:
+        ans = kb.coverage(sv.id, place)
+        assert (ans.status, ans.hospitals_count) == ("covered", count), (n, place)
+        assert n in [e.line_start for e in ans.evidence], (n, place)
+    chengdu, chongzhou = kb.coverage(sv.id, "成都"), kb.coverage(sv.id, "崇州")
+    assert chengdu.hospitals_count == {"门诊协助": 83, "住院协助": 84}[name] and chengdu.places == ("成都市",)
+    assert (chongzhou.hospitals_count, chongzhou.places, chongzhou.via) == (1, ("崇州市",), "own_row")
+    # a county of 成都 without a row of its own: covered through 成都's row, with 成都's number
+    djy = kb.coverage(sv.id, "都江堰")
+    assert (djy.status, djy.via, djy.places) == ("covered", "prefecture", ("成都市",))
