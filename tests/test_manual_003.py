@@ -4,6 +4,7 @@ Counts were taken from the text independently of the adapter (commands in the co
 """
 from __future__ import annotations
 
+import re
 import time
 from pathlib import Path
 
@@ -274,3 +275,22 @@ def test_build_time(tmp_path):
     t = time.perf_counter()
     build(make_engine(f"sqlite:///{tmp_path / 'kb.db'}"), only={"003"})
     assert time.perf_counter() - t < 5.0
+
+
+def test_response_times_keep_their_number_and_item(s):
+    """Table cells that start with their time (5个工作日内…, lines 28-31, 1603-1604, 3791) keep the number,
+    and a numbered row's item names the fact: 二次诊疗 国内 5 vs 国外 15 working days (lines 1603/1604)."""
+    cn = {"一": 1, "两": 2, "二": 2, "三": 3}
+    rts = s.scalars(select(m.ServiceFact).where(m.ServiceFact.manual_id.like("003%"),
+                                                m.ServiceFact.attribute == "response_time")).all()
+    assert len(rts) >= 15
+    for f in rts:
+        amount = f.data["amount"]
+        said = [int(x) for x in re.findall(r"\d+", f.value)] + \
+            [v for k, v in cn.items() if f"{k}个工作日" in f.value]
+        assert amount in said, (f.line_start, f.value)
+        assert not f.value.startswith("个"), f.value
+    second = {f.line_start: f for f in rts if f.service.name == "二次诊疗意见"}
+    assert re.match(r"国内二次诊疗意见[:：]5个工作日内", second[1603].value) and second[1603].data["amount"] == 5
+    assert re.match(r"国外二次诊疗意见[:：]15个工作日内", second[1604].value) and second[1604].data["amount"] == 15
+    assert "国外二次诊疗意见" in LINES[1603] and "15个工作日内" in LINES[1603]

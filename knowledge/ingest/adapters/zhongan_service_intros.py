@@ -365,8 +365,17 @@ def _clause(line: str, pos: int) -> str:
     ends = [i for i in (s.find(p, pos) for p in "。；;") if i >= 0]
     z = min(ends) + 1 if ends else len(s)
     out = s[a + 1:z].strip()
-    out = re.sub(r"^[-\s]*[(（]?\d{1,2}[)）.、]?\s*", "", out)
+    # a list number (1. / (1) / 1、), never the number a sentence starts with (5个工作日内)
+    out = re.sub(r"^[-\s]*(?:[(（]\d{1,2}[)）]|\d{1,2}[)）.、](?!\d))\s*", "", out)
     return clean(out)
+
+
+def _row_item(line: str) -> str:
+    """The item a numbered table row is about (1<TAB>国内二次诊疗意见<TAB>…), else ''."""
+    cells = [c.strip() for c in line.split("\t")]
+    if len(cells) > 2 and cells[0].isdigit() and cells[1] and not cells[1][0].isdigit():
+        return clean(cells[1])
+    return ""
 
 
 # what a line of an intro can state (rows of knowledge.ingest.readers)
@@ -383,6 +392,9 @@ def read_line(line: str) -> list[tuple[str, str, Any]]:
         if r.attribute == "usage_limit" and (r.attribute, "limit") in seen and "item" in (r.data or {}):
             continue
         text = _clause(s, r.start)
+        item = _row_item(s)
+        if item and not text.startswith(item):  # 国内 5 vs 国外 15 个工作日: the row's item tells them apart
+            text = f"{item}：{text}"
         key = (r.attribute, text, repr(r.data))
         if key in seen:
             continue
