@@ -107,6 +107,11 @@ def city_coverage(kb, service_id: int, city_text: str) -> CoverageAnswer:
             return CoverageAnswer("partial", svc.id, city, res, ev(inside), None,
                                   f"only county-level places inside {city.name} are listed", places(inside))
         heads = tuple(list_source(kb, lid) for lid in list_ids)
+        cut = [lid for lid in list_ids if lid in cov.get("incomplete", ())]
+        if cut:
+            return CoverageAnswer("unknown", svc.id, city, res, heads, None,
+                                  f"{city.name} is not in the part of the list the manual's text holds "
+                                  "(the list is incomplete)")
         if unresolved:
             return CoverageAnswer("unknown", svc.id, city, res, heads, None,
                                   f"{city.name} not among the resolved entries; {unresolved} list entries "
