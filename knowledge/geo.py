@@ -48,7 +48,7 @@ class Resolution:
 _TIER = {"exact": 0, "short": 0, "nickname": 1, "alias": 1, "typo": 1, "rename": 2,
          "county": 3, "county_rename": 4}
 _ALIAS_KIND_VIA = {"nickname": "nickname", "typo": "typo", "colloquial": "alias",
-                   "abbreviation": "alias", "rename": "rename"}
+                   "abbreviation": "alias", "rename": "rename", "county_rename": "county_rename"}
 
 # Development zones etc. in jionlp's county level: not admin divisions, not place names.
 _NOT_DIVISION_RE = re.compile(r"开发区|高新区|经开区|产业园|示范区|工业园|管委会|新技术|保税")
@@ -197,7 +197,7 @@ def _index() -> _Index:
             continue
         via = _ALIAS_KIND_VIA[kind]
         _add(forms, _norm(alias), c, via)
-        if e.get("level") == "county" or _COUNTY_SUFFIX_RE.search(_norm(alias)):
+        if e.get("level") == "county" or via == "county_rename" or _COUNTY_SUFFIX_RE.search(_norm(alias)):
             county_forms.add(_norm(alias))  # 郫县, 临利县; 邓煌市 says level: county
         county_free.add(_norm(alias))
     not_places = [_norm(str(w["text"])) for w in data.get("not_places") or [] if w.get("text")]

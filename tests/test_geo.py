@@ -337,7 +337,7 @@ def _alias_entries():
 def test_alias_table_applies_cleanly():
     assert geo.alias_problems() == []
     for e in _alias_entries():
-        assert e["kind"] in ("nickname", "typo", "colloquial", "abbreviation", "rename")
+        assert e["kind"] in ("nickname", "typo", "colloquial", "abbreviation", "rename", "county_rename")
         assert e["why"].strip()
         r = res(e["alias"], e.get("province"))
         assert r.status == "ok", e
@@ -427,3 +427,10 @@ def test_province_name_exact_only():
     ("四川省", False), ("火星", False), ("", False)])
 def test_is_county_level(text, county):
     assert geo.is_county_level(text) is county
+
+
+def test_former_county_only_with_its_province():
+    """双桥 is 承德's district today; 重庆's 双桥区 (merged 2011) is picked only with a 重庆 hint."""
+    assert geo.resolve_city("双桥").city.name == "承德市"
+    assert geo.resolve_city("双桥", province_hint="重庆").city.name == "重庆市"
+    assert geo.is_county_level("双桥")

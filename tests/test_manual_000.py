@@ -378,3 +378,23 @@ def test_counts_are_each_rows_own_number(kb, text, name, first, last):
     # a county of 成都 without a row of its own: covered through 成都's row, with 成都's number
     djy = kb.coverage(sv.id, "都江堰")
     assert (djy.status, djy.via, djy.places) == ("covered", "prefecture", ("成都市",))
+
+
+def test_shuangqiao_in_the_chongqing_row_is_chongqing(s, kb):
+    """住院陪护 重庆 row (line 4298) lists 双桥 (a 重庆 district until 2011), not 承德's 双桥区."""
+    row = s.scalar(select(m.CoverageCity).join(m.CoverageList).where(
+        m.CoverageList.name == "住院陪护服务覆盖城市清单", m.CoverageCity.raw_name == "双桥"))
+    assert (row.line, row.city_name, row.province) == (4298, "重庆市", "重庆市")
+    (sv,) = [x for x in kb.services() if x.name == "7 天住院陪护"]
+    assert 4298 not in [e.line_start for e in kb.coverage(sv.id, "承德").evidence]
+
+
+def test_fuqing_after_a_parenthesis_is_kept(s, kb, text):
+    """附件6 line 4452-4453: '宁德（仅开\\n放县级市）福清市、永安市…': 福清市 follows the parenthesis directly."""
+    assert "福清市" in squash(text.line(4453))
+    cl = s.scalar(select(m.CoverageList).where(m.CoverageList.name == "住院探视及出院交通安排服务覆盖城市范围"))
+    row = next(c for c in cl.cities if c.raw_name == "福清市")
+    assert (row.line, row.city_name) == (4453, "福州市")
+    (sv,) = [x for x in kb.services() if x.name == "住院探视"]
+    ans = kb.coverage(sv.id, "福清")
+    assert (ans.status, ans.via, ans.places) == ("covered", "own_row", ("福清市",))

@@ -475,7 +475,7 @@ def split_cell(cell: str) -> list[tuple[str, Optional[str]]]:
     Separators are 、 , and spaces outside parentheses; '县级市:' and '县域:' are separators."""
     cell = re.sub(r"(?:县级市|县域)[:：]", "、", cell)
     toks, depth, cur = [], 0, ""
-    for ch in cell:
+    for i, ch in enumerate(cell):
         if ch == "(":
             depth += 1
         elif ch == ")":
@@ -485,6 +485,10 @@ def split_cell(cell: str) -> list[tuple[str, Optional[str]]]:
             cur = ""
         else:
             cur += ch
+            # a name right after a closing parenthesis starts a new entry: 宁德(仅开放县级市)福清市
+            if ch == ")" and depth == 0 and re.match(r"[\u4e00-\u9fff]", cell[i + 1:i + 2]):
+                toks.append(cur)
+                cur = ""
     toks.append(cur)
     out = []
     for tok in toks:
