@@ -398,3 +398,18 @@ def test_fuqing_after_a_parenthesis_is_kept(s, kb, text):
     (sv,) = [x for x in kb.services() if x.name == "住院探视"]
     ans = kb.coverage(sv.id, "福清")
     assert (ans.status, ans.via, ans.places) == ("covered", "own_row", ("福清市",))
+
+
+def test_two_values_for_one_thing_are_two_facts(s, text):
+    """住院垫付: a decision within 4 小时 (line 1230) vs a review result within 一个工作日 (FAQ, line 1250);
+    康复随访: 服务时间为工作日9:00-21:00 (1647) vs 工作日 7*24 小时咨询 (1712). Both kept, each with its line."""
+    adv = svc(s, "住院垫付")
+    review = {(f.line_start, f.data["amount"], f.data["unit"]) for f in facts(s, adv, "review_time")}
+    assert review == {(1230, 4, "hours"), (1250, 1, "working_days")}
+    assert "4小时之内做出垫付结论" in text.line(1230) and "一个工作日做出审核结果" in text.line(1250)
+    rehab = svc(s, "康复随访")
+    hours = {(f.line_start, f.data["hours"]) for f in facts(s, rehab, "service_hours")}
+    assert hours == {(1647, "9:00-21:00"), (1712, "7*24 小时")}
+    assert all(f.data.get("days") == "工作日" for f in facts(s, rehab, "service_hours"))
+    # the hotline's 7*24 hours (95511-7) are not a service's hours
+    assert not facts(s, svc(s, "门诊协助"), "service_hours")
