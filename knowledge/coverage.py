@@ -53,6 +53,8 @@ def city_coverage(kb, service_id: int, city_text: str) -> CoverageAnswer:
             name, kind, mid, _a, _b = cov["lists"][lid]
             if kind == "city":
                 for code, raw, line, hcount, _cname in cov["cities"].get(lid, []):
+                    if code not in (city.code, None):
+                        continue
                     row = (raw, hcount, kb.source(mid, line, section=name))
                     if code == city.code:
                         if county_key and _place_key(raw) == county_key:
@@ -162,4 +164,49 @@ def listed_hospitals(kb, service_id: int, city_text: str) -> list[HospitalView]:
                 seen.add(hid)
                 out.append(HospitalView(h.id, h.name, tuple(h.aliases or ()), h.province, h.city_code,
                                         h.city_name, h.grade, kb.source(mid, line, section=name)))
+    return out
+
+
+def check_answers(kb) -> dict[str, dict[str, int]]:
+    """Answer-level check of every list row, per manual: asking the service about the row's own place
+    must answer `covered` on that row (its line cited, its printed count given); asking about a listed
+    hospital's city must list that hospital. A bare name that needs the row's province (江北, 双桥) is
+    counted apart. Returns {manual id: {rows, ok, needs_province, bad}}."""
+    cov = kb._coverage
+    by_list: dict[int, list[int]] = {}
+    for sid, lids in cov["svc_lists"].items():
+        for lid in lids:
+            by_list.setdefault(lid, []).append(sid)
+    out: dict[str, dict[str, int]] = {}
+    listed: dict[tuple, set[int]] = {}
+    for lid, (_name, kind, mid, _a, _b) in sorted(cov["lists"].items()):
+        sids = by_list.get(lid, [])
+        if not sids:
+            continue
+        st = out.setdefault(mid, {"rows": 0, "ok": 0, "needs_province": 0, "bad": 0})
+        sid = sids[0]
+        if kind == "city":
+            for code, raw, line, hcount, _cname in cov["cities"].get(lid, []):
+                if code is None:
+                    continue  # a province listed as a region
+                st["rows"] += 1
+                ans = city_coverage(kb, sid, raw)
+                if ans.resolution.status != "ok" or ans.city is None or ans.city.code != code:
+                    st["needs_province"] += 1  # the bare name means another place without the row's province
+                    continue
+                good = ans.status == "covered" and (line in [e.line_start for e in ans.evidence] or raw in ans.places)
+                if hcount is not None and ans.via != "prefecture":
+                    good = good and ans.hospitals_count == hcount
+                st["ok" if good else "bad"] += 1
+        else:
+            for hid, _raw, _line in cov["hosp"].get(lid, []):
+                h = kb._hospitals.get(hid)
+                st["rows"] += 1
+                if h is None or h.city_name is None:
+                    st["bad"] += 1
+                    continue
+                key = (sid, h.city_name)
+                if key not in listed:
+                    listed[key] = {x.id for x in listed_hospitals(kb, sid, h.city_name)}
+                st["ok" if hid in listed[key] else "bad"] += 1
     return out
