@@ -37,7 +37,7 @@ def city_answer(svc, city_text: str, insurer) -> tuple[Answer, list]:
         if svc.coverage_scope == "nationwide" and "nationwide" in ans.reason:
             text = f"{svc.name}全国范围都可以使用，{city}当然也可以。"
         elif ans.via == "own_row":  # a county-level place listed on its own row (崇州市)
-            text = f"可以的，{'、'.join(ans.places)}在{svc.name}的服务清单里。"
+            text = f"可以的，{'、'.join(ans.places)}在{svc.name}的服务范围内，清单里单独列出了它。"
             if ans.hospitals_count:
                 text += f"手册列出{'、'.join(ans.places)}有 {ans.hospitals_count} 家服务医院。"
             hospitals = []  # the city's hospitals are the prefecture's, not this row's

@@ -60,7 +60,7 @@ def coverage_reason_zh(svc, ans) -> str:
             return f"手册写明{svc.name}全国范围可用，包括{city}。"
         if ans.via == "own_row":  # a county-level place listed on its own (崇州市)
             count = f"，手册列出{places}有 {ans.hospitals_count} 家服务医院" if ans.hospitals_count else ""
-            return f"{places}在{svc.name}的服务清单里{count}。"
+            return f"{places}在{svc.name}的服务范围内（清单单独列出）{count}。"
         count = f"，手册列出{city}有 {ans.hospitals_count} 家服务医院" if ans.hospitals_count else ""
         if ans.via == "prefecture":  # a county-level place covered through its prefecture's row
             return f"{asked}属于{city}，{city}在{svc.name}的服务范围内{count}。"

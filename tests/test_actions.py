@@ -114,7 +114,7 @@ def test_coverage_partial_and_county_rows(app):
     assert answers[0]["sources"][0]["line_start"] == 753
     text, _, _, _, _ = run(ActionCoverage(), tracker({"service": "门诊协助", "insurer": "平安健康"},
                                                      entities=[ent("city", "崇州")]))
-    assert "崇州市在门诊协助的服务清单里" in text and "1 家" in text and "83" not in text
+    assert "崇州市在门诊协助的服务范围内" in text and "1 家" in text and "83" not in text
 
 
 def test_coverage_long_list_is_summarised(app):
