@@ -57,7 +57,8 @@ def city_coverage(kb, service_id: int, city_text: str) -> CoverageAnswer:
                         continue
                     row = (raw, hcount, kb.source(mid, line, section=name))
                     if code == city.code:
-                        if county_key and _place_key(raw) == county_key:
+                        if county_key and len(_place_key(raw)) >= 2 and county_key.endswith(_place_key(raw)):
+                            # 崇州 / 崇州市 / 四川崇州 on the 崇州市 row
                             own.append(row)
                         elif geo.is_county_level(raw, city.province):
                             inside.append(row)

@@ -463,13 +463,32 @@ def is_county_level(text: str, province_hint: str | None = None) -> bool:
     """True when the text names a county-level unit inside a prefecture (崇州市, 宜城市, 郫县),
     False for a prefecture itself (成都, 襄樊市), a province-administered unit (仙桃) or no place."""
     r = resolve_city(text, province_hint)
-    if r.status != "ok" or r.via in ("exact", "short", "pinyin"):
+    if r.status != "ok" or r.city is None:
         return False
     if r.via == "county":
         return True
-    q = _norm(text)
-    forms = _index().county_forms
-    return q in forms or any(q.endswith(suf) and q[: -len(suf)] in forms for suf in ("市", "县", "区"))
+    q = _norm(text if isinstance(text, str) else "")
+    idx = _index()
+    forms = idx.county_forms
+
+    def county_form(s: str) -> bool:
+        if s in forms:
+            return True
+        return any(s.endswith(suf) and s[: -len(suf)] in forms for suf in ("市", "县", "区"))
+
+    if q in idx.forms:  # the whole text is one name
+        return r.via not in ("exact", "short", "pinyin") and county_form(q)
+    # a compound (四川成都崇州, 成都市崇州市, 上海市浦东新区): county-level when it ends with a county
+    # name of the city it resolved to, other than the city's own names
+    own = {r.city.name, r.city.short}
+    for n in range(1, len(q) - 1):
+        tail = q[n:]
+        if tail in own or tail.rstrip("市") in own:
+            return False
+        hits = idx.forms.get(tail) or idx.forms.get(tail.rstrip("市县区")) or []
+        if county_form(tail) and any(c == r.city for c, _v, _t in hits):
+            return True
+    return False
 
 
 def alias_problems() -> list[str]:

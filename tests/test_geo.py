@@ -424,7 +424,8 @@ def test_province_name_exact_only():
 @pytest.mark.parametrize("text, county", [
     ("崇州市", True), ("崇州", True), ("宜城市", True), ("浦东", True), ("郫县", True), ("邓煌市", True),
     ("江干区", True), ("成都", False), ("襄樊市", False), ("仙桃市", False), ("伊犁", False), ("恩施", False),
-    ("四川省", False), ("火星", False), ("", False)])
+    ("四川省", False), ("火星", False), ("", False), ("四川省成都市崇州市", True), ("成都崇州", True),
+    ("四川成都", False), ("苏州市区", False), ("上海市浦东新区", True)])
 def test_is_county_level(text, county):
     assert geo.is_county_level(text) is county
 

@@ -375,6 +375,7 @@ def test_counts_are_each_rows_own_number(kb, text, name, first, last):
     chengdu, chongzhou = kb.coverage(sv.id, "成都"), kb.coverage(sv.id, "崇州")
     assert chengdu.hospitals_count == {"门诊协助": 83, "住院协助": 84}[name] and chengdu.places == ("成都市",)
     assert (chongzhou.hospitals_count, chongzhou.places, chongzhou.via) == (1, ("崇州市",), "own_row")
+    assert kb.coverage(sv.id, "四川省成都市崇州市").places == ("崇州市",)
     # a county of 成都 without a row of its own: covered through 成都's row, with 成都's number
     djy = kb.coverage(sv.id, "都江堰")
     assert (djy.status, djy.via, djy.places) == ("covered", "prefecture", ("成都市",))
