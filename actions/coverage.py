@@ -34,20 +34,41 @@ def city_answer(svc, city_text: str, insurer) -> tuple[Answer, list]:
     items: list = []
     if ans.status == "covered":
         hospitals = kb.hospitals(svc.id, ans.city.name)
+        asked = ans.resolution.query or city
         if svc.coverage_scope == "nationwide" and "nationwide" in ans.reason:
             text = f"{svc.name}全国范围都可以使用，{city}当然也可以。"
+        elif ans.via == "own_row":  # a county-level place listed on its own row (崇州市)
+            text = f"可以的，{'、'.join(ans.places)}在{svc.name}的服务范围内，清单里单独列出了它。"
+            if ans.hospitals_count:
+                text += f"手册列出{'、'.join(ans.places)}有 {ans.hospitals_count} 家服务医院。"
+            hospitals = []  # the city's hospitals are the prefecture's, not this row's
+        elif ans.via == "prefecture":
+            text = f"可以的，{asked}属于{city}，{city}在{svc.name}的服务范围内。"
         else:
             text = f"可以的，{city}在{svc.name}的服务范围内。"
         if hospitals:
             text += hospital_list_text(hospitals, city)
             items = [{"name": h.name, "grade": h.grade, "cite": h.source.cite() if h.source else None}
                      for h in hospitals]
-        elif ans.hospitals_count:
+        elif ans.hospitals_count and ans.via != "own_row":
             text += f"手册列出{city}有 {ans.hospitals_count} 家服务医院。"
         opts = [("怎么申请", '/ask_how_to_apply{"topic": "流程"}'), ("我能用吗", "/ask_eligibility"),
                 ("帮我预约", "/open_ticket")]
         return Answer("coverage", text, items=items, options=opts,
                       sources=list(ans.evidence[:2]) + [h.source for h in hospitals[:1] if h.source]), events
+    if ans.status == "partial":
+        places = "、".join(ans.places)
+        text = (f"{city}只有下辖的{places}在{svc.name}的服务清单里，{city}的其他地方不在清单内。"
+                f"请问您具体在{city}的哪个区县就医？")
+        return Answer("coverage", text, items=[{"city": p, "status": "covered"} for p in ans.places],
+                      options=[(p, inform_payload(city=p)) for p in ans.places[:3]] + [("转人工", "/human_handoff")],
+                      sources=list(ans.evidence[:2])), events
+    if ans.status == "not_covered" and ans.places:
+        asked = ans.resolution.query or city
+        text = (f"很抱歉，{asked}不在{svc.name}的服务清单里，{city}只有下辖的{'、'.join(ans.places)}在清单内。")
+        return Answer("coverage", text, items=[{"city": asked, "status": "not_covered"}],
+                      options=[("换个城市", "/ask_coverage"), ("转人工", "/human_handoff")],
+                      sources=list(ans.evidence[:1])), events
     if ans.status == "not_covered":
         text = f"很抱歉，手册所列的{svc.name}服务城市里没有{city}，目前在{city}暂时用不了这项服务。"
         return Answer("coverage", text, items=[{"city": city, "status": "not_covered"}],

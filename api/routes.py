@@ -63,7 +63,7 @@ def get_service(service: str = Path(max_length=100), insurer: Optional[str] = Qu
 
 
 @router.get("/coverage", response_model=S.CoverageOut, responses=ERR, tags=["knowledge"],
-            summary="Is a service available in a city? covered true / false / null (the manual does not say)")
+            summary="Is a service available in a city? status covered / partial / not_covered / unknown")
 def coverage(insurer: Optional[str] = Query(None, max_length=40),
              service: str = Query(min_length=1, max_length=100), city: str = Query(min_length=1, max_length=64),
              kb=Depends(knowledge_base)):
@@ -75,7 +75,7 @@ def coverage(insurer: Optional[str] = Query(None, max_length=40),
               for v in kb.resolve_service(service, insurer=ins.id if ins else None)[1:4]] if not service.isdigit() else []
     return {"covered": {"covered": True, "not_covered": False}.get(ans.status), "status": ans.status,
             "service": service_summary(kb, svc), "city": city_out(ans.city), "reason": coverage_reason_zh(svc, ans),
-            "reason_code": ans.reason, "hospitals_count": ans.hospitals_count,
+            "reason_code": ans.reason, "hospitals_count": ans.hospitals_count, "places": list(ans.places),
             "sources": [source_out(kb, e) for e in ans.evidence], "other_services": others}
 
 

@@ -90,8 +90,14 @@ class ServiceDetail(ServiceSummary):
 
 
 class CoverageOut(BaseModel):
-    covered: Optional[bool] = Field(description="true / false, or null when the manual does not say")
-    status: Literal["covered", "not_covered", "unknown"]
+    covered: Optional[bool] = Field(description="true / false, or null when the manual does not say "
+                                                "or lists only places inside the city (status partial)")
+    status: Literal["covered", "partial", "not_covered", "unknown"] = Field(
+        description="covered: the place is listed; partial: only places inside it are listed (see places); "
+                    "not_covered; unknown: the manual gives no list or the place is not recognised")
+    places: list[str] = Field(default_factory=list,
+                              description="the listed places the answer rests on, as the manual writes them "
+                                          "(for partial: the places inside the city that are listed)")
     service: ServiceSummary
     city: Optional[CityOut]
     reason: str = Field(description="Chinese, for the customer")

@@ -217,7 +217,10 @@ def coverage_facts(kb, svc, case: Case) -> tuple[Optional[CoverageResult], Optio
     if hospital is not None:
         out["hospital"] = {"name": hospital.name, "city_name": hospital.city_name}
     src = evidence[0] if evidence else None
-    return CoverageResult(status, src, place, reason), out
+    places = tuple(ans.places) if status == "partial" else ()
+    if places:
+        out["places"] = list(places)
+    return CoverageResult(status, src, place, reason, places), out
 
 
 def hospital_reason(svc, hospital: str, status: str) -> str:

@@ -53,12 +53,23 @@ def hospital_out(kb, h) -> dict:
 def coverage_reason_zh(svc, ans) -> str:
     """The customer-facing reason for a CoverageAnswer (the store's reason is English)."""
     city = ans.city.name if ans.city else "该城市"
+    asked = ans.resolution.query if ans.resolution and ans.resolution.query else city
+    places = "、".join(getattr(ans, "places", ()) or ())
     if ans.status == "covered":
         if svc.coverage_scope == "nationwide" and "nationwide" in ans.reason:
             return f"手册写明{svc.name}全国范围可用，包括{city}。"
+        if ans.via == "own_row":  # a county-level place listed on its own (崇州市)
+            count = f"，手册列出{places}有 {ans.hospitals_count} 家服务医院" if ans.hospitals_count else ""
+            return f"{places}在{svc.name}的服务范围内（清单单独列出）{count}。"
         count = f"，手册列出{city}有 {ans.hospitals_count} 家服务医院" if ans.hospitals_count else ""
+        if ans.via == "prefecture":  # a county-level place covered through its prefecture's row
+            return f"{asked}属于{city}，{city}在{svc.name}的服务范围内{count}。"
         return f"{city}在{svc.name}的服务范围内{count}。"
+    if ans.status == "partial":
+        return f"{city}只有下辖的{places}在{svc.name}的服务清单里，{city}其他地方不在清单内。"
     if ans.status == "not_covered":
+        if places:
+            return f"{asked}不在{svc.name}的服务清单里，{city}只有下辖的{places}在清单内。"
         return f"{city}不在{svc.name}的服务范围内（依据手册所列城市/医院清单）。"
     if ans.evidence:
         return f"手册清单没有能确认{city}是否在{svc.name}的服务范围内，需由客服人员核实。"

@@ -4,6 +4,7 @@
     python -m knowledge stats [--markdown]    # counts per manual and table
     python -m knowledge search "陪诊怎么预约" [-k 5] [--insurer 平安]
     python -m knowledge coverage 重疾绿通 苏州 [--insurer 众安]
+    python -m knowledge check                 # every list row answered as the row says
 
 DATABASE_URL selects the store (default var/app.db).
 """
@@ -184,11 +185,27 @@ def cmd_coverage(args) -> int:
     ans = kb.coverage(top.id, city_text)
     city = f"{ans.city.province} {ans.city.name} ({ans.city.code})" if ans.city else "-"
     print(f"status: {ans.status}\ncity: {city} [{ans.resolution.status}]\nreason: {ans.reason}")
+    if ans.places:
+        print("listed: " + "、".join(ans.places) + (f" ({ans.via})" if ans.via else ""))
     if ans.hospitals_count is not None:
         print(f"hospitals: {ans.hospitals_count}")
     for src in ans.evidence:
         print(f"evidence: {src.cite()} {src.quote[:120]}")
     return 0
+
+
+def cmd_check(args) -> int:
+    from knowledge.coverage import check_answers
+    from knowledge.query import KnowledgeBase
+
+    engine = _engine()
+    _require_store(engine)
+    res = check_answers(KnowledgeBase(engine))
+    print("| manual | list rows | answered as the row says | bare name needs the row's province | wrong |")
+    print("|---|---|---|---|---|")
+    for mid, st in sorted(res.items()):
+        print(f"| {mid} | {st['rows']} | {st['ok']} | {st['needs_province']} | {st['bad']} |")
+    return 1 if any(st["bad"] for st in res.values()) else 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -211,6 +228,8 @@ def main(argv: list[str] | None = None) -> int:
     co.add_argument("city")
     co.add_argument("--insurer")
     co.set_defaults(func=cmd_coverage)
+    ch = sub.add_parser("check", help="answer-level check: every list row answered as the row says")
+    ch.set_defaults(func=cmd_check)
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:

@@ -48,7 +48,7 @@ class Resolution:
 _TIER = {"exact": 0, "short": 0, "nickname": 1, "alias": 1, "typo": 1, "rename": 2,
          "county": 3, "county_rename": 4}
 _ALIAS_KIND_VIA = {"nickname": "nickname", "typo": "typo", "colloquial": "alias",
-                   "abbreviation": "alias", "rename": "rename"}
+                   "abbreviation": "alias", "rename": "rename", "county_rename": "county_rename"}
 
 # Development zones etc. in jionlp's county level: not admin divisions, not place names.
 _NOT_DIVISION_RE = re.compile(r"开发区|高新区|经开区|产业园|示范区|工业园|管委会|新技术|保税")
@@ -59,6 +59,7 @@ _LATIN_RE = re.compile(r"^[a-z]+$")
 # County-level names too generic to mean a place in free text (resolve_city still takes them).
 _GENERIC = {"城区", "郊区", "矿区", "新区", "东区", "西区", "南区", "北区", "市中区", "市中", "新城区", "新城"}
 _MAX_LEN = 64  # no place name is longer; longer input is not a place name
+_COUNTY_SUFFIX_RE = re.compile(r"(?:县|旗|(?<![地市城])区)$")
 
 
 @dataclass
@@ -69,6 +70,7 @@ class _Index:
     not_places: list[str]                           # free-text words that only look like places
     problems: list[str]                             # alias entries that could not be applied
     max_form: int
+    county_forms: set[str]                          # forms naming a county-level unit inside a prefecture
 
 
 def _add(forms: dict, key: str, city: City, via: str) -> None:
@@ -99,6 +101,7 @@ def _index() -> _Index:
     forms: dict[str, list[tuple[City, str, int]]] = {}
     provinces: dict[str, str] = {}
     county_free: set[str] = set()
+    county_forms: set[str] = set()
     units_direct: set[City] = set()  # county-level units under a province directly
     by_name: dict[tuple[str, str], City] = {}  # (province, official name) -> city
 
@@ -134,10 +137,12 @@ def _index() -> _Index:
                 if kname.startswith("_") or _NOT_DIVISION_RE.search(kname):
                     continue
                 _add(forms, kname, c, "county")
+                county_forms.add(kname)
                 ks = _aliases(kdata.get("_alias"))
                 for s in ks:
                     if len(s) >= 2:
                         _add(forms, s, c, "county")
+                        county_forms.add(s)
                         # free text: county-level cities, municipality districts, long names
                         if kname.endswith("市") or prov in ("北京市", "上海市", "天津市", "重庆市") or len(s) >= 3:
                             county_free.add(s)
@@ -180,6 +185,7 @@ def _index() -> _Index:
             for s in old[2]:
                 if s and len(s) >= 2 and s not in forms:
                     _add(forms, s, new_city, "county_rename")
+                    county_forms.add(s)
 
     # reviewed aliases
     data = yaml.safe_load(ALIASES_PATH.read_text(encoding="utf-8")) or {}
@@ -191,6 +197,8 @@ def _index() -> _Index:
             continue
         via = _ALIAS_KIND_VIA[kind]
         _add(forms, _norm(alias), c, via)
+        if e.get("level") == "county" or via == "county_rename" or _COUNTY_SUFFIX_RE.search(_norm(alias)):
+            county_forms.add(_norm(alias))  # 郫县, 临利县; 邓煌市 says level: county
         county_free.add(_norm(alias))
     not_places = [_norm(str(w["text"])) for w in data.get("not_places") or [] if w.get("text")]
 
@@ -203,7 +211,7 @@ def _index() -> _Index:
             free[key] = True
         elif key in county_free and key not in _GENERIC and len({c for c, _v, t in lst if t == best}) == 1:
             free[key] = True  # county-level names only when they name one prefecture
-    return _Index(forms, provinces, free, not_places, problems, max(len(k) for k in forms))
+    return _Index(forms, provinces, free, not_places, problems, max(len(k) for k in forms), county_forms)
 
 
 @lru_cache(maxsize=1)
@@ -449,6 +457,38 @@ def all_city_names() -> dict[str, str]:
         if status == "ok" and city is not None and len(key) >= 2:
             out[key] = city.code
     return out
+
+
+def is_county_level(text: str, province_hint: str | None = None) -> bool:
+    """True when the text names a county-level unit inside a prefecture (崇州市, 宜城市, 郫县),
+    False for a prefecture itself (成都, 襄樊市), a province-administered unit (仙桃) or no place."""
+    r = resolve_city(text, province_hint)
+    if r.status != "ok" or r.city is None:
+        return False
+    if r.via == "county":
+        return True
+    q = _norm(text if isinstance(text, str) else "")
+    idx = _index()
+    forms = idx.county_forms
+
+    def county_form(s: str) -> bool:
+        if s in forms:
+            return True
+        return any(s.endswith(suf) and s[: -len(suf)] in forms for suf in ("市", "县", "区"))
+
+    if q in idx.forms:  # the whole text is one name
+        return r.via not in ("exact", "short", "pinyin") and county_form(q)
+    # a compound (四川成都崇州, 成都市崇州市, 上海市浦东新区): county-level when it ends with a county
+    # name of the city it resolved to, other than the city's own names
+    own = {r.city.name, r.city.short}
+    for n in range(1, len(q) - 1):
+        tail = q[n:]
+        if tail in own or tail.rstrip("市") in own:
+            return False
+        hits = idx.forms.get(tail) or idx.forms.get(tail.rstrip("市县区")) or []
+        if county_form(tail) and any(c == r.city for c, _v, _t in hits):
+            return True
+    return False
 
 
 def alias_problems() -> list[str]:

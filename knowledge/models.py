@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.db import Base
@@ -152,6 +152,9 @@ class CoverageList(SourceMixin, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(255))
     kind: Mapped[str] = mapped_column(String(16))  # city | hospital
+    # False when the manual's text holds only part of the list (a table cut off in extraction):
+    # a place missing from it is unknown, not "not covered"
+    complete: Mapped[bool] = mapped_column(Boolean, default=True)
     cities: Mapped[list["CoverageCity"]] = relationship(cascade="all, delete-orphan")
     hospitals: Mapped[list["CoverageHospital"]] = relationship(cascade="all, delete-orphan")
 

@@ -164,6 +164,7 @@ class KnowledgeBase:
         with self._session() as s:
             lists = {cl.id: (cl.name, cl.kind, cl.manual_id, cl.line_start, cl.line_end)
                      for cl in s.scalars(select(m.CoverageList))}
+            incomplete = {cl.id for cl in s.scalars(select(m.CoverageList)) if cl.complete is False}
             svc_lists: dict[int, list[int]] = defaultdict(list)
             for sid, lid in s.execute(select(m.ServiceCoverage.service_id, m.ServiceCoverage.list_id)):
                 svc_lists[sid].append(lid)
@@ -175,7 +176,8 @@ class KnowledgeBase:
             for ch in s.scalars(select(m.CoverageHospital).order_by(m.CoverageHospital.line)):
                 hosp[ch.list_id].append((ch.hospital_id, ch.raw_name, ch.line))
                 first_line.setdefault(ch.hospital_id, (lists[ch.list_id][2], ch.line))
-        return {"lists": lists, "svc_lists": svc_lists, "cities": cities, "hosp": hosp, "first_line": first_line}
+        return {"lists": lists, "svc_lists": svc_lists, "cities": cities, "hosp": hosp, "first_line": first_line,
+                "incomplete": incomplete}
 
     @cached_property
     def _hospitals(self) -> dict[int, m.Hospital]:

@@ -99,13 +99,16 @@ class ServiceView:
 
 @dataclass(frozen=True)
 class CoverageAnswer:
-    status: str  # covered | not_covered | unknown
+    status: str  # covered | partial | not_covered | unknown
     service_id: int
     city: Optional[geo.City]
     resolution: geo.Resolution
     evidence: tuple[Source, ...]
-    hospitals_count: Optional[int]
+    hospitals_count: Optional[int]  # the manual's number for the row asked about, or the listed hospitals there
     reason: str
+    places: tuple[str, ...] = ()  # the listed places the answer rests on, as the manual writes them
+    # how a county-level place (崇州) matched: "own_row" (its own row), "prefecture" (its prefecture's row)
+    via: str = ""
 
 
 @dataclass(frozen=True)

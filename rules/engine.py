@@ -621,6 +621,9 @@ def check_coverage(c: Ctx, o: Out) -> None:
             o.ok("coverage", f"{c.svc}的服务范围包括{where}。", cov.source)
         elif cov.status == "not_covered":
             o.fail("coverage", f"{where}不在{c.svc}的服务范围内。", cov.source)
+        elif cov.status == "partial":  # only places inside the city are listed: ask where exactly
+            o.note("coverage", f"{where}只有下辖的{'、'.join(cov.places)}在{c.svc}的服务清单里，"
+                               "请确认就医地点是否在其中。", cov.source)
         else:
             o.note("coverage", f"手册没有列出{c.svc}在{where}的服务范围，是否可以安排需以客服核实为准。", cov.source or r.coverage_source)
         return

@@ -218,10 +218,11 @@ class CaseFacts:
 class CoverageResult:
     """Computed outside the engine by knowledge.query.KnowledgeBase.coverage()."""
 
-    status: str  # covered | not_covered | unknown
+    status: str  # covered | partial | not_covered | unknown
     source: Optional[Source] = None
     place: str = ""  # the city or hospital as resolved
     reason: str = ""
+    places: tuple[str, ...] = ()  # partial: the listed places inside the city (宜城市 for 襄阳)
 
 
 # -- the decision ----------------------------------------------------------------

@@ -106,6 +106,17 @@ def test_coverage_city_covered_and_not(app):
     assert answers[0]["sources"][0]["section"] == "陪诊服务覆盖城市清单"
 
 
+def test_coverage_partial_and_county_rows(app):
+    """Only 宜城市 of 襄阳 is listed for 众安 院外特药 (001 line 753); 崇州市 has its own row (000 line 2710)."""
+    text, answers, _, _, _ = run(ActionCoverage(), tracker({"service": "院外特药", "insurer": "众安"},
+                                                           entities=[ent("city", "襄阳")]))
+    assert "襄阳只有下辖的宜城市在" in text and "服务范围内" not in text
+    assert answers[0]["sources"][0]["line_start"] == 753
+    text, _, _, _, _ = run(ActionCoverage(), tracker({"service": "门诊协助", "insurer": "平安健康"},
+                                                     entities=[ent("city", "崇州")]))
+    assert "崇州市在门诊协助的服务范围内" in text and "1 家" in text and "83" not in text
+
+
 def test_coverage_long_list_is_summarised(app):
     kb = common.stores().kb
     svc = kb.resolve_service("重疾绿通", insurer="众安")[0]

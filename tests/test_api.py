@@ -112,6 +112,25 @@ def test_coverage_not_covered_cites_the_list(api):
     assert "陪诊" in cited_text(c["sources"][0])
 
 
+def test_coverage_partial_names_the_listed_places(api):
+    """众安 院外特药 lists only 宜城市 for 襄阳 (001 line 753): partial, not covered."""
+    c = api.get("/api/coverage", params={"insurer": "众安", "service": "院外特药", "city": "襄阳"}).json()
+    assert c["status"] == "partial" and c["covered"] is None and c["places"] == ["宜城市"]
+    assert "襄阳市只有下辖的宜城市" in c["reason"]
+    assert [s["line_start"] for s in c["sources"]] == [753] and "宜城市" in cited_text(c["sources"][0])
+    own = api.get("/api/coverage", params={"insurer": "众安", "service": "院外特药", "city": "宜城"}).json()
+    assert own["status"] == "covered" and own["covered"] is True and own["places"] == ["宜城市"]
+
+
+def test_coverage_count_is_the_rows_own_number(api):
+    """平安 门诊协助 (附件1): 成都市 83 on line 2708, 崇州市 1 on line 2710 — never 84, never 成都's for 崇州."""
+    c = api.get("/api/coverage", params={"insurer": "平安", "service": "门诊协助", "city": "成都"}).json()
+    assert (c["status"], c["hospitals_count"], c["places"]) == ("covered", 83, ["成都市"])
+    z = api.get("/api/coverage", params={"insurer": "平安", "service": "门诊协助", "city": "崇州"}).json()
+    assert (z["status"], z["hospitals_count"], z["places"]) == ("covered", 1, ["崇州市"])
+    assert "崇州市" in z["reason"] and "1 家" in z["reason"]
+
+
 def test_coverage_unknown_when_manual_has_no_list(api):
     svc = next(s for s in api.get("/api/services", params={"insurer": "众安"}).json()
                if s["coverage_scope"] == "unspecified" and s["name"].startswith("健康档案"))

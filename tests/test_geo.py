@@ -337,7 +337,7 @@ def _alias_entries():
 def test_alias_table_applies_cleanly():
     assert geo.alias_problems() == []
     for e in _alias_entries():
-        assert e["kind"] in ("nickname", "typo", "colloquial", "abbreviation", "rename")
+        assert e["kind"] in ("nickname", "typo", "colloquial", "abbreviation", "rename", "county_rename")
         assert e["why"].strip()
         r = res(e["alias"], e.get("province"))
         assert r.status == "ok", e
@@ -419,3 +419,19 @@ def test_province_name_exact_only():
     assert geo.province_name("四川") == "四川省"
     assert geo.province_name("成都") is None
     assert geo.province_name("") is None
+
+
+@pytest.mark.parametrize("text, county", [
+    ("崇州市", True), ("崇州", True), ("宜城市", True), ("浦东", True), ("郫县", True), ("邓煌市", True),
+    ("江干区", True), ("成都", False), ("襄樊市", False), ("仙桃市", False), ("伊犁", False), ("恩施", False),
+    ("四川省", False), ("火星", False), ("", False), ("四川省成都市崇州市", True), ("成都崇州", True),
+    ("四川成都", False), ("苏州市区", False), ("上海市浦东新区", True)])
+def test_is_county_level(text, county):
+    assert geo.is_county_level(text) is county
+
+
+def test_former_county_only_with_its_province():
+    """双桥 is 承德's district today; 重庆's 双桥区 (merged 2011) is picked only with a 重庆 hint."""
+    assert geo.resolve_city("双桥").city.name == "承德市"
+    assert geo.resolve_city("双桥", province_hint="重庆").city.name == "重庆市"
+    assert geo.is_county_level("双桥")

@@ -350,3 +350,67 @@ def test_pregnancy_is_a_named_exclusion_of_inpatient_care(kb_only):
     with Session(kb_only("000")) as s:
         svc = s.scalars(select(m.Service).where(m.Service.name == "7 天住院陪护")).one()
         assert svc.diagnosis_exclusions == ["怀孕及分娩"]
+
+
+@pytest.fixture(scope="module")
+def kb(kb_only):
+    from knowledge.query import KnowledgeBase
+    return KnowledgeBase(kb_only("000"))
+
+
+@pytest.mark.parametrize("name, first, last", [("门诊协助", 2164, 3110), ("住院协助", 3402, 4089)])
+def test_counts_are_each_rows_own_number(kb, text, name, first, last):
+    """附件1 / 附件4 print 省 市 医院数量 per row, county-level cities on rows of their own
+    (成都市 83 and 崇州市 1 on lines 2708/2710). Every row, read from the text alone with
+    grep -E '^\\S+ \\S+ [0-9]+$', answers with exactly its own number, never a sum."""
+    import re
+    (sv,) = [x for x in kb.services() if x.name == name]
+    rows = [(n, mm.group(1), int(mm.group(2))) for n, s in text.iter(first, last)
+            if (mm := re.match(r"^\s*\S+\s+(\S+)\s+(\d+)\s*$", s))]
+    assert len(rows) == {"门诊协助": 343, "住院协助": 344}[name]
+    for n, place, count in rows:
+        ans = kb.coverage(sv.id, place)
+        assert (ans.status, ans.hospitals_count) == ("covered", count), (n, place)
+        assert n in [e.line_start for e in ans.evidence], (n, place)
+    chengdu, chongzhou = kb.coverage(sv.id, "成都"), kb.coverage(sv.id, "崇州")
+    assert chengdu.hospitals_count == {"门诊协助": 83, "住院协助": 84}[name] and chengdu.places == ("成都市",)
+    assert (chongzhou.hospitals_count, chongzhou.places, chongzhou.via) == (1, ("崇州市",), "own_row")
+    assert kb.coverage(sv.id, "四川省成都市崇州市").places == ("崇州市",)
+    # a county of 成都 without a row of its own: covered through 成都's row, with 成都's number
+    djy = kb.coverage(sv.id, "都江堰")
+    assert (djy.status, djy.via, djy.places) == ("covered", "prefecture", ("成都市",))
+
+
+def test_shuangqiao_in_the_chongqing_row_is_chongqing(s, kb):
+    """住院陪护 重庆 row (line 4298) lists 双桥 (a 重庆 district until 2011), not 承德's 双桥区."""
+    row = s.scalar(select(m.CoverageCity).join(m.CoverageList).where(
+        m.CoverageList.name == "住院陪护服务覆盖城市清单", m.CoverageCity.raw_name == "双桥"))
+    assert (row.line, row.city_name, row.province) == (4298, "重庆市", "重庆市")
+    (sv,) = [x for x in kb.services() if x.name == "7 天住院陪护"]
+    assert 4298 not in [e.line_start for e in kb.coverage(sv.id, "承德").evidence]
+
+
+def test_fuqing_after_a_parenthesis_is_kept(s, kb, text):
+    """附件6 line 4452-4453: '宁德（仅开\\n放县级市）福清市、永安市…': 福清市 follows the parenthesis directly."""
+    assert "福清市" in squash(text.line(4453))
+    cl = s.scalar(select(m.CoverageList).where(m.CoverageList.name == "住院探视及出院交通安排服务覆盖城市范围"))
+    row = next(c for c in cl.cities if c.raw_name == "福清市")
+    assert (row.line, row.city_name) == (4453, "福州市")
+    (sv,) = [x for x in kb.services() if x.name == "住院探视"]
+    ans = kb.coverage(sv.id, "福清")
+    assert (ans.status, ans.via, ans.places) == ("covered", "own_row", ("福清市",))
+
+
+def test_two_values_for_one_thing_are_two_facts(s, text):
+    """住院垫付: a decision within 4 小时 (line 1230) vs a review result within 一个工作日 (FAQ, line 1250);
+    康复随访: 服务时间为工作日9:00-21:00 (1647) vs 工作日 7*24 小时咨询 (1712). Both kept, each with its line."""
+    adv = svc(s, "住院垫付")
+    review = {(f.line_start, f.data["amount"], f.data["unit"]) for f in facts(s, adv, "review_time")}
+    assert review == {(1230, 4, "hours"), (1250, 1, "working_days")}
+    assert "4小时之内做出垫付结论" in text.line(1230) and "一个工作日做出审核结果" in text.line(1250)
+    rehab = svc(s, "康复随访")
+    hours = {(f.line_start, f.data["hours"]) for f in facts(s, rehab, "service_hours")}
+    assert hours == {(1647, "9:00-21:00"), (1712, "7*24 小时")}
+    assert all(f.data.get("days") == "工作日" for f in facts(s, rehab, "service_hours"))
+    # the hotline's 7*24 hours (95511-7) are not a service's hours
+    assert not facts(s, svc(s, "门诊协助"), "service_hours")

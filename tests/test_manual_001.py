@@ -149,3 +149,27 @@ def test_passages(s):
         assert s.scalar(select(func.count()).select_from(m.Passage).where(m.Passage.service_id == x.id)) >= 1, x.name
     fs = s.scalars(select(m.ServiceFact).where(m.ServiceFact.manual_id == MID)).all()
     assert all(1 <= f.line_start <= f.line_end <= len(text) and f.value for f in fs)
+
+
+@pytest.fixture(scope="module")
+def kb(kb_only):
+    from knowledge.query import KnowledgeBase
+    return KnowledgeBase(kb_only("001"))
+
+
+def test_special_drug_county_rows_are_partial(kb):
+    """院外特药 lists county-level cities only for these prefectures (grep -n 宜城 -> line 753 …):
+    the prefecture is `partial`, naming the listed place; the county itself is covered on its row."""
+    (sv,) = [x for x in kb.services() if x.name.startswith("恶性肿瘤及罕见病院外特定药品直付")]
+    for pref, county, line in (("襄阳", "宜城市", 753), ("恩施", "利川市", 751), ("汕尾", "陆丰市", 896),
+                               ("伊犁", "奎屯市", 851)):
+        ans = kb.coverage(sv.id, pref)
+        assert (ans.status, ans.places) == ("partial", (county,)), pref
+        assert [e.line_start for e in ans.evidence] == [line], pref
+        own = kb.coverage(sv.id, county[:-1])
+        assert (own.status, own.places, own.via) == ("covered", (county,), "own_row"), county
+    # another county of 襄阳 is not listed: not covered, and the answer names what is
+    other = kb.coverage(sv.id, "枣阳")
+    assert (other.status, other.places) == ("not_covered", ("宜城市",))
+    # a prefecture listed on its own row stays covered
+    assert kb.coverage(sv.id, "武汉").status == "covered"

@@ -110,10 +110,33 @@ def test_hospital_list(s):
     assert linked == {"门诊绿通", "影像检查绿通", "住院/手术绿通"}
     h301 = next(ch for ch in hl.hospitals if ch.raw_name == "中国人民解放军总医院")
     assert "301医院" in h301.hospital.aliases and h301.hospital.city_name == "北京市"
-    # cut -f2 | sort -u | wc -l -> 59 cities in the hospital table
-    cities = s.scalar(select(m.CoverageList).where(m.CoverageList.name == "绿通覆盖医院列表（所在城市）"))
-    assert len(cities.cities) == 59
-    assert next(c for c in cities.cities if c.raw_name == "广州市").hospital_count == 4
+    # cut -f2 | sort -u | wc -l -> 59 cities in the hospital table; each hospital row is located in its city
+    assert len({ch.hospital.city_code for ch in hl.hospitals}) == 59 and all(ch.hospital.city_code for ch in hl.hospitals)
+    # the hospital list is the green channels' only list (a derived city list linked as well doubled the counts)
+    for name in ("门诊绿通", "影像检查绿通", "住院/手术绿通"):
+        assert [c.list.name for c in svc(s, name).coverage] == ["绿通覆盖医院列表"], name
+
+
+def test_green_channel_counts_per_city(kb_only):
+    """hospitals_count is the number of hospitals the table lists in the city, for all 59 cities.
+
+    Counted from the text alone: rows 'province<TAB>city<TAB>hospital' of lines 420-528, distinct
+    hospital cells per city (北京 6, 上海 5; was twice that)."""
+    from knowledge.query import KnowledgeBase
+    kb = KnowledgeBase(kb_only("002"))
+    lines = (MANUALS_DIR / f"{MID}.txt").read_text(encoding="utf-8").splitlines()
+    per_city: dict[str, set[str]] = {}
+    for s in lines[419:528]:
+        cells = s.split("\t")
+        if len(cells) == 3 and all(c.strip() for c in cells):
+            per_city.setdefault(cells[1].strip(), set()).add(cells[2].strip())
+    assert len(per_city) == 59 and len(per_city["北京市"]) == 6 and len(per_city["上海市"]) == 5
+    for name in ("门诊绿通", "影像检查绿通", "住院/手术绿通"):
+        (sv,) = [x for x in kb.services() if x.name == name]
+        for city, hospitals in per_city.items():
+            ans = kb.coverage(sv.id, city)
+            assert (ans.status, ans.hospitals_count) == ("covered", len(hospitals)), (name, city)
+            assert len(kb.hospitals(sv.id, city)) == len(hospitals), (name, city)
 
 
 def test_escort_city_list(s):

@@ -4,6 +4,7 @@ Counts were taken from the text independently of the adapter (commands in the co
 """
 from __future__ import annotations
 
+import re
 import time
 from pathlib import Path
 
@@ -24,6 +25,12 @@ LINES = MANUAL.read_text(encoding="utf-8").splitlines()
 def s(kb_only):
     with Session(kb_only("003")) as session:
         yield session
+
+
+@pytest.fixture(scope="module")
+def kb(kb_only):
+    from knowledge.query import KnowledgeBase
+    return KnowledgeBase(kb_only("003"))
 
 
 def svc(s: Session, name: str) -> m.Service:
@@ -159,9 +166,13 @@ def test_hospital_lists(s):
     # 肿瘤特药 定点医院: 38 hospital rows (3162-3201, third column non-empty minus the header), grade carried
     t = list_of(s, svc(s, "肿瘤特药"), "hospital")
     assert len(t.hospitals) == 38 and all(h.hospital.grade == "三甲" for h in t.hospitals)
-    # MDT team table: 22 distinct names in the first column (the heading says 21 家)
+    # MDT team table: 22 distinct names in the first column; 北京同仁医院眼科会诊中心 (2661) is a centre of
+    # 北京同仁医院 (2648), 北京天坛医院 / 北京佑安医院 are written with their clinic: 21 hospitals, as the
+    # heading says (附件二 21 家医院及团队擅长清单, line 2631)
     mdt = list_of(s, svc(s, "重疾多学科会诊服务"), "hospital")
-    assert len(mdt.hospitals) == 22
+    assert "21 家医院" in LINES[2630] and len(mdt.hospitals) == 21
+    tr = next(h for h in mdt.hospitals if h.raw_name == "北京同仁医院")
+    assert "北京同仁医院眼科会诊中心" in tr.hospital.aliases and "角膜门诊会诊中心" in tr.note
     hx = next(h for h in mdt.hospitals if h.raw_name == "四川大学华西医院")
     assert "多学科联合癫痫" in hx.note  # written in the hospital column at line 2702 (column drift)
 
@@ -190,14 +201,31 @@ def test_city_lists(s):
     assert "襄阳市" in resolved and "北京市" in resolved
 
 
-def test_headerless_fragment_not_linked(s):
-    # the √/× table at 1494-1578 lost its header and its first rows: stored, not used for coverage
+def test_headerless_fragment_linked_as_incomplete(s, kb):
+    # the √/× table at 1494-1578 lost its header and its first rows: linked to 癌症早筛 as an incomplete list
     frag = s.scalars(select(m.CoverageList).where(m.CoverageList.name.like("癌症早筛%"))).one()
     assert frag.line_start == 1494 and "南京市" in _cities(frag) and "江门市" in _cities(frag)
     # every row there has at least one √: awk 'NR>=1494&&NR<=1578&&/√/' F | wc -l -> 84
     assert len(frag.cities) == 84 and "北京市" not in _cities(frag)  # B.. rows are missing from the text
-    assert s.scalar(select(func.count()).select_from(m.ServiceCoverage).where(m.ServiceCoverage.list_id == frag.id)) == 0
-    assert svc(s, "癌症早筛服务").coverage_scope == "unspecified"
+    assert frag.complete is False
+    cs = svc(s, "癌症早筛服务")
+    assert [c.list.name for c in cs.coverage] == [frag.name] and cs.coverage_scope == "list"
+    # a listed city is covered on its row; a city missing from the fragment is unknown, never "not covered"
+    for city, line in (("湖州", 1495), ("舟山", 1578), ("南京", LINES.index(next(x for x in LINES if x.startswith("南京市\t"))) + 1)):
+        ans = kb.coverage(cs.id, city)
+        assert ans.status == "covered" and [e.line_start for e in ans.evidence] == [line], city
+    for city in ("北京", "上海", "广州"):
+        ans = kb.coverage(cs.id, city)
+        assert ans.status == "unknown" and "incomplete" in ans.reason, city
+
+
+def test_mdt_institutions_all_located(kb):
+    """Each of the 21 institutions lies in a city (the list gives none): 北京 14, 上海 6, 成都 1."""
+    (mdt,) = [x for x in kb.services() if x.name == "重疾多学科会诊服务"]
+    counts = {c: kb.coverage(mdt.id, c).hospitals_count for c in ("北京", "上海", "成都")}
+    assert counts == {"北京": 14, "上海": 6, "成都": 1}
+    assert sum(len(kb.hospitals(mdt.id, c)) for c in counts) == 21
+    assert kb.coverage(mdt.id, "广州").status == "not_covered"  # every institution located: no "unknown"
 
 
 def test_drugs_and_diseases(s):
@@ -274,3 +302,22 @@ def test_build_time(tmp_path):
     t = time.perf_counter()
     build(make_engine(f"sqlite:///{tmp_path / 'kb.db'}"), only={"003"})
     assert time.perf_counter() - t < 5.0
+
+
+def test_response_times_keep_their_number_and_item(s):
+    """Table cells that start with their time (5个工作日内…, lines 28-31, 1603-1604, 3791) keep the number,
+    and a numbered row's item names the fact: 二次诊疗 国内 5 vs 国外 15 working days (lines 1603/1604)."""
+    cn = {"一": 1, "两": 2, "二": 2, "三": 3}
+    rts = s.scalars(select(m.ServiceFact).where(m.ServiceFact.manual_id.like("003%"),
+                                                m.ServiceFact.attribute == "response_time")).all()
+    assert len(rts) >= 15
+    for f in rts:
+        amount = f.data["amount"]
+        said = [int(x) for x in re.findall(r"\d+", f.value)] + \
+            [v for k, v in cn.items() if f"{k}个工作日" in f.value]
+        assert amount in said, (f.line_start, f.value)
+        assert not f.value.startswith("个"), f.value
+    second = {f.line_start: f for f in rts if f.service.name == "二次诊疗意见"}
+    assert re.match(r"国内二次诊疗意见[:：]5个工作日内", second[1603].value) and second[1603].data["amount"] == 5
+    assert re.match(r"国外二次诊疗意见[:：]15个工作日内", second[1604].value) and second[1604].data["amount"] == 15
+    assert "国外二次诊疗意见" in LINES[1603] and "15个工作日内" in LINES[1603]

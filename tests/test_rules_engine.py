@@ -392,6 +392,8 @@ def test_need_lists_every_missing_fact_at_once():
     (CoverageResult("covered", S("000", 2840, 2840, "温州市"), "温州市"), "list", "温州", ELIGIBLE, "服务范围包括温州市"),
     (CoverageResult("not_covered", S("000", 287, 290, "200 多个"), "拉萨市"), "list", "拉萨", NOT_ELIGIBLE, "拉萨市不在"),
     (CoverageResult("unknown", None, "火星"), "list", "火星", ELIGIBLE, "手册没有列出"),
+    (CoverageResult("partial", S("001", 753, 753, "宜城市"), "襄阳市", places=("宜城市",)), "list", "襄阳", ELIGIBLE,
+     "襄阳市只有下辖的宜城市"),
     (None, "list", None, NEED_INFO, "请告诉我们就医城市"),
     (None, "unspecified", None, ELIGIBLE, "手册没有给出"),
     (None, "nationwide", None, ELIGIBLE, "全国范围可用"),
@@ -402,8 +404,8 @@ def test_coverage_is_injected(coverage, scope, city, status, phrase):
     assert d.status == status and phrase in d.text_zh(), d.text_zh()
     cov = [r for r in d.reasons if r.code == "coverage"]
     assert len(cov) == 1
-    if coverage is not None and coverage.status == "unknown":
-        assert cov[0].passed is None  # unknown never fails
+    if coverage is not None and coverage.status in ("unknown", "partial"):
+        assert cov[0].passed is None  # unknown / partial never fails
 
 
 @pytest.mark.parametrize("policy, person, case", [

@@ -110,7 +110,8 @@ def test_products_and_aliases_come_from_the_manifest(kb_session):
     for e in load_manifest():
         p = kb_session.scalar(select(m.Product).where(m.Product.manual_id == Path(e["file"]).stem))
         assert p.name == (e.get("product") or e["product_line"])
-        assert p.aliases == (e.get("product_aliases") or [])
+        # the builder drops an alias that repeats the product's name (003 lists its product_line again)
+        assert p.aliases == [a for a in e.get("product_aliases") or [] if a != p.name]
 
 
 def test_adapters_import_no_adapter_and_type_no_insurer_or_product_names():

@@ -124,6 +124,17 @@ def test_city_coverage_outcomes():
     assert v.check_city("苏州", service_id=1, coverage=broken, resolve=_resolver).coverage == "unknown"
 
 
+def test_city_coverage_by_the_place_typed(kb_only):
+    """众安 院外特药 lists only 宜城市 for 襄阳 (001 line 753): the county typed is checked on its own row."""
+    from knowledge.query import KnowledgeBase
+    kb = KnowledgeBase(kb_only("001"))
+    (sv,) = [x for x in kb.services() if x.name.startswith("恶性肿瘤及罕见病院外特定药品直付")]
+    assert v.check_city("宜城", service_id=sv.id, coverage=kb.coverage).coverage == "covered"
+    assert codes(v.check_city, "枣阳", service_id=sv.id, coverage=kb.coverage) == ["city_not_covered"]
+    part = v.check_city("襄阳", service_id=sv.id, coverage=kb.coverage, service_name="院外特药")
+    assert part.coverage == "unknown" and "襄阳市只有下辖的宜城市有院外特药" in part.note
+
+
 def test_city_with_real_geo():
     assert v.check_city("苏州").code == "320500"
     assert codes(v.check_city, "不存在的地方xyz") == ["city_unknown"]

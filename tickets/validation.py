@@ -64,7 +64,7 @@ class CityCheck:
     code: Optional[str]
     name: Optional[str]
     raw: str
-    coverage: str  # covered | not_covered | unknown | unchecked
+    coverage: str  # covered | unknown | unchecked (partial, only places inside the city listed, is unknown with a note)
     note: Optional[str] = None
     evidence: list = field(default_factory=list)
 
@@ -97,7 +97,10 @@ def check_city(text: Any, *, service_id: Any = None, coverage: CoverageChecker |
     if coverage is None or service_id is None:
         return CityCheck(city.code, city.name, raw, "unchecked")
     try:
-        ans = coverage(service_id, city.name)
+        from knowledge.geo import is_county_level
+
+        # a county-level place is checked as typed (宜城 has its own row; 襄阳 only partly listed)
+        ans = coverage(service_id, raw if is_county_level(raw) else city.name)
         status = getattr(ans, "status", None) or "unknown"
     except Exception:  # a broken checker must not block a booking: staff confirm coverage
         ans, status = None, "unknown"
@@ -106,9 +109,11 @@ def check_city(text: Any, *, service_id: Any = None, coverage: CoverageChecker |
         _fail("city_not_covered", field_name,
               f"很抱歉，{service_name}目前在{city.name}暂未开通，您可以选择服务覆盖的其他城市。")
     note = None
+    places = "、".join(getattr(ans, "places", None) or ()) if status == "partial" else ""
     if status != "covered":
         status = "unknown"
-        note = f"手册未列明{service_name}是否覆盖{city.name}，受理后由服务人员确认。"
+        note = (f"手册清单里{city.name}只有下辖的{places}有{service_name}，受理后由服务人员确认具体地点。" if places
+                else f"手册未列明{service_name}是否覆盖{city.name}，受理后由服务人员确认。")
     return CityCheck(city.code, city.name, raw, status, note, evidence)
 
 

@@ -15,6 +15,7 @@ from core.config import MANIFEST, MANUALS_DIR
 from core.db import Base, engine_for, session_scope
 from knowledge import models as m
 from knowledge.ingest.builder import Builder
+from knowledge.ingest.locate import locate_hospitals
 from knowledge.ingest.text import ManualText
 
 log = logging.getLogger(__name__)
@@ -82,4 +83,6 @@ def build(engine: Engine | None = None, manuals_dir: Path = MANUALS_DIR, manifes
             b.finish()
             report.manuals.append(manual.id)
             report.warnings.extend(b.warnings)
+    with session_scope(engine) as s:  # every listed hospital in a city, once all lists are read
+        report.warnings.extend(locate_hospitals(s))
     return report

@@ -189,10 +189,10 @@ class Builder:
 
     # -- coverage ------------------------------------------------------------
     def city_list(self, name: str, lines: Lines, entries: Iterable[CityEntry],
-                  services: Iterable[m.Service] = ()) -> m.CoverageList:
+                  services: Iterable[m.Service] = (), complete: bool = True) -> m.CoverageList:
         from knowledge import geo
 
-        cl = m.CoverageList(name=name, kind="city", **self._src(lines))
+        cl = m.CoverageList(name=name, kind="city", complete=complete, **self._src(lines))
         self.s.add(cl)
         self.s.flush()
         for e in entries:

@@ -125,6 +125,10 @@ def _rows() -> list[Reader]:
             rf"|(?P<days>\d+|[{numeral_chars()}]+)\s*个工作日内(?!.*审核)"), _response_match),
         R(A.REVIEW_TIME, re.compile(rf"{N}\s*个工作日内(审核|会有)"),
           lambda mm, s: {"amount": num(mm.group(1)), "unit": "working_days", "action": mm.group(2)}),
+        # "一个工作日做出审核结果", "4小时之内做出垫付结论": when a decision on the application is made
+        R(A.REVIEW_TIME, re.compile(rf"{N}\s*(?:个)?\s*(工作日|小时)\s*(?:之内|以内|内)?\s*(?:做出|作出)(审核结果|[\u4e00-\u9fff]{{0,4}}结论)"),
+          lambda mm, s: {"amount": num(mm.group(1)), "unit": "working_days" if mm.group(2) == "工作日" else "hours",
+                         "action": mm.group(3)}),
         R(A.LEAD_TIME, re.compile(r"提前\s*(\d+)\s*(?:个)?小时(?:提交|提出)?(?:服务)?(?:申请|预约)"),
           lambda mm, s: {"hours": int(mm.group(1)), "before": "service"}),
         R(A.LEAD_TIME, re.compile(r"出院前\s*(\d+)\s*小时(?:预约评估)?申请"),
@@ -160,9 +164,10 @@ def _rows() -> list[Reader]:
           lambda mm, s: {"cities": int(mm.group(3)), "cities_qualifier": mm.group(2), "hospitals": int(mm.group(5)),
                          "hospitals_qualifier": mm.group(4) or ("余" if mm.group(6) else None), "list_in_manual": False}),
         R(A.HOSPITAL_CHOICE, re.compile(r"支持指定[^。]+|不指定[^，。）)]*|可指定[^，。）)]*")),
-        R(A.SERVICE_HOURS, re.compile(r"(服务时间|接诊服务时间|工作时间为|电话接听时间)[：:]?\s*(每日|每天)?\s*"
-                                      r"([\d:：xX*]+\s*(?:小时|-\s*[\d:：]+(?:pm)?))"),
-          lambda mm, s: {"hours": clean(mm.group(3))}),
+        R(A.SERVICE_HOURS, re.compile(r"(服务时间|接诊服务时间|工作时间为|电话接听时间)(?:为)?[：:]?\s*(每日|每天|工作日)?\s*"
+                                      r"([\d:：xX*]+\s*(?:小时|[-~～]\s*[\d:：]+(?:pm)?))"),
+          lambda mm, s: {"hours": clean(mm.group(3)).replace("：", ":"),
+                         **({"days": mm.group(2)} if mm.group(2) == "工作日" else {})}),
         R(A.SERVICE_HOURS, re.compile(r"7\s*[×*xX]\s*24\s*小时"), lambda mm, s: {"hours": clean(mm.group(0))}),
         R(A.SERVICE_HOURS, re.compile(r"人工服务时间[：:]\s*([^。]+)"), lambda mm, s: {"hours": clean(mm.group(1))}),
         # -- about the text

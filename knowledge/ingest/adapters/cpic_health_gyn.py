@@ -123,7 +123,6 @@ def ingest(b: Builder) -> None:
 
     # -- appendix tables (parsed first so services can link to them) -------------
     tables: dict[int, m.CoverageList] = {}
-    table_city_lists: dict[int, m.CoverageList] = {}
     applies_to: dict[int, list[str]] = {}
     if appendix_ch:
         a_start, a_end = appendix_ch[0], ch_bounds[appendix_ch[0]]
@@ -140,8 +139,9 @@ def ingest(b: Builder) -> None:
                 applies_to[num] = _QUOTED.findall(t.line(note_ln))
             if cols[:3] == ["省份", "城市", "医院"]:
                 entries = _hospital_rows(b, hline + 1, body_end)
+                # each hospital row carries its city: the list alone answers city questions
+                # (a derived city list linked as well double-counted every city's hospitals)
                 tables[num] = b.hospital_list(name, (ln, note_ln or body_end), entries)
-                table_city_lists[num] = _cities_of_hospitals(b, name, (ln, note_ln or body_end), entries)
             elif cols == ["省份", "城市", "省份", "城市"]:
                 entries = _two_column_cities(b, hline + 1, body_end)
                 tables[num] = b.city_list(name, (ln, note_ln or body_end), entries)
@@ -155,7 +155,7 @@ def ingest(b: Builder) -> None:
                      if _SERVICE.match(clean(s)) and not _PART.match(clean(s))]
         for i, (ln, mm) in enumerate(svc_heads):
             stop = b.text.trim(ln, svc_heads[i + 1][0] - 1 if i + 1 < len(svc_heads) else s_end)
-            svc = _service(b, product, ln, stop, clean(mm.group(2)), summary, intro_names, tables, table_city_lists)
+            svc = _service(b, product, ln, stop, clean(mm.group(2)), summary, intro_names, tables)
             path = f"{ch1[1]} > {clean(t.line(ln))}"
             for pn, ps in t.iter(ln + 1, stop):
                 if _PART.match(clean(ps)):
@@ -171,8 +171,6 @@ def ingest(b: Builder) -> None:
                     continue
                 if num in tables:
                     b.link(svc, tables[num])
-                if num in table_city_lists:
-                    b.link(svc, table_city_lists[num])
 
     # -- general notes that apply to every service (第二章 注意事项) ------------------
     for ln, tt in chapters:
@@ -213,7 +211,7 @@ def ingest(b: Builder) -> None:
 
 
 def _service(b: Builder, product: m.Product, ln: int, stop: int, name: str, summary: dict, intro_names: list,
-             tables: dict, table_city_lists: dict) -> m.Service:
+             tables: dict) -> m.Service:
     t = b.text
     key = _key(name)
     parts: dict[str, tuple[int, int]] = {}
@@ -327,9 +325,8 @@ def _service(b: Builder, product: m.Product, ln: int, stop: int, name: str, summ
         ref = re.search(r"附表\s*(\d+)", txt)
         if ref:
             num = int(ref.group(1))
-            for lst in (tables.get(num), table_city_lists.get(num)):
-                if lst is not None:
-                    b.link(svc, lst)
+            if num in tables:
+                b.link(svc, tables[num])
             if num not in tables:
                 b.warn(f"{name}: coverage refers to missing 附表 {num}")
             continue
@@ -373,17 +370,6 @@ def _hospital_rows(b: Builder, start: int, end: int) -> list[HospitalEntry]:
         out.append(HospitalEntry(name=base, line=n, province=province_names().get(prov, prov), city=city,
                                  note=note, aliases=aliases))
     return out
-
-
-def _cities_of_hospitals(b: Builder, name: str, lines: tuple[int, int], entries: list[HospitalEntry]) -> m.CoverageList:
-    """The distinct cities of a hospital table, with the number of distinct hospitals listed there."""
-    first: dict[str, HospitalEntry] = {}
-    counts: dict[str, set[str]] = {}
-    for e in entries:
-        first.setdefault(e.city, e)
-        counts.setdefault(e.city, set()).add(squash(e.name))
-    cities = [CityEntry(raw=c, line=e.line, hospital_count=len(counts[c]), province=e.province) for c, e in first.items()]
-    return b.city_list(f"{name}（所在城市）", lines, cities)
 
 
 @dataclass

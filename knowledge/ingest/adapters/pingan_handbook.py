@@ -46,10 +46,11 @@ ROW_LABELS = ("适用人群", "使用人群", "使用前提", "使用条件", "�
               "特殊约定", "注意事项", "服务时效", "服务时长", "申请条件", "材料要求", "服务项目")
 # what a sentence of a service section can state (rows of knowledge.ingest.readers); the attributes in
 # MANY_PER_SENTENCE keep every distinct reading of a sentence, the others the first one
-SENTENCE_ATTRIBUTES = ("lead_time", "response_time", "fees", "exclusions", "documents", "cancellation", "diagnosis",
-                       "usage_limit", "waiting_period")
+SENTENCE_ATTRIBUTES = ("lead_time", "response_time", "review_time", "service_hours", "fees", "exclusions", "documents",
+                       "cancellation", "diagnosis", "usage_limit", "waiting_period")
 MANY_PER_SENTENCE = ("cancellation", "diagnosis", "usage_limit")
 NAV_BRACKETS = {"我的", "用服务", "立即使用", "我的保单", "我的】-【用服务", "我的】-【我的保单"}
+_PHONE_LINE = re.compile(r"客服电话|热线|拨打")
 # "不包括怀孕及分娩场景（例：…）": a case the rules engine can ask about
 _EXCLUDED_CASE = re.compile(r"不(?:包括|包含|含)([^（(，,。；;、]{2,20}?)(?:场景|情况|等)?[（(，,。；;、]")
 
@@ -475,7 +476,7 @@ def split_cell(cell: str) -> list[tuple[str, Optional[str]]]:
     Separators are 、 , and spaces outside parentheses; '县级市:' and '县域:' are separators."""
     cell = re.sub(r"(?:县级市|县域)[:：]", "、", cell)
     toks, depth, cur = [], 0, ""
-    for ch in cell:
+    for i, ch in enumerate(cell):
         if ch == "(":
             depth += 1
         elif ch == ")":
@@ -485,6 +486,10 @@ def split_cell(cell: str) -> list[tuple[str, Optional[str]]]:
             cur = ""
         else:
             cur += ch
+            # a name right after a closing parenthesis starts a new entry: 宁德(仅开放县级市)福清市
+            if ch == ")" and depth == 0 and re.match(r"[\u4e00-\u9fff]", cell[i + 1:i + 2]):
+                toks.append(cur)
+                cur = ""
     toks.append(cur)
     out = []
     for tok in toks:
@@ -858,6 +863,13 @@ def _fill_service(b: Builder, u: Unit, disease_list_name: Optional[str]) -> None
     if resp:
         first = next((r for r in resp if r[2].get("action") in ("响应", "联系")), resp[0])
         svc.response_time = first[0]
+    # every reading kept with its lines: two values for one thing stay two facts (住院垫付 review:
+    # 4 小时 at 1230, 一个工作日 at 1250; 康复随访 hours: 工作日9:00-21:00 at 1647, 7*24 小时 at 1712)
+    for attr in ("review_time", "service_hours"):
+        for s, ls, d in found[attr]:
+            if attr == "service_hours" and _PHONE_LINE.search(s):
+                continue  # the hotline's hours (客服电话 95511-7(7*24 小时)), not the service's
+            b.fact(svc, attr, s, ls, data=d)
     for attr in ("fees", "exclusions", "documents"):
         for s, ls, _ in found[attr]:
             b.fact(svc, attr, s, ls)
@@ -1110,14 +1122,12 @@ def _city_list(b: Builder, nd: Node, units: list[Unit], provinces: set[str]) -> 
     ents, total = table_rows_a(t, nd.line + 1, nd.end)
     header = " ".join(norm(t.line(n)) for n in range(nd.line + 1, min(nd.line + 4, nd.end) + 1))
     two_col = re.search(r"(\S+)\s+(\S+)\s+\1\s+\2", header)
-    if len(ents) >= 5:
-        shape = "rows"
+    if len(ents) >= 5:  # rows: 省 市 医院数量
         if total and sum(e.hospital_count or 0 for e in ents) != total[0]:
             b.warn(f"{title}: hospital counts sum to {sum(e.hospital_count or 0 for e in ents)}, 总计 says {total[0]}")
     elif two_col:
-        shape, ents = "two_columns", table_rows_b(t, nd.line + 2, nd.end)
-    else:
-        shape = "cells"
+        ents = table_rows_b(t, nd.line + 2, nd.end)
+    else:  # cells: 省 城市、城市… 数量
         ents, rws = table_rows_c(t, nd.line + 1, nd.end, provinces)
         for r in rws:
             if r["province"] and r["count"] is not None:

@@ -237,6 +237,9 @@ def parse_grouped_hospital_table(b: Builder, header: int, end: int) -> tuple[lis
     return out, last
 
 
+_UNIT_OF_HOSPITAL = re.compile(r"^(.{4,}?医院)([\u4e00-\u9fff]{2,16}(?:会诊中心|联合门诊))$")
+
+
 def parse_team_table(b: Builder, header: int, end: int) -> tuple[list[HospitalEntry], int]:
     """医院 | 团队擅长: blank hospital = same as above; a team written in the first column of a row with an
     empty second column belongs to the hospital above (column drift in extraction)."""
@@ -249,12 +252,20 @@ def parse_team_table(b: Builder, header: int, end: int) -> tuple[list[HospitalEn
         first, team = clean(cells[0]), clean(cells[1])
         if first and not team and current is not None:
             team, first = first, ""
+        unit = ""
         if first:
+            # a clinic or centre of a hospital is that hospital (北京同仁医院眼科会诊中心 -> 北京同仁医院)
+            mm = _UNIT_OF_HOSPITAL.match(first)
+            if mm:
+                first, unit = mm.group(1), first
             current = by_name.get(first)
             if current is None:
                 current = HospitalEntry(name=first, line=n, note="")
                 by_name[first] = current
                 order.append(current)
+            if unit and unit not in current.aliases:
+                current.aliases.append(unit)
+                team = f"{unit[len(first):]}：{team}" if team else team
         if current is not None and team:
             current.note = f"{current.note}；{team}" if current.note else team
     return order, last
@@ -365,8 +376,17 @@ def _clause(line: str, pos: int) -> str:
     ends = [i for i in (s.find(p, pos) for p in "。；;") if i >= 0]
     z = min(ends) + 1 if ends else len(s)
     out = s[a + 1:z].strip()
-    out = re.sub(r"^[-\s]*[(（]?\d{1,2}[)）.、]?\s*", "", out)
+    # a list number (1. / (1) / 1、), never the number a sentence starts with (5个工作日内)
+    out = re.sub(r"^[-\s]*(?:[(（]\d{1,2}[)）]|\d{1,2}[)）.、](?!\d))\s*", "", out)
     return clean(out)
+
+
+def _row_item(line: str) -> str:
+    """The item a numbered table row is about (1<TAB>国内二次诊疗意见<TAB>…), else ''."""
+    cells = [c.strip() for c in line.split("\t")]
+    if len(cells) > 2 and cells[0].isdigit() and cells[1] and not cells[1][0].isdigit():
+        return clean(cells[1])
+    return ""
 
 
 # what a line of an intro can state (rows of knowledge.ingest.readers)
@@ -383,6 +403,9 @@ def read_line(line: str) -> list[tuple[str, str, Any]]:
         if r.attribute == "usage_limit" and (r.attribute, "limit") in seen and "item" in (r.data or {}):
             continue
         text = _clause(s, r.start)
+        item = _row_item(s)
+        if item and not text.startswith(item):  # 国内 5 vs 国外 15 个工作日: the row's item tells them apart
+            text = f"{item}：{text}"
         key = (r.attribute, text, repr(r.data))
         if key in seen:
             continue
@@ -712,11 +735,11 @@ def _store_lists(b: Builder, intro: Intro, svc: m.Service, seen: set) -> None:
                 b.fact(svc, "diagnosis", f"限定疾病见{dl.name}", (n, last), data={"list": dl.name})
         elif len(hdr) > 3 and any(hdr[1:]) and all(c in ("√", "×") for c in hdr[1:] if c) and hdr[0] \
                 and not hdr[0].isdigit():
-            # √/× availability table whose header (and first rows) are missing: kept for reference,
-            # not linked, so a city missing from the fragment is not answered as "not covered".
+            # √/× availability table whose header (and first rows) are missing: linked as an incomplete
+            # list, so a listed city is covered and a city missing from the fragment is unknown.
             entries, last = parse_mark_table(b, n, intro.end)
-            b.city_list(f"{svc.name}·可预约城市（残缺表格，缺表头）", (n, last), entries)
-            b.warn(f"{svc.name}: availability table at lines {n}-{last} has no header; stored unlinked")
+            b.city_list(f"{svc.name}·可预约城市（残缺表格，缺表头）", (n, last), entries, services=[svc], complete=False)
+            b.warn(f"{svc.name}: availability table at lines {n}-{last} has no header; linked as incomplete")
         else:
             last = n
         n = last + 1
