@@ -12,7 +12,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import Answer, channel_insurer, slot_text, stores
 
-LAST = "last_answer"  # slot: "qa:<kind>:<aspect>" after a reply of assist.qa
+LAST = "last_answer"  # slot: "qa:<kind>:<aspect>:<question waiting for a product>" after assist.qa
 
 
 def typed_text(tracker: Tracker) -> str:
@@ -25,13 +25,13 @@ def context(tracker: Tracker):
     from assist.qa import Context
 
     last = slot_text(tracker, LAST)
-    kind, aspect = "", ""
+    kind, aspect, pending = "", "", ""
     if last.startswith("qa:"):
-        _, kind, aspect = (last.split(":") + ["", ""])[:3]
+        _, kind, aspect, pending = (last.split(":", 3) + ["", "", ""])[:4]
     return Context(insurer=slot_text(tracker, "insurer") or None, product=slot_text(tracker, "product") or None,
                    service=slot_text(tracker, "service") or None, city=slot_text(tracker, "city") or None,
                    channel_insurer=channel_insurer(tracker) or None, in_form=bool(tracker.active_loop_name),
-                   last_kind=kind or None, last_aspect=aspect or None)
+                   last_kind=kind or None, last_aspect=aspect or None, pending=pending or None)
 
 
 def answer_typed(dispatcher: CollectingDispatcher, tracker: Tracker) -> list | None:
@@ -45,7 +45,7 @@ def answer_typed(dispatcher: CollectingDispatcher, tracker: Tracker) -> list | N
     rep = answer(st.kb, text, context(tracker), engine=st.kb.engine, policies=st.policies)
     Answer(rep.kind, rep.text, items=rep.items, options=rep.options, sources=rep.sources).send(dispatcher)
     events: list = [SlotSet(k, v) for k, v in rep.remember.items() if v]
-    events.append(SlotSet(LAST, f"qa:{rep.kind}:{rep.aspect or ''}"))
+    events.append(SlotSet(LAST, f"qa:{rep.kind}:{rep.aspect or ''}:{(rep.pending or '')[:200]}"))
     if rep.check_policy and not tracker.active_loop_name:
         events.append(FollowupAction("eligibility_form"))
     return events

@@ -36,6 +36,7 @@ class Context:
     in_form: bool = False
     last_kind: str | None = None  # kind of the previous answer (coverage, fact, ...)
     last_aspect: str | None = None  # the aspect it answered
+    pending: str | None = None  # the question that waits for the customer's product (ask_product)
 
 
 @dataclass
@@ -49,6 +50,7 @@ class Reply:
     check_policy: bool = False  # the customer wants their own policy checked (start the form)
     handoff: bool = False
     aspect: str | None = None  # the aspect a fact answer answered
+    pending: str | None = None  # the question to answer again once the product is known
 
 
 @dataclass
@@ -69,6 +71,9 @@ def answer(kb, text: str, ctx: Context | None = None, engine=None, policies=None
         return Reply("clarify", "您好，请问想了解哪项健康服务？可以直接说服务名称或您遇到的情况。")
     scope = _scope(kb, r, ctx)
     lx = lexicon()
+    if ctx.pending and (r.products or r.insurer) and not _strong(services_in(kb, r.text)) and len(r.text) <= 40:
+        # "我的是尊享e生PLUS" after "which product?": the waiting question, now with its product
+        return answer(kb, f"{r.text}，{ctx.pending}", Context(channel_insurer=ctx.channel_insurer), engine, policies)
     named = services_in(kb, r.text, scope.manual_ids)
     wants_list = "list_services" in r.cues and not _strong(named) and not r.situation
     if wants_list:
@@ -81,7 +86,9 @@ def answer(kb, text: str, ctx: Context | None = None, engine=None, policies=None
         if r.situation and not r.aspects or "recommend" in r.cues and r.situation:
             return _recommend(kb, r, scope)
         if "contact" in r.aspect_keys():
-            return _contact(kb, scope, None)
+            rep = _contact(kb, scope, None)
+            rep.pending = r.text if rep.kind == "ask_product" else None
+            return rep
         if r.situation:
             return _recommend(kb, r, scope)
         if r.aspects and scope.manual_ids:
@@ -96,7 +103,7 @@ def answer(kb, text: str, ctx: Context | None = None, engine=None, policies=None
                 return _clause_reply(kb, r, None, [hit], scope)
         return _clarify(kb, r, scope)
     svc = svc_cands[0]
-    ambiguous = _ambiguous(svc_cands, scope)
+    ambiguous = _ambiguous(svc_cands, scope, r.text)
     if ambiguous:
         return ambiguous
     remember = {"service": svc.name, "insurer": svc.insurer_short} if _strong(named) or not named else {}
@@ -194,7 +201,7 @@ def _candidates(kb, named, scope: Scope, ctx: Context, r: Reading) -> list:
     return []
 
 
-def _ambiguous(cands: list, scope: Scope) -> Reply | None:
+def _ambiguous(cands: list, scope: Scope, question: str = "") -> Reply | None:
     """The same service at several insurers / products and nothing decides which: ask, offering only
     those that have it."""
     top = cands[0]
@@ -213,7 +220,7 @@ def _ambiguous(cands: list, scope: Scope) -> Reply | None:
             opts.append((label, f"{label}的{v.name}"))
     names = "、".join(t for t, _ in opts)
     return Reply("ask_product", f"{names}都有“{top.name}”，请问您的保单是哪一款？", options=opts,
-                 remember={"service": top.name})
+                 remember={"service": top.name}, pending=question)
 
 
 def _single_product(kb, manual_id: str) -> bool:
@@ -326,9 +333,9 @@ def _coverage(kb, r: Reading, svc, ctx: Context) -> Reply:
         text = reason
     else:
         text = reason or f"{where}：{svc.name}"
-    if status in ("covered", "partial") and _asks_list(r.text):
-        listed = kb.hospitals(svc.id, out["city"]["name"])
-        if listed:
+    listed = kb.hospitals(svc.id, out["city"]["name"]) if status in ("covered", "partial") else []
+    if listed and (_asks_list(r.text) or len(listed) <= 8):
+        if True:
             names = "、".join(h.name for h in listed[:8]) + ("等" if len(listed) > 8 else "")
             text += f"\n{out['city']['name']}的服务医院有：{names}。"
             srcs += [h.source for h in listed[:2] if h.source]
@@ -613,6 +620,7 @@ def _best_clauses(kb, r: Reading, svcs: list | None, scope: Scope) -> list[_Hit]
     hits: list[_Hit] = []
     for a in aspects[:3]:
         best: _Hit | None = None
+        valued: _Hit | None = None  # the best clause that states a value of the aspect's unit
         for strict in ((True, False) if said else (False,)):
             for svc, clauses, weight in pools:
                 if not strict and svc is None:
@@ -630,8 +638,12 @@ def _best_clauses(kb, r: Reading, svcs: list | None, scope: Scope) -> list[_Hit]
                     sc = (own + 0.3 * more + (2.0 if m else 0.0) + 1.0) * weight
                     if best is None or sc > best.score:
                         best = _Hit(c, sc, svc, m.group(0) if m else None, a)
+                    if m and (valued is None or sc > valued.score):
+                        valued = _Hit(c, sc, svc, m.group(0), a)
             if best is not None:
                 break
+        if best is not None and best.value is None and valued is not None and valued.score >= 0.75 * best.score:
+            best = valued  # a question about a quantity: the clause with the number
         if best is not None and best.score >= MIN_CLAUSE_SCORE and all(h.clause.id != best.clause.id for h in hits):
             hits.append(best)
         elif best is not None and any(h.clause.id == best.clause.id for h in hits):

@@ -141,3 +141,10 @@ def test_a_question_about_something_the_manual_never_mentions_is_answered_honest
     rep = answer(kb, "平安健康的住院协助能顺便帮忙代办签证吗")
     assert rep.kind == "not_in_manual"
     assert "手册里没有写" in rep.text and "转人工" in rep.text
+
+
+def test_the_question_waiting_for_a_product_is_answered_when_it_comes(kb):
+    first = answer(kb, "二次诊疗多久能出结果")
+    assert first.kind == "ask_product" and first.pending
+    rep = answer(kb, "我的是太保蓝本", Context(pending=first.pending, last_kind=first.kind))
+    assert rep.kind != "ask_product" and rep.remember.get("product") == "太保蓝本"
