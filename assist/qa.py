@@ -512,8 +512,13 @@ def _eligibility(kb, engine, policies, r: Reading, svc, scope: Scope) -> Reply:
         hit = _content_clause(kb, r, [svc], scope)
         if hit is not None:
             quote, src = _with_continuation(kb, hit.clause)
-            lines.insert(1, f"手册原文：“{quote}”")
-            srcs.insert(0, src)
+            against = _clause_says_no(kb, r, svc, hit.clause.text, f)
+            if against:  # the manual's own condition rules the stated case out
+                lines = [f"按手册的规定，这种情况不能使用{name}：{against}", f"手册原文：“{quote}”"]
+                srcs = [src]
+            else:
+                lines.insert(1, f"手册原文：“{quote}”")
+                srcs.insert(0, src)
     lines.append("如果想按您的保单核对，可以说“查我的保单”。")
     return Reply("eligibility", "\n".join(lines), sources=srcs,
                  options=[("查我的保单", "/ask_eligibility"), ("怎么申请", f"{name}怎么申请")],
@@ -672,7 +677,40 @@ def _content_clause(kb, r: Reading, svcs: list | None, scope: Scope) -> _Hit | N
     return best if best is not None and best.score >= STRONG_OVERLAP else None
 
 
-def _says_no(kb, r: Reading, svc, hits: list) -> bool:
+_EVENT = r"(出院|手术|确诊|生效|投保|住院|达标|开具|购买)"
+_SPAN = {"天": 1, "日": 1, "周": 7, "个月": 30, "月": 30, "年": 365}
+
+
+def _days(n: str, unit: str) -> int:
+    from assist.text import cn_number
+
+    v = int(n) if n.isdigit() else (cn_number(n) or 0)
+    return v * _SPAN.get(unit, 1)
+
+
+def _clause_says_no(kb, r: Reading, svc, clause: str, f) -> str:
+    """Why the clause's own condition rules out the case the customer states ('' when it does not): a
+    deadline after an event already passed (出院后15天内 / 出院已经20天), an age limit, or what was asked
+    named among the exclusions."""
+    q = r.text
+    for m in re.finditer(_EVENT + r"[^，。？?]{0,6}?(\d+|[一二两三四五六七八九十]+)\s*(个月|天|日|周|年)", q):
+        event, said = m.group(1), _days(m.group(2), m.group(3))
+        c = re.search(event + r"后?\s*(\d+)\s*(个月|天|日|周|年)\s*(内|以内|之内)", clause)
+        if c and said > _days(c.group(1), c.group(2)):
+            return f"要在{event}后{c.group(1)}{c.group(2)}内，您说的已经超过了。"
+    if f.age is not None:
+        c = re.search(r"(\d+)\s*周?岁(以上|及以上)", clause)
+        if c and f.age < int(c.group(1)):
+            return f"要求{c.group(1)}周岁以上。"
+        c = re.search(r"(\d+)\s*周?岁(以下|及以下)", clause)
+        if c and f.age > int(c.group(1)):
+            return f"要求{c.group(1)}周岁以下。"
+    if _says_no(kb, r, svc, [clause]):
+        return "手册写明不在服务范围内。"
+    return ""
+
+
+def _says_no(kb, r: Reading, svc, clauses: list[str]) -> bool:
     """A yes/no question (…吗, 能不能 …) whose key word the quoted clause puts right after a negation
     (可以指定医院、科室，但是不能指定医生)."""
     if not re.search(r"(吗|么|嘛)[？?]?$|能不能|可不可以|是否", r.text):
@@ -683,12 +721,14 @@ def _says_no(kb, r: Reading, svc, hits: list) -> bool:
     if svc is not None:
         text = text.replace(svc.name, "，")
     words = [w for w in kb.tokens(text) if len(w) >= 2 and w not in _stop_words()]
-    for h in hits:
-        t = h.clause.text
+    neg = r"(不能|不可以|不可|无法|不支持|不提供|不包括|不包含|不含|不予|不得)"
+    for t in clauses:
         for w in words:
             for m in re.finditer(re.escape(w), t):
-                before = t[max(0, m.start() - 6):m.start()]
-                if re.search(r"(不能|不可以|不可|无法|不支持|不提供|不包括|不包含|不含|不予|不得)[\u4e00-\u9fff]{0,2}$", before):
+                before, after = t[max(0, m.start() - 6):m.start()], t[m.end():m.end() + 12]
+                if re.search(neg + r"[\u4e00-\u9fff]{0,2}$", before):
+                    return True
+                if re.match(r"[^。；;]{0,8}(不属于|不在|除外|不包括|不含|不提供|不适用)", after):
                     return True
     return False
 
@@ -805,7 +845,7 @@ def _clause_reply(kb, r: Reading, svc, hit, scope: Scope) -> Reply:
         parts.append((lead + "\n" if lead else "") + f"手册原文：“{quote}”")
         srcs.append(src)
     first = hits[0]
-    no = _says_no(kb, r, svc, hits)
+    no = _says_no(kb, r, svc, [h.clause.text for h in hits])
     if no:
         parts.insert(0, "不可以。")
     name = (first.service or svc).name if (first.service or svc) is not None else ""

@@ -148,3 +148,15 @@ def test_the_question_waiting_for_a_product_is_answered_when_it_comes(kb):
     assert first.kind == "ask_product" and first.pending
     rep = answer(kb, "我的是太保蓝本", Context(pending=first.pending, last_kind=first.kind))
     assert rep.kind != "ask_product" and rep.remember.get("product") == "太保蓝本"
+
+
+def test_a_deadline_after_an_event_already_passed_is_a_no(kb):
+    from assist.facts import read_facts
+    from assist.qa import _clause_says_no
+    from assist.understand import read
+
+    r = read(kb, "我出院已经三个月了还能申请吗")
+    why = _clause_says_no(kb, r, None, "出院后 1 个月内申请,需提前24小时申请服务", read_facts(r.text))
+    assert why and "1个月" in why
+    r2 = read(kb, "我出院才一周还能申请吗")
+    assert _clause_says_no(kb, r2, None, "出院后 1 个月内申请", read_facts(r2.text)) == ""
