@@ -13,11 +13,25 @@ import os
 import sys
 
 
+def _ClientExecutor():
+    """rasa-sdk's executor, counting every identity check of an action call against its conversation
+    (core.throttle: per client lockout, besides the per policy / ticket number one)."""
+    from rasa_sdk.executor import ActionExecutor
+
+    from core.throttle import client
+
+    class ClientExecutor(ActionExecutor):
+        async def run(self, action_call):
+            with client(f"chat:{action_call.get('sender_id') or 'unknown'}"):
+                return await super().run(action_call)
+
+    return ClientExecutor()
+
+
 def main(argv: list[str] | None = None) -> None:
     from rasa_sdk import utils
     from rasa_sdk.constants import APPLICATION_ROOT_LOGGER_NAME
     from rasa_sdk.endpoint import create_app_for_serve, create_argument_parser
-    from rasa_sdk.executor import ActionExecutor
     from sanic import Sanic
 
     parser = create_argument_parser()
@@ -30,10 +44,10 @@ def main(argv: list[str] | None = None) -> None:
     utils.configure_file_logging(logging.getLogger(APPLICATION_ROOT_LOGGER_NAME), args.log_file, args.loglevel,
                                  args.logging_config_file)
     utils.update_sanic_log_level()
-    executor = ActionExecutor()
+    executor = _ClientExecutor()
     executor.register_package(args.actions_module or args.actions)
     app = create_app_for_serve(executor, cors_origins=args.cors, endpoints=args.endpoints)
-    app.prepare(host=os.environ.get("SANIC_HOST", "0.0.0.0"), port=args.port, single_process=True, motd=False)
+    app.prepare(host=os.environ.get("SANIC_HOST", "127.0.0.1"), port=args.port, single_process=True, motd=False)
     Sanic.serve_single(app)
 
 
