@@ -13,7 +13,7 @@ from fastapi import Header, Request
 from api.errors import ApiError
 from core.identity import Verifier
 
-DEV_OPERATOR_KEY = "dev-operator-key"
+from core.secrets import DEV_OPERATOR_KEY  # noqa: E402 - public; refused with APP_ENV=production
 
 
 def knowledge_base(request: Request):
