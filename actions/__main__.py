@@ -29,6 +29,9 @@ def _ClientExecutor():
 
 
 def main(argv: list[str] | None = None) -> None:
+    from core.secrets import enforce
+
+    enforce("action server")  # APP_ENV=production: no dev or missing secret (docs/security.md)
     from rasa_sdk import utils
     from rasa_sdk.constants import APPLICATION_ROOT_LOGGER_NAME
     from rasa_sdk.endpoint import create_app_for_serve, create_argument_parser

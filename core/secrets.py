@@ -94,8 +94,6 @@ def problems(env: Mapping[str, str] | None = None) -> list[str]:
             out.append(f"WECHAT_ACCOUNTS[{i}] is not in safe mode (mode: safe)")
     if accounts is None and (env.get("WECHAT_MODE") or "compat").strip().lower() != "safe":
         out.append("WECHAT_MODE is not safe (plain or compat accept unencrypted pushes)")
-    if (env.get("WIDGET_TOKEN_REQUIRED") or "0").strip() != "1":
-        out.append("WIDGET_TOKEN_REQUIRED is not 1 (anonymous widget sessions)")
     return out
 
 
