@@ -32,6 +32,9 @@ def main(argv: list[str] | None = None) -> None:
     from core.secrets import enforce
 
     enforce("action server")  # APP_ENV=production: no dev or missing secret (docs/security.md)
+    from core import logsafe
+
+    logsafe.install()  # no mobile or ID number in any log line
     from rasa_sdk import utils
     from rasa_sdk.constants import APPLICATION_ROOT_LOGGER_NAME
     from rasa_sdk.endpoint import create_app_for_serve, create_argument_parser

@@ -133,6 +133,9 @@ def create_app(url: str | None = None, build_if_empty: bool | None = None) -> Fa
     from core.secrets import enforce
 
     enforce("service API + channels gateway")  # APP_ENV=production: no dev or missing secret
+    from core import logsafe
+
+    logsafe.install()  # no mobile or ID number in any log line
     engine = engine_for(url or database_url())
     if build_if_empty is None:
         build_if_empty = os.environ.get("API_BUILD_KNOWLEDGE", "1") != "0"

@@ -74,9 +74,15 @@ def problems(env: Mapping[str, str] | None = None) -> list[str]:
         if accounts is not None and s.name.startswith("WECHAT_"):
             continue  # the accounts list carries them, checked below
         value = (env.get(s.name) or "").strip()
+        if s.name == "OPERATOR_API_KEY" and (env.get("OPERATOR_API_KEYS") or "").strip():
+            out += [f"OPERATOR_API_KEYS entry {k!r} is too short or a development value"
+                    for k, _, v in (p.strip().partition(":") for p in env["OPERATOR_API_KEYS"].split(",") if p.strip())
+                    if len(v.strip()) < MIN_LENGTH or v.strip() == DEV_OPERATOR_KEY]
+            continue
         if not value:
             if s.required:
-                out.append(f"{s.name} is not set ({s.what})")
+                dev = ", so the public development value is used" if s.dev_value else ""
+                out.append(f"{s.name} is not set{dev} ({s.what})")
         elif s.dev_value is not None and value == s.dev_value:
             out.append(f"{s.name} is the public development value ({s.what})")
         elif len(value) < MIN_LENGTH and s.name != "WECHAT_TOKEN":  # WeChat allows 3-32 characters
