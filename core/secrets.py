@@ -138,6 +138,21 @@ def rasa_args(env: Mapping[str, str] | None = None) -> list[str]:
     return args
 
 
+def rasa_channel_headers(env: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Authorization for Rasa's REST channel, for local tools: RASA_CHANNEL_TOKEN, else the token
+    scripts/run.sh wrote to var/rasa_channel_token; {} when there is none (an open, test-only channel)."""
+    env = env if env is not None else os.environ
+    token = (env.get("RASA_CHANNEL_TOKEN") or "").strip()
+    if not token:
+        from core.config import VAR_DIR
+
+        try:
+            token = (VAR_DIR / "rasa_channel_token").read_text(encoding="utf-8").strip()
+        except OSError:
+            token = ""
+    return {"Authorization": f"Bearer {token}"} if token else {}
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     cmd = argv[0] if argv else "check"
