@@ -112,9 +112,18 @@ class AuditRow(Base):
 
 class DbBackend:
     def __init__(self, engine: Engine):
-        self.engine = engine
+        self.engine, self._ready = engine, False
+
+    def _tables(self) -> None:
+        """Alembic 0002 creates the tables; a database not migrated yet (an action server started first)
+        gets them on first use, so identity checks never break on a missing table."""
+        if not self._ready:
+            for table in (ThrottleRow.__table__, AuditRow.__table__):
+                table.create(self.engine, checkfirst=True)
+            self._ready = True
 
     def locked_for(self, keys: list[str], now: datetime) -> int:
+        self._tables()
         with Session(self.engine) as s:
             rows = s.scalars(select(ThrottleRow).where(ThrottleRow.key.in_([_hash(k) for k in keys]))).all()
         left = [(r.locked_until - now).total_seconds() for r in rows if r.locked_until and r.locked_until > now]
@@ -122,6 +131,7 @@ class DbBackend:
 
     def fail(self, key: str, policy: Policy, now: datetime) -> bool:
         """Count a failure; True when this failure locks the key."""
+        self._tables()
         try:
             return self._fail(_hash(key), policy, now)
         except IntegrityError:  # another process inserted the row first: count on its row

@@ -15,6 +15,8 @@ depends_on = None
 
 
 def upgrade() -> None:
+    if sa.inspect(op.get_bind()).has_table('sec_throttle'):  # made by core.throttle before this migration ran
+        return
     op.create_table('sec_throttle',
                     sa.Column('key', sa.String(length=40), nullable=False),
                     sa.Column('failures', sa.Integer(), nullable=False),
