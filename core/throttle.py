@@ -23,9 +23,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Iterator, Optional
 
-from sqlalchemy import Integer, String, select
+from sqlalchemy import Integer, String, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from core.db import Base, UtcDateTime, utc_now
@@ -122,38 +123,37 @@ class DbBackend:
                 table.create(self.engine, checkfirst=True)
             self._ready = True
 
-    def locked_for(self, keys: list[str], now: datetime) -> int:
+    def reserve(self, key: str, policy: Policy, now: datetime) -> tuple[int, int]:
+        """Count one attempt before it is checked: (attempts in this window, seconds still locked)."""
         self._tables()
-        with Session(self.engine) as s:
-            rows = s.scalars(select(ThrottleRow).where(ThrottleRow.key.in_([_hash(k) for k in keys]))).all()
-        left = [(r.locked_until - now).total_seconds() for r in rows if r.locked_until and r.locked_until > now]
-        return int(max(left)) + 1 if left else 0
-
-    def fail(self, key: str, policy: Policy, now: datetime) -> bool:
-        """Count a failure; True when this failure locks the key."""
-        self._tables()
-        try:
-            return self._fail(_hash(key), policy, now)
-        except IntegrityError:  # another process inserted the row first: count on its row
-            return self._fail(_hash(key), policy, now)
-
-    def _fail(self, h: str, policy: Policy, now: datetime) -> bool:
+        h = _hash(key)
+        ins = (sqlite_insert if self.engine.dialect.name == "sqlite" else pg_insert)(ThrottleRow.__table__)
         with Session(self.engine) as s, s.begin():
-            q = select(ThrottleRow).where(ThrottleRow.key == h)
-            if self.engine.dialect.name != "sqlite":
-                q = q.with_for_update()
-            row = s.scalar(q)
-            if row is None:
-                row = ThrottleRow(key=h, failures=0, window_start=now)
-                s.add(row)
-            expired_lock = row.locked_until is not None and row.locked_until <= now
-            if expired_lock or (row.locked_until is None and (now - row.window_start).total_seconds() > policy.window):
+            s.execute(ins.values(key=h, failures=0, window_start=now).on_conflict_do_nothing())
+            # a write first: it takes SQLite's write lock / PostgreSQL's row lock, so parallel requests queue
+            s.execute(update(ThrottleRow).where(ThrottleRow.key == h).values(failures=ThrottleRow.failures))
+            row = s.get(ThrottleRow, h, populate_existing=True)
+            if row.locked_until is not None and row.locked_until > now:
+                return row.failures, int((row.locked_until - now).total_seconds()) + 1
+            if row.locked_until is not None or (now - row.window_start).total_seconds() > policy.window:
                 row.failures, row.window_start, row.locked_until = 0, now, None  # a new window
             row.failures += 1
-            if row.failures >= policy.max_failures and not (row.locked_until and row.locked_until > now):
-                row.locked_until = now + timedelta(seconds=policy.lock)
-                return True
-            return False
+            return row.failures, 0
+
+    def release(self, key: str) -> None:
+        """Take back a reservation (the attempt succeeded, or failed for another reason)."""
+        with Session(self.engine) as s, s.begin():
+            s.execute(update(ThrottleRow).where(ThrottleRow.key == _hash(key), ThrottleRow.failures > 0)
+                      .values(failures=ThrottleRow.failures - 1))
+
+    def lock(self, key: str, policy: Policy, now: datetime) -> bool:
+        """Lock the key; True when it was not locked already."""
+        with Session(self.engine) as s, s.begin():
+            res = s.execute(update(ThrottleRow).where(
+                ThrottleRow.key == _hash(key),
+                (ThrottleRow.locked_until.is_(None)) | (ThrottleRow.locked_until <= now))
+                .values(locked_until=now + timedelta(seconds=policy.lock)))
+            return res.rowcount > 0
 
     def reset(self, key: str) -> None:
         with Session(self.engine) as s, s.begin():
@@ -175,24 +175,31 @@ class RedisBackend:
         self.redis = redis.Redis.from_url(url, decode_responses=True, socket_timeout=2, socket_connect_timeout=2)
         self.prefix, self.engine = prefix, engine
 
-    def locked_for(self, keys: list[str], now: datetime) -> int:
-        pipe = self.redis.pipeline()
-        for k in keys:
-            pipe.pttl(self.prefix + "lock:" + _hash(k))
-        left = [ms for ms in pipe.execute() if ms and ms > 0]
-        return int(max(left) / 1000) + 1 if left else 0
+    # lock still running -> {0, ms left}; else count the attempt (the window starts with the first)
+    _RESERVE = """
+    local left = redis.call('PTTL', KEYS[1])
+    if left > 0 then return {0, left} end
+    local n = redis.call('INCR', KEYS[2])
+    if n == 1 then redis.call('EXPIRE', KEYS[2], ARGV[1]) end
+    return {n, 0}
+    """
 
-    def fail(self, key: str, policy: Policy, now: datetime) -> bool:
-        h = self.prefix + "n:" + _hash(key)
-        pipe = self.redis.pipeline()
-        pipe.incr(h)
-        pipe.expire(h, policy.window, nx=True)
-        n = pipe.execute()[0]
-        if n >= policy.max_failures:
-            if self.redis.set(self.prefix + "lock:" + _hash(key), "1", ex=policy.lock, nx=True):
-                self.redis.delete(h)
-                return True
-        return False
+    def reserve(self, key: str, policy: Policy, now: datetime) -> tuple[int, int]:
+        h = _hash(key)
+        n, left = self.redis.eval(self._RESERVE, 2, self.prefix + "lock:" + h, self.prefix + "n:" + h, policy.window)
+        return int(n), (int(left) // 1000 + 1 if int(left) > 0 else 0)
+
+    def release(self, key: str) -> None:
+        n = self.prefix + "n:" + _hash(key)
+        if self.redis.decr(n) < 0:
+            self.redis.delete(n)
+
+    def lock(self, key: str, policy: Policy, now: datetime) -> bool:
+        h = _hash(key)
+        fresh = bool(self.redis.set(self.prefix + "lock:" + h, "1", ex=policy.lock, nx=True))
+        if fresh:  # the count ends just before the lock does: counting starts again after it
+            self.redis.pexpire(self.prefix + "n:" + h, max(1, policy.lock * 1000 - 50))
+        return fresh
 
     def reset(self, key: str) -> None:
         self.redis.delete(self.prefix + "n:" + _hash(key))
@@ -214,47 +221,74 @@ class Throttle:
     def check(self, subject: str) -> "_Attempt":
         """Context manager around one identity check of `subject` (e.g. `policy:P2024…`).
 
-        Refuses with VerificationLocked when the subject or the client is locked; counts a failure when
-        the block raises one of `failures`; on success clears the subject's count (not the client's)."""
+        The attempt is counted before the check runs (so a burst of parallel guesses cannot all slip in
+        before the first failure is recorded), refused with VerificationLocked when the subject or the
+        client is locked or has used its attempts; a wrong proof keeps the count and locks at the limit;
+        a success clears the subject's count and gives the client its attempt back."""
         return _Attempt(self, subject)
 
-    def _keys(self, subject: str) -> list[str]:
+    def _keys(self, subject: str) -> list[tuple[str, Policy]]:
         c = current_client()
-        return [subject] + ([f"client:{c}"] if c else [])
+        return [(subject, self.policy)] + ([(f"client:{c}", self.client_policy)] if c else [])
 
-    def before(self, subject: str) -> None:
-        left = self.backend.locked_for(self._keys(subject), utc_now())
+    def reserve(self, subject: str) -> list[tuple[str, Policy, int]]:
+        now, held, left = utc_now(), [], 0
+        for key, policy in self._keys(subject):
+            count, locked = self.backend.reserve(key, policy, now)
+            if locked:
+                left = locked
+                break
+            held.append((key, policy, count))
+            if count > policy.max_failures:  # more attempts at once than allowed: lock now
+                self._lock(key, policy, subject, now)
+                left = policy.lock
+                break
         if left:
+            for key, _, _ in held:
+                self.backend.release(key)
             raise VerificationLocked(left)
+        return held
 
-    def failed(self, subject: str) -> None:
+    def failed(self, subject: str, held) -> None:
         now = utc_now()
-        for key in self._keys(subject):
-            policy = self.policy if key == subject else self.client_policy
-            if self.backend.fail(key, policy, now):
-                log.warning("identity checks locked for %ss: %s (client %s)", policy.lock, masked(key),
-                            masked(f"client:{current_client()}") if current_client() else "-")
-                try:
-                    self.backend.audit("lockout", key, current_client(),
-                                       f"{policy.max_failures} failures; locked {policy.lock}s; "
-                                       f"subject {masked(subject)}")
-                except Exception as exc:  # noqa: BLE001 - the lock holds even if the audit write fails
-                    log.error("lockout audit failed: %s", exc)
+        for key, policy, count in held:
+            if count >= policy.max_failures:
+                self._lock(key, policy, subject, now)
 
-    def succeeded(self, subject: str) -> None:
-        self.backend.reset(subject)
+    def _lock(self, key: str, policy: Policy, subject: str, now: datetime) -> None:
+        if not self.backend.lock(key, policy, now):
+            return
+        log.warning("identity checks locked for %ss: %s (client %s)", policy.lock, masked(key),
+                    masked(f"client:{current_client()}") if current_client() else "-")
+        try:
+            self.backend.audit("lockout", key, current_client(),
+                               f"{policy.max_failures} failures; locked {policy.lock}s; subject {masked(subject)}")
+        except Exception as exc:  # noqa: BLE001 - the lock holds even if the audit write fails
+            log.error("lockout audit failed: %s", exc)
+
+    def succeeded(self, subject: str, held) -> None:
+        for key, _, _ in held:
+            if key == subject:
+                self.backend.reset(key)
+            else:
+                self.backend.release(key)
+
+    def aborted(self, held) -> None:
+        """The check failed for another reason (malformed input, database down): not a guess."""
+        for key, _, _ in held:
+            self.backend.release(key)
 
 
 class _Attempt:
     """One identity check; nested checks (a ticket lookup verifying through the policy) count once."""
 
     def __init__(self, throttle: Throttle, subject: str):
-        self.throttle, self.subject, self.token = throttle, subject, None
+        self.throttle, self.subject, self.token, self.held = throttle, subject, None, []
 
     def __enter__(self):
         if _inside.get():
             return self
-        self.throttle.before(self.subject)
+        self.held = self.throttle.reserve(self.subject)
         self.token = _inside.set(True)
         return self
 
@@ -263,9 +297,11 @@ class _Attempt:
             return False
         _inside.reset(self.token)
         if exc_type is None:
-            self.throttle.succeeded(self.subject)
+            self.throttle.succeeded(self.subject, self.held)
         elif _is_failure(exc):
-            self.throttle.failed(self.subject)
+            self.throttle.failed(self.subject, self.held)
+        else:
+            self.throttle.aborted(self.held)
         return False
 
 

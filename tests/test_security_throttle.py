@@ -171,3 +171,35 @@ def test_chat_verification_locks_after_five_wrong(kb_engine, tmp_path):
         assert out["verifier"] is None and "暂停" in said and "人工" in said
     finally:
         common.configure()
+
+
+def test_parallel_burst_gets_no_more_than_five_guesses(api):
+    """160-275 requests a second in parallel: the attempts are counted before the check runs, so a burst
+    cannot slip 30 guesses in before the first failure is recorded."""
+    import threading
+
+    from core.identity import PolicyNotVerified
+    from core.throttle import VerificationLocked
+
+    for name, th in _throttles(api.app.state.engine):
+        checked, refused, lock = [], [], threading.Lock()
+
+        def guess(i: int):
+            try:
+                with th.check(f"policy:BURST{name}"):
+                    time.sleep(0.05)  # the policy lookup
+                    with lock:
+                        checked.append(i)
+                    raise PolicyNotVerified()
+            except VerificationLocked:
+                with lock:
+                    refused.append(i)
+            except PolicyNotVerified:
+                pass
+
+        threads = [threading.Thread(target=guess, args=(i,)) for i in range(30)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert len(checked) <= 5 and len(checked) + len(refused) == 30, (name, len(checked))
