@@ -53,6 +53,7 @@ class Settings:
     ivr_timeout: float = 6.0
     redis_url: str | None = None
     rasa_channel_token: str | None = None  # bearer token for Rasa's REST channel (bot/rest_channel.py)
+    ivr_token: str | None = None           # bearer token the telephony platform sends to /ivr/turn
 
 
 def _accounts() -> tuple[dict[str, WeChatAccount], str]:
@@ -99,4 +100,5 @@ def load() -> Settings:
         ivr_timeout=_float("IVR_RASA_TIMEOUT", 6.0),
         redis_url=os.environ.get("CHANNELS_REDIS_URL") or None,
         rasa_channel_token=os.environ.get("RASA_CHANNEL_TOKEN") or None,
+        ivr_token=os.environ.get("IVR_TOKEN") or None,
     )

@@ -44,6 +44,7 @@ SECRETS = (
     Secret("WECHAT_ENCODING_AES_KEY", DEV_WECHAT_AES_KEY, "WeChat EncodingAESKey (safe mode encryption)"),
     Secret("WECHAT_APP_SECRET", DEV_WECHAT_SECRET, "WeChat AppSecret (access token for customer-service messages)"),
     Secret("RASA_CHANNEL_TOKEN", None, "bearer token the gateway sends to Rasa's REST channel"),
+    Secret("IVR_TOKEN", None, "bearer token the telephony platform sends to /ivr/turn"),
     Secret("RASA_API_TOKEN", None, "Rasa HTTP API token; unset keeps the HTTP API off", required=False),
 )
 MIN_LENGTH = 16

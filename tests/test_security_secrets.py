@@ -13,7 +13,7 @@ from core import secrets
 
 ROOT = Path(__file__).resolve().parent.parent
 GOOD = {"OPERATOR_API_KEY": "op-" + "k" * 30, "WIDGET_SECRET": "w" * 32, "WECHAT_TOKEN": "wxTokenProd42",
-        "WECHAT_ENCODING_AES_KEY": "Q" * 43, "WECHAT_APP_SECRET": "s" * 32, "RASA_CHANNEL_TOKEN": "c" * 32,
+        "WECHAT_ENCODING_AES_KEY": "Q" * 43, "WECHAT_APP_SECRET": "s" * 32, "RASA_CHANNEL_TOKEN": "c" * 32, "IVR_TOKEN": "i" * 32,
         "WECHAT_MODE": "safe", "APP_ENV": "production"}
 
 
@@ -36,7 +36,7 @@ def test_each_dev_secret_is_refused_in_production(name):
 
 def test_missing_secrets_and_unsafe_wechat_mode_are_refused():
     assert secrets.problems(GOOD) == []
-    for name in ("OPERATOR_API_KEY", "RASA_CHANNEL_TOKEN", "WIDGET_SECRET"):
+    for name in ("OPERATOR_API_KEY", "RASA_CHANNEL_TOKEN", "WIDGET_SECRET", "IVR_TOKEN"):
         env = {k: v for k, v in GOOD.items() if k != name}
         assert any(p.startswith(name) and "not set" in p for p in secrets.problems(env))
     assert any("WECHAT_MODE" in p for p in secrets.problems({**GOOD, "WECHAT_MODE": "compat"}))
