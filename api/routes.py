@@ -236,8 +236,5 @@ def op_get(request: Request, number: str = Path(max_length=40)):
          summary="Move a ticket along its lifecycle (submitted → accepted → scheduled → completed; or rejected / cancelled)")
 def op_transition(body: S.TicketTransitionIn, number: str = Path(max_length=40), svc_tickets=Depends(ticket_service),
                   operator: str = Depends(require_operator)):
-    # the actor is the owner of the key that authenticated this request; a name in the body is only a claim
-    note = body.note
-    if body.operator and body.operator not in ("operator", operator):
-        note = f"{note or ''}（请求中自报经办人：{body.operator}）".strip()
-    return ticket_out(svc_tickets.transition(number, body.to_status, actor=f"operator:{operator}", note=note))
+    # the actor is the owner of the key that authenticated this request, never a name the body states
+    return ticket_out(svc_tickets.transition(number, body.to_status, actor=f"operator:{operator}", note=body.note))

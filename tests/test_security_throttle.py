@@ -23,7 +23,12 @@ def future(days: int) -> str:
 @pytest.fixture
 def api(kb_engine, tmp_path):
     """A private app database per test: lockouts of one test never leak into another."""
+    from sqlalchemy import text
+
     with api_client(copy_sqlite(kb_engine, tmp_path / "app.db")) as client:
+        with client.app.state.engine.begin() as c:  # the shared store may hold other tests' counts
+            c.execute(text("DELETE FROM sec_throttle"))
+            c.execute(text("DELETE FROM sec_audit"))
         yield client
 
 
