@@ -144,6 +144,26 @@ def _move(number: str, frm: tuple[str, ...], to: str, agent: str | None, engine:
         return _view(h)
 
 
+def redact_stored(engine: Engine | None = None) -> int:
+    """Mask handoffs stored before masking existed (`python -m handoff redact`); returns rows changed.
+    Old transcripts do not say which question a bot turn asked: a turn asking for a mobile or ID ending
+    counts as a proof question."""
+    engine = ensure_schema(engine)
+    changed = 0
+    with session_scope(engine) as s:
+        for h in s.scalars(select(Handoff)):
+            turns = [dict(t, asks="verifier") if isinstance(t, dict) and t.get("who") == "bot" and not t.get("asks")
+                     and any(w in str(t.get("text") or "") for w in ("后四位", "手机号")) else t
+                     for t in (h.transcript or [])]
+            cleaned, hidden = _clean_transcript(turns)
+            summary = h.summary and (PROOF_HIDDEN if h.summary.strip() in hidden else redact(h.summary))
+            slots = _redact_json({k: v for k, v in (h.slots or {}).items() if k != "verifier"})
+            if (cleaned, summary, slots) != (h.transcript, h.summary, h.slots):
+                h.transcript, h.summary, h.slots = cleaned, summary, slots
+                changed += 1
+    return changed
+
+
 def claim_handoff(number: str, agent: str, engine: Engine | None = None) -> HandoffView:
     return _move(number, ("open",), "claimed", agent, engine)
 

@@ -90,3 +90,23 @@ def test_operator_audit_actor_comes_from_the_key(kb_engine, tmp_path, monkeypatc
         assert r.status_code == 200, r.text
         assert r.json()["events"][-1]["actor"] == "operator:wangmin"  # the key's owner, not the body's claim
         assert api.get("/api/operator/tickets", headers={"X-API-Key": "dev-operator-key"}).status_code == 401
+
+
+def test_handoffs_stored_before_masking_are_redacted(engine):
+    from handoff.models import Handoff
+    from handoff.service import ensure_schema, redact_stored
+    from sqlalchemy.orm import Session
+
+    ensure_schema(engine)
+    with Session(engine) as s, s.begin():
+        s.add(Handoff(number="H20261101-OLD001", conversation_id="old", reason="customer_request", status="open",
+                      summary="电话13912345678",
+                      transcript=[{"who": "user", "text": "我要预约"},
+                                  {"who": "bot", "text": "请提供投保人手机号或身份证号后四位。"},
+                                  {"who": "user", "text": "110101199003071234"}],
+                      slots={"phone": "13912345678", "verifier": "1234"}))
+    assert redact_stored(engine) == 1 and redact_stored(engine) == 0
+    with engine.connect() as c:
+        row = c.execute(text("SELECT transcript, slots, summary FROM hof_handoffs")).one()
+    stored = " ".join(v if isinstance(v, str) else json.dumps(v, ensure_ascii=False) for v in row)
+    assert not MOBILE.search(stored) and not ID18.search(stored) and "1234\"" not in stored
