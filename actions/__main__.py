@@ -13,6 +13,16 @@ import os
 import sys
 
 
+def client_of(action_call: dict) -> str:
+    """The throttle's client of an action call: the (hashed) address the widget gateway put in the message
+    metadata, else the conversation. Only the gateway can post to Rasa (bot/rest_channel.py)."""
+    md = ((action_call.get("tracker") or {}).get("latest_message") or {}).get("metadata") or {}
+    given = md.get("client") if isinstance(md, dict) else None
+    if isinstance(given, str) and given.startswith("ip#") and len(given) <= 40:
+        return given
+    return f"chat:{action_call.get('sender_id') or 'unknown'}"
+
+
 def _ClientExecutor():
     """rasa-sdk's executor, counting every identity check of an action call against its conversation
     (core.throttle: per client lockout, besides the per policy / ticket number one)."""
@@ -22,7 +32,7 @@ def _ClientExecutor():
 
     class ClientExecutor(ActionExecutor):
         async def run(self, action_call):
-            with client(f"chat:{action_call.get('sender_id') or 'unknown'}"):
+            with client(client_of(action_call)):
                 return await super().run(action_call)
 
     return ClientExecutor()

@@ -208,3 +208,30 @@ def test_parallel_burst_gets_no_more_than_five_guesses(api):
         for t in threads:
             t.join()
         assert len(checked) <= 5 and len(checked) + len(refused) == 30, (name, len(checked))
+
+
+def test_widget_chat_counts_against_the_callers_address():
+    """Opening a new anonymous widget session per guess does not reset the client count: the gateway
+    passes the (hashed) address to the actions, which count identity checks against it."""
+    from actions.__main__ import client_of
+    from api.app import ClientKey
+    from channels import config
+    from channels.testing import FakeRasa, gateway
+    from dataclasses import replace
+    from fastapi.testclient import TestClient
+
+    seen = []
+    with FakeRasa(lambda sender, message, md: seen.append((sender, md)) or [{"text": "好的"}]) as rasa:
+        app = gateway(replace(config.load(), rasa_url=rasa.url, widget_insurer=None))
+        app.add_middleware(ClientKey)
+        with TestClient(app) as c:
+            for session in ("s" * 16, "t" * 16):
+                r = c.post("/widget/api/message", json={"text": "你好", "session": session})
+                assert r.status_code == 200, r.text
+    (s1, md1), (s2, md2) = seen
+    assert s1 != s2 and md1["client"] == md2["client"] and md1["client"].startswith("ip#")
+    assert "testclient" not in md1["client"]  # hashed, no address stored in the tracker
+    call = {"sender_id": s1, "tracker": {"latest_message": {"metadata": md1}}}
+    assert client_of(call) == md1["client"]
+    forged = {"sender_id": s1, "tracker": {"latest_message": {"metadata": {"client": "chat:someone-else"}}}}
+    assert client_of(forged) == f"chat:{s1}"
