@@ -88,12 +88,12 @@ def problems(env: Mapping[str, str] | None = None) -> list[str]:
             out.append(f"{s.name} is the public development value ({s.what})")
         elif len(value) < MIN_LENGTH and s.name != "WECHAT_TOKEN":  # WeChat allows 3-32 characters
             out.append(f"{s.name} is shorter than {MIN_LENGTH} characters ({s.what})")
-    dev = {"token": DEV_WECHAT_TOKEN, "encoding_aes_key": DEV_WECHAT_AES_KEY, "app_secret": DEV_WECHAT_SECRET}
+    dev_values = {"token": DEV_WECHAT_TOKEN, "encoding_aes_key": DEV_WECHAT_AES_KEY, "app_secret": DEV_WECHAT_SECRET}
     for i, acc in enumerate(accounts or []):
         if "_error" in acc:
             out.append(f"WECHAT_ACCOUNTS cannot be read: {acc['_error']}")
             continue
-        for field, dev_value in dev.items():
+        for field, dev_value in dev_values.items():
             value = str(acc.get(field) or "")
             if not value or value == dev_value:
                 out.append(f"WECHAT_ACCOUNTS[{i}].{field} is {'not set' if not value else 'the development value'}")

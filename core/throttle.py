@@ -133,6 +133,7 @@ class DbBackend:
             # a write first: it takes SQLite's write lock / PostgreSQL's row lock, so parallel requests queue
             s.execute(update(ThrottleRow).where(ThrottleRow.key == h).values(failures=ThrottleRow.failures))
             row = s.get(ThrottleRow, h, populate_existing=True)
+            assert row is not None  # inserted above when missing
             if row.locked_until is not None and row.locked_until > now:
                 return row.failures, int((row.locked_until - now).total_seconds()) + 1
             if row.locked_until is not None or (now - row.window_start).total_seconds() > policy.window:
@@ -153,7 +154,7 @@ class DbBackend:
                 ThrottleRow.key == _hash(key),
                 (ThrottleRow.locked_until.is_(None)) | (ThrottleRow.locked_until <= now))
                 .values(locked_until=now + timedelta(seconds=policy.lock)))
-            return res.rowcount > 0
+            return getattr(res, "rowcount", 0) > 0
 
     def reset(self, key: str) -> None:
         with Session(self.engine) as s, s.begin():
@@ -232,7 +233,8 @@ class Throttle:
         return [(subject, self.policy)] + ([(f"client:{c}", self.client_policy)] if c else [])
 
     def reserve(self, subject: str) -> list[tuple[str, Policy, int]]:
-        now, held, left = utc_now(), [], 0
+        now, left = utc_now(), 0
+        held: list[tuple[str, Policy, int]] = []
         for key, policy in self._keys(subject):
             count, locked = self.backend.reserve(key, policy, now)
             if locked:
@@ -283,7 +285,8 @@ class _Attempt:
     """One identity check; nested checks (a ticket lookup verifying through the policy) count once."""
 
     def __init__(self, throttle: Throttle, subject: str):
-        self.throttle, self.subject, self.token, self.held = throttle, subject, None, []
+        self.throttle, self.subject, self.token = throttle, subject, None
+        self.held: list[tuple[str, Policy, int]] = []
 
     def __enter__(self):
         if _inside.get():
