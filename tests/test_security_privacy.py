@@ -110,3 +110,21 @@ def test_handoffs_stored_before_masking_are_redacted(engine):
         row = c.execute(text("SELECT transcript, slots, summary FROM hof_handoffs")).one()
     stored = " ".join(v if isinstance(v, str) else json.dumps(v, ensure_ascii=False) for v in row)
     assert not MOBILE.search(stored) and not ID18.search(stored) and "1234\"" not in stored
+
+
+def test_ticket_views_mask_numbers_typed_into_notes(kb_engine, tmp_path):
+    from datetime import datetime, timedelta, timezone
+
+    with api_client(copy_sqlite(kb_engine, tmp_path / "notes.db")) as api:
+        c = api.creds["PAH2025000101"]
+        when = (datetime.now(timezone(timedelta(hours=8))) + timedelta(days=3)).replace(
+            hour=10, minute=0, second=0, microsecond=0).isoformat()
+        r = api.post("/api/tickets", json={"insurer": "平安", "service": "陪诊", "person_name": "刘芳", "city": "苏州",
+                                           "preferred_time": when, "contact_phone": "13912345678",
+                                           "notes": "家属电话13800001111，身份证110101199003071234"},
+                     headers={"X-Policy-Number": c["number"], "X-Verifier": c["mobile"]})
+        assert r.status_code == 201, r.text
+        number = r.json()["ticket"]["number"]
+        view = api.get(f"/api/operator/tickets/{number}", headers={"X-API-Key": "dev-operator-key"}).text
+        assert not MOBILE.search(view) and not ID18.search(view)
+        assert "138****1111" in view and "1101**********1234" in view
