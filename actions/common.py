@@ -178,7 +178,8 @@ def transcript(tracker: Tracker, limit: int = 200) -> list[dict]:
         if ev.get("event") == "user" and ev.get("text"):
             out.append({"who": "user", "text": ev["text"], "at": ev.get("timestamp")})
         elif ev.get("event") == "bot" and ev.get("text"):
-            out.append({"who": "bot", "text": ev["text"], "at": ev.get("timestamp")})
+            asks = (ev.get("metadata") or {}).get("asks")  # the answer to a proof question is never stored
+            out.append({"who": "bot", "text": ev["text"], "at": ev.get("timestamp"), **({"asks": asks} if asks else {})})
     return out[-limit:]
 
 

@@ -244,9 +244,13 @@ class ValidateEligibilityForm(FormValidationAction):
         if not number:
             return {"verifier": v.mobile or v.id_last4}
         from core.identity import PolicyError
+        from core.throttle import VerificationLocked
 
         try:
-            policy = stores().policies.get(number, v)
+            policy = stores().policies.get(number, v)  # behind the identity-check throttle (assist.guard)
+        except VerificationLocked as e:
+            ask(dispatcher, "verify_locked", e.message, [("转人工", "/human_handoff")])
+            return {"verifier": None, "policy_number": None}
         except PolicyError as e:
             fails = int(tracker.get_slot("verify_failures") or 0) + 1
             if fails >= MAX_VERIFY_FAILURES:

@@ -73,6 +73,28 @@ class BodyLimit:
         return await self.app(scope, receive, send)
 
 
+class ClientKey:
+    """Identity checks made while serving a request count against its client address too (core.throttle).
+    Behind a reverse proxy listed in TRUSTED_PROXIES, the address is the last X-Forwarded-For hop."""
+
+    def __init__(self, app):
+        self.app = app
+        self.trusted = {p.strip() for p in os.environ.get("TRUSTED_PROXIES", "").split(",") if p.strip()}
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        from core.throttle import client
+
+        peer = (scope.get("client") or ("unknown", 0))[0]
+        if peer in self.trusted:
+            fwd = dict(scope.get("headers") or []).get(b"x-forwarded-for", b"").decode("latin-1")
+            hops = [h.strip() for h in fwd.split(",") if h.strip()]
+            peer = hops[-1] if hops else peer
+        with client(f"ip:{peer}"):
+            return await self.app(scope, receive, send)
+
+
 def knowledge_counts(engine) -> dict[str, int] | None:
     """Rows per main kb_ table; None when the store has not been built."""
     from knowledge import models as m
@@ -108,6 +130,12 @@ def create_app(url: str | None = None, build_if_empty: bool | None = None) -> Fa
     from policies.source import DbPolicySource
     from assist.services import ticket_service
 
+    from core.secrets import enforce
+
+    enforce("service API + channels gateway")  # APP_ENV=production: no dev or missing secret
+    from core import logsafe
+
+    logsafe.install()  # no mobile or ID number in any log line
     engine = engine_for(url or database_url())
     if build_if_empty is None:
         build_if_empty = os.environ.get("API_BUILD_KNOWLEDGE", "1") != "0"
@@ -124,12 +152,15 @@ def create_app(url: str | None = None, build_if_empty: bool | None = None) -> Fa
                     '`{"error": {"code", "message", "details"}}` with stable codes.',
         lifespan=lifespan, responses={400: {"model": ErrorOut}, 413: {"model": ErrorOut}, 500: {"model": ErrorOut},
                                          503: {"model": ErrorOut, "description": "database unavailable; retry"}})
+    from assist.guard import guarded
+
     kb = KnowledgeBase(engine)
-    pol = DbPolicySource(engine)
+    # identity checks behind the throttle (core.throttle): per policy / ticket number and per client address
+    pol, _ = guarded(engine, DbPolicySource(engine))
     app.state.engine = engine
     app.state.kb = kb
     app.state.policies = pol
-    app.state.tickets = ticket_service(engine, kb=kb, policies=pol)
+    _, app.state.tickets = guarded(engine, pol, ticket_service(engine, kb=kb, policies=pol), throttle=pol.throttle)
     errors.install(app)
     app.include_router(router)
     app.include_router(op)
@@ -158,6 +189,7 @@ def create_app(url: str | None = None, build_if_empty: bool | None = None) -> Fa
         return {"status": "ok", "database": engine.dialect.name, "knowledge": counts}
 
     app.add_middleware(BodyLimit)
+    app.add_middleware(ClientKey)
     return app
 
 

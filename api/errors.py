@@ -38,6 +38,7 @@ _DOMAIN_STATUS = {
     "policy_verification_failed": 403,  # same answer for "no such policy" and "not yours"
     "policy_source_unavailable": 503,
     "ticket_not_found": 404,  # same answer for "no such ticket" and "not yours"
+    "verification_locked": 429,  # too many wrong proofs (core.throttle); Retry-After says when to come back
     "transition_not_allowed": 409,
     "idempotency_conflict": 409,
     "ticket_changed": 409,
@@ -53,7 +54,11 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(TicketError)
     async def _domain(_req: Request, exc):
         details = dict(getattr(exc, "details", None) or {})
-        return JSONResponse(error_body(exc.code, exc.message, **details), status_code=_DOMAIN_STATUS.get(exc.code, 400))
+        retry = getattr(exc, "retry_after", None)
+        if retry:
+            details["retry_after_seconds"] = retry
+        return JSONResponse(error_body(exc.code, exc.message, **details), status_code=_DOMAIN_STATUS.get(exc.code, 400),
+                            headers={"Retry-After": str(retry)} if retry else None)
 
     @app.exception_handler(ValidationError)
     async def _invalid(_req: Request, exc: ValidationError):

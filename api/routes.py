@@ -234,5 +234,7 @@ def op_get(request: Request, number: str = Path(max_length=40)):
 @op.post("/tickets/{number}/transition", response_model=S.TicketOut,
          responses={404: {"model": S.ErrorOut}, 409: {"model": S.ErrorOut}, 422: {"model": S.ErrorOut}},
          summary="Move a ticket along its lifecycle (submitted → accepted → scheduled → completed; or rejected / cancelled)")
-def op_transition(body: S.TicketTransitionIn, number: str = Path(max_length=40), svc_tickets=Depends(ticket_service)):
-    return ticket_out(svc_tickets.transition(number, body.to_status, actor=f"operator:{body.operator}", note=body.note))
+def op_transition(body: S.TicketTransitionIn, number: str = Path(max_length=40), svc_tickets=Depends(ticket_service),
+                  operator: str = Depends(require_operator)):
+    # the actor is the owner of the key that authenticated this request, never a name the body states
+    return ticket_out(svc_tickets.transition(number, body.to_status, actor=f"operator:{operator}", note=body.note))

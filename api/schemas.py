@@ -245,7 +245,8 @@ class TicketCancelIn(Strict):
 
 class TicketTransitionIn(Strict):
     to_status: Literal["accepted", "scheduled", "completed", "cancelled", "rejected"]
-    operator: str = Field(default="operator", min_length=1, max_length=40)
+    operator: str = Field(default="operator", min_length=1, max_length=40,
+                          description="ignored: the audit trail names the owner of the X-API-Key (OPERATOR_API_KEYS)")
     note: Optional[str] = Field(default=None, max_length=500)
 
 

@@ -30,17 +30,27 @@ class Services:
 
     @property
     def policies(self):
+        """The policy source behind the identity-check throttle (assist.guard)."""
         if self._policies is None:
             from policies.source import DbPolicySource
 
             self._policies = DbPolicySource(self.engine)
+        if not hasattr(self._policies, "throttle"):
+            from assist.guard import guarded
+
+            self._policies, _ = guarded(self.engine, self._policies)
         return self._policies
 
     @property
     def tickets(self):
+        """The ticket service (verifying through the throttled policies), itself behind the throttle."""
         if self._tickets is None:
             self._tickets = ticket_service(self.engine, kb=self.kb, policies=self.policies,
                                            kb_engine=self._kb_engine)
+        if not hasattr(self._tickets, "throttle"):
+            from assist.guard import ThrottledTickets
+
+            self._tickets = ThrottledTickets(self._tickets, self.policies.throttle)
         return self._tickets
 
 

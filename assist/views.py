@@ -77,16 +77,20 @@ def coverage_reason_zh(svc, ans) -> str:
 
 
 def ticket_out(t) -> dict:
+    """A ticket as customers and operators see it: the contact phone masked, and any mobile or ID number
+    typed into a note masked too (core.ids.redact)."""
+    from core.ids import redact
+
     return {
         "number": t.number, "status": t.status, "status_label": t.status_label,
         "service": {"manual_id": t.service.manual_id, "key": t.service.key, "name": t.service.name},
         "insurer": t.insurer, "policy_number": t.policy_number, "person_name": t.person_name,
         "city": {"raw": t.city_raw, "code": t.city_code, "name": t.city_name}, "coverage": t.coverage,
         "hospital": t.hospital, "preferred_time": t.preferred_time, "contact_phone_masked": t.contact_phone_masked,
-        "channel": t.channel, "conversation_id": t.conversation_id, "notes": t.notes, "system_notes": t.system_notes,
+        "channel": t.channel, "conversation_id": t.conversation_id, "notes": redact(t.notes), "system_notes": redact(t.system_notes),
         "created_at": t.created_at, "updated_at": t.updated_at,
         "events": [{"at": e.at, "actor": e.actor, "from_status": e.from_status, "to_status": e.to_status,
-                    "note": e.note} for e in t.events],
+                    "note": redact(e.note)} for e in t.events],
     }
 
 

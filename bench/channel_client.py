@@ -22,8 +22,10 @@ class ChannelClient:
         if self.channel != "rest":
             return self.gateway.say(sender, text, insurer)
         md = {"insurer": insurer} if insurer else {}
+        from core.secrets import rasa_channel_headers
+
         r = self.http.post(f"{self.url}/webhooks/rest/webhook", json={"sender": sender, "message": text,
-                                                                       "metadata": md})
+                                                                       "metadata": md}, headers=rasa_channel_headers())
         r.raise_for_status()
         out = r.json()
         text_out = "\n".join(m["text"] for m in out if m.get("text"))

@@ -102,6 +102,8 @@ def _rest_runner(url: str):
     mobiles = {c["number"]: c["mobile"] for c in credentials()}
     client = httpx.Client(timeout=60)
 
+    from core.secrets import rasa_channel_headers
+
     def run(item: dict) -> tuple[str, list[dict]]:
         sender = f"bench-{uuid.uuid4().hex[:10]}"
         md = {"insurer": item["insurer"]} if item.get("insurer") else {}
@@ -110,7 +112,8 @@ def _rest_runner(url: str):
         out: list = []
         for turn in turns:
             msg = turn.replace("{mobile}", mobiles.get(number, ""))
-            r = client.post(f"{url}/webhooks/rest/webhook", json={"sender": sender, "message": msg, "metadata": md})
+            r = client.post(f"{url}/webhooks/rest/webhook", json={"sender": sender, "message": msg, "metadata": md},
+                            headers=rasa_channel_headers())  # the token of a `make run` stack
             r.raise_for_status()
             out = r.json()
         return ("\n".join(m["text"] for m in out if m.get("text")),

@@ -70,7 +70,8 @@ def make_state(settings: config.Settings | None = None, *, rasa: RasaClient | No
             cache[acc.app_id] = WeChatOutbound(acc.app_id, acc.app_secret, settings.wechat_api_base)
         return cache[acc.app_id]
 
-    return ChannelState(settings=settings, rasa=rasa or RasaClient(settings.rasa_url, settings.rasa_timeout),
+    return ChannelState(settings=settings, rasa=rasa or RasaClient(settings.rasa_url, settings.rasa_timeout,
+                                                                  token=settings.rasa_channel_token),
                         store=store, dedupe=Dedupe(store), sms=sms or LoggingSms(),
                         outbound_for=outbound_for or default_outbound, kb=kb)
 

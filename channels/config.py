@@ -9,12 +9,9 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-# Dev defaults: safe to publish, useless in production (see docs/channels.md).
-DEV_WECHAT_TOKEN = "dev-wechat-token"
-DEV_WECHAT_APP_ID = "wx00000000dev00000"
-DEV_WECHAT_AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"  # 43 chars, base64 of 32 bytes
-DEV_WECHAT_SECRET = "dev-wechat-secret"
-DEV_WIDGET_SECRET = "dev-widget-secret"
+# Dev defaults: public, refused with APP_ENV=production (core/secrets.py, docs/security.md).
+from core.secrets import (DEV_WECHAT_AES_KEY, DEV_WECHAT_APP_ID, DEV_WECHAT_SECRET,  # noqa: E402,F401
+                          DEV_WECHAT_TOKEN, DEV_WIDGET_SECRET)
 
 
 def _env(name: str, default: str) -> str:
@@ -55,6 +52,8 @@ class Settings:
     ivr_insurer: str | None = None
     ivr_timeout: float = 6.0
     redis_url: str | None = None
+    rasa_channel_token: str | None = None  # bearer token for Rasa's REST channel (bot/rest_channel.py)
+    ivr_token: str | None = None           # bearer token the telephony platform sends to /ivr/turn
 
 
 def _accounts() -> tuple[dict[str, WeChatAccount], str]:
@@ -100,4 +99,6 @@ def load() -> Settings:
         ivr_insurer=os.environ.get("IVR_INSURER") or None,
         ivr_timeout=_float("IVR_RASA_TIMEOUT", 6.0),
         redis_url=os.environ.get("CHANNELS_REDIS_URL") or None,
+        rasa_channel_token=os.environ.get("RASA_CHANNEL_TOKEN") or None,
+        ivr_token=os.environ.get("IVR_TOKEN") or None,
     )

@@ -13,7 +13,7 @@ from channels.store import KeyValueStore
 
 PENDING = "\x00pending"
 ASYNC = "\x00async"      # the answer is (or will be) delivered through the outbound API
-TTL = 300.0              # WeChat retries within ~15 s; keep keys a while longer
+TTL = 900.0              # WeChat retries within ~15 s; keys outlive the +/-5 min timestamp window (wechat.py)
 
 
 class Dedupe:

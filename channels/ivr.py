@@ -6,10 +6,12 @@ Two misunderstandings in a row (nlu fallback, empty input, unknown digit) -> tra
 """
 from __future__ import annotations
 
+import hmac
 import json
 import logging
 
 from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from channels import ChannelState, render, state_of
@@ -66,9 +68,22 @@ def _out(speak: str, options: list[dict], action: str = "continue") -> dict:
     return {"speak": speak, "options": shown if action == "continue" else [], "action": action}
 
 
-@router.post("/ivr/turn", response_model=TurnOut, summary="One IVR turn: recognised speech or DTMF -> what to say")
+def _authorized(st: ChannelState, request: Request) -> bool:
+    """IVR_TOKEN set: the telephony platform must send `Authorization: Bearer <IVR_TOKEN>`. Without it
+    anyone who knew or guessed a call_id could continue that caller's (verified) conversation."""
+    token = st.settings.ivr_token
+    if not token:
+        return True
+    scheme, _, given = request.headers.get("authorization", "").partition(" ")
+    return scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), token.encode())
+
+
+@router.post("/ivr/turn", response_model=TurnOut, summary="One IVR turn: recognised speech or DTMF -> what to say",
+             responses={401: {"description": "IVR_TOKEN is set and the request does not carry it"}})
 async def turn(request: Request, body: TurnIn):
     st = state_of(request)
+    if not _authorized(st, request):
+        return JSONResponse({"error": {"code": "ivr_token_required", "message": "unauthorized"}}, status_code=401)
     state = await _load(st, body.call_id)
     result = await _turn(st, state, body)
     if result["action"] == "continue":

@@ -20,8 +20,10 @@ class RasaUnavailable(Exception):
 
 class RasaClient:
     def __init__(self, url: str = "http://127.0.0.1:5005", timeout: float = 20.0,
-                 transport: httpx.AsyncBaseTransport | None = None, finish_timeout: float = 120.0):
+                 transport: httpx.AsyncBaseTransport | None = None, finish_timeout: float = 120.0,
+                 token: str | None = None):
         self.url = url.rstrip("/")
+        self.headers = {"Authorization": f"Bearer {token}"} if token else {}  # bot/rest_channel.py checks it
         self.timeout = timeout
         # A turn the channel stopped waiting for keeps its connection open up to this long: Rasa (Sanic)
         # cancels a turn whose client disconnects, which would drop the customer's message half-processed.
@@ -43,7 +45,7 @@ class RasaClient:
         endpoint = f"{self.url}/webhooks/rest/webhook"
         wait = timeout if timeout is not None else self.timeout
         task = asyncio.ensure_future(self._http().post(
-            endpoint, json=body, timeout=httpx.Timeout(self.finish_timeout, connect=min(3.0, wait))))
+            endpoint, json=body, headers=self.headers, timeout=httpx.Timeout(self.finish_timeout, connect=min(3.0, wait))))
         try:
             resp = await asyncio.wait_for(asyncio.shield(task), wait)
         except asyncio.TimeoutError:

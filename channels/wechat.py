@@ -8,6 +8,7 @@ the passive reply, the rest goes out through the API.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import logging
 import time
@@ -31,6 +32,7 @@ log = logging.getLogger(__name__)
 router = APIRouter(tags=["channels"])
 
 OPTIONS_TTL = 24 * 3600
+CLOCK_SKEW = 300  # seconds a signed timestamp may differ from our clock (WeChat retries within ~15 s)
 MAX_TEXT = 1000   # characters of one customer message passed on to the assistant
 
 WELCOME = ("您好，欢迎关注{who}！我是智能客服助手，可以帮您：\n"
@@ -53,6 +55,26 @@ def _error(status: int, code: str, message: str) -> JSONResponse:
 
 def _account(st: ChannelState, app_id: str | None) -> WeChatAccount | None:
     return st.settings.wechat_accounts.get(app_id or st.settings.wechat_default)
+
+
+def _fresh(q, now: float | None = None) -> bool:
+    """The signed timestamp is within CLOCK_SKEW of now (a captured push cannot be replayed later)."""
+    try:
+        ts = int(q.get("timestamp", ""))
+    except ValueError:
+        return False
+    return abs((now if now is not None else time.time()) - ts) <= CLOCK_SKEW
+
+
+async def _nonce_seen_with_other_body(st: ChannelState, acc: WeChatAccount, q, body: bytes) -> bool:
+    """Remember each signed (timestamp, nonce) with the body it came with, for the whole clock window.
+    WeChat's retries repeat the same query and body; the same signed query with another body is a replay
+    (in plain mode the signature does not cover the body)."""
+    digest = hashlib.sha256(body).hexdigest()
+    key = f"wxnonce:{acc.app_id}:{q.get('timestamp', '')}:{q.get('nonce', '')}"
+    if await st.store.add(key, digest, 2 * CLOCK_SKEW + 60):
+        return False
+    return (await st.store.get(key)) not in (None, digest)
 
 
 def _signed(acc: WeChatAccount, q) -> bool:
@@ -85,6 +107,8 @@ async def receive(request: Request, app_id: str | None = None):
     q = request.query_params
     if not _signed(acc, q):  # checked before reading anything else: nothing is processed
         return _error(403, "wechat_signature_invalid", "invalid signature")
+    if not _fresh(q):
+        return _error(403, "wechat_timestamp_stale", "timestamp outside the allowed window")
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > st.settings.wechat_max_body:
         return _error(413, "payload_too_large", "body too large")
@@ -93,6 +117,8 @@ async def receive(request: Request, app_id: str | None = None):
         body += chunk
         if len(body) > st.settings.wechat_max_body:
             return _error(413, "payload_too_large", "body too large")
+    if await _nonce_seen_with_other_body(st, acc, q, body):
+        return _error(403, "wechat_replay", "nonce already used with another message")
     try:
         outer = parse_flat(body)
         text = body.decode("utf-8")
@@ -131,8 +157,9 @@ async def receive(request: Request, app_id: str | None = None):
         return _error(400, "xml_malformed", "MsgType and FromUserName are required")
 
     msg = parse_message(text)
-    key = f"wx:{acc.app_id}:" + (fields.get("MsgId") or
-                                 f"{fields['FromUserName']}:{fields.get('CreateTime', '')}:{fields.get('Event', '')}")
+    # (account, user, MsgId): another user sending the same MsgId is another message, never this reply
+    key = f"wx:{acc.app_id}:{fields['FromUserName']}:" + (
+        fields.get("MsgId") or f"{fields.get('CreateTime', '')}:{fields.get('Event', '')}")
     deadline = max(0.1, st.settings.wechat_reply_deadline - (time.monotonic() - started))
     content = await passive_reply(st, acc, msg, key, deadline)
     if content is None:
@@ -198,6 +225,12 @@ def _digit(text: str) -> int | None:
     return int(t) if t.isdigit() and len(t) <= 2 else None
 
 
+def sender_id(acc: WeChatAccount, openid: str) -> str:
+    """The Rasa sender of a WeChat user: namespaced by channel and account (an OpenID is per account, and
+    must never be taken for a widget or IVR sender)."""
+    return f"wx:{acc.app_id}:{openid}"
+
+
 async def answer(st: ChannelState, acc: WeChatAccount, msg) -> list[str]:
     """The reply texts for one message (already split for WeChat's limit)."""
     kind = msg.type
@@ -226,7 +259,7 @@ async def answer(st: ChannelState, acc: WeChatAccount, msg) -> list[str]:
             content = options[n - 1]["payload"]
     metadata = {"insurer": acc.insurer} if acc.insurer else {}
     try:
-        messages = await st.rasa.send(openid, content[:MAX_TEXT], metadata)
+        messages = await st.rasa.send(sender_id(acc, openid), content[:MAX_TEXT], metadata)
     except RasaUnavailable as exc:
         log.warning("wechat: assistant unavailable for %s: %s", openid, exc.reason)
         return [st.apology(acc.insurer, st.kb)]

@@ -22,6 +22,7 @@ from pydantic import BaseModel, Field
 
 from channels import ChannelState, render, state_of
 from channels.rasa_client import RasaUnavailable
+from core.throttle import current_client
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["channels"])
@@ -157,6 +158,9 @@ async def message(request: Request, body: MessageIn):
     if not text:
         return JSONResponse({"error": {"code": "message_empty", "message": "请输入您的问题。"}}, status_code=422)
     metadata = {"insurer": insurer} if insurer else {}
+    client = current_client()  # the caller's address (api.app ClientKey), hashed: identity checks in the chat
+    if client:                 # count against it too, however many anonymous sessions it opens
+        metadata["client"] = "ip#" + hashlib.sha256(client.encode()).hexdigest()[:20]
     try:
         messages = await st.rasa.send(sender, text, metadata)
     except RasaUnavailable as exc:

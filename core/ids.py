@@ -149,6 +149,20 @@ def mask_id(i: str | None) -> str | None:
     return ("*" * (len(i) - 4) + i[-4:]) if i and len(i) > 4 else None
 
 
+_ID_IN_TEXT = re.compile(r"(?<![0-9A-Za-z])([1-9]\d{3})\d{10}(\d{3}[\dXx])(?![0-9A-Za-z])")
+_MOBILE_IN_TEXT = re.compile(r"(?<![0-9])(1[3-9]\d)[ -]?(\d{4})[ -]?(\d{4})(?![0-9])")
+
+
+def redact(text: str | None) -> str | None:
+    """Free text with every mainland mobile (139****5678) and 18-character ID number (1101**********1234)
+    masked, full-width digits included; for transcripts, handoff records and log lines."""
+    if not text:
+        return text
+    s = unicodedata.normalize("NFKC", text) if any("\uff10" <= c <= "\uff19" for c in text) else text
+    s = _ID_IN_TEXT.sub(lambda m: m.group(1) + "*" * 10 + m.group(2), s)
+    return _MOBILE_IN_TEXT.sub(lambda m: m.group(1) + "****" + m.group(3), s)
+
+
 @dataclass(frozen=True)
 class ServiceRef:
     """A service as the knowledge store names it; stable across `knowledge build` runs."""

@@ -28,13 +28,17 @@ $APP -m knowledge build && $APP -m migrations && $APP -m policies.seed
 pids=()
 cleanup() { kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; }
 trap cleanup EXIT INT TERM
+# Loopback only (nginx on 127.0.0.1 in front); the gateway is the only public surface. Production secrets
+# are checked first (APP_ENV=production refuses dev or missing ones, see docs/security.md).
+$APP -m core.secrets check deploy || exit 1
+read -r -a RASA_ARGS <<< "$($APP -m core.secrets rasa-args)"
 for i in $(seq 0 $((M - 1))); do
-    $APP -m actions --port $((5055 + i)) > "var/log/actions_$i.log" 2>&1 &
+    SANIC_HOST=127.0.0.1 $APP -m actions --port $((5055 + i)) > "var/log/actions_$i.log" 2>&1 &
     pids+=($!)
 done
 for i in $(seq 0 $((N - 1))); do
-    .venv-rasa/bin/rasa run --enable-api --model models/assistant.tar.gz --endpoints deploy/endpoints.yml \
-        --credentials bot/credentials.yml --port $((5005 + i)) -i 127.0.0.1 > "var/log/rasa_$i.log" 2>&1 &
+    .venv-rasa/bin/rasa run "${RASA_ARGS[@]}" --model models/assistant.tar.gz --endpoints deploy/endpoints.yml \
+        --credentials bot/credentials.yml --port $((5005 + i)) > "var/log/rasa_$i.log" 2>&1 &
     pids+=($!)
 done
 echo "$N Rasa servers on :5005.., $M action servers on :5055..; nginx (deploy/nginx.conf) on :5000 and :5050"

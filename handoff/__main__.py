@@ -1,9 +1,10 @@
-"""Operator listing: python -m handoff list [open|claimed|closed|all] ; python -m handoff show H...; claim H... agent."""
+"""Operator listing: python -m handoff list [open|claimed|closed|all] ; python -m handoff show H...; claim H... agent.
+python -m handoff redact: mask mobiles, ID numbers and proof answers in handoffs stored before masking existed."""
 from __future__ import annotations
 
 import sys
 
-from handoff.service import claim_handoff, close_handoff, get_handoff, list_handoffs
+from handoff.service import claim_handoff, close_handoff, get_handoff, list_handoffs, redact_stored
 
 
 def main(argv: list[str]) -> int:
@@ -25,6 +26,9 @@ def main(argv: list[str]) -> int:
         print(f"{h.number} {h.status} {h.reason} {h.insurer or ''} {h.conversation_id}\nslots: {h.slots}")
         for t in h.transcript:
             print(f"  {t['who']:>4}: {t['text']}")
+        return 0
+    if cmd == "redact":
+        print(f"{redact_stored()} handoff(s) masked")
         return 0
     if cmd in ("claim", "close") and len(argv) > 1:
         fn = claim_handoff if cmd == "claim" else close_handoff

@@ -11,6 +11,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from core.db import engine_for, session_scope
+from core.ids import redact
 from core.text import plain, plain_json
 from handoff.models import STATUSES, Handoff
 
@@ -48,16 +49,37 @@ def ensure_schema(engine: Engine | None = None) -> Engine:
     return engine
 
 
-def _clean_transcript(turns) -> list[dict]:
-    out = []
+PROOF_SLOTS = {"verifier", "phone"}  # a customer's answer to these questions is a proof of identity
+PROOF_HIDDEN = "［身份核实信息，未保存］"
+
+
+def _clean_transcript(turns) -> tuple[list[dict], set[str]]:
+    """(turns with mobiles and ID numbers masked and proof answers replaced, the raw texts replaced)."""
+    out, hidden, asked = [], set(), None
     for t in list(turns or [])[-MAX_TRANSCRIPT:]:
         if not isinstance(t, dict):
             continue
+        who = plain(t.get("who") or "user")[:8]
         text = plain(t.get("text") or "").strip()
+        if who == "bot":
+            asked = t.get("asks")
+        elif asked in PROOF_SLOTS and text:
+            hidden.add(text)
+            text = PROOF_HIDDEN
         if text:
-            out.append({"who": plain(t.get("who") or "user")[:8], "text": text[:MAX_TURN_CHARS],
+            out.append({"who": who, "text": redact(text)[:MAX_TURN_CHARS],
                         **({"at": plain(t["at"])} if t.get("at") else {})})
-    return out
+    return out, hidden
+
+
+def _redact_json(value):
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, dict):
+        return {k: _redact_json(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_redact_json(v) for v in value]
+    return value
 
 
 def create_handoff(conversation_id: str, *, transcript=(), reason: str = "customer_request",
@@ -77,9 +99,12 @@ def create_handoff(conversation_id: str, *, transcript=(), reason: str = "custom
             s.add(h)
         h.channel = (channel or h.channel or None) and plain(channel or h.channel)[:32]
         h.insurer = (insurer or h.insurer or None) and plain(insurer or h.insurer)[:128]
-        h.summary = (plain(summary)[:MAX_TURN_CHARS] if summary else h.summary)
-        h.transcript = _clean_transcript(transcript)
-        h.slots = plain_json({k: v for k, v in (slots or {}).items() if v is not None and k != "verifier"})
+        turns, hidden = _clean_transcript(transcript)
+        if summary:
+            summary = PROOF_HIDDEN if plain(summary).strip() in hidden else redact(plain(summary))[:MAX_TURN_CHARS]
+        h.summary = summary or h.summary
+        h.transcript = turns
+        h.slots = _redact_json(plain_json({k: v for k, v in (slots or {}).items() if v is not None and k != "verifier"}))
         h.updated_at = now
         s.flush()
         return _view(h), created
@@ -117,6 +142,26 @@ def _move(number: str, frm: tuple[str, ...], to: str, agent: str | None, engine:
             h.agent = str(agent)[:64]
         s.flush()
         return _view(h)
+
+
+def redact_stored(engine: Engine | None = None) -> int:
+    """Mask handoffs stored before masking existed (`python -m handoff redact`); returns rows changed.
+    Old transcripts do not say which question a bot turn asked: a turn asking for a mobile or ID ending
+    counts as a proof question."""
+    engine = ensure_schema(engine)
+    changed = 0
+    with session_scope(engine) as s:
+        for h in s.scalars(select(Handoff)):
+            turns = [dict(t, asks="verifier") if isinstance(t, dict) and t.get("who") == "bot" and not t.get("asks")
+                     and any(w in str(t.get("text") or "") for w in ("后四位", "手机号")) else t
+                     for t in (h.transcript or [])]
+            cleaned, hidden = _clean_transcript(turns)
+            summary = h.summary and (PROOF_HIDDEN if h.summary.strip() in hidden else redact(h.summary))
+            slots = _redact_json({k: v for k, v in (h.slots or {}).items() if k != "verifier"})
+            if (cleaned, summary, slots) != (h.transcript, h.summary, h.slots):
+                h.transcript, h.summary, h.slots = cleaned, summary, slots
+                changed += 1
+    return changed
 
 
 def claim_handoff(number: str, agent: str, engine: Engine | None = None) -> HandoffView:

@@ -8,6 +8,7 @@ from sqlalchemy import MetaData
 
 import policies  # noqa: F401  registers pol_ tables
 import tickets  # noqa: F401  registers tkt_ tables
+import core.throttle  # noqa: F401  registers sec_ tables
 from core.config import database_url
 from core.db import Base, make_engine
 
@@ -15,7 +16,7 @@ config = context.config
 if config.config_file_name is not None and config.attributes.get("configure_logging", True):
     fileConfig(config.config_file_name, disable_existing_loggers=False)
 
-PREFIXES = ("pol_", "tkt_")
+PREFIXES = ("pol_", "tkt_", "sec_")
 
 
 def owned_metadata() -> MetaData:

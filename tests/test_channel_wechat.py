@@ -202,7 +202,7 @@ def test_plain_text_goes_to_the_assistant_with_openid_and_insurer(client, rasa):
     r = post_plain(client, text_xml("北京能用陪诊吗", new_id()))
     assert reply_content(r) == "收到：北京能用陪诊吗（平安健康）"
     call = rasa.calls[-1]
-    assert call["sender"] == OPENID and call["metadata"] == {"insurer": "平安健康"}
+    assert call["sender"] == f"wx:{APP_ID}:{OPENID}" and call["metadata"] == {"insurer": "平安健康"}
     reply = xmltodict.parse(r.text)["xml"]
     assert reply["ToUserName"] == OPENID and reply["FromUserName"] == "gh_account"
 
