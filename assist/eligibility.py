@@ -298,7 +298,7 @@ def check(kb, engine, policies, req: EligibilityRequest, today: date | None = No
     pfacts = _policy_facts(policy, extra) if policy else _stated_policy(extra)
     d = decide(rule, pfacts, person, case, today, coverage)
 
-    reasons = [{"code": r.code, "passed": r.passed, "message": r.message_zh, "source": source_out(kb, r.source)}
+    reasons: list[dict[str, Any]] = [{"code": r.code, "passed": r.passed, "message": r.message_zh, "source": source_out(kb, r.source)}
                for r in d.reasons]
     missing = [{"fact": f, "question": FACT_ZH.get(f, f)} for f in d.missing]
     failed_first = sorted(reasons, key=lambda r: {False: 0, None: 1, True: 2}[r["passed"]])

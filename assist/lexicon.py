@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 from functools import lru_cache
 from pathlib import Path
 
@@ -49,7 +50,7 @@ class Lexicon:
         self.cues = {k: tuple(re.compile(p) for p in v) for k, v in data["cues"].items()}
         self.situations = tuple(Situation(tuple(s["words"]), tuple(s["categories"])) for s in data["situations"])
         f = data["facts"]
-        self.facts = {
+        self.facts: dict[str, Any] = {
             "effective_days": tuple((re.compile(p), int(mult)) for p, mult in f["effective_days"]),
             "effective_words": tuple((re.compile(p), int(days)) for p, days in f["effective_words"]),
             **{k: tuple(re.compile(p) for p in f[k]) for k in f if k not in ("effective_days", "effective_words")},

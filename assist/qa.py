@@ -10,6 +10,8 @@ not say and offers the hotline or a human. Channel-neutral: actions and the API 
 """
 from __future__ import annotations
 
+from typing import Any
+
 import re
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -56,7 +58,7 @@ class Reply:
 @dataclass
 class Scope:
     manual_ids: set[str] | None  # None: every manual
-    insurer: object | None = None
+    insurer: Any = None
     product: str | None = None
     edition: str | None = None
     tier: str | None = None
@@ -213,7 +215,7 @@ def _ambiguous(cands: list, scope: Scope, question: str = "") -> Reply | None:
     manuals = list(dict.fromkeys(v.manual_id for v in same))
     if len(manuals) <= 1:
         return None
-    opts = []
+    opts: list[tuple[str, str]] = []
     for v in same:
         label = v.product or v.insurer_short
         if all(label != t for t, _ in opts):
@@ -576,9 +578,9 @@ def _entitlement_reply(kb, r: Reading, cands: list, scope: Scope) -> Reply | Non
 # -- aspects from clauses -----------------------------------------------------------------------
 @dataclass
 class _Hit:
-    clause: object  # ClauseView
+    clause: Any  # ClauseView
     score: float
-    service: object | None
+    service: Any
     value: str | None
     aspect: Aspect | None
 
@@ -599,8 +601,8 @@ def _query_words(kb, r: Reading, svc_names: list[str]) -> tuple[set[str], set[st
     return words, extra - words
 
 
-def _pools(kb, svcs: list | None, scope: Scope) -> list[tuple[object | None, list, float]]:
-    pools: list[tuple[object | None, list, float]] = []
+def _pools(kb, svcs: list | None, scope: Scope) -> list[tuple[Any, list, float]]:
+    pools: list[tuple[Any, list, float]] = []
     if svcs:
         top = svcs[0]
         for s in svcs[:4]:

@@ -4,6 +4,8 @@ An insurer parameter also takes a product name (尊享e生PLUS, 太保蓝本2021
 gives the insurer, and the manual, edition and tier the product names."""
 from __future__ import annotations
 
+from typing import Any
+
 import re
 from dataclasses import dataclass
 
@@ -12,7 +14,7 @@ from assist.errors import AssistError
 
 @dataclass(frozen=True)
 class Scope:
-    insurer: object | None  # knowledge.views.InsurerView
+    insurer: Any  # knowledge.views.InsurerView
     manual_id: str | None = None
     product: str | None = None
     edition: str | None = None

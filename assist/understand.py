@@ -3,6 +3,8 @@ services, places, hospitals, diseases), the facts it states, what it asks about 
 kind of answer it wants (cues). Channel-neutral and independent of the NLU's intent."""
 from __future__ import annotations
 
+from typing import Any
+
 from dataclasses import dataclass, field
 
 from assist.facts import StatedFacts, disease_words, read_facts
@@ -26,8 +28,8 @@ class Reading:
     text: str
     fixes: list = field(default_factory=list)
     products: list[ProductMention] = field(default_factory=list)
-    insurer: object | None = None  # InsurerView named in the message
-    services: list[tuple[object, float]] = field(default_factory=list)  # (ServiceView, score), best first
+    insurer: Any = None  # InsurerView named in the message
+    services: list[tuple[Any, float]] = field(default_factory=list)  # (ServiceView, score), best first
     places: list = field(default_factory=list)  # geo.Resolution of each place named
     province: str | None = None
     hospitals: list = field(default_factory=list)  # HospitalView named
@@ -102,7 +104,7 @@ def _shared_span(q: str, name: str) -> int:
     return best
 
 
-def services_in(kb, text: str, manual_ids: set[str] | None = None) -> list[tuple[object, float]]:
+def services_in(kb, text: str, manual_ids: set[str] | None = None) -> list[tuple[Any, float]]:
     """Services the message names (or names the category of, or shares a long run of its name with),
     best first."""
     q = norm(without_names(kb, text))

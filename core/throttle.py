@@ -119,15 +119,15 @@ class DbBackend:
         """Alembic 0002 creates the tables; a database not migrated yet (an action server started first)
         gets them on first use, so identity checks never break on a missing table."""
         if not self._ready:
-            for table in (ThrottleRow.__table__, AuditRow.__table__):
-                table.create(self.engine, checkfirst=True)
+            for model in (ThrottleRow, AuditRow):
+                model.metadata.tables[model.__tablename__].create(self.engine, checkfirst=True)
             self._ready = True
 
     def reserve(self, key: str, policy: Policy, now: datetime) -> tuple[int, int]:
         """Count one attempt before it is checked: (attempts in this window, seconds still locked)."""
         self._tables()
         h = _hash(key)
-        ins = (sqlite_insert if self.engine.dialect.name == "sqlite" else pg_insert)(ThrottleRow.__table__)
+        ins = (sqlite_insert if self.engine.dialect.name == "sqlite" else pg_insert)(ThrottleRow.metadata.tables[ThrottleRow.__tablename__])
         with Session(self.engine) as s, s.begin():
             s.execute(ins.values(key=h, failures=0, window_start=now).on_conflict_do_nothing())
             # a write first: it takes SQLite's write lock / PostgreSQL's row lock, so parallel requests queue

@@ -65,7 +65,9 @@ def test_build_is_idempotent(tmp_path, monkeypatch, capsys):
     assert "built 1 manuals" in first and "002_" in first
     assert cli.main(["build", "--only", "002"]) == 0
     second = capsys.readouterr().out
-    table = lambda s: [x for x in s.splitlines() if x.startswith(("002_", "total"))]
+    def table(s):
+        return [x for x in s.splitlines() if x.startswith(("002_", "total"))]
+
     assert table(first) == table(second)
 
 

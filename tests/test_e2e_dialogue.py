@@ -10,8 +10,6 @@ import json
 import os
 import sqlite3
 import subprocess
-import sys
-import time
 import uuid
 from pathlib import Path
 

@@ -10,7 +10,6 @@ from core.config import MANUALS_DIR
 from core.db import make_engine
 from knowledge import models as m
 from knowledge.ingest import build, load_manifest
-from knowledge.ingest.adapters import generic
 from knowledge.ingest.adapters.generic import category_of, detect_headings, names_service
 
 SYNTHETIC = """星河保险 增值服务手册

@@ -106,7 +106,7 @@ def test_hospital_list(s):
     # sed -n 420,528p | grep -c $'\t' -> 107 rows; | cut -f3 | sort -u | wc -l -> 106 (青岛大学附属医院 twice)
     hl = s.scalar(select(m.CoverageList).where(m.CoverageList.manual_id == MID, m.CoverageList.kind == "hospital"))
     assert hl.name == "绿通覆盖医院列表" and len(hl.hospitals) == 106
-    linked = {l.service.name for l in s.scalars(select(m.ServiceCoverage).where(m.ServiceCoverage.list_id == hl.id))}
+    linked = {link.service.name for link in s.scalars(select(m.ServiceCoverage).where(m.ServiceCoverage.list_id == hl.id))}
     assert linked == {"门诊绿通", "影像检查绿通", "住院/手术绿通"}
     h301 = next(ch for ch in hl.hospitals if ch.raw_name == "中国人民解放军总医院")
     assert "301医院" in h301.hospital.aliases and h301.hospital.city_name == "北京市"

@@ -5,7 +5,6 @@ line numbers in comments refer to that file.
 """
 from __future__ import annotations
 
-import re
 import time
 from pathlib import Path
 

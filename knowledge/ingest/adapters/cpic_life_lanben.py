@@ -255,7 +255,6 @@ def ingest(b: Builder) -> None:
         return
     ch1 = chapters[0][0]
     ch2 = chapters[1][0] if len(chapters) > 1 else len(T) + 1
-    part_at = {title: n for n, title in parts}
     part_secs = sections_between(b, parts, ch2 - 1)
 
     def part(word: str) -> Optional[Section]:
