@@ -134,6 +134,10 @@ def answer(kb, text: str, ctx: Context | None = None, engine=None, policies=None
         rep = _who(kb, svc, scope)
         rep.remember = {**remember, **rep.remember}
         return rep
+    drug = _drug_reply(kb, r, scope)
+    if drug is not None:
+        drug.remember = {**remember, **drug.remember}
+        return drug
     foreign = _foreign_words(kb, r, svc)
     if foreign and not r.facts.any() and not aspects:  # asks about something the manual never mentions
         hit = _content_clause(kb, r, svc_cands, scope)
@@ -345,6 +349,22 @@ def _coverage(kb, r: Reading, svc, ctx: Context) -> Reply:
         ("帮我预约", "/open_ticket")]
     return Reply("coverage", text, sources=srcs, options=opts,
                  remember={"city": out["city"]["name"]}, items=[{"status": status, **out.get("city", {})}])
+
+
+def _drug_reply(kb, r: Reading, scope: Scope) -> Reply | None:
+    """A drug the message names that is on one of the manual's drug lists: which list, with its line."""
+    from assist.understand import without_names
+
+    for tok in dict.fromkeys(kb.tokens(without_names(kb, r.text))):
+        if len(tok) < 3 or tok in _stop_words():
+            continue
+        for d in kb.find_drug(tok, limit=3):
+            if d.score < 90 or (scope.manual_ids and d.source.manual_id not in scope.manual_ids):
+                continue
+            extra = "，".join(x for x in (d.spec, d.maker) if x)
+            text = f"{d.name}在手册的{d.list_name}里" + (f"（{extra}）" if extra else "") + "。"
+            return Reply("drug", text, sources=[d.source], items=[{"drug": d.name, "list": d.list_name}])
+    return None
 
 
 def _asks_list(text: str) -> bool:
@@ -759,7 +779,7 @@ def _unanswered_words(kb, r: Reading, svc, hits: list) -> list[str]:
     key = {w for w in words - extra if _rarity(kb, w) >= KEY_IDF and len(w) >= 2}
     if not key or not hits:
         return []
-    vocab = _manual_words(kb, hits[0].clause.manual_id)
+    raw = _manual_text(kb, hits[0].clause.manual_id)
     held: set[str] = set()
     for h in hits:
         _, shared = kb.overlap(key, h.clause.id)
@@ -768,7 +788,7 @@ def _unanswered_words(kb, r: Reading, svc, hits: list) -> list[str]:
     # 利息): the manual cannot be answering it
     said = set(kb.tokens(without_names(kb, r.text)))
     stop = _stop_words()
-    missing = sorted((w for w in key - held if w in said and w not in vocab and w not in stop
+    missing = sorted((w for w in key - held if w in said and w not in raw and w not in stop
                       and re.fullmatch(r"[\u4e00-\u9fff]{2,}", w)), key=lambda w: -_rarity(kb, w))
     if missing and not held:  # the quoted clauses hold none of the question's words
         return missing
@@ -783,9 +803,9 @@ def _foreign_words(kb, r: Reading, svc) -> list[str]:
     text = without_names(kb, r.text)
     for n in sorted({svc.name, *svc.aliases}, key=len, reverse=True):
         text = text.replace(n, "，")
-    vocab, stop = _manual_words(kb, svc.manual_id), _stop_words()
+    raw, stop = _manual_text(kb, svc.manual_id), _stop_words()
     return [w for w in dict.fromkeys(kb.tokens(text))
-            if re.fullmatch(r"[\u4e00-\u9fff]{2,}", w) and w not in vocab and w not in stop]
+            if re.fullmatch(r"[\u4e00-\u9fff]{2,}", w) and w not in raw and w not in stop]
 
 
 def _rarity(kb, w: str) -> float:
@@ -798,30 +818,17 @@ def _rarity(kb, w: str) -> float:
     return math.log(1 + (len(kb._clause_features[0]) + 0.5) / 0.5)
 
 
-_VOCAB: dict = {}
-_STOP: set[str] = set()
+_TEXT: dict = {}
 
 
-def _stop_words() -> set[str]:
-    """Chinese function words (jionlp's list) and the asking words of zh.yaml's fillers."""
-    if not _STOP:
-        import jionlp
-
-        _STOP.update(jionlp.stopwords_loader())
-        _STOP.update(lexicon().fillers)
-    return _STOP
-
-
-def _manual_words(kb, manual_id: str) -> set[str]:
-    """Every word the clauses of a manual use (cached per store object)."""
+def _manual_text(kb, manual_id: str) -> str:
+    """A manual's whole text on one line (cached per store object): is a word anywhere in it?"""
     key = (id(kb), manual_id)
-    if key not in _VOCAB:
-        feats, _idf = kb._clause_features
-        out: set[str] = set()
-        for c in kb.clauses(manual_id=manual_id):
-            out |= feats[c.id]
-        _VOCAB[key] = out
-    return _VOCAB[key]
+    if key not in _TEXT:
+        _TEXT[key] = re.sub(r"\s+", "", "".join(kb._manual_lines(manual_id) or []))
+    return _TEXT[key]
+
+
 
 
 def _best_clause(kb, r: Reading, svcs: list | None, scope: Scope) -> _Hit | None:
@@ -843,9 +850,15 @@ def _clause_reply(kb, r: Reading, svc, hit, scope: Scope) -> Reply:
         label = h.aspect.label if h.aspect else ""
         lead = f"{name}的{label}：{h.value.strip()}。" if h.value and name else (
             f"{label}：{h.value.strip()}。" if h.value else "")
-        quote, src = _with_continuation(kb, h.clause)
+        quote, src = _with_continuation(kb, h.clause, whole_list=bool(h.aspect and h.aspect.key in ("how", "documents")))
         parts.append((lead + "\n" if lead else "") + f"手册原文：“{quote}”")
         srcs.append(src)
+        if re.search(r"客服电话|热线|致电|拨打", quote) and not re.search(r"\d{5,}|\d{3,4}-\d{5,}", quote):
+            ins = (kb.resolve_insurer(svc.insurer) if svc is not None else None) or scope.insurer
+            line, hl = _hotline(kb, ins, scope)
+            if line:  # "通过客服电话申请": the number the manual gives elsewhere
+                parts.append(f"{line}。")
+                srcs += hl
     first = hits[0]
     no = _says_no(kb, r, svc, [h.clause.text for h in hits])
     if no:
@@ -867,9 +880,35 @@ def _clause_reply(kb, r: Reading, svc, hit, scope: Scope) -> Reply:
 _LIST_ITEM = re.compile(r"^\s*(\(?\d+[).、)]|（\d+）|[①-⑩]|[-·•]|[一二三四五六七八九十]、)")
 
 
-def _with_continuation(kb, c, limit: int = 260):
+def _list_block(kb, c, limit: int = 300):
+    """A numbered step or item with its siblings: the whole list it belongs to (steps, materials)."""
+    siblings = kb.clauses(manual_id=c.manual_id)
+    i = next((k for k, x in enumerate(siblings) if x.id == c.id), None)
+    if i is None or not _LIST_ITEM.match(c.text):
+        return None
+    a = b = i
+    while a > 0 and i - a < 6 and siblings[a - 1].line_end >= siblings[a].line_start - 2 and (
+            _LIST_ITEM.match(siblings[a - 1].text) or siblings[a - 1].text.strip().endswith((":", "："))):
+        a -= 1
+        if siblings[a].text.strip().endswith((":", "：")):
+            break
+    while b + 1 < len(siblings) and b - i < 6 and siblings[b + 1].line_start <= siblings[b].line_end + 2 \
+            and _LIST_ITEM.match(siblings[b + 1].text):
+        b += 1
+    if a == b:
+        return None
+    text = " ".join(x.text.strip() for x in siblings[a:b + 1])
+    src = kb.source(c.manual_id, siblings[a].line_start, siblings[b].line_end, section=c.section, quote=text)
+    return _clip(text, limit), src
+
+
+def _with_continuation(kb, c, limit: int = 260, whole_list: bool = False):
     """The clause's quote and source, with what completes it: the answer after a question (Q: ...?), the
-    items after a colon."""
+    items after a colon, the whole list a step belongs to (whole_list)."""
+    if whole_list:
+        block = _list_block(kb, c)
+        if block is not None:
+            return block
     text = c.text.strip()
     end = c.line_end
     follow = text.endswith(("?", "？")) or text.startswith(("Q", "问")) or text.endswith((":", "："))
