@@ -821,6 +821,19 @@ def _rarity(kb, w: str) -> float:
 _TEXT: dict = {}
 
 
+_STOP: set[str] = set()
+
+
+def _stop_words() -> set[str]:
+    """Chinese function words (jionlp's list) and the asking words of zh.yaml's fillers."""
+    if not _STOP:
+        import jionlp
+
+        _STOP.update(jionlp.stopwords_loader())
+        _STOP.update(lexicon().fillers)
+    return _STOP
+
+
 def _manual_text(kb, manual_id: str) -> str:
     """A manual's whole text on one line (cached per store object): is a word anywhere in it?"""
     key = (id(kb), manual_id)
