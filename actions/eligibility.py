@@ -185,7 +185,13 @@ class ValidateEligibilityForm(FormValidationAction):
     # -- the whole message ----------------------------------------------------------------
     async def get_validation_events(self, dispatcher, tracker, domain) -> list:
         required = await self.required_slots(self.domain_slots(domain), dispatcher, tracker, domain)
-        stop, reverts = self.read_message(dispatcher, tracker, required)
+        events_before, slots_before = list(tracker.events), dict(tracker.slots)
+        try:
+            stop, reverts = self.read_message(dispatcher, tracker, required)
+        except Exception:  # never lose the turn: validate what Rasa extracted
+            log.exception("reading the message failed")
+            tracker.events[:], tracker.slots = events_before, slots_before
+            stop, reverts = None, {}
         if stop:
             tracker.__dict__["_hi_stop"] = stop
             return [SlotSet(s, v) for s, v in reverts.items()] + [SlotSet("form_exit", stop)]
@@ -207,11 +213,14 @@ class ValidateEligibilityForm(FormValidationAction):
         start, cands = _candidates(tracker)
         requested = tracker.get_slot("requested_slot")
         intent = intent_of(tracker)
-        free = {s for s, v in cands.items() if isinstance(v, str) and v.strip() == raw.strip()}  # from_text
         drop = set(cands)  # every candidate not kept below is restored to its value before this message
+        if requested == "verifier":  # a mobile given to verify the policy is not the contact phone
+            cands.pop("phone", None)
+        free = {s for s, v in cands.items() if isinstance(v, str) and v.strip() == raw.strip()}  # from_text
         if is_exit(text):
             return "exit", {s: _prior_value(tracker, s) for s in drop}
-        ents = _entities(tracker, [s for s in required if s not in ("verifier", "confirm", "date")])
+        ents = _entities(tracker, [s for s in required if s not in ("verifier", "confirm", "date")
+                                   and not (s == "phone" and requested == "verifier")])
         new: dict[str, Any] = {s: v for s, v in cands.items() if s not in free}
         if not cands and intent.startswith("ask_"):
             if is_question(text):
@@ -238,7 +247,21 @@ class ValidateEligibilityForm(FormValidationAction):
                 free.discard(target)
         elif ents.get("person") and len(ents["person"]) > 1 and "person" in new:
             new["person"] = ents["person"][-1]["value"]
+        if said and requested == "confirm":  # a correction at the summary is not its answer
+            new.pop("confirm", None)
         others = [e for s, es in ents.items() if s not in free for e in es]
+        if not others and not phrase and not said:
+            for s in list(free):  # the whole message is the value of another slot (上海 asked for the person)
+                other = self.typed_slot(text, required, tracker)
+                if other and other != s and not slot_text(tracker, other):
+                    new[other] = text
+                    free.discard(s)
+        if not cands and not ents and not phrase and "phone" in required and requested not in ("verifier", "phone"):
+            from core.ids import is_mobile
+            from assist.text import digits_only
+
+            if is_mobile(digits_only(text)):  # a mobile number at the summary: the contact phone
+                new["phone"] = text
         for s in free:
             if s == "date":
                 if not phrase:
@@ -258,6 +281,23 @@ class ValidateEligibilityForm(FormValidationAction):
         for s in drop - set(new):
             reverts[s] = tracker.slots[s] = _prior_value(tracker, s)
         return None, reverts
+
+    @staticmethod
+    def typed_slot(text: str, required: list[str], tracker: Tracker) -> str | None:
+        """The slot a whole message is an exact value of (a city, a listed hospital), or None."""
+        if len(text) > 20:
+            return None
+        if "city" in required:
+            from knowledge import geo
+
+            res = geo.resolve_city(text)
+            if res.city is not None and res.status != "ambiguous" and text in (res.city.name, res.city.short):
+                return "city"
+        if "hospital" in required:
+            hits = stores().kb.find_hospital(text)
+            if hits and hits[0].score >= 100:
+                return "hospital"
+        return None
 
     def resumed(self, dispatcher) -> None:
         dispatcher.utter_message(text="好的，我们接着来。")

@@ -21,7 +21,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.base import AnswerAction
 from actions.common import (Answer, ask, clip, context_value, current_insurer, inform_payload, person_on_policy,
-                            pick_service, slot_text, stores)
+                            pick_service, relation_code, slot_text, stores)
 from actions.eligibility import ValidateEligibilityForm, form_left, parse_verifier_text, verified_policy
 from actions.formread import no_hospital, time_phrase
 from actions.timeparse import parse_when, zh_time
@@ -75,6 +75,8 @@ class ValidateTicketForm(ValidateEligibilityForm):
         if policy is None:
             return {"person": text or None}
         p, candidates = person_on_policy(policy, text)
+        if p is None and relation_code(text) == "self":  # 本人 on a family policy: the holder
+            p = next((x for x in candidates if x.name == policy.holder_name), None)
         if p is not None:
             return {"person": p.name}
         people = candidates or list(policy.persons())
@@ -139,6 +141,11 @@ class ValidateTicketForm(ValidateEligibilityForm):
                     f"请问是{city}的哪家医院？没有指定的话选“不指定”。",
                     [(NO_HOSPITAL, inform_payload(hospital=NO_HOSPITAL))])
                 return {**out, "hospital": None}
+        top = [x for x in hits if x.score >= hits[0].score - 5]  # 协和医院: Beijing, Fuzhou, Wuhan
+        if len({_city_of(x) for x in top}) > 1 and not (city and _same_city(top[0], city)):
+            ask(dispatcher, "ask_hospital", f"叫“{clip(text, 20)}”的医院有好几家，请问是哪一家？",
+                [(f"{x.name}（{_city_of(x)}）", inform_payload(hospital=x.name)) for x in top[:4]])
+            return {**out, "hospital": None}
         h = hits[0]
         hcity = _city_of(h)
         if hcity and hcity != city:  # a hospital implies its city
@@ -175,7 +182,7 @@ class ValidateTicketForm(ValidateEligibilityForm):
             when = check_preferred_time(when, lead_time_hours=lead)
         except ValidationError as e:
             if "time_too_soon" in e.codes:
-                first = earliest_slot(now_china() + timedelta(hours=lead or 0), hours)
+                first = earliest_slot(now_china() + timedelta(hours=lead or 0), hours or OFFER_HOURS)
                 Answer("ask_date", f"{e.message}最早可以约 {zh_time(first)}，要约这个时间吗？也可以说一个更晚的时间。",
                        options=[(f"就约 {zh_time(first)}", inform_payload(date=first.isoformat(timespec="minutes")))],
                        sources=[f.source for f in svc.facts if f.attribute == "lead_time"][:1] if svc else [],
@@ -249,6 +256,11 @@ class ServiceHours:
         return not (self.workdays and local.weekday() >= 5) and self.start <= local.time() < self.end
 
 
+# the earliest slot offered when the manual gives no hours: daytime, so that nobody is offered 00:00 (an offer
+# the customer accepts or not, never a reason to refuse a time)
+OFFER_HOURS = ServiceHours(time(9, 0), time(17, 0), False, None)
+
+
 def service_hours(svc) -> Optional[ServiceHours]:
     """When the manual says the service is given (工作日 08:00-20:00), or None (not said, or round the clock)."""
     for f in svc.facts:
@@ -264,7 +276,9 @@ def service_hours(svc) -> Optional[ServiceHours]:
 
 def earliest_slot(after: datetime, hours: ServiceHours | None) -> datetime:
     """The first whole half hour at or after `after` inside the service's hours."""
-    t = after.astimezone(CHINA_TZ).replace(second=0, microsecond=0)
+    t = after.astimezone(CHINA_TZ)
+    if t.second or t.microsecond:
+        t = t.replace(second=0, microsecond=0) + timedelta(minutes=1)
     if t.minute not in (0, 30):
         t = t.replace(minute=30) if t.minute < 30 else t.replace(minute=0) + timedelta(hours=1)
     if hours is None:

@@ -250,3 +250,35 @@ def test_yes_is_never_a_city(app, text):
     got, _, asks, _ = turn(without(ticket_slots(creds), "city", "hospital", "phone"), text, requested="city",
                            intent="affirm", cands={"city": text})
     assert got.get("city") is None and asks in ([], ["city"])
+
+
+def test_a_message_is_read_for_the_slot_it_fits(app):
+    _, creds = app
+    base = without(ticket_slots(creds), "person", "city", "hospital", "phone")
+    got, said, _, _ = turn(base, "上海", requested="person", cands={"person": "上海"})  # the city, not a person
+    assert got["city"] == "上海" and got.get("person") is None and "保单上没有" not in said
+    got, _, _, _ = turn(base, "本人", requested="person", cands={"person": "本人"})  # a family policy: the holder
+    assert got["person"] == "王建国"
+    c = creds["PAH2025000101"]
+    got, said, _, _ = turn({"service": "就医陪诊", "insurer": "平安健康", "policy_number": c["number"]}, c["mobile"],
+                           requested="verifier", entities=[ent("phone", c["mobile"], c["mobile"])],
+                           cands={"phone": c["mobile"], "verifier": c["mobile"]})
+    assert got["verifier"] == c["mobile"] and got.get("phone") is None  # a verifier is not the contact phone
+
+
+def test_a_hospital_name_of_several_cities_is_asked(app):
+    _, creds = app
+    base = without(ticket_slots(creds), "hospital", "phone")  # city 上海
+    got, said, _, buttons = turn(base, "协和医院", requested="hospital", cands={"hospital": "协和医院"})
+    assert got["hospital"] is None and "好几家" in said and any("武汉" in b for b in buttons)
+    got, _, _, _ = turn({**base, "city": "武汉"}, "协和医院", requested="hospital", cands={"hospital": "协和医院"})
+    assert got["hospital"] == "华中科技大学同济医学院附属协和医院"
+
+
+def test_correction_at_the_summary_is_not_a_no(app):
+    _, creds = app
+    full = {**ticket_slots(creds), "date": (parse_when("下周三上午") + timedelta(days=7)).isoformat(timespec="minutes")}
+    text = "不是我，是我老婆"
+    got, said, asks, _ = turn({**full, "person": "王建国"}, text, requested="confirm", intent="deny",
+                              entities=[ent("person", "配偶", text, 5)], cands={"person": "配偶", "confirm": False})
+    assert got["person"] == "刘芳" and "要改哪一项" not in said and asks == ["confirm"]
