@@ -234,9 +234,19 @@ class ValidateEligibilityForm(FormValidationAction):
             self.resumed(dispatcher)
             free = set()
         phrase = time_phrase(raw) if "date" in required else ""  # jionlp reads 下周四, not normalise()'s 下周4
+        field, said = correction(raw)
+        if phrase and requested != "date" and field != "date":
+            from actions.timeparse import parse_when
+            from core.clock import now_china
+
+            when = parse_when(phrase)
+            if when is None or when < now_china():  # 我今天才买的保险: not the time to book
+                phrase = ""
         if phrase:
             new["date"] = phrase
-        field, said = correction(raw)
+        if requested == "confirm" and re.search(r"继续|接着", text) and not said:
+            new.pop("confirm", None)  # "好，继续吧" after a side question at the summary is not a yes to it
+            self.resumed(dispatcher)
         if said:
             target = field or ("date" if phrase and phrase in said else None) \
                 or next((s for s, es in ents.items() if any(str(e.get("value")) in said or

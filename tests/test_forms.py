@@ -282,3 +282,17 @@ def test_correction_at_the_summary_is_not_a_no(app):
     got, said, asks, _ = turn({**full, "person": "王建国"}, text, requested="confirm", intent="deny",
                               entities=[ent("person", "配偶", text, 5)], cands={"person": "配偶", "confirm": False})
     assert got["person"] == "刘芳" and "要改哪一项" not in said and asks == ["confirm"]
+
+
+def test_continue_at_the_summary_shows_it_again_and_past_times_are_not_bookings(app):
+    _, creds = app
+    full = {**ticket_slots(creds), "date": (parse_when("下周三上午") + timedelta(days=7)).isoformat(timespec="minutes")}
+    got, said, asks, _ = turn(full, "好，继续吧", requested="confirm", intent="affirm", cands={"confirm": True})
+    assert got.get("confirm") is None and asks == ["confirm"] and "接着来" in said
+    got, _, _, _ = turn(full, "好的", requested="confirm", intent="affirm", cands={"confirm": True})
+    assert got["confirm"] is True
+    base = without(ticket_slots(creds), "hospital", "phone")
+    got, _, _, _ = turn(base, "我昨天刚买的保险，北京协和医院", requested="hospital",
+                        cands={"hospital": "我昨天刚买的保险，北京协和医院"},
+                        entities=[ent("hospital", "北京协和医院", "我昨天刚买的保险，北京协和医院")])
+    assert "date" not in got
