@@ -290,6 +290,8 @@ class ValidateEligibilityForm(FormValidationAction):
         reverts = {}
         for s in drop - set(new):
             reverts[s] = tracker.slots[s] = _prior_value(tracker, s)
+        if requested == "verifier" and "phone" not in new and tracker.get_slot("phone") != _prior_value(tracker, "phone"):
+            reverts["phone"] = tracker.slots["phone"] = _prior_value(tracker, "phone")  # set by Rasa outside the form
         return None, reverts
 
     @staticmethod
