@@ -203,8 +203,8 @@ class ValidateEligibilityForm(FormValidationAction):
         """Rewrites the slot candidates Rasa extracted from the latest message by reading the message as a whole
         (actions/formread.py). Returns (why the form stops or None, {slot: value to restore}) for candidates Rasa
         had already set that the message does not give."""
-        from actions.formread import (correction, intent_of, is_exit, is_question, is_resume, is_yes, raw_text,
-                                      time_phrase, user_text, without)
+        from actions.formread import (correction, intent_of, is_exit, is_question, is_resume, is_yes, no_hospital,
+                                      raw_text, time_phrase, user_text, without)
         from assist.text import normalise
 
         raw, text = raw_text(tracker), user_text(tracker)
@@ -227,6 +227,13 @@ class ValidateEligibilityForm(FormValidationAction):
                 return None, {}  # a side question: the rules answer it and the form asks again
             new.update({s: es[0]["value"] for s, es in ents.items()})  # form answers the NLU took for a question
         pending = slot_text(tracker, "hospital_unlisted")
+        if requested == "hospital" and intent == "deny" and not cands:  # Rasa maps no text of a "no"
+            if pending:  # "不是" to "确认是这家医院吗": ask again, the form goes on
+                ask(dispatcher, "ask_hospital", "好的，那请问是哪家医院？没有指定的话选“不指定”。",
+                    [("不指定", '/inform{"hospital": "不指定"}')])
+                return None, {"hospital_unlisted": None}
+            if no_hospital(text):  # "没有" to "有想去的医院吗"
+                new["hospital"] = text
         if requested == "hospital" and pending and is_yes(text) and "hospital" in free:
             new["hospital"] = pending
             free.discard("hospital")

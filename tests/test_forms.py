@@ -302,3 +302,12 @@ def test_continue_at_the_summary_shows_it_again_and_past_times_are_not_bookings(
                         cands={"hospital": "我昨天刚买的保险，北京协和医院"},
                         entities=[ent("hospital", "北京协和医院", "我昨天刚买的保险，北京协和医院")])
     assert "date" not in got
+
+
+def test_no_to_the_hospital_question_is_an_answer_not_a_stop(app):
+    _, creds = app
+    base = without(ticket_slots(creds), "hospital", "phone")
+    got, _, _, _ = turn(base, "没有", requested="hospital", intent="deny")
+    assert got["hospital"] == "不指定" and "form_exit" not in got
+    got, said, asks, _ = turn({**base, "hospital_unlisted": "阳光口腔诊所"}, "不是", requested="hospital", intent="deny")
+    assert got["hospital_unlisted"] is None and "哪家医院" in said and asks == ["hospital"]
