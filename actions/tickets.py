@@ -74,9 +74,7 @@ class ValidateTicketForm(ValidateEligibilityForm):
         policy = verified_policy(tracker)
         if policy is None:
             return {"person": text or None}
-        p, candidates = person_on_policy(policy, text)
-        if p is None and relation_code(text) == "self":  # 本人 on a family policy: the holder
-            p = next((x for x in candidates if x.name == policy.holder_name), None)
+        p, candidates = _person_on(policy, text)
         if p is not None:
             return {"person": p.name}
         people = candidates or list(policy.persons())
@@ -109,8 +107,7 @@ class ValidateTicketForm(ValidateEligibilityForm):
         out = super()._verify(number, value, dispatcher, tracker)
         person = slot_text(tracker, "person")
         if out.get("verifier") and number and person:  # a person given before the policy was verified
-            policy = _load_policy_for(number, out["verifier"])
-            p, _ = person_on_policy(policy, person)
+            p, _ = _person_on(_load_policy_for(number, out["verifier"]), person)
             out["person"] = p.name if p is not None else None
         return out
 
@@ -216,6 +213,14 @@ class ValidateTicketForm(ValidateEligibilityForm):
             return {"confirm": True}
         dispatcher.utter_message(text="好的，请告诉我要改哪一项，比如“城市改成杭州”或“改成下周三”；不办了可以说“算了”。")
         return {"confirm": None}
+
+
+def _person_on(policy, text: str):
+    """(person, candidates) on the policy; 本人 on a family policy is the holder."""
+    p, candidates = person_on_policy(policy, text)
+    if p is None and policy is not None and relation_code(text) == "self":
+        p = next((x for x in candidates if x.name == policy.holder_name), None)
+    return p, candidates
 
 
 def _load_policy_for(number: str, verifier: str):

@@ -311,3 +311,14 @@ def test_no_to_the_hospital_question_is_an_answer_not_a_stop(app):
     assert got["hospital"] == "不指定" and "form_exit" not in got
     got, said, asks, _ = turn({**base, "hospital_unlisted": "阳光口腔诊所"}, "不是", requested="hospital", intent="deny")
     assert got["hospital_unlisted"] is None and "哪家医院" in said and asks == ["hospital"]
+
+
+def test_person_given_before_verification_is_checked_on_the_policy(app):
+    _, creds = app
+    c = creds["PAH2025000101"]
+    base = {"service": "就医陪诊", "insurer": "平安健康", "policy_number": c["number"]}
+    got, _, _, _ = turn({**base, "person": "本人"}, c["mobile"], requested="verifier",
+                        cands={"verifier": c["mobile"]})
+    assert got["verifier"] == c["mobile"] and got["person"] == "王建国"
+    got, _, _, _ = turn({**base, "person": "我妈"}, c["mobile"], requested="verifier", cands={"verifier": c["mobile"]})
+    assert got["person"] is None  # not on the policy: asked again
