@@ -39,7 +39,9 @@ def parse_verifier_text(text: str):
     from assist.resolve import parse_verifier
     from assist.text import digits_only
 
-    s = digits_only(str(text or ""))[:40]
+    from actions.formread import spoken_x
+
+    s = digits_only(spoken_x(str(text or "")[:80]))[:40]
     if len(s) == 18:
         s = s[-4:]
     try:

@@ -31,6 +31,7 @@ class Vocab:
     yes: tuple[re.Pattern, ...]
     retry: tuple[str, ...]
     no_hospital: re.Pattern
+    x_sounds: tuple[str, ...]
     correction: tuple[re.Pattern, ...]
     fields: dict[str, str]  # field word -> slot
 
@@ -41,6 +42,7 @@ def vocab() -> Vocab:
     fields = {w: slot for slot, words in d["fields"].items() for w in words}
     return Vocab(tuple(map(re.compile, d["exit"])), tuple(map(re.compile, d["resume"])),
                  tuple(map(re.compile, d["agree"])), tuple(d["retry"]), re.compile(d["no_hospital"]),
+                 tuple(sorted(d["x_sounds"], key=len, reverse=True)),
                  tuple(map(re.compile, d["correction"])), fields)
 
 
@@ -128,6 +130,13 @@ def correction(text: str) -> tuple[str | None, str]:
         if new:
             return slot, new
     return None, ""
+
+
+def spoken_x(text: str) -> str:
+    """'零七三叉' -> '零七三X': the letter X of an ID number said aloud."""
+    for w in vocab().x_sounds:
+        text = text.replace(w, "X")
+    return text
 
 
 def looks_like_policy_number(text: str) -> bool:

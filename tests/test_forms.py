@@ -83,6 +83,10 @@ def test_phrases_of_exit_resume_correction_and_numbers():
     assert correction("下周三上午9点") == (None, "")
     assert not looks_like_policy_number("我本人") and not looks_like_policy_number("确认")
     assert spoken_policy_number("PAH 二零二五 零零零一 零幺") == "PAH2025000101"
+    from actions.eligibility import parse_verifier_text
+
+    assert parse_verifier_text("零七三叉").id_last4 == "073X"
+    assert parse_verifier_text("幺三九 零零零零 零零零幺").mobile == "13900000001"
     assert looks_like_policy_number(spoken_policy_number("ｐａｈ２０２５０００１０１"))
 
 
