@@ -387,7 +387,7 @@ class ValidateEligibilityForm(FormValidationAction):
         except ValidationError as e:
             ask(dispatcher, "ask_policy_number", e.message)
             return {"policy_number": None}
-        out = {"policy_number": number}
+        out: dict[str, Any] = {"policy_number": number}
         if "verifier" not in tracker.slots_to_validate():
             out["verifier"] = None  # a new number needs its own proof (validate_verifier checks a new one)
         return out
