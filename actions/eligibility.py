@@ -152,7 +152,7 @@ def _candidates(tracker: Tracker) -> tuple[int, dict]:
     return i, {e["name"]: e.get("value") for e in events[i:]}
 
 
-def _prior_value(tracker: Tracker, slot: str):
+def prior_value(tracker: Tracker, slot: str):
     """The slot's value before the latest user message."""
     events = tracker.events or []
     last_user = max((i for i, e in enumerate(events) if e.get("event") == "user"), default=-1)
@@ -220,7 +220,7 @@ class ValidateEligibilityForm(FormValidationAction):
             cands.pop("phone", None)
         free = {s for s, v in cands.items() if isinstance(v, str) and v.strip() == raw.strip()}  # from_text
         if is_exit(text):
-            return "exit", {s: _prior_value(tracker, s) for s in drop}
+            return "exit", {s: prior_value(tracker, s) for s in drop}
         ents = _entities(tracker, [s for s in required if s not in ("verifier", "confirm", "date")
                                    and not (s == "phone" and requested == "verifier")])
         new: dict[str, Any] = {s: v for s, v in cands.items() if s not in free}
@@ -298,9 +298,9 @@ class ValidateEligibilityForm(FormValidationAction):
             tracker.slots[s] = new[s]
         reverts = {}
         for s in drop - set(new):
-            reverts[s] = tracker.slots[s] = _prior_value(tracker, s)
-        if requested == "verifier" and "phone" not in new and tracker.get_slot("phone") != _prior_value(tracker, "phone"):
-            reverts["phone"] = tracker.slots["phone"] = _prior_value(tracker, "phone")  # set by Rasa outside the form
+            reverts[s] = tracker.slots[s] = prior_value(tracker, s)
+        if requested == "verifier" and "phone" not in new and tracker.get_slot("phone") != prior_value(tracker, "phone"):
+            reverts["phone"] = tracker.slots["phone"] = prior_value(tracker, "phone")  # set by Rasa outside the form
         return None, reverts
 
     @staticmethod

@@ -22,7 +22,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.base import AnswerAction
 from actions.common import (Answer, ask, clip, context_value, current_insurer, inform_payload, person_on_policy,
                             pick_service, relation_code, slot_text, stores)
-from actions.eligibility import ValidateEligibilityForm, form_left, parse_verifier_text, verified_policy
+from actions.eligibility import (ValidateEligibilityForm, prior_value, form_left, parse_verifier_text,
+                                 verified_policy)
 from actions.formread import no_hospital, time_phrase
 from actions.timeparse import parse_when, zh_time
 from core.clock import CHINA_TZ, now_china
@@ -62,12 +63,42 @@ class ValidateTicketForm(ValidateEligibilityForm):
         return slots + TICKET_SLOTS
 
     async def get_validation_events(self, dispatcher, tracker, domain) -> list:
+        before = {s: prior_value(tracker, s) for s in ("service", "city")}  # before this message
         events = await super().get_validation_events(dispatcher, tracker, domain)
+        if not tracker.__dict__.get("_hi_stop"):
+            events += self.recheck(dispatcher, tracker, domain, events, before)
         changed = {e["name"] for e in events if e.get("event") == "slot"} - {"confirm", "requested_slot",
                                                                              "verify_failures"}
         if changed and tracker.get_slot("confirm") is not None and "confirm" not in tracker.slots_to_validate():
             events.append(SlotSet("confirm", None))  # an answer changed after the summary: confirm again
         return events
+
+    def recheck(self, dispatcher, tracker, domain, events: list, before: dict) -> list:
+        """What still applies after the service or the city changed: the stored city, hospital and time are
+        checked again for the new service (coverage, hospital list, lead time, hours); a hospital of another
+        city is asked again."""
+        now = {e["name"]: e.get("value") for e in events if e.get("event") == "slot"}
+        service_changed = "service" in now and now["service"] and now["service"] != before["service"]
+        city_changed = "city" in now and now["city"] and now["city"] != before["city"]
+        if not (service_changed or city_changed) or verified_policy(tracker) is None:
+            return []
+        out: list = []
+        checks = (["city"] if service_changed else []) + ["hospital"] + (["date"] if service_changed else [])
+        for slot in checks:
+            value = tracker.get_slot(slot)
+            if slot in now or value in (None, "", NO_HOSPITAL):
+                continue
+            if slot == "hospital" and city_changed and not service_changed:
+                hits = stores().kb.find_hospital(str(value))
+                if not hits or _same_city(hits[0], slot_text(tracker, "city")):
+                    continue
+                dispatcher.utter_message(text=f"{value}不在{slot_text(tracker, 'city')}，医院需要重新选一下。")
+                res: dict = {"hospital": None}
+            else:
+                res = getattr(self, f"validate_{slot}")(value, dispatcher, tracker, domain)
+            tracker.slots.update(res)
+            out += [SlotSet(k, v) for k, v in res.items()]
+        return out
 
     def validate_person(self, value: Any, dispatcher, tracker, domain) -> dict:
         text = str(value or "").strip()[:40]

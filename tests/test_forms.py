@@ -326,3 +326,18 @@ def test_person_given_before_verification_is_checked_on_the_policy(app):
     assert got["verifier"] == c["mobile"] and got["person"] == "王建国"
     got, _, _, _ = turn({**base, "person": "我妈"}, c["mobile"], requested="verifier", cands={"verifier": c["mobile"]})
     assert got["person"] is None  # not on the policy: asked again
+
+
+def test_what_still_applies_after_the_service_or_city_changes(app):
+    _, creds = app
+    soon = earliest_slot(now_china() + timedelta(hours=30), None).isoformat(timespec="minutes")
+    full = {**ticket_slots(creds), "service": "7 天住院陪护", "date": soon, "hospital": "北京协和医院", "city": "北京"}
+    text = "服务换成就医陪诊"
+    got, said, asks, _ = turn(full, text, requested="confirm", entities=[ent("service", "就医陪诊", text)],
+                              cands={"service": "就医陪诊"})
+    assert got["service"] == "就医陪诊" and got["date"] is None and "48 小时" in said  # lead time of the new one
+    assert got.get("hospital", "北京协和医院") == "北京协和医院" and asks == ["date"]
+    text = "城市改成上海"
+    got, said, asks, _ = turn({**full, "date": (parse_when("下周三上午") + timedelta(days=7)).isoformat()}, text,
+                              requested="confirm", entities=[ent("city", "上海", text)], cands={"city": "上海"})
+    assert got["city"] == "上海" and got["hospital"] is None and "重新选" in said and asks == ["hospital"]
