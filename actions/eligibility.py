@@ -39,7 +39,9 @@ def parse_verifier_text(text: str):
     from assist.resolve import parse_verifier
     from assist.text import digits_only
 
-    s = digits_only(str(text or ""))[:40]
+    from actions.formread import spoken_x
+
+    s = digits_only(spoken_x(str(text or "")[:80]))[:40]
     if len(s) == 18:
         s = s[-4:]
     try:
@@ -164,9 +166,185 @@ def stated_facts_question(tracker: Tracker) -> bool:
     return bool(slot_text(tracker, "service") and tracker.get_slot("last_answer"))
 
 
+def _candidates(tracker: Tracker) -> tuple[int, dict]:
+    """(index where the slot candidates start, the candidates): the slot events at the end of the events."""
+    events = tracker.events or []
+    i = len(events)
+    while i > 0 and events[i - 1].get("event") == "slot":
+        i -= 1
+    return i, {e["name"]: e.get("value") for e in events[i:]}
+
+
+def prior_value(tracker: Tracker, slot: str):
+    """The slot's value before the latest user message."""
+    events = tracker.events or []
+    last_user = max((i for i, e in enumerate(events) if e.get("event") == "user"), default=-1)
+    for e in reversed(events[:last_user if last_user >= 0 else len(events)]):
+        if e.get("event") == "slot" and e.get("name") == slot:
+            return e.get("value")
+    return None
+
+
+def _entities(tracker: Tracker, slots: list[str]) -> dict[str, list]:
+    """Entity values of the latest message for the given slots (entity name = slot name), with their spans."""
+    out: dict[str, list] = {}
+    for e in (tracker.latest_message or {}).get("entities") or []:
+        if e.get("entity") in slots and e.get("value"):
+            out.setdefault(e["entity"], []).append(e)
+    return out
+
+
+def _blank_spans(raw: str, ents: list[dict]) -> str:
+    chars = list(raw)
+    for e in ents:
+        a, b = e.get("start"), e.get("end")
+        if isinstance(a, int) and isinstance(b, int) and 0 <= a < b <= len(chars):
+            chars[a:b] = [" "] * (b - a)
+    return "".join(chars)
+
+
 class ValidateEligibilityForm(FormValidationAction):
     def name(self) -> str:
         return "validate_eligibility_form"
+
+    # -- the whole message ----------------------------------------------------------------
+    async def get_validation_events(self, dispatcher, tracker, domain) -> list:
+        required = await self.required_slots(self.domain_slots(domain), dispatcher, tracker, domain)
+        events_before, slots_before = list(tracker.events), dict(tracker.slots)
+        try:
+            stop, reverts = self.read_message(dispatcher, tracker, required)
+        except Exception:  # never lose the turn: validate what Rasa extracted
+            log.exception("reading the message failed")
+            tracker.events[:], tracker.slots = events_before, slots_before
+            stop, reverts = None, {}
+        if stop:
+            tracker.__dict__["_hi_stop"] = stop
+            return [SlotSet(s, v) for s, v in reverts.items()] + [SlotSet("form_exit", stop)]
+        events = await super().get_validation_events(dispatcher, tracker, domain)
+        set_now = {e["name"] for e in events if e.get("event") == "slot"}
+        return events + [SlotSet(s, v) for s, v in reverts.items() if s not in set_now]
+
+    def read_message(self, dispatcher, tracker: Tracker, required: list[str]) -> tuple[str | None, dict]:
+        """Rewrites the slot candidates Rasa extracted from the latest message by reading the message as a whole
+        (actions/formread.py). Returns (why the form stops or None, {slot: value to restore}) for candidates Rasa
+        had already set that the message does not give."""
+        from actions.formread import (correction, intent_of, is_exit, is_question, is_resume, is_yes, no_hospital,
+                                      raw_text, time_phrase, user_text, without)
+        from assist.text import normalise
+
+        raw, text = raw_text(tracker), user_text(tracker)
+        if not text:
+            return None, {}
+        start, cands = _candidates(tracker)
+        requested = tracker.get_slot("requested_slot")
+        intent = intent_of(tracker)
+        drop = set(cands)  # every candidate not kept below is restored to its value before this message
+        if requested == "verifier":  # a mobile given to verify the policy is not the contact phone
+            cands.pop("phone", None)
+        free = {s for s, v in cands.items() if isinstance(v, str) and v.strip() == raw.strip()}  # from_text
+        if is_exit(text):
+            return "exit", {s: prior_value(tracker, s) for s in drop}
+        ents = _entities(tracker, [s for s in required if s not in ("verifier", "confirm", "date")
+                                   and not (s == "phone" and requested == "verifier")])
+        new: dict[str, Any] = {s: v for s, v in cands.items() if s not in free}
+        if not cands and intent.startswith("ask_"):
+            if is_question(text):
+                return None, {}  # a side question: the rules answer it and the form asks again
+            new.update({s: es[0]["value"] for s, es in ents.items()})  # form answers the NLU took for a question
+        pending = slot_text(tracker, "hospital_unlisted")
+        if requested == "hospital" and intent == "deny" and not cands:  # Rasa maps no text of a "no"
+            if pending:  # "不是" to "确认是这家医院吗": ask again, the form goes on
+                ask(dispatcher, "ask_hospital", "好的，那请问是哪家医院？没有指定的话选“不指定”。",
+                    [("不指定", '/inform{"hospital": "不指定"}')])
+                return None, {"hospital_unlisted": None}
+            if no_hospital(text):  # "没有" to "有想去的医院吗"
+                new["hospital"] = text
+        if requested == "hospital" and pending and is_yes(text) and "hospital" in free:
+            new["hospital"] = pending
+            free.discard("hospital")
+        elif requested not in ("confirm", "diagnosis") and (is_resume(text) or is_yes(text)) and not ents:
+            self.resumed(dispatcher)
+            free = set()
+        phrase = time_phrase(raw) if "date" in required else ""  # jionlp reads 下周四, not normalise()'s 下周4
+        field, said = correction(raw)
+        if phrase and requested != "date" and field != "date":
+            from actions.timeparse import parse_when
+            from core.clock import now_china
+
+            when = parse_when(phrase)
+            if when is None or when < now_china():  # 我今天才买的保险: not the time to book
+                phrase = ""
+        if phrase:
+            new["date"] = phrase
+        if requested == "confirm" and re.search(r"继续|接着", text) and not said:
+            new.pop("confirm", None)  # "好，继续吧" after a side question at the summary is not a yes to it
+            self.resumed(dispatcher)
+        if said:
+            target = field or ("date" if phrase and phrase in said else None) \
+                or next((s for s, es in ents.items() if any(str(e.get("value")) in said or
+                                                             (e.get("text") or "") in said for e in es)), None) \
+                or (requested if requested in free else None)
+            if target and target != "date" and target in required:
+                new[target] = said
+                free.discard(target)
+        elif ents.get("person") and len(ents["person"]) > 1 and "person" in new:
+            new["person"] = ents["person"][-1]["value"]
+        if said and requested == "confirm":  # a correction at the summary is not its answer
+            new.pop("confirm", None)
+        others = [e for s, es in ents.items() if s not in free for e in es]
+        if not others and not phrase and not said:
+            for s in list(free):  # the whole message is the value of another slot (上海 asked for the person)
+                other = self.typed_slot(text, required, tracker)
+                if other and other != s and not slot_text(tracker, other):
+                    new[other] = text
+                    free.discard(s)
+        if not cands and not ents and not phrase and "phone" in required and requested not in ("verifier", "phone"):
+            from core.ids import is_mobile
+            from assist.text import digits_only
+
+            if is_mobile(digits_only(text)):  # a mobile number at the summary: the contact phone
+                new["phone"] = text
+        for s in free:
+            if s == "date":
+                if not phrase:
+                    new["date"] = cands[s]
+                continue
+            rest = normalise(without(_blank_spans(raw, others), phrase)) if (others or phrase or said) else cands[s]
+            if said and field and field != s:
+                rest = ""
+            if rest:
+                new[s] = rest
+        order = [s for s in required if s in new] + [s for s in new if s not in required]
+        del tracker.events[start:]
+        for s in order:
+            tracker.events.append({"event": "slot", "timestamp": None, "name": s, "value": new[s]})
+            tracker.slots[s] = new[s]
+        reverts = {}
+        for s in drop - set(new):
+            reverts[s] = tracker.slots[s] = prior_value(tracker, s)
+        if requested == "verifier" and "phone" not in new and tracker.get_slot("phone") != prior_value(tracker, "phone"):
+            reverts["phone"] = tracker.slots["phone"] = prior_value(tracker, "phone")  # set by Rasa outside the form
+        return None, reverts
+
+    @staticmethod
+    def typed_slot(text: str, required: list[str], tracker: Tracker) -> str | None:
+        """The slot a whole message is an exact value of (a city, a listed hospital), or None."""
+        if len(text) > 20:
+            return None
+        if "city" in required:
+            from knowledge import geo
+
+            res = geo.resolve_city(text)
+            if res.city is not None and res.status != "ambiguous" and text in (res.city.name, res.city.short):
+                return "city"
+        if "hospital" in required:
+            hits = stores().kb.find_hospital(text)
+            if hits and hits[0].score >= 100:
+                return "hospital"
+        return None
+
+    def resumed(self, dispatcher) -> None:
+        dispatcher.utter_message(text="好的，我们接着来。")
 
     async def required_slots(self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker,
                              domain: DomainDict) -> list[str]:
@@ -187,6 +365,8 @@ class ValidateEligibilityForm(FormValidationAction):
         return slots
 
     async def next_requested_slot(self, dispatcher, tracker, domain):
+        if tracker.__dict__.get("_hi_stop"):  # the customer left, or verification failed too often
+            return SlotSet("requested_slot", None)
         event = await super().next_requested_slot(dispatcher, tracker, domain)
         if event is None and stated_facts_question(tracker):
             return None
@@ -220,14 +400,21 @@ class ValidateEligibilityForm(FormValidationAction):
         return {"service": svc.name, "insurer": svc.insurer_short}
 
     def validate_policy_number(self, value: Any, dispatcher, tracker, domain) -> dict:
+        from actions.formread import is_retry, looks_like_policy_number, spoken_policy_number
         from core.ids import ValidationError, normalize_policy_number
 
+        said = spoken_policy_number(str(value or "")[:80])
+        if not looks_like_policy_number(said):  # '我本人', '确认', '再试一次' are not policy numbers
+            text = "好的，请再说一下保单号。" if is_retry(str(value or "")) else \
+                "这一步需要保单号（在保单或电子保单上，比如 PAH2025000101），说数字或者打字都可以。"
+            ask(dispatcher, "ask_policy_number", text, WAY_OUT if tracker.get_slot("verify_failures") else ())
+            return {"policy_number": None}
         try:
-            number = normalize_policy_number(str(value or "")[:40])
+            number = normalize_policy_number(said)
         except ValidationError as e:
             ask(dispatcher, "ask_policy_number", e.message)
             return {"policy_number": None}
-        out = {"policy_number": number}
+        out: dict[str, Any] = {"policy_number": number}
         if "verifier" not in tracker.slots_to_validate():
             out["verifier"] = None  # a new number needs its own proof (validate_verifier checks a new one)
         return out
@@ -253,11 +440,13 @@ class ValidateEligibilityForm(FormValidationAction):
             return {"verifier": None, "policy_number": None}
         except PolicyError as e:
             fails = int(tracker.get_slot("verify_failures") or 0) + 1
-            if fails >= MAX_VERIFY_FAILURES:
-                ask(dispatcher, "verify_failed", f"{e.message}已经核实失败 {fails} 次了，建议转人工客服帮您处理。",
-                    [("转人工", "/human_handoff")])
-            else:
-                ask(dispatcher, "verify_failed", e.message + "请重新提供保单号。", asks="policy_number")
+            if fails >= MAX_VERIFY_FAILURES:  # no further tries in this form: a human, or leave
+                ask(dispatcher, "verify_failed", f"{e.message}已经核实失败 {fails} 次，为了保护保单信息，这次先停在这里。"
+                    "可以转人工客服帮您核实。", [("转人工", "/human_handoff")])
+                tracker.__dict__["_hi_stop"] = "verify_failed"
+                return {"verifier": None, "policy_number": None, "verify_failures": 0.0, "form_exit": "verify_failed"}
+            ask(dispatcher, "verify_failed", e.message + "您可以重新说一下保单号再试一次，也可以转人工客服帮您核实，"
+                "或者先不办了。", WAY_OUT, asks="policy_number")
             return {"verifier": None, "policy_number": None, "verify_failures": float(fails)}
         except Exception as e:  # ValidationError of a malformed number
             ask(dispatcher, "verify_failed", getattr(e, "message", "保单号格式不正确，请重新输入。"))
@@ -331,6 +520,7 @@ class ValidateEligibilityForm(FormValidationAction):
 
 
 DIAGNOSIS_BUTTONS = [("已确诊", "已确诊"), ("疑似", "疑似"), ("还没有诊断", "还没有诊断")]
+WAY_OUT = [("转人工", "/human_handoff"), ("先不办了", "先不办了")]  # after a failed verification
 
 
 class ActionAskDiagnosis(AnswerAction):
@@ -360,6 +550,17 @@ class ActionAskPerson(AnswerAction):
         return []
 
 
+def form_left(dispatcher, tracker: Tracker, said: str) -> list | None:
+    """In a form's submit action: the events that close a form the customer left (or that stopped after failed
+    verifications, which said so already); None when the form was completed."""
+    why = slot_text(tracker, "form_exit")
+    if not why:
+        return None
+    if why == "exit":
+        Answer("form_exit", said).send(dispatcher)
+    return [SlotSet("form_exit", None), SlotSet("requested_slot", None), SlotSet("confirm", None)]
+
+
 class ActionCheckEligibility(AnswerAction):
     """Submit of eligibility_form: the decision with its reasons, each citing the manual."""
 
@@ -367,6 +568,9 @@ class ActionCheckEligibility(AnswerAction):
         return "action_check_eligibility"
 
     def answer(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list:
+        left = form_left(dispatcher, tracker, "好的，先不查了。之前说的信息我先记着，需要的时候再找我。")
+        if left is not None:
+            return left
         if not slot_text(tracker, "policy_number"):  # a rule question on stated facts
             from actions.answer import answer_typed
 

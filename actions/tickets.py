@@ -11,8 +11,9 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
-from datetime import datetime
-from typing import Any
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from typing import Any, Optional
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
@@ -20,15 +21,17 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.base import AnswerAction
 from actions.common import (Answer, ask, clip, context_value, current_insurer, inform_payload, person_on_policy,
-                            pick_service, slot_text, stores)
-from actions.eligibility import ValidateEligibilityForm, parse_verifier_text, verified_policy
+                            pick_service, relation_code, slot_text, stores)
+from actions.eligibility import (ValidateEligibilityForm, prior_value, form_left, parse_verifier_text,
+                                 verified_policy)
+from actions.formread import no_hospital, time_phrase
 from actions.timeparse import parse_when, zh_time
+from core.clock import CHINA_TZ, now_china
 from core.text import plain
 
 log = logging.getLogger(__name__)
 
 NO_HOSPITAL = "不指定"
-_NO_HOSPITAL = re.compile(r"^(不指定|不用指定|都可以|都行|随便|无所谓|没有|无|不限|没有指定)")
 TICKET_SLOTS = ["service", "policy_number", "verifier", "person", "city", "hospital", "date", "phone", "confirm"]
 
 
@@ -60,19 +63,49 @@ class ValidateTicketForm(ValidateEligibilityForm):
         return slots + TICKET_SLOTS
 
     async def get_validation_events(self, dispatcher, tracker, domain) -> list:
+        before = {s: prior_value(tracker, s) for s in ("service", "city")}  # before this message
         events = await super().get_validation_events(dispatcher, tracker, domain)
+        if not tracker.__dict__.get("_hi_stop"):
+            events += self.recheck(dispatcher, tracker, domain, events, before)
         changed = {e["name"] for e in events if e.get("event") == "slot"} - {"confirm", "requested_slot",
                                                                              "verify_failures"}
         if changed and tracker.get_slot("confirm") is not None and "confirm" not in tracker.slots_to_validate():
             events.append(SlotSet("confirm", None))  # an answer changed after the summary: confirm again
         return events
 
+    def recheck(self, dispatcher, tracker, domain, events: list, before: dict) -> list:
+        """What still applies after the service or the city changed: the stored city, hospital and time are
+        checked again for the new service (coverage, hospital list, lead time, hours); a hospital of another
+        city is asked again."""
+        now = {e["name"]: e.get("value") for e in events if e.get("event") == "slot"}
+        service_changed = "service" in now and now["service"] and now["service"] != before["service"]
+        city_changed = "city" in now and now["city"] and now["city"] != before["city"]
+        if not (service_changed or city_changed) or verified_policy(tracker) is None:
+            return []
+        out: list = []
+        checks = (["city"] if service_changed else []) + ["hospital"] + (["date"] if service_changed else [])
+        for slot in checks:
+            value = tracker.get_slot(slot)
+            if slot in now or value in (None, "", NO_HOSPITAL):
+                continue
+            if slot == "hospital" and city_changed and not service_changed:
+                hits = stores().kb.find_hospital(str(value))
+                if not hits or _same_city(hits[0], slot_text(tracker, "city")):
+                    continue
+                dispatcher.utter_message(text=f"{value}不在{slot_text(tracker, 'city')}，医院需要重新选一下。")
+                res: dict = {"hospital": None}
+            else:
+                res = getattr(self, f"validate_{slot}")(value, dispatcher, tracker, domain)
+            tracker.slots.update(res)
+            out += [SlotSet(k, v) for k, v in res.items()]
+        return out
+
     def validate_person(self, value: Any, dispatcher, tracker, domain) -> dict:
         text = str(value or "").strip()[:40]
         policy = verified_policy(tracker)
         if policy is None:
             return {"person": text or None}
-        p, candidates = person_on_policy(policy, text)
+        p, candidates = _person_on(policy, text)
         if p is not None:
             return {"person": p.name}
         people = candidates or list(policy.persons())
@@ -101,17 +134,56 @@ class ValidateTicketForm(ValidateEligibilityForm):
             dispatcher.utter_message(text=chk.note)
         return {"city": base["city"]}
 
+    def _verify(self, number: str, value: Any, dispatcher, tracker) -> dict:
+        out = super()._verify(number, value, dispatcher, tracker)
+        person = slot_text(tracker, "person")
+        if out.get("verifier") and number and person:  # a person given before the policy was verified
+            p, _ = _person_on(_load_policy_for(number, out["verifier"]), person)
+            out["person"] = p.name if p is not None else None
+        return out
+
     def validate_hospital(self, value: Any, dispatcher, tracker, domain) -> dict:
         text = str(value or "").strip()[:100]
-        if not text or _NO_HOSPITAL.match(text):
-            return {"hospital": NO_HOSPITAL}
+        if not text or no_hospital(text):
+            return {"hospital": NO_HOSPITAL, "hospital_unlisted": None}
+        if time_phrase(text) and not stores().kb.find_hospital(text):  # a time is never a hospital
+            return {"hospital": None}
         kb = stores().kb
-        hits = kb.find_hospital(text)
         svc, city = current_service(tracker), slot_text(tracker, "city")
+        hits = kb.find_hospital(text)
         if not hits:
-            dispatcher.utter_message(text=f"手册的医院清单里没有找到“{clip(text, 30)}”，我先记下，由服务人员跟您确认。")
-            return {"hospital": text}
+            if text == slot_text(tracker, "hospital_unlisted"):  # confirmed by the customer
+                return {"hospital": text, "hospital_unlisted": None}
+            ask(dispatcher, "ask_hospital", f"服务手册的医院清单里没有找到“{clip(text, 30)}”。确认是这家医院吗？"
+                "确认的话我按您说的记下，由服务人员跟您核实；也可以换一家，或者选“不指定”。",
+                [("是这家", inform_payload(hospital=text)), (NO_HOSPITAL, inform_payload(hospital=NO_HOSPITAL))])
+            return {"hospital": None, "hospital_unlisted": text}
+        out: dict[str, Any] = {"hospital_unlisted": None}
+        given_city = "city" in tracker.slots_to_validate()
+        if city:
+            in_city = [h for h in hits if _same_city(h, city)]
+            if in_city:
+                hits = in_city
+            elif given_city:  # the customer named both, and they disagree
+                ask(dispatcher, "ask_hospital", f"{hits[0].name}在{_city_of(hits[0]) or '别的城市'}，不在{city}。"
+                    f"请问是{city}的哪家医院？没有指定的话选“不指定”。",
+                    [(NO_HOSPITAL, inform_payload(hospital=NO_HOSPITAL))])
+                return {**out, "hospital": None}
+        top = [x for x in hits if x.score >= hits[0].score - 5]  # 协和医院: Beijing, Fuzhou, Wuhan
+        if len({_city_of(x) for x in top}) > 1 and not (city and _same_city(top[0], city)):
+            ask(dispatcher, "ask_hospital", f"叫“{clip(text, 20)}”的医院有好几家，请问是哪一家？",
+                [(f"{x.name}（{_city_of(x)}）", inform_payload(hospital=x.name)) for x in top[:4]])
+            return {**out, "hospital": None}
         h = hits[0]
+        hcity = _city_of(h)
+        if hcity and hcity != city:  # a hospital implies its city
+            checked = self.validate_city(hcity, dispatcher, tracker, domain)
+            if not checked.get("city"):
+                return {**out, "hospital": None, "city": city or None}
+            if city:
+                dispatcher.utter_message(text=f"{h.name}在{hcity}，城市改为{hcity}。")
+            out["city"] = city = checked["city"]
+            tracker.slots["city"] = city
         if svc is not None and city:
             listed = kb.hospitals(svc.id, city)
             if listed and not any(x.id in set(h.ids or (h.id,)) for x in listed):
@@ -120,8 +192,8 @@ class ValidateTicketForm(ValidateEligibilityForm):
                     f"{' 等' if len(listed) > 5 else ''}。请选一家，或者选“不指定”。",
                     [(x.name, inform_payload(hospital=x.name)) for x in listed[:4]]
                     + [(NO_HOSPITAL, inform_payload(hospital=NO_HOSPITAL))])
-                return {"hospital": None}
-        return {"hospital": h.name}
+                return {**out, "hospital": None}
+        return {**out, "hospital": h.name}
 
     def validate_date(self, value: Any, dispatcher, tracker, domain) -> dict:
         from core.ids import ValidationError
@@ -129,23 +201,42 @@ class ValidateTicketForm(ValidateEligibilityForm):
 
         when = parse_when(str(value or ""))
         if when is None:
-            ask(dispatcher, "ask_date", "没看懂这个时间，可以说“下周三上午”或者“3月20日 9点”。")
+            ask(dispatcher, "ask_date", "没看懂这个时间，可以说“下周三上午9点”或者“12月15号上午10点”。")
             return {"date": None}
         svc = current_service(tracker)
+        lead = svc.lead_time_hours if svc else None
+        hours = service_hours(svc) if svc else None
         try:
-            when = check_preferred_time(when, lead_time_hours=svc.lead_time_hours if svc else None)
+            when = check_preferred_time(when, lead_time_hours=lead)
         except ValidationError as e:
-            ask(dispatcher, "ask_date", e.message)
+            if "time_too_soon" in e.codes:
+                first = earliest_slot(now_china() + timedelta(hours=lead or 0), hours or OFFER_HOURS)
+                Answer("ask_date", f"{e.message}最早可以约 {zh_time(first)}，要约这个时间吗？也可以说一个更晚的时间。",
+                       options=[(f"就约 {zh_time(first)}", inform_payload(date=first.isoformat(timespec="minutes")))],
+                       sources=[f.source for f in svc.facts if f.attribute == "lead_time"][:1] if svc else [],
+                       asks="date").send(dispatcher)
+            else:
+                ask(dispatcher, "ask_date", e.message)
+            return {"date": None}
+        if hours is not None and not hours.covers(when):
+            first = earliest_slot(when, hours)
+            Answer("ask_date", f"{svc.name}的服务时间是{hours.label}，{zh_time(when)}不在服务时间内。"
+                   f"最近可以约 {zh_time(first)}，要约这个时间吗？",
+                   options=[(f"就约 {zh_time(first)}", inform_payload(date=first.isoformat(timespec="minutes")))],
+                   sources=[hours.source], asks="date").send(dispatcher)
             return {"date": None}
         return {"date": when.isoformat(timespec="minutes")}
 
     def validate_phone(self, value: Any, dispatcher, tracker, domain) -> dict:
+        from assist.text import digits_only
         from core.ids import ValidationError, normalize_mobile
 
+        raw = str(value or "")[:60]
+        digits = ("+" if raw.strip().startswith("+") else "") + digits_only(raw)
         try:
-            return {"phone": normalize_mobile(re.sub(r"[^0-9+]", "", str(value or ""))[:20])}
+            return {"phone": normalize_mobile(digits[:20])}
         except ValidationError as e:
-            ask(dispatcher, "ask_phone", e.message)
+            ask(dispatcher, "ask_phone", e.message + "说数字或者打字都可以。")
             return {"phone": None}
 
     def validate_confirm(self, value: Any, dispatcher, tracker, domain) -> dict:
@@ -153,6 +244,89 @@ class ValidateTicketForm(ValidateEligibilityForm):
             return {"confirm": True}
         dispatcher.utter_message(text="好的，请告诉我要改哪一项，比如“城市改成杭州”或“改成下周三”；不办了可以说“算了”。")
         return {"confirm": None}
+
+
+def _person_on(policy, text: str):
+    """(person, candidates) on the policy; 本人 on a family policy is the holder."""
+    p, candidates = person_on_policy(policy, text)
+    if p is None and policy is not None and relation_code(text) == "self":
+        p = next((x for x in candidates if x.name == policy.holder_name), None)
+    return p, candidates
+
+
+def _load_policy_for(number: str, verifier: str):
+    from actions.eligibility import _load_policy
+
+    return _load_policy(number, verifier)
+
+
+def _city_of(h) -> str:
+    from knowledge import geo
+
+    res = geo.resolve_city(h.city_name or h.province or "")
+    return (res.city.short or res.city.name) if res.city is not None else ""
+
+
+def _same_city(h, city: str) -> bool:
+    c = _city_of(h)
+    return bool(c) and (c == city or c in city or city in c)
+
+
+_HOURS = re.compile(r"(工作日|周一至周五|周一到周五|每天|每日)?\s*(\d{1,2})[:：](\d{2})\s*[-–—~至到]\s*(\d{1,2})[:：](\d{2})")
+_NOT_SERVICE_HOURS = re.compile(r"电话|接听|人工服务|客服")  # a hotline's hours, not when the service is given
+
+
+@dataclass(frozen=True)
+class ServiceHours:
+    start: time
+    end: time
+    workdays: bool
+    source: Any
+
+    @property
+    def label(self) -> str:
+        return f"{'工作日 ' if self.workdays else '每天 '}{self.start:%H:%M}-{self.end:%H:%M}"
+
+    def covers(self, when: datetime) -> bool:
+        local = when.astimezone(CHINA_TZ)
+        return not (self.workdays and local.weekday() >= 5) and self.start <= local.time() < self.end
+
+
+# the earliest slot offered when the manual gives no hours: daytime, so that nobody is offered 00:00 (an offer
+# the customer accepts or not, never a reason to refuse a time)
+OFFER_HOURS = ServiceHours(time(9, 0), time(17, 0), False, None)
+
+
+def service_hours(svc) -> Optional[ServiceHours]:
+    """When the manual says the service is given (工作日 08:00-20:00), or None (not said, or round the clock)."""
+    for f in svc.facts:
+        if f.attribute != "service_hours" or _NOT_SERVICE_HOURS.search(f.value):
+            continue
+        m = _HOURS.search(f.value)
+        if m:
+            a, b = time(int(m.group(2)) % 24, int(m.group(3))), time(min(int(m.group(4)), 23), int(m.group(5)))
+            if a < b:
+                return ServiceHours(a, b, (m.group(1) or "").startswith(("工作日", "周一")), f.source)
+    return None
+
+
+def earliest_slot(after: datetime, hours: ServiceHours | None) -> datetime:
+    """The first whole half hour at or after `after` inside the service's hours."""
+    t = after.astimezone(CHINA_TZ)
+    if t.second or t.microsecond:
+        t = t.replace(second=0, microsecond=0) + timedelta(minutes=1)
+    if t.minute not in (0, 30):
+        t = t.replace(minute=30) if t.minute < 30 else t.replace(minute=0) + timedelta(hours=1)
+    if hours is None:
+        return t
+    for _ in range(15):
+        if hours.workdays and t.weekday() >= 5 or t.time() >= hours.end:
+            t = (t + timedelta(days=1)).replace(hour=hours.start.hour, minute=hours.start.minute)
+            continue
+        if t.time() < hours.start:
+            t = t.replace(hour=hours.start.hour, minute=hours.start.minute)
+        return t
+    return t
 
 
 def summary_lines(tracker: Tracker) -> list[str]:
@@ -225,6 +399,9 @@ class ActionCreateTicket(AnswerAction):
         from core.ids import ValidationError
 
         reset = [SlotSet("confirm", None), SlotSet("requested_slot", None)]
+        left = form_left(dispatcher, tracker, "好的，这次先不约了。之前说的信息我先记着，想约的时候跟我说“预约”就行。")
+        if left is not None:
+            return left
         if tracker.get_slot("confirm") is not True:
             Answer("ticket_cancelled", "好的，这次先不预约了。还有什么可以帮您？").send(dispatcher)
             return reset

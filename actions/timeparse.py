@@ -8,7 +8,12 @@ from typing import Optional
 from core.clock import CHINA_TZ, now_china
 
 DEFAULT_HOUR = 9  # a day without a time: 09:00
+# a part of the day without a clock time (上午, 下午, 晚上): the hour people mean by it
+PART_OF_DAY_HOUR = ((re.compile(r"晚上|夜里|傍晚"), 19), (re.compile(r"下午|午后"), 14), (re.compile(r"中午"), 12),
+                    (re.compile(r"上午|早上|早晨|清早|白天"), 9))
 _HAS_YEAR = re.compile(r"\d{4}\s*[年\-/.]|今年|明年|去年")
+_WEEKDAY = re.compile(r"(?<![上下本这])(周|星期|礼拜)[一二三四五六日天1-7]")
+_CLOCK = re.compile(r"\d\s*[点:：时]|[一二三四五六七八九十两]\s*[点时]")
 
 
 def parse_when(text: str, now: datetime | None = None) -> Optional[datetime]:
@@ -18,6 +23,11 @@ def parse_when(text: str, now: datetime | None = None) -> Optional[datetime]:
     if not s:
         return None
     now = now or now_china()
+    try:  # a value the form stored or offered (2026-12-09T10:00+08:00)
+        iso = datetime.fromisoformat(s)
+        return iso.replace(tzinfo=CHINA_TZ) if iso.tzinfo is None else iso.astimezone(CHINA_TZ)
+    except ValueError:
+        pass
     try:
         import jionlp as jio
 
@@ -35,9 +45,13 @@ def parse_when(text: str, now: datetime | None = None) -> Optional[datetime]:
         return None
     if (end - start) >= timedelta(hours=23) and start.hour == 0:  # a whole day
         start = start.replace(hour=DEFAULT_HOUR)
-    elif start.hour < 7 and (end - start) >= timedelta(hours=4):  # blur like 上午 starting 07:00 stays
-        start = start.replace(hour=DEFAULT_HOUR)
+    elif (end - start) >= timedelta(hours=3) and not _CLOCK.search(s):  # 上午 is 07:00-11:59 to jionlp
+        hour = next((h for rx, h in PART_OF_DAY_HOUR if rx.search(s)), None)
+        if hour is not None and start.hour <= hour <= end.hour:
+            start = start.replace(hour=hour, minute=0)
     when = start.replace(tzinfo=CHINA_TZ)
+    if when < now and _WEEKDAY.search(s) and when > now - timedelta(days=7):  # 周五 said on a Sunday: the coming one
+        when += timedelta(days=7)
     if when < now and not _HAS_YEAR.search(s) and when > now - timedelta(days=330) and re.search(r"月|号|日", s):
         try:
             when = when.replace(year=when.year + 1)

@@ -190,12 +190,77 @@ def test_stop_form_and_handoff(srv):
     c = conv()
     srv.say(c, "我想预约就医陪诊", insurer="平安健康")
     text, _ = srv.say(c, "算了", insurer="平安健康")
-    assert "停下" in text
+    assert "先不约了" in text and not srv.slots(c).get("requested_slot")
     text, _ = srv.say(c, "转人工", insurer="平安健康")
     assert "转接人工客服" in text
     from handoff import list_handoffs
 
     assert any(h.conversation_id == c for h in list_handoffs("open", engine=srv.engine))
+
+
+# -- conversations of real customers (issue 14) ---------------------------------------------------
+def test_booking_answered_out_of_order_with_spoken_numbers_and_corrections(srv):
+    from actions.timeparse import parse_when
+
+    c, cred = conv(), srv.creds["PAH2025000101"]
+    say = lambda text: srv.say(c, text, insurer="平安健康")  # noqa: E731
+    say("我要预约就医陪诊")
+    say(cred["number"])
+    assert "保单已核实" in say(cred["mobile"])[0]
+    say("我老婆")
+    text, _ = say("北京协和医院，下周三上午9点")  # asked for the city; read as a coverage question by the NLU
+    slots = srv.slots(c)
+    assert slots["hospital"] == "北京协和医院" and slots["city"] == "北京"
+    assert slots["date"] == parse_when("下周三上午9点").isoformat(timespec="minutes")
+    assert slots["phone"] is None and "手机号" in text  # the verifier's mobile is not taken as the contact phone
+    text, answers = say("幺三九 一二三四 五六七八")
+    assert "联系电话：139****5678" in text and answers[-1]["kind"] == "ticket_summary"
+    text, _ = say("时间改到下下周五下午3点")
+    when = parse_when("下下周五下午3点")
+    assert f"{when.month} 月 {when.day} 日（周五）15:00" in text and "请核对预约信息" in text
+    text, _ = say("不是我老婆，是我女儿")
+    assert "服务对象：王小雨" in text
+    text, _ = say("确认")
+    assert "预约已提交" in text
+    from sqlalchemy import text as sql
+
+    with srv.engine.connect() as db:
+        row = db.execute(sql("select person_name, city_raw, hospital, contact_phone, preferred_time from tkt_tickets "
+                             "where number = :n"), {"n": srv.slots(c)["ticket_number"]}).one()
+    assert (row[0], row[1], row[2], row[3]) == ("王小雨", "北京", "北京协和医院", "13912345678")
+    assert str(row[4]).startswith(when.strftime("%Y-%m-%d"))
+
+
+def test_side_question_resume_and_leave(srv):
+    c, cred = conv(), srv.creds["PAH2025000103"]
+    say = lambda text: srv.say(c, text, insurer="平安健康")  # noqa: E731
+    for text in ("我想预约就医陪诊", cred["number"], cred["mobile"], "本人", "上海"):
+        say(text)
+    text, answers = say("北京协和医院能用吗？")  # a real question: answered, then the form asks again
+    assert answers[0]["kind"] != "ask_hospital" and answers[-1]["kind"] == "ask_hospital"
+    text, answers = say("好，继续吧")
+    assert answers[-1]["kind"] == "ask_hospital" and srv.slots(c)["hospital"] is None
+    text, _ = say("算了不约了")
+    assert "先不约了" in text and srv.slots(c)["requested_slot"] is None
+    text, _ = say("你好")
+    assert "接着" not in text  # the form is over
+
+
+def test_failed_verification_has_a_way_out(srv):
+    c, cred = conv(), srv.creds["PAH2025000102"]
+    say = lambda text: srv.say(c, text, insurer="平安健康")  # noqa: E731
+    say("我能用就医陪诊吗")
+    say(cred["number"])
+    text, answers = say("13000000000")
+    assert "转人工" in [o["title"] for o in answers[-1]["options"]]
+    text, _ = say("我本人")  # not a policy number
+    assert srv.slots(c)["policy_number"] is None and "保单号" in text
+    say(cred["number"])
+    say("13000000001")
+    say(cred["number"])
+    text, answers = say("13000000002")
+    assert "转人工" in text and srv.slots(c)["requested_slot"] is None  # no loop: the form stopped
+    assert "请重新提供保单号" not in text
 
 
 # -- hostile text through the real NLU and dialogue ---------------------------------------------

@@ -1,0 +1,154 @@
+"""What one customer message gives a form, read from the whole message.
+
+The NLU's entity spans cut times short (下周四上午10点 -> 下周四) and Rasa's from_text mappings put the
+whole message into the requested slot. Here the message is read as a whole: its time (jionlp's time
+extractor, relative to the Beijing clock), what is left once the time is taken out, a correction
+("城市改成杭州", "不是我妈，是我爸"), and whether the customer leaves, resumes or wants to try again.
+The words are data (actions/forms.yaml).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+from rasa_sdk import Tracker
+
+from core.clock import CHINA_TZ, now_china
+
+DATA = Path(__file__).with_name("forms.yaml")
+QUESTION = re.compile(r"[?？]|吗|呢|么|能不能|可不可以|是否|有没有|哪些|哪家|哪个|什么|怎么|多少|几[家个次天]|要钱")
+_PUNCT = " ，,。.!！;；、~～"
+
+
+@dataclass(frozen=True)
+class Vocab:
+    exit: tuple[re.Pattern, ...]
+    resume: tuple[re.Pattern, ...]
+    yes: tuple[re.Pattern, ...]
+    retry: tuple[str, ...]
+    no_hospital: re.Pattern
+    x_sounds: tuple[str, ...]
+    correction: tuple[re.Pattern, ...]
+    fields: dict[str, str]  # field word -> slot
+
+
+@lru_cache(maxsize=1)
+def vocab() -> Vocab:
+    d = yaml.safe_load(DATA.read_text(encoding="utf-8"))
+    fields = {w: slot for slot, words in d["fields"].items() for w in words}
+    return Vocab(tuple(map(re.compile, d["exit"])), tuple(map(re.compile, d["resume"])),
+                 tuple(map(re.compile, d["agree"])), tuple(d["retry"]), re.compile(d["no_hospital"]),
+                 tuple(sorted(d["x_sounds"], key=len, reverse=True)),
+                 tuple(map(re.compile, d["correction"])), fields)
+
+
+def raw_text(tracker: Tracker) -> str:
+    """The latest message as typed ('' for a button payload such as /inform{...})."""
+    raw = str((tracker.latest_message or {}).get("text") or "")
+    return "" if raw.startswith("/") else raw
+
+
+def user_text(tracker: Tracker) -> str:
+    """The latest message as the layer reads it (spoken digits, full-width, fillers: assist.text)."""
+    from assist.text import normalise
+
+    raw = raw_text(tracker)
+    return normalise(raw) if raw else ""
+
+
+def intent_of(tracker: Tracker) -> str:
+    return str(((tracker.latest_message or {}).get("intent") or {}).get("name") or "")
+
+
+def is_exit(text: str) -> bool:
+    return bool(text) and len(text) <= 20 and any(p.search(text) for p in vocab().exit)
+
+
+def is_resume(text: str) -> bool:
+    return bool(text) and any(p.search(text) for p in vocab().resume)
+
+
+def is_yes(text: str) -> bool:
+    return bool(text) and any(p.search(text) for p in vocab().yes)
+
+
+def is_retry(text: str) -> bool:
+    return bool(text) and any(w in text for w in vocab().retry)
+
+
+def is_question(text: str) -> bool:
+    return bool(QUESTION.search(text or ""))
+
+
+def no_hospital(text: str) -> bool:
+    return bool(vocab().no_hospital.match(text or ""))
+
+
+def time_phrase(text: str, now: datetime | None = None) -> str:
+    """The first time expression in the message ('' when there is none): '北京协和医院，下周三上午9点' ->
+    '下周三上午9点'."""
+    s = (text or "")[:120]
+    if not s or not re.search(r"[周星礼月号日点时天午晚早明后今:：]|\d{4}-\d", s):
+        return ""
+    now = now or now_china()
+    try:
+        import jionlp as jio
+
+        found = jio.ner.extract_time(s, time_base=now.astimezone(CHINA_TZ).replace(tzinfo=None), with_parsing=True)
+    except Exception:
+        return ""
+    for f in found or []:
+        kind = (f.get("detail") or {}).get("type")
+        if kind in ("time_point", "time_span") and f.get("text"):
+            return str(f["text"]).strip()
+    return ""
+
+
+def without(text: str, phrase: str) -> str:
+    """The message with the time taken out and nothing but punctuation around what is left."""
+    s = text.replace(phrase, " ", 1) if phrase else text
+    s = re.sub(r"(时间|日期)?(改成|改为|改到|换成|换到|调到|定在|约在|安排在)|的时候|这个时间|吧$", " ", s)
+    parts = [p.strip(_PUNCT) for p in re.split(r"[，,。;；\s]+", s)]
+    return "，".join(p for p in parts if p)
+
+
+def correction(text: str) -> tuple[str | None, str]:
+    """(slot the customer names or None, the new value's text) of a correction; (None, '') when the message
+    corrects nothing."""
+    for p in vocab().correction:
+        m = p.search(text or "")
+        if not m:
+            continue
+        new = m.group("new").strip(_PUNCT)
+        field = (m.groupdict().get("field") or "").strip(_PUNCT)
+        slot = next((s for w, s in sorted(vocab().fields.items(), key=lambda x: -len(x[0])) if field.endswith(w)),
+                    None) if field else None
+        if new:
+            return slot, new
+    return None, ""
+
+
+def spoken_x(text: str) -> str:
+    """'零七三叉' -> '零七三X': the letter X of an ID number said aloud."""
+    for w in vocab().x_sounds:
+        text = text.replace(w, "X")
+    return text
+
+
+def looks_like_policy_number(text: str) -> bool:
+    """6-32 letters, digits and dashes with at least four digits: '我本人' or '确认' is never a policy number."""
+    s = re.sub(r"[\s\-—]", "", text or "")
+    return bool(re.fullmatch(r"[A-Za-z0-9]{6,32}", s)) and sum(c.isdigit() for c in s) >= 4
+
+
+def spoken_policy_number(text: str) -> str:
+    """A policy number as typed or said: full-width, spaces, 幺/两/零 digits -> 'PAH2025000101'."""
+    from assist.text import normalise
+
+    s = normalise(re.sub(r"\s+", "", text or ""))
+    s = re.sub(r"^(我的)?(保单号|保单|单号)(是|为)?[:：]?", "", s)
+    return re.sub(r"[\s,，\-—]", "", s).upper()

@@ -1,0 +1,343 @@
+"""The ticket and eligibility forms on whole customer messages: values in any order, times from the whole
+message, spoken numbers, corrections, exits and resuming, and the way out of a failed verification.
+
+Each turn runs the form's validation action the way Rasa calls it: the slot candidates Rasa extracted from
+the message (its mappings in bot/domain.yml) are the slot events after the user event."""
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timedelta
+
+import pytest
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.eligibility import MAX_VERIFY_FAILURES, ValidateEligibilityForm
+from actions.formread import correction, is_exit, is_resume, looks_like_policy_number, spoken_policy_number, \
+    time_phrase
+from actions.tickets import TICKET_SLOTS, ActionCreateTicket, ServiceHours, ValidateTicketForm, earliest_slot
+from actions.timeparse import parse_when
+from core.clock import CHINA_TZ, now_china
+from tests import test_actions
+from tests.test_actions import run, ticket_slots
+
+app = test_actions.app  # the app DB fixture: built store, migrated, demo policies seeded
+
+SLOTS = [*TICKET_SLOTS, "insurer", "requested_slot", "verify_failures", "hospital_unlisted", "form_exit"]
+
+
+def turn(slots: dict, text: str, *, requested: str, intent: str = "inform", entities=(), cands=None,
+         form=None, loop="ticket_form"):
+    """One customer message inside the form -> (slot events, message texts, slots asked for, buttons)."""
+    slots = {**slots, "requested_slot": requested}
+    latest = {"intent": {"name": intent, "confidence": 0.9}, "entities": list(entities), "text": text,
+              "message_id": "m-" + text, "metadata": {}}
+    cands = dict(cands or {})
+    events = [{"event": "slot", "name": k, "value": v} for k, v in slots.items()] + \
+        [{"event": "user", "text": text, "parse_data": latest}] + \
+        [{"event": "slot", "name": k, "value": v} for k, v in cands.items()]
+    t = Tracker.from_dict({"sender_id": "conv-forms", "slots": {**slots, **cands}, "latest_message": latest,
+                           "events": events, "paused": False, "followup_action": None,
+                           "active_loop": {"name": loop}, "latest_action_name": "action_listen"})
+    form = form or ValidateTicketForm()
+    required = TICKET_SLOTS if loop == "ticket_form" else ["service", "policy_number", "verifier", "person"]
+    domain = {"forms": {loop: {"required_slots": required}}, "slots": {k: {} for k in SLOTS}}
+    d = CollectingDispatcher()
+    out = asyncio.run(form.run(d, t, domain))
+    got = {e["name"]: e["value"] for e in out if e.get("event") == "slot"}
+    texts = [m.get("text") or "" for m in d.messages]
+    buttons = [b["title"] for m in d.messages for b in (m.get("buttons") or [])]
+    return got, "\n".join(texts), [m.get("asks") for m in d.messages if m.get("asks")], buttons
+
+
+def ent(name, value, text, start=None):
+    start = text.find(value) if start is None else start
+    return {"entity": name, "value": value, "start": start, "end": start + len(value)}
+
+
+def without(slots, *names):
+    return {k: v for k, v in slots.items() if k not in names}
+
+
+# -- the message as a whole --------------------------------------------------------------------
+def test_time_phrase_and_parse_from_the_whole_message():
+    now = datetime(2026, 12, 6, 23, 50, tzinfo=CHINA_TZ)  # a Sunday night
+    assert time_phrase("北京协和医院，下周三上午9点", now) == "下周三上午9点"
+    assert time_phrase("北京协和医院", now) == "" and time_phrase("13912345678", now) == ""
+    expect = {"下周四上午10点": (10, 10, 0), "下周五下午3点": (11, 15, 0), "下周四10点": (10, 10, 0),
+              "12月15号上午10点": (15, 10, 0), "下周三上午": (9, 9, 0), "周五下午": (11, 14, 0),
+              "明天下午两点": (7, 14, 0), "下周一9点半": (7, 9, 30)}
+    for said, (day, hour, minute) in expect.items():
+        when = parse_when(said, now)
+        assert (when.month, when.day, when.hour, when.minute) == (12, day, hour, minute), said
+    assert parse_when("2026-12-09T10:00+08:00", now).hour == 10  # a slot the form offered
+
+
+def test_phrases_of_exit_resume_correction_and_numbers():
+    assert all(is_exit(s) for s in ["算了", "算了不约了", "不约了", "先不弄了", "先不预约了", "先不办了"])
+    assert not any(is_exit(s) for s in ["不是", "北京协和医院", "下周三上午9点", "约不了怎么办"])
+    assert is_resume("好，继续吧") and is_resume("继续") and not is_resume("继续教育医院")
+    assert correction("城市改成杭州") == ("city", "杭州")
+    assert correction("时间改到周五下午") == ("date", "周五下午")
+    assert correction("不是我妈，是我爸")[1] == "我爸"
+    assert correction("下周三上午9点") == (None, "")
+    assert not looks_like_policy_number("我本人") and not looks_like_policy_number("确认")
+    assert spoken_policy_number("PAH 二零二五 零零零一 零幺") == "PAH2025000101"
+    from actions.eligibility import parse_verifier_text
+
+    assert parse_verifier_text("零七三叉").id_last4 == "073X"
+    assert parse_verifier_text("幺三九 零零零零 零零零幺").mobile == "13900000001"
+    assert looks_like_policy_number(spoken_policy_number("ｐａｈ２０２５０００１０１"))
+
+
+# -- bookings answered out of order --------------------------------------------------------------
+def test_hospital_and_time_in_one_message_fill_hospital_city_and_time(app):
+    _, creds = app
+    base = without(ticket_slots(creds), "city", "hospital", "phone")
+    text = "北京协和医院，下周三上午9点"
+    # the NLU reads it as a coverage question: Rasa's mappings extract nothing
+    got, said, asks, _ = turn(base, text, requested="city", intent="ask_coverage",
+                              entities=[ent("hospital", "北京协和医院", text), ent("date", "下周三", text)])
+    assert got["hospital"] == "北京协和医院" and got["city"] == "北京"
+    assert got["date"] == parse_when("下周三上午9点").isoformat(timespec="minutes")
+    assert datetime.fromisoformat(got["date"]).hour == 9
+    assert asks == ["phone"] or not asks  # the next question: the phone (a response of the domain)
+
+
+def test_time_is_never_a_hospital(app):
+    _, creds = app
+    base = without(ticket_slots(creds), "hospital", "phone")
+    text = "下周四上午10点"
+    got, said, asks, _ = turn(base, text, requested="hospital", entities=[ent("date", "下周四", text)],
+                              cands={"hospital": text, "date": "下周四"})
+    assert got.get("hospital") is None
+    assert datetime.fromisoformat(got["date"]).hour == 10
+    assert asks == ["hospital"]
+
+
+def test_side_question_is_left_to_the_rules(app):
+    _, creds = app
+    base = without(ticket_slots(creds), "hospital", "phone")
+    got, said, asks, _ = turn(base, "北京协和医院能用吗？", requested="hospital", intent="ask_coverage",
+                              entities=[ent("hospital", "北京协和医院", "北京协和医院能用吗？")])
+    assert {k for k in got if k != "requested_slot"} == set()  # nothing validated: Rasa rejects the form
+
+
+def test_unlisted_hospital_is_confirmed_not_stored(app):
+    _, creds = app
+    base = without(ticket_slots(creds), "hospital", "phone")
+    got, said, asks, buttons = turn(base, "阳光口腔诊所", requested="hospital", cands={"hospital": "阳光口腔诊所"})
+    assert got["hospital"] is None and got["hospital_unlisted"] == "阳光口腔诊所"
+    assert "确认是这家医院吗" in said and "是这家" in buttons
+    got, _, _, _ = turn({**base, "hospital_unlisted": "阳光口腔诊所"}, "是的", requested="hospital",
+                        intent="affirm", cands={"hospital": "是的"})
+    assert got["hospital"] == "阳光口腔诊所" and got["hospital_unlisted"] is None
+
+
+def test_too_soon_offers_the_earliest_slot(app):
+    _, creds = app
+    base = without(ticket_slots(creds), "phone")
+    got, said, asks, buttons = turn(base, "明天上午", requested="date", cands={"date": "明天上午"})
+    assert got["date"] is None and "48 小时" in said and "最早可以约" in said
+    assert buttons and buttons[0].startswith("就约")
+    first = earliest_slot(now_china() + timedelta(hours=48), None)
+    assert first >= now_china() + timedelta(hours=48) and first.minute in (0, 30)
+    got, _, _, _ = turn(base, "", requested="date", cands={"date": first.isoformat(timespec="minutes")})
+    assert got["date"] == first.isoformat(timespec="minutes")
+
+
+def test_service_hours_from_the_manual(app):
+    form = ValidateTicketForm()
+    from tests.test_actions import tracker
+
+    t = tracker({"service": "就医陪诊", "insurer": "太保健康"}, requested="date", loop="ticket_form")
+    d = CollectingDispatcher()
+    saturday = parse_when("下下周六上午10点")
+    assert saturday.weekday() == 5
+    out = form.validate_date(saturday.isoformat(), d, t, {})
+    said = d.messages[0]["text"]
+    assert out["date"] is None and "工作日 08:00-20:00" in said and "不在服务时间内" in said
+    assert "来源" in said  # the manual's line is cited
+    monday = saturday + timedelta(days=2)
+    assert form.validate_date(monday.isoformat(), CollectingDispatcher(), t, {})["date"]
+    hours = ServiceHours(datetime.min.time().replace(hour=8), datetime.min.time().replace(hour=20), True, None)
+    fri_night = datetime(2026, 12, 11, 21, 10, tzinfo=CHINA_TZ)
+    assert earliest_slot(fri_night, hours) == datetime(2026, 12, 14, 8, 0, tzinfo=CHINA_TZ)
+
+
+# -- spoken numbers ------------------------------------------------------------------------------
+def test_spoken_phone_verifier_and_policy_number(app):
+    _, creds = app
+    full = {**ticket_slots(creds), "date": "2030-01-01T09:00+08:00"}
+    got, _, _, _ = turn(without(full, "phone"), "幺三九 一二三四 五六七八", requested="phone",
+                        cands={"phone": "幺三九 一二三四 五六七八"})
+    assert got["phone"] == "13912345678"
+    c = creds["PAH2025000101"]
+    spoken_id = "".join("零一二三四五六七八九"[int(x)] if x.isdigit() else x for x in c["id_last4"])
+    got, said, _, _ = turn({"service": "就医陪诊", "insurer": "平安健康", "policy_number": c["number"]}, spoken_id,
+                           requested="verifier", cands={"verifier": spoken_id})
+    assert got["verifier"] == c["id_last4"] and "保单已核实" in said
+    got, _, _, _ = turn({"service": "就医陪诊", "insurer": "平安健康"}, "PAH二零二五零零零幺零幺",
+                        requested="policy_number", cands={"policy_number": "PAH二零二五零零零幺零幺"})
+    assert got["policy_number"] == "PAH2025000101"
+
+
+# -- corrections ---------------------------------------------------------------------------------
+def test_corrections_change_that_slot_and_confirm_again(app):
+    _, creds = app
+    full = {**ticket_slots(creds), "date": (parse_when("下周三上午") + timedelta(days=7)).isoformat(timespec="minutes")}
+    text = "城市改成杭州"
+    got, said, asks, _ = turn(without(full, "phone"), text, requested="phone", entities=[ent("city", "杭州", text)],
+                              cands={"city": "杭州", "phone": text})
+    assert got["city"] == "杭州" and got.get("phone") is None and "手机号格式" not in said
+    text = "不是我女儿，是我老婆"
+    got, _, asks, _ = turn({**full, "person": "王小雨"}, text, requested="confirm",
+                           entities=[ent("person", "子女", text, 2), ent("person", "配偶", text, 8)],
+                           cands={"person": ["子女", "配偶"]})
+    assert got["person"] == "刘芳" and asks == ["confirm"]
+    text = "时间改到下下周五下午"
+    got, said, asks, _ = turn(full, text, requested="confirm", entities=[ent("date", "下下周五", text)],
+                              cands={"date": "下下周五"})
+    when = datetime.fromisoformat(got["date"])
+    assert when.weekday() == 4 and when.hour == 14
+    assert asks == ["confirm"] and "请核对预约信息" in said
+
+
+# -- exits and resuming --------------------------------------------------------------------------
+def test_exit_ends_the_form_and_says_so(app):
+    _, creds = app
+    base = without(ticket_slots(creds), "hospital", "phone")
+    got, said, _, _ = turn(base, "算了不约了", requested="hospital", intent="deny")
+    assert got["form_exit"] == "exit" and got["requested_slot"] is None
+    text, answers, _, slots, _ = run(ActionCreateTicket(), _after({**base, "form_exit": "exit"}))
+    assert "先不约了" in text and slots["form_exit"] is None
+    got, _, _, _ = turn(base, "先不弄了", requested="hospital", intent="nlu_fallback", cands={"hospital": "先不弄了"})
+    assert got["form_exit"] == "exit" and got.get("hospital") is None
+
+
+def test_resume_after_a_side_question_asks_again(app):
+    _, creds = app
+    base = without(ticket_slots(creds), "hospital", "phone")
+    got, said, asks, _ = turn(base, "好，继续吧", requested="hospital", cands={"hospital": "好，继续吧"})
+    assert got.get("hospital") is None and "接着来" in said and asks == ["hospital"]
+
+
+def _after(slots):
+    from tests.test_actions import tracker
+
+    return tracker(slots, intent="deny", text="算了")
+
+
+# -- verification --------------------------------------------------------------------------------
+def test_failed_verification_offers_a_way_out_at_once_and_stops(app):
+    _, creds = app
+    c = creds["PAH2025000102"]
+    base = {"service": "就医陪诊", "insurer": "平安健康", "policy_number": c["number"]}
+    got, said, asks, buttons = turn(base, "13000000000", requested="verifier", form=ValidateEligibilityForm(),
+                                    loop="eligibility_form", cands={"verifier": "13000000000"})
+    assert got["policy_number"] is None and got["verify_failures"] == 1
+    assert "转人工" in buttons and "先不办了" in buttons and asks == ["policy_number"]
+    got, said, asks, _ = turn({"service": "就医陪诊", "insurer": "平安健康", "verify_failures": 1.0}, "我本人",
+                              requested="policy_number", form=ValidateEligibilityForm(), loop="eligibility_form",
+                              entities=[ent("person", "本人", "我本人")],
+                              cands={"person": "本人", "policy_number": "我本人"})
+    assert got.get("policy_number") is None and "保单号格式" not in said
+    got, said, _, buttons = turn({**base, "verify_failures": float(MAX_VERIFY_FAILURES - 1)}, "13000000000",
+                                 requested="verifier", form=ValidateEligibilityForm(), loop="eligibility_form",
+                                 cands={"verifier": "13000000000"})
+    assert got["form_exit"] == "verify_failed" and got["requested_slot"] is None and buttons == ["转人工"]
+
+
+@pytest.mark.parametrize("text", ["确认", "好的"])
+def test_yes_is_never_a_city(app, text):
+    _, creds = app
+    got, _, asks, _ = turn(without(ticket_slots(creds), "city", "hospital", "phone"), text, requested="city",
+                           intent="affirm", cands={"city": text})
+    assert got.get("city") is None and asks in ([], ["city"])
+
+
+def test_a_message_is_read_for_the_slot_it_fits(app):
+    _, creds = app
+    base = without(ticket_slots(creds), "person", "city", "hospital", "phone")
+    got, said, _, _ = turn(base, "上海", requested="person", cands={"person": "上海"})  # the city, not a person
+    assert got["city"] == "上海" and got.get("person") is None and "保单上没有" not in said
+    got, _, _, _ = turn(base, "本人", requested="person", cands={"person": "本人"})  # a family policy: the holder
+    assert got["person"] == "王建国"
+    c = creds["PAH2025000101"]
+    got, said, _, _ = turn({"service": "就医陪诊", "insurer": "平安健康", "policy_number": c["number"]}, c["mobile"],
+                           requested="verifier", entities=[ent("phone", c["mobile"], c["mobile"])],
+                           cands={"phone": c["mobile"], "verifier": c["mobile"]})
+    assert got["verifier"] == c["mobile"] and got.get("phone") is None  # a verifier is not the contact phone
+    # the eligibility form has no phone slot: what Rasa set from the mobile is set back
+    got, _, _, _ = turn({"service": "就医陪诊", "insurer": "平安健康", "policy_number": c["number"]}, c["mobile"],
+                        requested="verifier", form=ValidateEligibilityForm(), loop="eligibility_form",
+                        entities=[ent("phone", c["mobile"], c["mobile"])],
+                        cands={"phone": c["mobile"], "verifier": c["mobile"]})
+    assert got["verifier"] == c["mobile"] and "phone" in got and got["phone"] is None
+
+
+def test_a_hospital_name_of_several_cities_is_asked(app):
+    _, creds = app
+    base = without(ticket_slots(creds), "hospital", "phone")  # city 上海
+    got, said, _, buttons = turn(base, "协和医院", requested="hospital", cands={"hospital": "协和医院"})
+    assert got["hospital"] is None and "好几家" in said and any("武汉" in b for b in buttons)
+    got, _, _, _ = turn({**base, "city": "武汉"}, "协和医院", requested="hospital", cands={"hospital": "协和医院"})
+    assert got["hospital"] == "华中科技大学同济医学院附属协和医院"
+
+
+def test_correction_at_the_summary_is_not_a_no(app):
+    _, creds = app
+    full = {**ticket_slots(creds), "date": (parse_when("下周三上午") + timedelta(days=7)).isoformat(timespec="minutes")}
+    text = "不是我，是我老婆"
+    got, said, asks, _ = turn({**full, "person": "王建国"}, text, requested="confirm", intent="deny",
+                              entities=[ent("person", "配偶", text, 5)], cands={"person": "配偶", "confirm": False})
+    assert got["person"] == "刘芳" and "要改哪一项" not in said and asks == ["confirm"]
+
+
+def test_continue_at_the_summary_shows_it_again_and_past_times_are_not_bookings(app):
+    _, creds = app
+    full = {**ticket_slots(creds), "date": (parse_when("下周三上午") + timedelta(days=7)).isoformat(timespec="minutes")}
+    got, said, asks, _ = turn(full, "好，继续吧", requested="confirm", intent="affirm", cands={"confirm": True})
+    assert got.get("confirm") is None and asks == ["confirm"] and "接着来" in said
+    got, _, _, _ = turn(full, "好的", requested="confirm", intent="affirm", cands={"confirm": True})
+    assert got["confirm"] is True
+    base = without(ticket_slots(creds), "hospital", "phone")
+    got, _, _, _ = turn(base, "我昨天刚买的保险，北京协和医院", requested="hospital",
+                        cands={"hospital": "我昨天刚买的保险，北京协和医院"},
+                        entities=[ent("hospital", "北京协和医院", "我昨天刚买的保险，北京协和医院")])
+    assert "date" not in got
+
+
+def test_no_to_the_hospital_question_is_an_answer_not_a_stop(app):
+    _, creds = app
+    base = without(ticket_slots(creds), "hospital", "phone")
+    got, _, _, _ = turn(base, "没有", requested="hospital", intent="deny")
+    assert got["hospital"] == "不指定" and "form_exit" not in got
+    got, said, asks, _ = turn({**base, "hospital_unlisted": "阳光口腔诊所"}, "不是", requested="hospital", intent="deny")
+    assert got["hospital_unlisted"] is None and "哪家医院" in said and asks == ["hospital"]
+
+
+def test_person_given_before_verification_is_checked_on_the_policy(app):
+    _, creds = app
+    c = creds["PAH2025000101"]
+    base = {"service": "就医陪诊", "insurer": "平安健康", "policy_number": c["number"]}
+    got, _, _, _ = turn({**base, "person": "本人"}, c["mobile"], requested="verifier",
+                        cands={"verifier": c["mobile"]})
+    assert got["verifier"] == c["mobile"] and got["person"] == "王建国"
+    got, _, _, _ = turn({**base, "person": "我妈"}, c["mobile"], requested="verifier", cands={"verifier": c["mobile"]})
+    assert got["person"] is None  # not on the policy: asked again
+
+
+def test_what_still_applies_after_the_service_or_city_changes(app):
+    _, creds = app
+    soon = earliest_slot(now_china() + timedelta(hours=30), None).isoformat(timespec="minutes")
+    full = {**ticket_slots(creds), "service": "7 天住院陪护", "date": soon, "hospital": "北京协和医院", "city": "北京"}
+    text = "服务换成就医陪诊"
+    got, said, asks, _ = turn(full, text, requested="confirm", entities=[ent("service", "就医陪诊", text)],
+                              cands={"service": "就医陪诊"})
+    assert got["service"] == "就医陪诊" and got["date"] is None and "48 小时" in said  # lead time of the new one
+    assert got.get("hospital", "北京协和医院") == "北京协和医院" and asks == ["date"]
+    text = "城市改成上海"
+    got, said, asks, _ = turn({**full, "date": (parse_when("下周三上午") + timedelta(days=7)).isoformat()}, text,
+                              requested="confirm", entities=[ent("city", "上海", text)], cands={"city": "上海"})
+    assert got["city"] == "上海" and got["hospital"] is None and "重新选" in said and asks == ["hospital"]
