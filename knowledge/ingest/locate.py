@@ -22,7 +22,6 @@ from sqlalchemy.orm import Session
 
 from knowledge import geo
 from knowledge import models as m
-from knowledge.dictionary import hospital_name_key, hospital_short_names, load_hospital_aliases
 from knowledge.ingest.text import squash
 
 PLACES_FILE = Path(__file__).resolve().parents[1] / "data" / "hospital_places.yaml"
@@ -56,6 +55,7 @@ def _city_of_region(region: str | None) -> geo.City | None:
 
 def _gazetteer(session: Session) -> dict[str, set[tuple[str, str, str]]]:
     """name / alias / short name -> {(code, city name, province)} of located hospitals."""
+    from knowledge.dictionary import hospital_name_key, hospital_short_names, load_hospital_aliases  # cycle
     out: dict[str, set] = defaultdict(set)
     by_key: dict[str, set] = defaultdict(set)
     for h in session.scalars(select(m.Hospital).where(m.Hospital.city_code.is_not(None))):
@@ -72,6 +72,7 @@ def _gazetteer(session: Session) -> dict[str, set[tuple[str, str, str]]]:
 
 def locate_hospitals(session: Session) -> list[str]:
     """Set the city of every hospital that has none; returns warnings for those still unlocated."""
+    from knowledge.dictionary import hospital_short_names  # knowledge.dictionary imports knowledge.ingest
     todo = session.scalars(select(m.Hospital).where(m.Hospital.city_code.is_(None))).all()
     if not todo:
         return []
