@@ -52,6 +52,24 @@ def idempotency_key(tracker: Tracker) -> str:
     return "rasa-" + hashlib.sha256(raw).hexdigest()[:40]
 
 
+_ASKS = re.compile(r"[?？]|吗|么|呢$|多久|多少|几天|几次|怎么|什么|哪些|哪里|规定|能不能|可不可以|是否")
+
+
+def question_not_booking(tracker: Tracker) -> bool:
+    """The message that started the booking form is a question about the manual's rules, not a request to
+    book (no 帮我约 / 我想预约 ...): answer it instead of asking for the policy."""
+    if tracker.get_slot("requested_slot") or slot_text(tracker, "policy_number"):
+        return False
+    from actions.answer import typed_text
+    from assist.understand import read
+
+    text = typed_text(tracker)
+    if not text or not _ASKS.search(text):
+        return False
+    r = read(stores().kb, text)
+    return "book" not in r.cues and "own_policy" not in r.cues
+
+
 class ValidateTicketForm(ValidateEligibilityForm):
     def name(self) -> str:
         return "validate_ticket_form"
@@ -63,6 +81,12 @@ class ValidateTicketForm(ValidateEligibilityForm):
         return slots + TICKET_SLOTS
 
     async def get_validation_events(self, dispatcher, tracker, domain) -> list:
+        if question_not_booking(tracker):  # "约好了想改时间，有什么规定？": the manual's rule, no booking
+            from actions.answer import answer_typed
+
+            events = answer_typed(dispatcher, tracker) or []
+            tracker.__dict__["_hi_stop"] = "question"
+            return events + [SlotSet("form_exit", "question")]
         before = {s: prior_value(tracker, s) for s in ("service", "city")}  # before this message
         events = await super().get_validation_events(dispatcher, tracker, domain)
         if not tracker.__dict__.get("_hi_stop"):
