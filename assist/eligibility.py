@@ -185,8 +185,9 @@ def uses_this_period(policy, svc, rule, person: PersonFacts, on: date) -> tuple[
     return n, f"policy usage records {a.isoformat()}..{z.isoformat()}" + (" (family pool)" if pool else "")
 
 
-def coverage_facts(kb, svc, case: Case) -> tuple[Optional[CoverageResult], Optional[dict]]:
-    """The coverage answer for the case's city or hospital (None when neither is given)."""
+def coverage_facts(kb, svc, case: Case, short: bool = False) -> tuple[Optional[CoverageResult], Optional[dict]]:
+    """The coverage answer for the case's city or hospital (None when neither is given); `short` words the
+    reason with the city's short name, as in a chat."""
     from assist.resolve import resolve_city
 
     city_text, hospital = case.city, None
@@ -211,8 +212,9 @@ def coverage_facts(kb, svc, case: Case) -> tuple[Optional[CoverageResult], Optio
             evidence = [h.source for h in listed[:3]]
     covered = {"covered": True, "not_covered": False}.get(status)
     out = {"status": status, "covered": covered,
-           "city": {"name": ans.city.name, "code": ans.city.code, "province": ans.city.province},
-           "reason": coverage_reason_zh(svc, ans) if place == ans.city.name else hospital_reason(svc, place, status),
+           "city": {"name": ans.city.name, "short": ans.city.short or ans.city.name, "code": ans.city.code,
+                    "province": ans.city.province},
+           "reason": coverage_reason_zh(svc, ans, short) if place == ans.city.name else hospital_reason(svc, place, status),
            "sources": [source_out(kb, e) for e in evidence]}
     if hospital is not None:
         out["hospital"] = {"name": hospital.name, "city_name": hospital.city_name}

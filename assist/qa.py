@@ -77,6 +77,12 @@ def answer(kb, text: str, ctx: Context | None = None, engine=None, policies=None
         # "我的是尊享e生PLUS" after "which product?": the waiting question, now with its product
         return answer(kb, f"{r.text}，{ctx.pending}", Context(channel_insurer=ctx.channel_insurer), engine, policies)
     named = services_in(kb, r.text, scope.manual_ids)
+    if scope.decided_by == "context" and ctx.channel_insurer and not _strong(named):
+        # a service the conversation's insurer does not have, but the channel's does: the channel's
+        ins = kb.resolve_insurer(ctx.channel_insurer)
+        other = services_in(kb, r.text, set(ins.manuals)) if ins is not None and ins is not scope.insurer else []
+        if _strong(other):
+            scope, named = Scope(set(ins.manuals), ins, decided_by="channel"), other
     wants_list = "list_services" in r.cues and not _strong(named) and not r.situation
     if wants_list:
         return _list_services(kb, scope)
@@ -198,7 +204,11 @@ def _candidates(kb, named, scope: Scope, ctx: Context, r: Reading) -> list:
     if named and (_strong(named) or not ctx.service or r.products or r.insurer):
         best = named[0][1]
         return [v for v, s in named if s >= best - 1e-6] + [v for v, s in named if s < best - 1e-6][:4]
-    # only kinds of service named (重疾, 住院): the conversation's service stays
+    if named and ctx.service and not any(norm(v.name) == norm(ctx.service) for v, _s in named):
+        # a kind of service the conversation's service is not (陪诊 after 第二诊疗意见): the kind's services
+        best = named[0][1]
+        return [v for v, s in named if s >= best - 1e-6]
+    # only kinds of service named (重疾, 住院) that include the conversation's service: it stays
     if ctx.service and (named or r.situation or r.aspects or r.facts.any() or r.places or r.hospitals or r.cues & {
             "eligibility", "coverage", "followup", "own_policy", "book"}):
         again = services_in(kb, ctx.service, scope.manual_ids)
@@ -314,21 +324,21 @@ def _coverage(kb, r: Reading, svc, ctx: Context) -> Reply:
     hospital = r.hospitals[0].name if r.hospitals else None
     place = r.places[0].city.name if r.places and r.places[0].city else None
     try:
-        _res, out = coverage_facts(kb, svc, Case(city=place, hospital=hospital))
+        _res, out = coverage_facts(kb, svc, Case(city=place, hospital=hospital), short=True)
     except AssistError as e:
         return Reply("ask_city", e.message if hasattr(e, "message") else str(e))
     if out is None:
         return Reply("ask_city", f"请问您想在哪个城市使用{svc.name}？")
     status = out["status"]
     srcs = [s for s in (out.get("sources") or []) if s]
-    where = (out.get("hospital") or {}).get("name") or out["city"]["name"]
+    where = (out.get("hospital") or {}).get("name") or out["city"]["short"]
     reason = out.get("reason") or ""
     if status == "unknown":
         named = _place_in_service_text(kb, svc, out["city"]["name"])
         if named is not None:  # no list, but the service's own words name the city (北京、上海等400个城市)
             return Reply("coverage", f"{where}在{svc.name}的服务范围内，手册原文：“{_clip(named.text, 120)}”",
                          sources=[kb.clause_source(named)], options=[("帮我预约", "/open_ticket")],
-                         remember={"city": out["city"]["name"]}, items=[{"status": "covered", **out["city"]}])
+                         remember={"city": out["city"]["short"]}, items=[{"status": "covered", **out["city"]}])
         scope_clause = _scope_clause(kb, svc)
         text = (f"无法确认{where}能否使用{svc.name}：手册没有列出它的城市或医院名单。"
                 + (f"手册原文：“{_clip(scope_clause.text, 120)}”" if scope_clause else "")
@@ -343,12 +353,12 @@ def _coverage(kb, r: Reading, svc, ctx: Context) -> Reply:
     if listed and (_asks_list(r.text) or len(listed) <= 8):
         if True:
             names = "、".join(h.name for h in listed[:8]) + ("等" if len(listed) > 8 else "")
-            text += f"\n{out['city']['name']}的服务医院有：{names}。"
+            text += f"\n{out['city']['short']}的服务医院有：{names}。"
             srcs += [h.source for h in listed[:2] if h.source]
     opts = [("帮我预约", "/open_ticket"), ("转人工", "/human_handoff")] if status != "covered" else [
         ("帮我预约", "/open_ticket")]
     return Reply("coverage", text, sources=srcs, options=opts,
-                 remember={"city": out["city"]["name"]}, items=[{"status": status, **out.get("city", {})}])
+                 remember={"city": out["city"]["short"]}, items=[{"status": status, **out.get("city", {})}])
 
 
 def _drug_reply(kb, r: Reading, scope: Scope) -> Reply | None:

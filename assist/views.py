@@ -50,9 +50,10 @@ def hospital_out(kb, h) -> dict:
             "source": source_out(kb, h.source)}
 
 
-def coverage_reason_zh(svc, ans) -> str:
-    """The customer-facing reason for a CoverageAnswer (the store's reason is English)."""
-    city = ans.city.name if ans.city else "该城市"
+def coverage_reason_zh(svc, ans, short: bool = False) -> str:
+    """The customer-facing reason for a CoverageAnswer (the store's reason is English); `short` names the
+    city as customers say it in chat (上海 rather than 上海市)."""
+    city = ((short and ans.city.short) or ans.city.name) if ans.city else "该城市"
     asked = ans.resolution.query if ans.resolution and ans.resolution.query else city
     places = "、".join(getattr(ans, "places", ()) or ())
     if ans.status == "covered":

@@ -96,7 +96,7 @@ def test_situation_recommends_services_of_its_kind(kb):
 def test_coverage_of_a_city_with_the_list_line(kb):
     rep = answer(kb, "平安健康的门诊协助在成都能用吗")
     assert rep.kind == "coverage" and "成都" in rep.text
-    assert rep.remember.get("city") == "成都市"
+    assert rep.remember.get("city") == "成都"  # as customers say it, like the coverage action
 
 
 def test_follow_up_keeps_service_and_asks_another_city(kb):
