@@ -44,8 +44,8 @@ class Lexicon:
         self.relation_words = tuple(sorted(self.relations, key=len, reverse=True))
         self.relation_zh: dict[str, str] = dict(data["relation_zh"])
         self.aspects = tuple(
-            Aspect(k, v["label"], tuple(re.compile(p) for p in v["ask"]), re.compile(v["clause"]),
-                   re.compile(v["unit"]) if v.get("unit") else None, tuple(v.get("expand") or ()))
+            Aspect(k, v["label"], tuple(re.compile(p) for p in v["ask"]), re.compile(_num(v["clause"])),
+                   re.compile(_num(v["unit"])) if v.get("unit") else None, tuple(v.get("expand") or ()))
             for k, v in data["aspects"].items())
         self.cues = {k: tuple(re.compile(p) for p in v) for k, v in data["cues"].items()}
         self.situations = tuple(Situation(tuple(s["words"]), tuple(s["categories"])) for s in data["situations"])
@@ -66,3 +66,11 @@ class Lexicon:
 @lru_cache(maxsize=1)
 def lexicon() -> Lexicon:
     return Lexicon(yaml.safe_load(DATA.read_text(encoding="utf-8")))
+
+
+NUMBER = r"(?:\d+|[一二两三四五六七八九十]+)"  # a number as the manuals write it: 3 次, 三折, 两次
+
+
+def _num(pattern: str) -> str:
+    """zh.yaml's `{n}` in clause and unit patterns: a number in digits or Chinese numerals."""
+    return pattern.replace("{n}", NUMBER)

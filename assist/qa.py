@@ -617,10 +617,11 @@ class _Hit:
 
 def _query_words(kb, r: Reading, svc_names: list[str]) -> tuple[set[str], set[str]]:
     """(the customer's content words, the aspects' own words) for retrieval."""
+    from assist.text import normalise
     from assist.understand import without_names
 
     text = without_names(kb, r.text)
-    for n in sorted(svc_names, key=len, reverse=True):
+    for n in sorted({m for n in svc_names for m in (n, normalise(n))}, key=len, reverse=True):
         text = text.replace(n, " ")
     for p in r.products:
         text = text.replace(p.product, " ")
@@ -653,24 +654,27 @@ def _best_clauses(kb, r: Reading, svcs: list | None, scope: Scope) -> list[_Hit]
     aspects = [a for a in r.aspects if a.key != "content"] or list(r.aspects)
     words, extra = _query_words(kb, r, [n for s in (svcs or []) for n in (s.name, *s.aliases)])
     pools = _pools(kb, svcs, scope)
-    said = {w for w in words if kb.idf(w) >= MIN_OWN_OVERLAP}  # what the customer says beyond the aspect
+    # passes: clauses sharing the customer's words, then (none shares any) the service's own clauses that
+    # state the aspect
+    said = {w for w in words if kb.idf(w) >= MIN_OWN_OVERLAP}
+    passes: list[set[str] | None] = ([said] if said else []) + [None]
     hits: list[_Hit] = []
     for a in aspects[:3]:
         best: _Hit | None = None
         valued: _Hit | None = None  # the best clause that states a value of the aspect's unit
-        for strict in ((True, False) if said else (False,)):
+        for need in passes:
             for svc, clauses, weight in pools:
-                if not strict and svc is None:
-                    continue  # without shared words only the service's own clauses, with a value
+                if need is None and svc is None:
+                    continue  # without shared words only the service's own clauses
                 for c in clauses:
-                    if not a.clause.search(c.text):
+                    if not a.clause.search(c.text) or _heading(c.text):
                         continue
                     own, _ = kb.overlap(words, c.id)
                     m = _value(a, c.text)
-                    if strict and own < MIN_OWN_OVERLAP:
+                    if need is not None and kb.overlap(need, c.id)[0] < MIN_OWN_OVERLAP:
                         continue  # shares none of what the customer asked about
-                    if not strict and m is None:
-                        continue
+                    if need is None and m is None and (a.unit is not None or weight < 1.0):
+                        continue  # a quantity asked: without shared words, only a clause stating one
                     more, _ = kb.overlap(extra, c.id)
                     sc = (own + 0.3 * more + (2.0 if m else 0.0) + 1.0) * weight
                     if best is None or sc > best.score:
@@ -688,6 +692,12 @@ def _best_clauses(kb, r: Reading, svcs: list | None, scope: Scope) -> list[_Hit]
     return hits
 
 
+def _heading(text: str) -> bool:
+    """A title line (服务条件, 五、服务流程、申请条件…): it names what follows and answers nothing."""
+    t = text.strip()
+    return len(t) <= 24 and not re.search(r"[，。；,;：:！？!?\d]", t.rstrip("。"))
+
+
 STRONG_OVERLAP = 6.0  # a clause sharing this much of the customer's words answers them without an aspect
 
 
@@ -700,6 +710,8 @@ def _content_clause(kb, r: Reading, svcs: list | None, scope: Scope) -> _Hit | N
     best: _Hit | None = None
     for svc, clauses, weight in _pools(kb, svcs, scope):
         for c in clauses:
+            if _heading(c.text):
+                continue
             own, shared = kb.overlap(words, c.id)
             if not shared or max(kb.idf(w) for w in shared) < 4.0:
                 continue

@@ -112,8 +112,9 @@ def services_in(kb, text: str, manual_ids: set[str] | None = None) -> list[tuple
     for v in kb.services():
         if manual_ids is not None and v.manual_id not in manual_ids:
             continue
-        s = service_score(q, v.name, [norm(a) for a in v.aliases if norm(a)], v.category)
-        for key in {service_core(v.name), norm(v.name)}:
+        spelled = _numeral_forms(v.name)  # 三甲 in a name, 3甲 in the normalised message
+        s = service_score(q, v.name, [norm(a) for a in (*v.aliases, *spelled) if norm(a)], v.category)
+        for key in {service_core(v.name), norm(v.name), *(norm(n) for n in spelled)}:
             span = _shared_span(q, key) if key else 0
             if span >= 4 or (span >= 3 and span >= 0.75 * len(key)):
                 s = max(s, SHARED + 10.0 * span / len(key))
@@ -121,6 +122,17 @@ def services_in(kb, text: str, manual_ids: set[str] | None = None) -> list[tuple
             out.append((v, s))
     out.sort(key=lambda x: (-x[1], x[0].id))
     return out
+
+
+_FORMS: dict[str, tuple[str, ...]] = {}
+
+
+def _numeral_forms(name: str) -> tuple[str, ...]:
+    """The name as normalise() writes it, when that differs (重疾三甲专家手术 -> 重疾3甲专家手术)."""
+    if name not in _FORMS:
+        n = normalise(name)
+        _FORMS[name] = (n,) if n != name else ()
+    return _FORMS[name]
 
 
 def _places(text: str):
@@ -166,12 +178,10 @@ def _disease(kb, text: str) -> str | None:
 
 def _without_services(text: str, services) -> str:
     """The text without the names of the services it names (复发 in 复发肿瘤基因检测 asks nothing)."""
-    for v, s in services:
-        if s < NAMED:
-            continue
-        for n in sorted({v.name, *v.aliases}, key=len, reverse=True):
-            if len(n) >= 2 and n in text:
-                text = text.replace(n, "，")
+    names = {m for v, _s in services for n in (v.name, *v.aliases) for m in (n, normalise(n))}  # as written
+    for n in sorted(names, key=len, reverse=True):  # longest first: 三甲医生视频问诊 before 视频问诊
+        if len(n) >= 2 and n in text:
+            text = text.replace(n, "，")
     return text
 
 

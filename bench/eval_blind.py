@@ -4,6 +4,7 @@
     PYTHONPATH=. .venv/bin/python bench/eval_blind.py --split frozen       # the frozen third (scores only)
     PYTHONPATH=. .venv/bin/python bench/eval_blind.py --failures           # dev failures with the replies
     PYTHONPATH=. .venv/bin/python bench/eval_blind.py --channel widget --url http://127.0.0.1:8000
+    PYTHONPATH=. .venv/bin/python bench/eval_blind.py --channel direct     # assist.qa alone, no servers
 
 Each question is a new conversation: sent to Rasa's REST channel (or the gateway's widget / WeChat /
 IVR channel) with the writer's `channel_insurer` as the channel's insurer. Scoring: bench/blind_judge.py.
@@ -105,7 +106,7 @@ def report(results: list[dict], show_failures: bool) -> float:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--url", default="http://127.0.0.1:5005")
-    ap.add_argument("--channel", default="rest", choices=["rest", "widget", "wechat", "ivr"])
+    ap.add_argument("--channel", default="rest", choices=["rest", "widget", "ivr", "direct"])
     ap.add_argument("--split", default="dev", choices=["dev", "frozen", "all"])
     ap.add_argument("--sample", type=int, default=0, help="score a fixed sample of N items")
     ap.add_argument("--only", default="", help="comma-separated item ids or id prefixes")

@@ -158,7 +158,7 @@ def report(results: list[dict], show: bool) -> float:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--url", default="http://127.0.0.1:5005")
-    ap.add_argument("--channel", default="rest", choices=["rest", "widget", "wechat", "ivr"])
+    ap.add_argument("--channel", default="rest", choices=["rest", "widget", "ivr"])
     ap.add_argument("--split", default="dev", choices=["dev", "frozen", "all"])
     ap.add_argument("--only", default="", help="comma-separated scenario ids or id prefixes")
     ap.add_argument("--failures", action="store_true", help="print wrong conversations (never for frozen)")

@@ -113,3 +113,20 @@ def test_machine_facts():
     assert re.fullmatch(r"[0-9a-f]{4,40}(\+dirty)?|unknown", common.commit())
     mem = common.rss_bytes()
     assert 0 < mem["rss"] <= mem["peak"]
+
+
+def test_eval_clients_read_citations_back_and_answer_directly():
+    """bench.channel_client: the gateway's rendered citation back into manual and lines (for the judge);
+    the direct channel answers in process with the actions' rendering (text with its source line)."""
+    import httpx
+
+    from bench.channel_client import ChannelClient
+    from bench.channel_client_gateway import GatewayChannel
+
+    gw = GatewayChannel("widget", "http://127.0.0.1:9", httpx.Client())
+    src = gw.source("《平安健康保险 服务手册》·陪诊服务覆盖城市清单（第 3111-3401 行）")
+    assert src == {"manual_id": "000_0cd53a263ec9ebf5", "line_start": 3111, "line_end": 3401}
+    assert gw.source("《没有这本手册》·x（第 1 行）") is None and gw.source("no citation") is None
+    text, sources = ChannelClient("direct").say("t", "就医陪诊在上海能用吗", insurer="平安健康")
+    assert "上海在就医陪诊的服务范围内" in text and "来源" in text
+    assert sources and sources[0]["manual_id"].startswith("000")

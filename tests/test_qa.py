@@ -160,3 +160,33 @@ def test_a_deadline_after_an_event_already_passed_is_a_no(kb):
     assert why and "1个月" in why
     r2 = read(kb, "我出院才一周还能申请吗")
     assert _clause_says_no(kb, r2, None, "出院后 1 个月内申请", read_facts(r2.text)) == ""
+
+
+def test_aspect_values_in_chinese_numerals():
+    """zh.yaml `{n}`: 三折 and 两次 are values as much as 3 折 and 2 次; 一次性 is no count."""
+    from assist.lexicon import lexicon
+
+    by = {a.key: a for a in lexicon().aspects}
+    assert by["discount"].unit.search("享受三折的折扣优惠").group(0) == "三折"
+    assert by["count"].unit.search("每年限两次").group(0).endswith("两次")
+    assert by["count"].unit.search("一次性口罩、清洁手套") is None
+    assert by["duration"].unit.search("最长七天").group(0) == "七天"
+
+
+def test_titles_are_never_quoted_as_answers():
+    from assist.qa import _heading
+
+    assert _heading("服务条件") and _heading("五、服务流程、申请条件、服务须知及注意事项")
+    assert not _heading("客户经公立医院专科医生确诊,且须经公司审核同意。")
+    assert not _heading("三甲视频 问诊 6次/年")
+
+
+def test_a_name_with_a_numeral_is_the_service_not_a_fact(kb):
+    """三甲 inside a service's name (normalised to 3甲 in the message) names the service; it states no
+    hospital grade, and the question is not an eligibility check."""
+    from assist.understand import read
+
+    r = read(kb, "太保蓝本的重疾三甲专家病房怎么申请")
+    assert r.services and r.services[0][0].name == "重疾三甲专家病房"
+    assert r.facts.hospital_grade is None and not r.facts.said
+
