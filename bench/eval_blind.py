@@ -31,13 +31,14 @@ HERE = Path(__file__).resolve().parent
 SINGLE = HERE / "blind" / "single"
 
 
-def load(split: str) -> list[dict]:
+def load(split: str, folder: Path = SINGLE, key: str = "items") -> list[dict]:
+    """The entries (`key`) of a blind set's files of one split ("all": both), each marked with its split."""
     items = []
-    for path in sorted(SINGLE.glob("*.yaml")):
+    for path in sorted(folder.glob("*.yaml")):
         part = path.name.split(".")[-2]
         if split != "all" and part != split:
             continue
-        for it in yaml.safe_load(path.read_text(encoding="utf-8"))["items"]:
+        for it in yaml.safe_load(path.read_text(encoding="utf-8"))[key]:
             it["_split"] = part
             items.append(it)
     return items

@@ -20,7 +20,6 @@ from collections import defaultdict
 from datetime import datetime, timedelta
 from pathlib import Path
 
-import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -33,15 +32,9 @@ PLACEHOLDER = re.compile(r"\{id_last4:([A-Z0-9]+)\}")
 
 
 def load(split: str) -> list[dict]:
-    out = []
-    for path in sorted(MULTI.glob("*.yaml")):
-        part = path.name.split(".")[-2]
-        if split != "all" and part != split:
-            continue
-        for sc in yaml.safe_load(path.read_text(encoding="utf-8"))["scenarios"]:
-            sc["_split"] = part
-            out.append(sc)
-    return out
+    from bench.eval_blind import load as load_set
+
+    return load_set(split, MULTI, "scenarios")
 
 
 def fill(text: str, creds: dict[str, dict]) -> str:

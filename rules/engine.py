@@ -124,6 +124,7 @@ class Ctx:
             if e and b.depends_on_tier and b.kind in ("designated_family", "insured_and_family"):
                 return replace(b, kind="insured", source=e.source or b.source)
             return b
+        assert e is not None  # the family rule is the entitlement's
         name = norm(self.rule.name)
         excluded = any(norm(x) == name for x in fam.get("excluded_services") or ())
         unlimited = fam.get("usage_period") == "unlimited" or any(norm(x) == name for x in fam.get("unlimited_services") or ())
@@ -181,7 +182,7 @@ def check_entitlement(c: Ctx, o: Out) -> None:
                 cands = untiered
             else:
                 o.need("entitlement", "policy.tier",
-                       f"{cands[0].edition}的{c.svc}权益因档次而不同（{'、'.join(dict.fromkeys(e.tier for e in tiers))}），请告诉我们您的档次。",
+                       f"{cands[0].edition}的{c.svc}权益因档次而不同（{'、'.join(dict.fromkeys(e.tier or '' for e in tiers))}），请告诉我们您的档次。",
                        tiers[0].source)
                 return
         else:
@@ -223,6 +224,7 @@ def _window_start(kind: dict, c: Ctx, o: Out, src) -> Optional[date]:
         if facts:
             o.need("validity", facts, "服务自保单犹豫期结束后开始，需要您的保单生效日期和犹豫期天数。", src)
             return None
+        assert p.effective_date is not None and days
         return first_day_after(p.effective_date, int(days))
     if k == "join_next_day":
         if not p.join_date:
@@ -354,7 +356,7 @@ def check_waiting(c: Ctx, o: Out) -> None:
         return
     for wv in w.waivers:
         holder, attr, _, msg = _WAIVER.get(wv, (None, None, None, None))
-        if holder and getattr(p if holder == "policy" else c.case, attr) is True:
+        if holder and attr and getattr(p if holder == "policy" else c.case, attr) is True:
             o.ok("waiting", f"{msg}，可以使用{c.svc}。", w.waiver_source or w.source)
             return
     days = w.days if w.kind == "days" else (p.waiting_days if p.waiting_days is not None else w.days)
@@ -715,8 +717,8 @@ def ask_zh(decision: Decision) -> str:
 # -- insurance-liability helper (manual 000, 确诊初次罹患) ---------------------------
 
 
-def first_diagnosis_within_term(first_diagnosis: date, effective: date, waiting_days: int = 30,
-                                term_end: date | None = None, source: Source | None = None) -> tuple[bool, Reason]:
+def first_diagnosis_within_term(first_diagnosis: date | str | None, effective: date | str | None, waiting_days: int = 30,
+                                term_end: date | str | None = None, source: Source | None = None) -> tuple[bool, Reason]:
     """Does a first-ever diagnosis meet "在本合同保险期间内初次确诊"?
 
     Manual 000 (lines 49-66): before the effective date -> no; within the waiting days

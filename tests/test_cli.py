@@ -79,3 +79,15 @@ def test_empty_store_and_no_traceback(tmp_path):
         assert r.returncode != 0, argv
         assert "Traceback" not in r.stderr, r.stderr
     assert "python -m knowledge build" in r.stderr or "invalid choice" in r.stderr
+
+
+def test_rule_of_a_service_with_its_lines(capsys):
+    """python -m rules SERVICE --insurer X: the assembled rule, each part with the lines it was read from."""
+    import rules.__main__ as rules_cli
+
+    assert rules_cli.main(["住院垫付", "--insurer", "平安健康"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("住院垫付 (平安健康") and "waiting:" in out and "days: 30" in out
+    assert "[000:27-29]" in out  # the waiting period's own lines
+    assert rules_cli.main(["不存在的服务", "--insurer", "平安健康"]) == 1
+    assert rules_cli.main(["住院垫付", "--insurer", "不存在的保险"]) == 2
