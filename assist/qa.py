@@ -349,6 +349,11 @@ def _coverage(kb, r: Reading, svc, ctx: Context) -> Reply:
         text = reason
     else:
         text = reason or f"{where}：{svc.name}"
+    if status == "not_covered" and not out.get("hospital"):
+        near = kb.covered_nearby(svc.id, out["city"].get("code"))
+        if near:  # where the customer could use it instead: the listed cities of the same province
+            text += f"\n同省在服务范围内的城市有：{'、'.join(n for n, _s in near)}。"
+            srcs += [src for _n, src in near[:3]]
     listed = kb.hospitals(svc.id, out["city"]["name"]) if status in ("covered", "partial") else []
     if listed and (_asks_list(r.text) or len(listed) <= 8):
         if True:
@@ -414,7 +419,15 @@ def _contact(kb, scope: Scope, svc) -> Reply:
             "可以通过这些渠道联系：" + "；".join(f"{c.label}：{c.value}" for c in others) + "。" if others else "")
         return Reply("contact", text + "也可以输入“转人工”由客服帮您处理。", sources=[c.source for c in others],
                      options=[("转人工", "/human_handoff")], handoff=True)
-    text = "；".join(f"{c.label}：{c.value}" for c in shown) + "。"
+    hours = {c.source.line_start: c.value for c in contacts if c.kind == "hours"}
+
+    def said(c) -> str:  # a phone with the hours its own line gives (工作时间 周一至周日8:00—22:00)
+        h = hours.get(c.source.line_start) if c.kind == "phone" else None
+        return f"{c.label}：{c.value}" + (f"（{h}）" if h and h not in c.value else "")
+
+    phones = {c.source.line_start for c in shown if c.kind == "phone"}
+    shown = [c for c in shown if not (c.kind == "hours" and c.source.line_start in phones)]
+    text = "；".join(said(c) for c in shown) + "。"
     return Reply("contact", text, sources=[c.source for c in shown], options=[("转人工", "/human_handoff")],
                  items=[{"kind": c.kind, "label": c.label, "value": c.value} for c in shown])
 

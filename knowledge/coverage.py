@@ -211,3 +211,20 @@ def check_answers(kb) -> dict[str, dict[str, int]]:
                     listed[key] = {x.id for x in listed_hospitals(kb, sid, h.city_name)}
                 st["ok" if hid in listed[key] else "bad"] += 1
     return out
+
+
+def covered_in_province(kb, service_id: int, city_code: str | None, limit: int = 8) -> list[tuple[str, Source]]:
+    """The cities of the service's city lists in the same province as city_code (the list's own names,
+    in list order, each with its line): where a customer in an uncovered city could go instead."""
+    if not city_code:
+        return []
+    cov, out, seen = kb._coverage, [], set()
+    for lid in cov["svc_lists"].get(service_id, []):
+        name, kind, mid, _a, _b = cov["lists"][lid]
+        if kind != "city":
+            continue
+        for code, raw, line, _hcount, cname in cov["cities"].get(lid, []):
+            if code and code[:2] == city_code[:2] and code != city_code and (cname or raw) not in seen:
+                seen.add(cname or raw)
+                out.append((cname or raw, kb.source(mid, line, section=name)))
+    return out[:limit]

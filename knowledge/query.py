@@ -289,12 +289,15 @@ class KnowledgeBase:
         return [self._services[sid] for _, sid in scored]
 
     # -- coverage ------------------------------------------------------------
-    # -- coverage ------------------------------------------------------------
     def coverage(self, service_id: int, city_text: str) -> CoverageAnswer:
         return coverage.city_coverage(self, service_id, city_text)
 
     def hospitals(self, service_id: int, city_text: str) -> list[HospitalView]:
         return coverage.listed_hospitals(self, service_id, city_text)
+
+    def covered_nearby(self, service_id: int, city_code: str | None) -> list[tuple[str, Source]]:
+        """Listed cities of the service in the same province as city_code, each with its line."""
+        return coverage.covered_in_province(self, service_id, city_code)
 
     def find_hospital(self, text: str, limit: int = 10) -> list[HospitalView]:
         """Hospitals by full name, short name or alias (协和, 华西, 温医二院), best first."""

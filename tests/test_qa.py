@@ -190,3 +190,16 @@ def test_a_name_with_a_numeral_is_the_service_not_a_fact(kb):
     assert r.services and r.services[0][0].name == "重疾三甲专家病房"
     assert r.facts.hospital_grade is None and not r.facts.said
 
+
+
+def test_uncovered_city_offers_the_listed_cities_of_its_province(kb):
+    rep = answer(kb, "平安健康的门诊协助在那曲能用吗")
+    assert rep.kind == "coverage" and "那曲不在门诊协助的服务范围内" in rep.text
+    assert "同省在服务范围内的城市有：" in rep.text and "拉萨市" in rep.text
+    assert any("拉萨" in (getattr(s, "quote", None) or s.get("quote") or "") for s in rep.sources)  # its line
+
+
+def test_a_phone_number_comes_with_the_hours_its_line_gives(kb):
+    rep = answer(kb, "众安尊享e生PLUS有客服热线吗")
+    assert rep.kind == "contact" and "021-38139960（周一至周日8:00—22:00）" in rep.text
+    assert rep.text.count("8:00—22:00") == 1
