@@ -322,7 +322,9 @@ def _coverage(kb, r: Reading, svc, ctx: Context) -> Reply:
     from assist.errors import AssistError
 
     hospital = r.hospitals[0].name if r.hospitals else None
-    place = r.places[0].city.name if r.places and r.places[0].city else None
+    res = r.places[0] if r.places and r.places[0].city else None
+    # the customer's own word when it is a county-level place (昆山 answers "昆山属于苏州"), else the city
+    place = (res.query if res.via == "county" and res.query else res.city.name) if res else None
     try:
         _res, out = coverage_facts(kb, svc, Case(city=place, hospital=hospital), short=True)
     except AssistError as e:

@@ -203,3 +203,9 @@ def test_a_phone_number_comes_with_the_hours_its_line_gives(kb):
     rep = answer(kb, "众安尊享e生PLUS有客服热线吗")
     assert rep.kind == "contact" and "021-38139960（周一至周日8:00—22:00）" in rep.text
     assert rep.text.count("8:00—22:00") == 1
+
+
+def test_a_county_level_place_is_answered_on_its_own_row(kb):
+    """The customer's county-level word (崇州) is looked up itself, not replaced by its prefecture."""
+    rep = answer(kb, "平安健康的门诊协助在崇州能用吗")
+    assert rep.kind == "coverage" and "崇州市在门诊协助的服务范围内（清单单独列出）" in rep.text
