@@ -692,12 +692,12 @@ def _best_clauses(kb, r: Reading, svcs: list | None, scope: Scope) -> list[_Hit]
                         continue  # a quantity asked: without shared words, only a clause stating one
                     more, _ = kb.overlap(extra, c.id)
                     sc = (own + 0.3 * more + (2.0 if m else 0.0) + 1.0) * weight
-                    if best is None or sc > best.score:
-                        best = _Hit(c, sc, svc, m.group(0) if m else None, a)
+                    if best is None or sc > best.score or (need is None and m and best.service is None):
+                        best = _Hit(c, sc, svc, m.group(0) if m else None, a)  # the service's own first
                     if m and (valued is None or sc > valued.score):
                         valued = _Hit(c, sc, svc, m.group(0), a)
-            if best is not None:
-                break
+            if best is not None and best.score >= MIN_CLAUSE_SCORE and (best.service is not None or need is None):
+                break  # a weak match, or one outside the service, lets its own clauses have their say
         if best is not None and best.value is None and valued is not None and valued.score >= 0.75 * best.score:
             best = valued  # a question about a quantity: the clause with the number
         if best is not None and best.score >= MIN_CLAUSE_SCORE and all(h.clause.id != best.clause.id for h in hits):
@@ -709,8 +709,8 @@ def _best_clauses(kb, r: Reading, svcs: list | None, scope: Scope) -> list[_Hit]
 
 def _heading(text: str) -> bool:
     """A title line (服务条件, 五、服务流程、申请条件…): it names what follows and answers nothing."""
-    t = text.strip()
-    return len(t) <= 24 and not re.search(r"[，。；,;：:！？!?\d]", t.rstrip("。"))
+    t = re.sub(r"^[(（]?[\d一二三四五六七八九十]{1,2}[)）、.．]\s*", "", text.strip()).rstrip(":：")  # (4) 服务次数:
+    return len(t) <= 24 and not re.search(r"[，。；,;：:！？!?\d]", t)  # a sentence ends with 。
 
 
 STRONG_OVERLAP = 6.0  # a clause sharing this much of the customer's words answers them without an aspect

@@ -171,12 +171,14 @@ def test_aspect_values_in_chinese_numerals():
     assert by["count"].unit.search("每年限两次").group(0).endswith("两次")
     assert by["count"].unit.search("一次性口罩、清洁手套") is None
     assert by["duration"].unit.search("最长七天").group(0) == "七天"
+    assert by["number"].unit.search("至少提前三个工作日告知") is None
 
 
 def test_titles_are_never_quoted_as_answers():
     from assist.qa import _heading
 
     assert _heading("服务条件") and _heading("五、服务流程、申请条件、服务须知及注意事项")
+    assert _heading("(4) 服务次数:") and _heading("2、服务流程") and not _heading("保单年度内不限次数。")
     assert not _heading("客户经公立医院专科医生确诊,且须经公司审核同意。")
     assert not _heading("三甲视频 问诊 6次/年")
 
