@@ -314,6 +314,7 @@ class ValidateEligibilityForm(FormValidationAction):
                 rest = ""
             if rest:
                 new[s] = rest
+        self.identity_and_contact(raw, required, requested, new, tracker)
         order = [s for s in required if s in new] + [s for s in new if s not in required]
         del tracker.events[start:]
         for s in order:
@@ -325,6 +326,26 @@ class ValidateEligibilityForm(FormValidationAction):
         if requested == "verifier" and "phone" not in new and tracker.get_slot("phone") != prior_value(tracker, "phone"):
             reverts["phone"] = tracker.slots["phone"] = prior_value(tracker, "phone")  # set by Rasa outside the form
         return None, reverts
+
+    @staticmethod
+    def identity_and_contact(raw: str, required: list[str], requested, new: dict, tracker: Tracker) -> None:
+        """A message that gives more than was asked: the proof of identity it states with its cue
+        ("保单…，手机13900000001") fills the verifier, and "联系也打这个" makes that mobile the contact
+        phone; a mobile given to verify is otherwise not the contact phone."""
+        from actions.formread import same_contact, verifier_in
+        from assist.text import digits_only
+        from core.ids import is_mobile
+
+        said = verifier_in(raw)
+        if said and "verifier" in required and requested != "verifier" and not slot_text(tracker, "verifier") \
+                and (slot_text(tracker, "policy_number") or new.get("policy_number") or requested == "policy_number"):
+            new["verifier"] = said
+            if new.get("phone") and digits_only(str(new["phone"])) == said and not same_contact(raw):
+                new.pop("phone")
+        if "phone" in required and same_contact(raw):
+            mobile = said or slot_text(tracker, "verifier")
+            if mobile and is_mobile(mobile):
+                new["phone"] = mobile
 
     @staticmethod
     def typed_slot(text: str, required: list[str], tracker: Tracker) -> str | None:
@@ -394,10 +415,31 @@ class ValidateEligibilityForm(FormValidationAction):
                 ask(dispatcher, "ask_insurer", f"好几家保险公司都有“{value}”，请问您的保单是哪家的？",
                     insurer_buttons(insurers))
                 return {"service": value, "insurer": None}
-            ask(dispatcher, "ask_service", f"没有找到“{clip(str(value), 20)}”这项服务，请换个说法，比如“就医陪诊”“二诊”。",
-                AnswerAction.service_buttons(ins))
-            return {"service": None}
+            return self._service_from_situation(str(value or ""), ins, policy, dispatcher)
         return {"service": svc.name, "insurer": svc.insurer_short}
+
+    @staticmethod
+    def _service_from_situation(text: str, ins, policy, dispatcher) -> dict:
+        """No service named: the one the described situation fits (拿到住院单想协调床位 -> 住院协助), the
+        fitting ones to choose from, or the insurer's services; a sentence is never echoed as a name."""
+        from actions.common import inform_payload
+        from assist.qa import fitting_services
+
+        kb = stores().kb
+        manuals = {policy.manual_id} if policy and policy.manual_id else (set(ins.manuals) if ins else None)
+        fits = fitting_services(kb, text[:200], manuals)
+        if len(fits) == 1 or (fits and manuals and len({f.name for f in fits}) == 1):
+            dispatcher.utter_message(text=f"按您说的情况，为您预约“{fits[0].name}”。")
+            return {"service": fits[0].name, "insurer": fits[0].insurer_short}
+        if fits:
+            ask(dispatcher, "ask_service", "按您说的情况，这几项服务可能合适，请选一项：",
+                [(f.name, inform_payload(service=f.name)) for f in fits[:4]])
+            return {"service": None}
+        said = clip(text, 20)
+        head = f"没有找到“{said}”这项服务，" if len(text) <= 12 and not re.search(r"[，,。？?\s]", text) else ""
+        ask(dispatcher, "ask_service", f"{head}请问您想预约哪项服务？可以直接选，或者说服务名称，比如“就医陪诊”“二诊”。",
+            AnswerAction.service_buttons(ins))
+        return {"service": None}
 
     def validate_policy_number(self, value: Any, dispatcher, tracker, domain) -> dict:
         from actions.formread import is_retry, looks_like_policy_number, spoken_policy_number

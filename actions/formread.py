@@ -34,6 +34,8 @@ class Vocab:
     x_sounds: tuple[str, ...]
     correction: tuple[re.Pattern, ...]
     fields: dict[str, str]  # field word -> slot
+    verifier_cue: re.Pattern
+    same_contact: tuple[re.Pattern, ...]
 
 
 @lru_cache(maxsize=1)
@@ -43,7 +45,8 @@ def vocab() -> Vocab:
     return Vocab(tuple(map(re.compile, d["exit"])), tuple(map(re.compile, d["resume"])),
                  tuple(map(re.compile, d["agree"])), tuple(d["retry"]), re.compile(d["no_hospital"]),
                  tuple(sorted(d["x_sounds"], key=len, reverse=True)),
-                 tuple(map(re.compile, d["correction"])), fields)
+                 tuple(map(re.compile, d["correction"])), fields, re.compile(d["verifier_cue"]),
+                 tuple(map(re.compile, d["same_contact"])))
 
 
 def raw_text(tracker: Tracker) -> str:
@@ -74,6 +77,27 @@ def is_resume(text: str) -> bool:
 
 def is_yes(text: str) -> bool:
     return bool(text) and any(p.search(text) for p in vocab().yes)
+
+
+def verifier_in(text: str) -> str | None:
+    """The proof of identity a message states with its cue ("手机13900000001", "身份证后四位073X",
+    spoken digits too), or None."""
+    from assist.text import normalise
+
+    t = normalise(text or "")
+    for m in vocab().verifier_cue.finditer(t):
+        mobile = re.match(r"1\d{10}(?!\d)", t[m.end():])
+        if mobile:
+            return mobile.group(0)
+        last4 = re.match(r"\d{3}[\dXx](?![\dA-Za-z])", t[m.end():])
+        if last4 and re.search(r"后[四4]位|尾号|末[四4]位", m.group(0)):
+            return last4.group(0).upper()
+    return None
+
+
+def same_contact(text: str) -> bool:
+    """The customer says the contact phone is the number just given."""
+    return bool(text) and any(p.search(text) for p in vocab().same_contact)
 
 
 def is_retry(text: str) -> bool:

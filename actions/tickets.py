@@ -80,6 +80,27 @@ class ValidateTicketForm(ValidateEligibilityForm):
             slots.append("insurer")
         return slots + TICKET_SLOTS
 
+    async def extract_service(self, dispatcher, tracker, domain) -> dict:
+        """The message that starts a booking describes the need rather than naming the service (拿到住院单，
+        想请帮忙协调床位): the one service it fits at the customer's insurer. (Once the form asks for the
+        service, validate_service reads the answer the same way.)"""
+        from actions.formread import raw_text
+        from assist.qa import fitting_services
+
+        if tracker.get_slot("service") or tracker.get_slot("requested_slot") or \
+                any(e.get("entity") == "service" for e in (tracker.latest_message or {}).get("entities") or []):
+            return {}
+        text, ins = raw_text(tracker), current_insurer(tracker)
+        policy = verified_policy(tracker)
+        manuals = {policy.manual_id} if policy and policy.manual_id else (set(ins.manuals) if ins else None)
+        if not text or not manuals:
+            return {}
+        fits = fitting_services(stores().kb, text[:200], manuals)
+        if len({f.name for f in fits}) != 1:
+            return {}
+        dispatcher.utter_message(text=f"按您说的情况，为您预约“{fits[0].name}”。")
+        return {"service": fits[0].name}
+
     async def get_validation_events(self, dispatcher, tracker, domain) -> list:
         if question_not_booking(tracker):  # "约好了想改时间，有什么规定？": the manual's rule, no booking
             from actions.answer import answer_typed

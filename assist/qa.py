@@ -271,9 +271,14 @@ def _list_services(kb, scope: Scope) -> Reply:
                  remember=_scope_slots(scope))
 
 
-def _recommend(kb, r: Reading, scope: Scope) -> Reply:
-    """Which service fits the situation: services of the situation's categories, best first."""
-    pool = [s for s in kb.services() if scope.manual_ids is None or s.manual_id in scope.manual_ids]
+def fitting_services(kb, text: str, manual_ids: set[str] | None = None) -> list:
+    """The services that fit the situation a message describes (出院回家想请护士上门换药), best first; []
+    when it describes none. The booking form uses it when the customer describes rather than names."""
+    return _fitting(kb, read(kb, text or ""), manual_ids)
+
+
+def _fitting(kb, r: Reading, manual_ids: set[str] | None) -> list:
+    pool = [s for s in kb.services() if manual_ids is None or s.manual_id in manual_ids]
     scored = []
     for s in pool:
         w = r.situation.get(s.category or "", 0.0)
@@ -283,10 +288,17 @@ def _recommend(kb, r: Reading, scope: Scope) -> Reply:
             bonus = sum(1 for ch in set(re.findall(r"[\u4e00-\u9fff]{2}", words)) if ch in (s.name + s.description))
             scored.append((w + 0.1 * bonus, s))
     if not scored:
-        return _clarify(kb, r, scope)
+        return []
     scored.sort(key=lambda x: (-x[0], x[1].id))
     best = scored[0][0]
-    chosen = [s for w, s in scored if w >= best * 0.6][:6]
+    return [s for w, s in scored if w >= best * 0.6][:6]
+
+
+def _recommend(kb, r: Reading, scope: Scope) -> Reply:
+    """Which service fits the situation: services of the situation's categories, best first."""
+    chosen = _fitting(kb, r, scope.manual_ids)
+    if not chosen:
+        return _clarify(kb, r, scope)
     lines, srcs = [], []
     for s in chosen:
         desc = _clip(s.description, 70)

@@ -341,3 +341,29 @@ def test_what_still_applies_after_the_service_or_city_changes(app):
     got, said, asks, _ = turn({**full, "date": (parse_when("下周三上午") + timedelta(days=7)).isoformat()}, text,
                               requested="confirm", entities=[ent("city", "上海", text)], cands={"city": "上海"})
     assert got["city"] == "上海" and got["hospital"] is None and "重新选" in said and asks == ["hospital"]
+
+
+def test_identity_with_its_cue_and_the_same_contact_in_one_message(app):
+    """"保单…，手机…，联系也打这个": the policy, its proof and the contact phone at once; a mobile given to
+    verify is not the contact phone unless the customer says so."""
+    _, creds = app
+    c = creds["PAH2025000101"]
+    msg = f"我是本人，保单{c['number']}，投保人手机{c['mobile']}，联系也打这个"
+    got, said, _, _ = turn({"service": "就医陪诊", "insurer": "平安健康"}, msg, requested="policy_number",
+                           cands={"policy_number": c["number"]}, entities=[ent("policy_number", c["number"], msg)])
+    assert got["policy_number"] == c["number"] and got["verifier"] == c["mobile"] and "保单已核实" in said, got
+    assert got.get("phone") == c["mobile"]
+    msg = f"保单{c['number']}，手机{c['mobile']}"
+    got, said, _, _ = turn({"service": "就医陪诊", "insurer": "平安健康"}, msg, requested="policy_number",
+                           cands={"policy_number": c["number"]}, entities=[ent("policy_number", c["number"], msg),
+                                                                   ent("phone", c["mobile"], msg)])
+    assert got["verifier"] == c["mobile"] and not got.get("phone")
+
+
+def test_a_booking_that_describes_the_need_gets_the_service_it_fits(app):
+    got, said, _, _ = turn({"insurer": "平安健康"}, "拿到住院单了，想请你们帮忙协调床位", requested=None,
+                           intent="open_ticket")
+    assert got.get("service") == "住院协助" and "按您说的情况，为您预约“住院协助”" in said
+    got, said, asks, _ = turn({"insurer": "平安健康"}, "最好下个月能办好，麻烦你们了", requested="service",
+                              cands={"service": "最好下个月能办好，麻烦你们了"})
+    assert got.get("service") is None and "没有找到" not in said and "service" in asks, said
