@@ -331,8 +331,9 @@ class ValidateEligibilityForm(FormValidationAction):
     def identity_and_contact(raw: str, required: list[str], requested, new: dict, tracker: Tracker) -> None:
         """A message that gives more than was asked: the proof of identity it states with its cue
         ("保单…，手机13900000001") fills the verifier, and "联系也打这个" makes that mobile the contact
-        phone; a mobile given to verify is otherwise not the contact phone."""
-        from actions.formread import same_contact, verifier_in
+        phone (a mobile given to verify is otherwise not the contact phone); a service at home has no
+        hospital to ask for."""
+        from actions.formread import at_home, same_contact, verifier_in
         from assist.text import digits_only
         from core.ids import is_mobile
 
@@ -342,6 +343,8 @@ class ValidateEligibilityForm(FormValidationAction):
             new["verifier"] = said
             if new.get("phone") and digits_only(str(new["phone"])) == said and not same_contact(raw):
                 new.pop("phone")
+        if "hospital" in required and not slot_text(tracker, "hospital") and not new.get("hospital") and at_home(raw):
+            new["hospital"] = "不指定"  # served at home: no hospital to choose (the booking form's NO_HOSPITAL)
         if "phone" in required and same_contact(raw):
             mobile = said or slot_text(tracker, "verifier")
             if mobile and is_mobile(mobile):

@@ -36,6 +36,7 @@ class Vocab:
     fields: dict[str, str]  # field word -> slot
     verifier_cue: re.Pattern
     same_contact: tuple[re.Pattern, ...]
+    at_home: re.Pattern
 
 
 @lru_cache(maxsize=1)
@@ -46,7 +47,7 @@ def vocab() -> Vocab:
                  tuple(map(re.compile, d["agree"])), tuple(d["retry"]), re.compile(d["no_hospital"]),
                  tuple(sorted(d["x_sounds"], key=len, reverse=True)),
                  tuple(map(re.compile, d["correction"])), fields, re.compile(d["verifier_cue"]),
-                 tuple(map(re.compile, d["same_contact"])))
+                 tuple(map(re.compile, d["same_contact"])), re.compile(d["at_home"]))
 
 
 def raw_text(tracker: Tracker) -> str:
@@ -110,6 +111,11 @@ def is_question(text: str) -> bool:
 
 def no_hospital(text: str) -> bool:
     return bool(vocab().no_hospital.match(text or ""))
+
+
+def at_home(text: str) -> bool:
+    """The customer is served at home (上门, 在家里): there is no hospital to choose."""
+    return bool(vocab().at_home.search(text or ""))
 
 
 def time_phrase(text: str, now: datetime | None = None) -> str:

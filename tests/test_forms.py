@@ -367,3 +367,11 @@ def test_a_booking_that_describes_the_need_gets_the_service_it_fits(app):
     got, said, asks, _ = turn({"insurer": "平安健康"}, "最好下个月能办好，麻烦你们了", requested="service",
                               cands={"service": "最好下个月能办好，麻烦你们了"})
     assert got.get("service") is None and "没有找到" not in said and "service" in asks, said
+
+
+def test_a_service_at_home_asks_no_hospital(app):
+    _, creds = app
+    slots = without(ticket_slots(creds), "hospital", "phone", "city")
+    got, said, asks, _ = turn(slots, "在杭州家里，上门换药就行", requested="city", cands={"city": "在杭州家里，上门换药就行"},
+                              entities=[ent("city", "杭州", "在杭州家里，上门换药就行")])
+    assert got.get("hospital") == "不指定" and "hospital" not in asks
