@@ -204,11 +204,7 @@ def _candidates(kb, named, scope: Scope, ctx: Context, r: Reading) -> list:
     if named and (_strong(named) or not ctx.service or r.products or r.insurer):
         best = named[0][1]
         return [v for v, s in named if s >= best - 1e-6] + [v for v, s in named if s < best - 1e-6][:4]
-    if named and ctx.service and not any(norm(v.name) == norm(ctx.service) for v, _s in named):
-        # a kind of service the conversation's service is not (陪诊 after 第二诊疗意见): the kind's services
-        best = named[0][1]
-        return [v for v, s in named if s >= best - 1e-6]
-    # only kinds of service named (重疾, 住院) that include the conversation's service: it stays
+    # only kinds of service named (重疾, 住院): the conversation's service stays
     if ctx.service and (named or r.situation or r.aspects or r.facts.any() or r.places or r.hospitals or r.cues & {
             "eligibility", "coverage", "followup", "own_policy", "book"}):
         again = services_in(kb, ctx.service, scope.manual_ids)
