@@ -244,6 +244,15 @@ class ValidateEligibilityForm(FormValidationAction):
         free = {s for s, v in cands.items() if isinstance(v, str) and v.strip() == raw.strip()}  # from_text
         if is_exit(text):
             return "exit", {s: prior_value(tracker, s) for s in drop}
+        if requested in ("phone", "verifier", "policy_number") and cands and is_question(text) \
+                and not re.search(r"\d", text):  # "能保证安排到协和吗？" asked for a number: a side question
+            from actions.answer import answer_typed
+
+            answer_typed(dispatcher, tracker)
+            del tracker.events[start:]
+            reverts = {s: prior_value(tracker, s) for s in drop}
+            tracker.slots.update(reverts)
+            return None, reverts
         ents = _entities(tracker, [s for s in required if s not in ("verifier", "confirm", "date")
                                    and not (s == "phone" and requested == "verifier")])
         new: dict[str, Any] = {s: v for s, v in cands.items() if s not in free}

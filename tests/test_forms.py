@@ -375,3 +375,10 @@ def test_a_service_at_home_asks_no_hospital(app):
     got, said, asks, _ = turn(slots, "在杭州家里，上门换药就行", requested="city", cands={"city": "在杭州家里，上门换药就行"},
                               entities=[ent("city", "杭州", "在杭州家里，上门换药就行")])
     assert got.get("hospital") == "不指定" and "hospital" not in asks
+
+
+def test_a_question_asked_for_a_number_is_answered_not_refused(app):
+    _, creds = app
+    q = "你们能保证一定安排到协和吗？"
+    got, said, asks, _ = turn(without(ticket_slots(creds), "phone"), q, requested="phone", cands={"phone": q})
+    assert "格式不正确" not in said and not got.get("phone") and said.strip()
