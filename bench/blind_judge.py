@@ -98,7 +98,7 @@ def stated(kind: str, text: str) -> str | None:
     return best[1] if best else None
 
 
-def judge_turn(exp: dict, text: str, sources: list[dict]) -> list[str]:
+def judge_turn(exp: dict, text: str, sources: list[dict] | None) -> list[str]:
     """Problems with one reply (empty = correct). `exp` holds the writer's must / must_not /
     answerable / decision / coverage / source keys."""
     problems: list[str] = []
@@ -130,17 +130,17 @@ def judge_turn(exp: dict, text: str, sources: list[dict]) -> list[str]:
     src = exp.get("source") or {}
     manual = str(src.get("manual") or "") if isinstance(src, dict) else ""
     facts = answerable and (exp.get("must") or exp.get("decision") or cov in ("covered", "not_covered", "partial"))
-    if facts and manual:
+    if facts and manual and sources is not None:  # None: a channel without citations (IVR speech)
         if not any(str(s.get("manual_id", "")).startswith(manual) for s in sources):
             problems.append(f"no source from manual {manual}")
     return problems
 
 
-def cites_lines(exp: dict, sources: list[dict]) -> bool | None:
+def cites_lines(exp: dict, sources: list[dict] | None) -> bool | None:
     """Does a source overlap the writer's lines (reported, not scored)? None when not applicable."""
     src = exp.get("source") or {}
     lines = src.get("lines") if isinstance(src, dict) else None
-    if not lines or len(lines) < 1:
+    if not lines or len(lines) < 1 or sources is None:
         return None
     a, b = int(lines[0]), int(lines[-1])
     manual = str(src.get("manual") or "")

@@ -20,7 +20,7 @@ class ChannelClient:
 
             self.gateway = GatewayChannel(channel, self.url, self.http)
 
-    def say(self, sender: str, text: str, insurer: str | None = None) -> tuple[str, list[dict]]:
+    def say(self, sender: str, text: str, insurer: str | None = None) -> tuple[str, list[dict] | None]:
         if self.channel == "direct":
             return _direct(text, insurer)
         if self.channel != "rest":

@@ -27,12 +27,12 @@ class GatewayChannel:
         self.channel, self.url, self.http = channel, url, http
         self._by_title: dict[str, str] | None = None
 
-    def say(self, sender: str, text: str, insurer: str | None = None) -> tuple[str, list[dict]]:
+    def say(self, sender: str, text: str, insurer: str | None = None) -> tuple[str, list[dict] | None]:
         if self.channel == "ivr":
             headers = {"Authorization": f"Bearer {os.environ['IVR_TOKEN']}"} if os.environ.get("IVR_TOKEN") else {}
             r = self.http.post(f"{self.url}/ivr/turn", json={"call_id": sender[:64], "text": text}, headers=headers)
             r.raise_for_status()
-            return r.json().get("speak") or "", []  # spoken answers carry no citations
+            return r.json().get("speak") or "", None  # spoken answers carry no citations: not judged on them
         r = self.http.post(f"{self.url}/widget/api/message",
                            json={"text": text, "session": sender[-32:], "insurer": insurer})
         r.raise_for_status()
