@@ -33,6 +33,17 @@ DIAGNOSIS_ZH = {"confirmed": "已确诊", "suspected": "疑似", "none": "尚未
 MAX_VERIFY_FAILURES = 3
 
 
+def fitting_service(text: str, ins, policy) -> tuple[list, Any]:
+    """(the services a described situation fits at the customer's policy or insurer, the one to book when
+    they are all the same service, else None)."""
+    from assist.qa import fitting_services
+
+    manuals = {policy.manual_id} if policy and policy.manual_id else (set(ins.manuals) if ins else None)
+    fits = fitting_services(stores().kb, text[:200], manuals)
+    names = {f.name for f in fits}
+    return fits, (fits[0] if len(names) == 1 and (manuals or len(fits) == 1) else None)
+
+
 def parse_verifier_text(text: str):
     """Verifier from free text (mobile or ID last four / a full ID), or None."""
     from assist.errors import AssistError
@@ -342,7 +353,7 @@ class ValidateEligibilityForm(FormValidationAction):
         ("保单…，手机13900000001") fills the verifier, and "联系也打这个" makes that mobile the contact
         phone (a mobile given to verify is otherwise not the contact phone); a service at home has no
         hospital to ask for."""
-        from actions.formread import at_home, same_contact, verifier_in
+        from actions.formread import NO_HOSPITAL, at_home, same_contact, verifier_in
         from assist.text import digits_only
         from core.ids import is_mobile
 
@@ -353,7 +364,7 @@ class ValidateEligibilityForm(FormValidationAction):
             if new.get("phone") and digits_only(str(new["phone"])) == said and not same_contact(raw):
                 new.pop("phone")
         if "hospital" in required and not slot_text(tracker, "hospital") and not new.get("hospital") and at_home(raw):
-            new["hospital"] = "不指定"  # served at home: no hospital to choose (the booking form's NO_HOSPITAL)
+            new["hospital"] = NO_HOSPITAL  # served at home: no hospital to choose
         if "phone" in required and same_contact(raw):
             mobile = said or slot_text(tracker, "verifier")
             if mobile and is_mobile(mobile):
@@ -435,14 +446,11 @@ class ValidateEligibilityForm(FormValidationAction):
         """No service named: the one the described situation fits (拿到住院单想协调床位 -> 住院协助), the
         fitting ones to choose from, or the insurer's services; a sentence is never echoed as a name."""
         from actions.common import inform_payload
-        from assist.qa import fitting_services
 
-        kb = stores().kb
-        manuals = {policy.manual_id} if policy and policy.manual_id else (set(ins.manuals) if ins else None)
-        fits = fitting_services(kb, text[:200], manuals)
-        if len(fits) == 1 or (fits and manuals and len({f.name for f in fits}) == 1):
-            dispatcher.utter_message(text=f"按您说的情况，为您预约“{fits[0].name}”。")
-            return {"service": fits[0].name, "insurer": fits[0].insurer_short}
+        fits, one = fitting_service(text, ins, policy)
+        if one is not None:
+            dispatcher.utter_message(text=f"按您说的情况，为您预约“{one.name}”。")
+            return {"service": one.name, "insurer": one.insurer_short}
         if fits:
             ask(dispatcher, "ask_service", "按您说的情况，这几项服务可能合适，请选一项：",
                 [(f.name, inform_payload(service=f.name)) for f in fits[:4]])

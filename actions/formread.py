@@ -20,6 +20,7 @@ from rasa_sdk import Tracker
 from core.clock import CHINA_TZ, now_china
 
 DATA = Path(__file__).with_name("forms.yaml")
+NO_HOSPITAL = "不指定"  # the hospital slot's value when the customer names none (or is served at home)
 QUESTION = re.compile(r"[?？]|吗|呢|么|能不能|可不可以|是否|有没有|哪些|哪家|哪个|什么|怎么|多少|几[家个次天]|要钱")
 _PUNCT = " ，,。.!！;；、~～"
 

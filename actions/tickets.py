@@ -22,16 +22,15 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.base import AnswerAction
 from actions.common import (Answer, ask, clip, context_value, current_insurer, inform_payload, person_on_policy,
                             pick_service, relation_code, slot_text, stores)
-from actions.eligibility import (ValidateEligibilityForm, prior_value, form_left, parse_verifier_text,
+from actions.eligibility import (ValidateEligibilityForm, fitting_service, prior_value, form_left, parse_verifier_text,
                                  verified_policy)
-from actions.formread import no_hospital, time_phrase
+from actions.formread import NO_HOSPITAL, no_hospital, time_phrase
 from actions.timeparse import parse_when, zh_time
 from core.clock import CHINA_TZ, now_china
 from core.text import plain
 
 log = logging.getLogger(__name__)
 
-NO_HOSPITAL = "不指定"
 TICKET_SLOTS = ["service", "policy_number", "verifier", "person", "city", "hospital", "date", "phone", "confirm"]
 
 
@@ -85,21 +84,18 @@ class ValidateTicketForm(ValidateEligibilityForm):
         想请帮忙协调床位): the one service it fits at the customer's insurer. (Once the form asks for the
         service, validate_service reads the answer the same way.)"""
         from actions.formread import raw_text
-        from assist.qa import fitting_services
 
         if tracker.get_slot("service") or tracker.get_slot("requested_slot") or \
                 any(e.get("entity") == "service" for e in (tracker.latest_message or {}).get("entities") or []):
             return {}
-        text, ins = raw_text(tracker), current_insurer(tracker)
-        policy = verified_policy(tracker)
-        manuals = {policy.manual_id} if policy and policy.manual_id else (set(ins.manuals) if ins else None)
-        if not text or not manuals:
+        text, ins, policy = raw_text(tracker), current_insurer(tracker), verified_policy(tracker)
+        if not text or not (ins or (policy and policy.manual_id)):
             return {}
-        fits = fitting_services(stores().kb, text[:200], manuals)
-        if len({f.name for f in fits}) != 1:
+        _fits, one = fitting_service(text, ins, policy)
+        if one is None:
             return {}
-        dispatcher.utter_message(text=f"按您说的情况，为您预约“{fits[0].name}”。")
-        return {"service": fits[0].name}
+        dispatcher.utter_message(text=f"按您说的情况，为您预约“{one.name}”。")
+        return {"service": one.name}
 
     async def get_validation_events(self, dispatcher, tracker, domain) -> list:
         if question_not_booking(tracker):  # "约好了想改时间，有什么规定？": the manual's rule, no booking

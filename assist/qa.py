@@ -640,11 +640,10 @@ class _Hit:
 
 def _query_words(kb, r: Reading, svc_names: list[str]) -> tuple[set[str], set[str]]:
     """(the customer's content words, the aspects' own words) for retrieval."""
-    from assist.text import normalise
-    from assist.understand import without_names
+    from assist.understand import numeral_forms, without_names
 
     text = without_names(kb, r.text)
-    for n in sorted({m for n in svc_names for m in (n, normalise(n))}, key=len, reverse=True):
+    for n in sorted({m for n in svc_names for m in (n, *numeral_forms(n))}, key=len, reverse=True):
         text = text.replace(n, " ")
     for p in r.products:
         text = text.replace(p.product, " ")

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from assist.facts import StatedFacts, disease_words, read_facts
 from assist.lexicon import Aspect, lexicon
@@ -112,7 +113,7 @@ def services_in(kb, text: str, manual_ids: set[str] | None = None) -> list[tuple
     for v in kb.services():
         if manual_ids is not None and v.manual_id not in manual_ids:
             continue
-        spelled = _numeral_forms(v.name)  # 三甲 in a name, 3甲 in the normalised message
+        spelled = numeral_forms(v.name)  # 三甲 in a name, 3甲 in the normalised message
         s = service_score(q, v.name, [norm(a) for a in (*v.aliases, *spelled) if norm(a)], v.category)
         for key in {service_core(v.name), norm(v.name), *(norm(n) for n in spelled)}:
             span = _shared_span(q, key) if key else 0
@@ -124,15 +125,12 @@ def services_in(kb, text: str, manual_ids: set[str] | None = None) -> list[tuple
     return out
 
 
-_FORMS: dict[str, tuple[str, ...]] = {}
-
-
-def _numeral_forms(name: str) -> tuple[str, ...]:
-    """The name as normalise() writes it, when that differs (重疾三甲专家手术 -> 重疾3甲专家手术)."""
-    if name not in _FORMS:
-        n = normalise(name)
-        _FORMS[name] = (n,) if n != name else ()
-    return _FORMS[name]
+@lru_cache(maxsize=4096)
+def numeral_forms(name: str) -> tuple[str, ...]:
+    """The name as normalise() writes it, when that differs (重疾三甲专家手术 -> 重疾3甲专家手术): a message
+    is read normalised, the store's names are not."""
+    n = normalise(name)
+    return (n,) if n != name else ()
 
 
 def _places(text: str):
@@ -178,7 +176,7 @@ def _disease(kb, text: str) -> str | None:
 
 def _without_services(text: str, services) -> str:
     """The text without the names of the services it names (复发 in 复发肿瘤基因检测 asks nothing)."""
-    names = {m for v, _s in services for n in (v.name, *v.aliases) for m in (n, normalise(n))}  # as written
+    names = {m for v, _s in services for n in (v.name, *v.aliases) for m in (n, *numeral_forms(n))}
     for n in sorted(names, key=len, reverse=True):  # longest first: 三甲医生视频问诊 before 视频问诊
         if len(n) >= 2 and n in text:
             text = text.replace(n, "，")
