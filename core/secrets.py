@@ -27,6 +27,7 @@ DEV_WECHAT_APP_ID = "wx00000000dev00000"
 DEV_WECHAT_AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"  # 43 chars, base64 of 32 bytes
 DEV_WECHAT_SECRET = "dev-wechat-secret"
 DEV_WIDGET_SECRET = "dev-widget-secret"
+DEV_TRACKER_KEY = "dev-tracker-key"
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,7 @@ class Secret:
 SECRETS = (
     Secret("OPERATOR_API_KEY", DEV_OPERATOR_KEY, "X-API-Key of the operator endpoints (/api/operator/...)"),
     Secret("WIDGET_SECRET", DEV_WIDGET_SECRET, "HMAC key of the widget's customer tokens"),
+    Secret("TRACKER_KEY", DEV_TRACKER_KEY, "key that encrypts personal slot values in Rasa's tracker store"),
     Secret("WECHAT_TOKEN", DEV_WECHAT_TOKEN, "WeChat server token (signature of every push)"),
     Secret("WECHAT_ENCODING_AES_KEY", DEV_WECHAT_AES_KEY, "WeChat EncodingAESKey (safe mode encryption)"),
     Secret("WECHAT_APP_SECRET", DEV_WECHAT_SECRET, "WeChat AppSecret (access token for customer-service messages)"),

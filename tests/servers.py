@@ -175,8 +175,8 @@ def pg_app_db(name: str):
 
 
 def pg_tracker(name: str) -> dict:
-    """Rasa 3.6 SQL tracker store on the local PostgreSQL (trust auth)."""
-    return {"type": "SQL", "dialect": "postgresql", "url": PG_HOST, "port": PG_PORT, "username": PG_USER,
+    """The project's SQL tracker store (bot/tracker_store.py) on the local PostgreSQL (trust auth)."""
+    return {"type": "bot.tracker_store.PrivateSQLTrackerStore", "dialect": "postgresql", "url": PG_HOST, "port": PG_PORT, "username": PG_USER,
             "password": "", "db": name}
 
 

@@ -50,7 +50,7 @@ class Servers:
         self.endpoints = tmp / "endpoints.yml"
         self.endpoints.write_text(
             f'action_endpoint:\n  url: "http://127.0.0.1:{self.action_port}/webhook"\n'
-            f'tracker_store:\n  type: SQL\n  dialect: "sqlite"\n  db: "{tmp / "tracker.db"}"\n'
+            f'tracker_store:\n  type: bot.tracker_store.PrivateSQLTrackerStore\n  dialect: "sqlite"\n  db: "{tmp / "tracker.db"}"\n'
             "lock_store:\n  type: in_memory\n", encoding="utf-8")
         self.logs = ROOT / "var" / "log"
         self.logs.mkdir(parents=True, exist_ok=True)
@@ -230,6 +230,13 @@ def test_booking_answered_out_of_order_with_spoken_numbers_and_corrections(srv):
                              "where number = :n"), {"n": srv.slots(c)["ticket_number"]}).one()
     assert (row[0], row[1], row[2], row[3]) == ("王小雨", "北京", "北京协和医院", "13912345678")
     assert str(row[4]).startswith(when.strftime("%Y-%m-%d"))
+    # Rasa's tracker store kept the form working across turns without keeping a number in clear
+    with sqlite3.connect(srv.tmp / "tracker.db") as con:
+        stored = "\n".join(json.dumps(json.loads(r[0]), ensure_ascii=False)
+                           for r in con.execute("select data from events where sender_id = ?", (c,)))
+    assert "北京协和医院" in stored
+    for clear in (cred["mobile"], "13912345678", "幺三九 一二三四 五六七八", cred["number"]):
+        assert clear not in stored, clear
 
 
 def test_side_question_resume_and_leave(srv):

@@ -32,7 +32,8 @@ class Stack:
         self.action_port, self.rasa_port, self.gw_port = S.free_port(), S.free_port(), S.free_port()
         self.proxy = S.DelayProxy(self.action_port)
         self.endpoints = S.endpoints_yaml(tmp / "endpoints.yml", f"http://127.0.0.1:{self.proxy.port}/webhook",
-                                          {"type": "SQL", "dialect": "sqlite", "db": str(tmp / "tracker.db")})
+                                          {"type": "bot.tracker_store.PrivateSQLTrackerStore", "dialect": "sqlite",
+                                           "db": str(tmp / "tracker.db")})
         self.rasa = S.RasaHttp(self.rasa_port)
         self.actions_proc = self.rasa_proc = self.gw_proc = None
 

@@ -6,6 +6,7 @@ import asyncio
 import json
 import logging
 import re
+from pathlib import Path
 
 import pytest
 from rasa_sdk import Tracker
@@ -128,3 +129,58 @@ def test_ticket_views_mask_numbers_typed_into_notes(kb_engine, tmp_path):
         view = api.get(f"/api/operator/tickets/{number}", headers={"X-API-Key": "dev-operator-key"}).text
         assert not MOBILE.search(view) and not ID18.search(view)
         assert "138****1111" in view and "1101**********1234" in view
+
+
+# -- Rasa's tracker store (bot/tracker_store.py) ---------------------------------------------------
+RASA_PY = Path(__file__).resolve().parent.parent / ".venv-rasa" / "bin" / "python"
+_TRACKER_SCRIPT = r"""
+import asyncio, json, sys
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import ActionExecuted, ActiveLoop, BotUttered, SlotSet, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
+from bot.tracker_store import PrivateSQLTrackerStore
+
+domain = Domain.from_path("bot/domain.yml")
+store = PrivateSQLTrackerStore(domain=domain, dialect="sqlite", db=sys.argv[1])
+tracker = DialogueStateTracker("c1", domain.slots)
+ent = lambda name, value: [{"entity": name, "value": value, "start": 0, "end": len(value)}]
+for e in [
+    UserUttered("我要预约就医陪诊，身份证110101199003071234", parse_data={"text": "我要预约就医陪诊，身份证110101199003071234",
+                "intent": {"name": "book_service"}, "entities": ent("id_number", "110101199003071234")}),
+    ActiveLoop("ticket_form"), SlotSet("requested_slot", "verifier"),
+    BotUttered("请提供投保人手机号或身份证后四位"),
+    UserUttered("0101", parse_data={"text": "0101", "intent": {"name": "inform"}, "entities": []}),
+    SlotSet("verifier", "0101"), SlotSet("policy_number", "PAH2025000101"), SlotSet("requested_slot", "phone"),
+    UserUttered("幺三九 一二三四 五六七八", parse_data={"text": "幺三九 一二三四 五六七八", "intent": {"name": "inform"}}),
+    SlotSet("phone", "13912345678"), SlotSet("city", "北京"), SlotSet("date", "2026-12-16T09:00"),
+    UserUttered("联系人手机13800138000，身份证后四位是4321", parse_data={"text": "x", "intent": {"name": "inform"}}),
+]:
+    tracker.update(e)
+asyncio.run(store.save(tracker))
+back = asyncio.run(store.retrieve("c1"))
+print(json.dumps({k: back.get_slot(k) for k in ("verifier", "policy_number", "phone", "city", "date")},
+                 ensure_ascii=False))
+"""
+
+
+@pytest.mark.skipif(not RASA_PY.exists(), reason="needs the Rasa environment (.venv-rasa)")
+def test_rasa_tracker_store_keeps_no_number_or_proof_in_clear(tmp_path):
+    import sqlite3
+    import subprocess
+
+    root = RASA_PY.parents[2]
+    db = tmp_path / "tracker.db"
+    out = subprocess.run([str(RASA_PY), "-c", _TRACKER_SCRIPT, str(db)], cwd=root, capture_output=True, text=True,
+                         env={"PYTHONPATH": str(root), "PATH": "/usr/bin:/bin", "TRACKER_KEY": "k" * 32}, timeout=300)
+    assert out.returncode == 0, out.stderr[-3000:]
+    slots = json.loads(out.stdout.strip().splitlines()[-1])
+    # read back: the form still has what the customer gave
+    assert slots == {"verifier": "0101", "policy_number": "PAH2025000101", "phone": "13912345678", "city": "北京",
+                     "date": "2026-12-16T09:00"}
+    with sqlite3.connect(db) as con:
+        stored = "\n".join(json.dumps(json.loads(row[0]), ensure_ascii=False) for row in con.execute(
+            "select data from events"))
+    assert stored and not MOBILE.search(stored) and not ID18.search(stored)
+    for clear in ("0101", "13912345678", "幺三九 一二三四 五六七八", "PAH2025000101", "4321", "13800138000"):
+        assert clear not in stored, clear
+    assert "北京" in stored and "幺三九 ***" in stored  # what is not personal stays readable

@@ -12,7 +12,7 @@ import pytest
 from core import secrets
 
 ROOT = Path(__file__).resolve().parent.parent
-GOOD = {"OPERATOR_API_KEY": "op-" + "k" * 30, "WIDGET_SECRET": "w" * 32, "WECHAT_TOKEN": "wxTokenProd42",
+GOOD = {"OPERATOR_API_KEY": "op-" + "k" * 30, "WIDGET_SECRET": "w" * 32, "TRACKER_KEY": "t" * 32, "WECHAT_TOKEN": "wxTokenProd42",
         "WECHAT_ENCODING_AES_KEY": "Q" * 43, "WECHAT_APP_SECRET": "s" * 32, "RASA_CHANNEL_TOKEN": "c" * 32, "IVR_TOKEN": "i" * 32,
         "WECHAT_MODE": "safe", "APP_ENV": "production"}
 
