@@ -165,3 +165,27 @@ def province_names() -> dict[str, str]:
 def is_municipality(name: str) -> bool:
     full = province_names().get(name)
     return bool(full and full.endswith("市"))
+
+
+def municipal_city(province: str, city: str) -> str:
+    """Tables of the national hospital registry write 市辖区/县 as the city of a municipality."""
+    return province if city in ("市辖区", "县", "") else city
+
+
+# -- hospital names ------------------------------------------------------------------------------------
+
+_PAREN = re.compile(r"^(.+?)\s*[(（]([^()（）]+)[)）]$")
+_CAMPUS = ("院区", "分院", "总部", "部", "新院", "老院", "东院", "西院", "南院", "北院")
+
+
+def split_hospital_name(raw: str) -> tuple[str, list[str]]:
+    """'北京大学第三医院(北医三院)' -> ('北京大学第三医院', ['北医三院']); a campus in brackets
+    ('北京积水潭医院(回龙观院区)') stays part of the name."""
+    s = clean(raw)
+    mm = _PAREN.match(s)
+    if not mm or mm.group(2).strip().endswith(_CAMPUS):
+        return s, []
+    parts = [a.strip() for a in re.split(r"[、，,]", mm.group(2)) if a.strip()]
+    if not parts or not all(any(w in a for w in ("院", "中心", "所")) for a in parts):
+        return s, []  # a place or a remark in brackets, not another name
+    return mm.group(1).strip(), parts
