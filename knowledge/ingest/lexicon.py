@@ -167,6 +167,51 @@ def is_municipality(name: str) -> bool:
     return bool(full and full.endswith("市"))
 
 
+def split_place_cell(cell: str) -> list[tuple[str, Optional[str]]]:
+    """'延边(延吉、图们)、哈密、县级市:大冶市 丹江口市' -> [(延边, 延吉、图们), (哈密, None), ...].
+
+    Separators are 、 , and spaces outside parentheses; '县级市:' and '县域:' are separators."""
+    cell = re.sub(r"(?:县级市|县域)[:：]", "、", cell)
+    toks, depth, cur = [], 0, ""
+    for i, ch in enumerate(cell):
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth = max(depth - 1, 0)
+        if depth == 0 and ch in "、, ":
+            toks.append(cur)
+            cur = ""
+        else:
+            cur += ch
+            # a name right after a closing parenthesis starts a new entry: 宁德(仅开放县级市)福清市
+            if ch == ")" and depth == 0 and re.match(r"[\u4e00-\u9fff]", cell[i + 1:i + 2]):
+                toks.append(cur)
+                cur = ""
+    toks.append(cur)
+    out = []
+    for tok in toks:
+        tok = tok.strip().rstrip("+")
+        name = tok.split("(", 1)[0].strip()
+        groups = re.findall(r"\(((?:[^()]|\([^()]*\))*)\)?", tok[len(name):])
+        groups = [g.strip() for g in groups if g.strip()]
+        if re.search(r"\d|开放", name) or len(name) < 2:
+            # no usable parent ("23 年 10 月开放区域(…)(城口县 丰都县 …)"): list members are the entries
+            for g in groups:
+                if re.search(r"[、 ]", g) and not re.search(r"开放|仅", g):
+                    out += split_place_cell(g)
+            continue
+        note = "；".join(groups) or None
+        if name.endswith("市辖区"):
+            name, note = name[: -len("市辖区")], "市辖区" + (f"；{note}" if note else "")
+        # two county names run together by a missing separator ("张北县康保县")
+        mt = re.fullmatch(r"([\u4e00-\u9fff]{2,}?县)([\u4e00-\u9fff]{2,}县)", name)
+        if mt and "自治" not in name:
+            out += [(mt.group(1), note), (mt.group(2), note)]
+            continue
+        out.append((name, note))
+    return out
+
+
 def municipal_city(province: str, city: str) -> str:
     """Tables of the national hospital registry write 市辖区/县 as the city of a municipality."""
     return province if city in ("市辖区", "县", "") else city

@@ -20,22 +20,22 @@ knowledge/ingest/vocab.yaml.
 from __future__ import annotations
 
 import bisect
-import hashlib
 import re
-from dataclasses import dataclass, field
-from typing import Any, Iterable, Optional
+from dataclasses import dataclass
+from typing import Any, Optional
 
 from knowledge import models as m
 from knowledge.ingest import readers
 from knowledge.ingest.builder import Builder, CityEntry, DiseaseEntry, HospitalEntry
-from knowledge.ingest.lexicon import category_of, contact_label, name_aliases
-from knowledge.ingest.text import ManualText, clean, squash
+from knowledge.ingest.lexicon import category_of, contact_label, name_aliases, split_place_cell
+from knowledge.ingest.sections import Node, close_nodes, emit_passages, own_spans, untitled_blocks
+from knowledge.ingest.text import BULLETS, Flow, ManualText, squash
+from knowledge.ingest.text import unbullet as norm
 from knowledge.vocab import FamilyRule, SharedWith
 
 # --------------------------------------------------------------------------------------
 # layout vocabulary
 
-BULLETS = "\uf06c\uf0d8\uf0b7\u2022\u25cf"
 PART_RE = re.compile(r"^([一二三四五六七八九十]+)、\s*(\S.{0,30})$")
 TOP_RE = re.compile(r"^(\d{1,2})\.\s*(\S.*)$")
 SUB_RE = re.compile(r"^(\d{1,2})\.(\d{1,2})(?![.\d])\s*(\S.*)$")
@@ -55,27 +55,8 @@ _PHONE_LINE = re.compile(r"客服电话|热线|拨打")
 _EXCLUDED_CASE = re.compile(r"不(?:包括|包含|含)([^（(，,。；;、]{2,20}?)(?:场景|情况|等)?[（(，,。；;、]")
 
 
-def norm(s: str) -> str:
-    """clean() a raw line and drop PDF bullet glyphs."""
-    return clean(s.translate({ord(c): " " for c in BULLETS}))
-
-
 # --------------------------------------------------------------------------------------
 # joined text with a map back to lines
-
-@dataclass
-class Flow:
-    text: str
-    starts: list[int]
-    lines: list[int]
-
-    def line_of(self, pos: int) -> int:
-        i = bisect.bisect_right(self.starts, pos) - 1
-        return self.lines[max(i, 0)]
-
-    def lines_of(self, a: int, b: int) -> tuple[int, int]:
-        return self.line_of(a), self.line_of(max(a, b - 1))
-
 
 BLOCK_START = re.compile(r"^(?:\d{1,2}[)）、]|\d{1,2}\.\d|[QA]\s*[:：]|\S{2,6}[:：]|注|请注意|" + "|".join(ROW_LABELS) + ")")
 
@@ -83,7 +64,7 @@ BLOCK_START = re.compile(r"^(?:\d{1,2}[)）、]|\d{1,2}\.\d|[QA]\s*[:：]|\S{2,6
 def make_flow(t: ManualText, a: int, b: int, skip: set[int] = frozenset()) -> Flow:
     """Lines a..b joined (wrapped CJK lines join without a space); a line that starts a new
     block (numbered item, row label, Q/A, heading, bullet) starts on a new line."""
-    parts, starts, lines, pos = [], [], [], 0
+    pieces: list[tuple[int, str]] = []
     for n in range(a, b + 1):
         if n in skip:
             continue
@@ -93,55 +74,19 @@ def make_flow(t: ManualText, a: int, b: int, skip: set[int] = frozenset()) -> Fl
             continue
         heading = bool(SUB_RE.match(s) and is_title(SUB_RE.match(s).group(3)) or s in GENERIC_HEADS
                        or TOP_RE.match(s) and is_title(TOP_RE.match(s).group(2), 12))
-        if parts and (heading or BLOCK_START.match(s) or raw.lstrip()[:1] in BULLETS):
+        if pieces and (heading or BLOCK_START.match(s) or raw.lstrip()[:1] in BULLETS):
             s = "\n" + s
         if heading:
             s += "\n"
-        starts.append(pos)
-        lines.append(n)
-        parts.append(s)
-        pos += len(s)
-    return Flow("".join(parts), starts or [0], lines or [a])
+        pieces.append((n, s))
+    return Flow.join(pieces, a)
 
 
 SENT_SPLIT = re.compile(r"(?<=[。；;！!？?\n])|(?<!\d)(?=\d{1,2}[）)])")
 
 
-def sentences(fl: Flow) -> list[tuple[str, tuple[int, int]]]:
-    out, pos = [], 0
-    for piece in SENT_SPLIT.split(fl.text):
-        if piece is None:
-            continue
-        a, b = pos, pos + len(piece)
-        pos = b
-        s = piece.strip()
-        lead = len(piece) - len(piece.lstrip())
-        a += lead
-        if len(s) >= 2:
-            out.append((s, fl.lines_of(a, b)))
-    return out
-
-
 # --------------------------------------------------------------------------------------
 # outline
-
-@dataclass
-class Node:
-    title: str
-    line: int
-    level: int  # 0 part, 1 unit, 2 sub-section, 3 local sub-sub-section
-    end: int = 0
-    number: str = ""
-    children: list["Node"] = field(default_factory=list)
-    parent: Optional["Node"] = None
-
-    def path(self) -> str:
-        names, n = [], self
-        while n is not None:
-            names.append(n.title)
-            n = n.parent
-        return " > ".join(reversed(names))
-
 
 def is_title(s: str, max_len: int = 20) -> bool:
     s = s.rstrip("：:")
@@ -184,7 +129,7 @@ def outline(t: ManualText) -> tuple[Node, list[Node]]:
         next_blank = n == len(t) or not norm(t.line(n + 1))
         if 4 <= len(s) <= 12 and next_blank and is_title(s) and not re.search(r"[\d：:()]", s):
             front.children.append(Node(s, n, 1, parent=front))
-    _close(front.children, front.end)
+    close_nodes(front.children, front.end)
 
     nodes: list[Node] = []
     for i, (pl, mt) in enumerate(parts):
@@ -197,16 +142,11 @@ def outline(t: ManualText) -> tuple[Node, list[Node]]:
             if mt_top and int(mt_top.group(1)) == cur + 1 and is_title(mt_top.group(2), 30):
                 cur += 1
                 part.children.append(Node(s, n, 1, number=str(cur), parent=part))
-        _close(part.children, end)
+        close_nodes(part.children, end)
         for unit in part.children:
             _sub_sections(t, unit)
         nodes.append(part)
     return front, nodes
-
-
-def _close(nodes: list[Node], end: int) -> None:
-    for i, nd in enumerate(nodes):
-        nd.end = nodes[i + 1].line - 1 if i + 1 < len(nodes) else end
 
 
 def _sub_sections(t: ManualText, unit: Node) -> None:
@@ -228,7 +168,7 @@ def _sub_sections(t: ManualText, unit: Node) -> None:
             s = norm(t.line(n))
             if s in GENERIC_HEADS:
                 subs.append(Node(s, n, 2, parent=unit))
-    _close(subs, unit.end)
+    close_nodes(subs, unit.end)
     # local sub-sub-sections inside locally numbered units ("2.1 专科医生开具用药处方")
     for sub in subs:
         if sub.number and "." not in sub.number:
@@ -237,15 +177,9 @@ def _sub_sections(t: ManualText, unit: Node) -> None:
                 mt = SUB_RE.match(norm(t.line(n)))
                 if mt and mt.group(1) == sub.number and is_title(mt.group(3)):
                     kids.append(Node(norm(t.line(n)), n, 3, number=f"{mt.group(1)}.{mt.group(2)}", parent=sub))
-            _close(kids, sub.end)
+            close_nodes(kids, sub.end)
             sub.children = kids
     unit.children = subs
-
-
-def walk(node: Node) -> Iterable[Node]:
-    yield node
-    for c in node.children:
-        yield from walk(c)
 
 
 def unit_name(title: str) -> tuple[str, list[str]]:
@@ -264,76 +198,6 @@ def unit_name(title: str) -> tuple[str, list[str]]:
 
 # --------------------------------------------------------------------------------------
 # section passages, repeated and untitled sections
-
-def section_spans(front: Node, parts: list[Node]) -> list[tuple[Node, str, int, int]]:
-    """(node, title path, start, end) for the own text of every node: from its heading to the
-    line before its first child. Text before a node's first child that follows the heading is
-    the node's intro; text before the first heading of a part is an untitled section."""
-    out = []
-    for root in [front, *parts]:
-        for nd in walk(root):
-            stop = nd.children[0].line - 1 if nd.children else nd.end
-            out.append((nd, nd.path(), nd.line, stop))
-    return out
-
-
-def body_key(t: ManualText, a: int, b: int, title: str) -> str:
-    """Identity of a section for repeat detection: its title without numbering, plus its text."""
-    title = re.sub(r"^[\d.、\s]+", "", squash(title))
-    body = "".join(squash(t.line(n)) for n in range(a + 1, b + 1))
-    return hashlib.sha1(f"{title}|{body}".encode()).hexdigest()
-
-
-def emit_passages(b: Builder, spans, service_of, chunk: int = 60) -> dict[str, Any]:
-    """One passage per section span (long tables cut into chunks). A section whose title and
-    text repeat an earlier one is stored once. Returns stats for the report/tests."""
-    t = b.text
-    seen: dict[str, tuple[int, int]] = {}
-    stats = {"passages": 0, "repeats": [], "untitled": []}
-    for nd, path, a, z in spans:
-        while z > a and not norm(t.line(z)):
-            z -= 1
-        if z < a:
-            continue
-        own = [n for n in range(a, z + 1) if norm(t.line(n))]
-        if len(own) <= 1 and nd.children:
-            continue  # a bare heading; its text lives in its children
-        key = body_key(t, a, z, nd.title)
-        if key in seen:
-            stats["repeats"].append(((a, z), seen[key]))
-            b.warn(f"section {nd.title!r} at lines {a}-{z} repeats lines {seen[key][0]}-{seen[key][1]}; stored once")
-            continue
-        seen[key] = (a, z)
-        svc = service_of(nd)
-        skip = noise_lines(t, a, z)
-        keep = [n for n in own if n not in skip]
-        for i in range(0, len(keep), chunk):
-            piece = keep[i:i + chunk]
-            title = path if i == 0 else f"{path}（续）"
-            txt = "\n".join(norm(t.line(n)) for n in piece)
-            b.passage(title, (piece[0], piece[-1]), service=svc, text=txt)
-            stats["passages"] += 1
-    return stats
-
-
-def untitled_blocks(t: ManualText, front: Node, parts: list[Node]) -> list[tuple[int, int]]:
-    """Non-blank text that no heading covers (before the first heading, between parts)."""
-    covered = set()
-    for root in [front, *parts]:
-        for nd in walk(root):
-            covered.update(range(nd.line, nd.end + 1))
-    blocks, start = [], None
-    for n in range(1, len(t) + 1):
-        if n not in covered and norm(t.line(n)):
-            start = start or n
-            last = n
-        elif start and n in covered:
-            blocks.append((start, last))
-            start = None
-    if start:
-        blocks.append((start, last))
-    return blocks
-
 
 # --------------------------------------------------------------------------------------
 # rows "标签 值" of the service-standard tables
@@ -470,51 +334,6 @@ def table_rows_b(t: ManualText, a: int, b: int) -> list[CityEntry]:
     return entries
 
 
-def split_cell(cell: str) -> list[tuple[str, Optional[str]]]:
-    """'延边(延吉、图们)、哈密、县级市:大冶市 丹江口市' -> [(延边, 延吉、图们), (哈密, None), ...].
-
-    Separators are 、 , and spaces outside parentheses; '县级市:' and '县域:' are separators."""
-    cell = re.sub(r"(?:县级市|县域)[:：]", "、", cell)
-    toks, depth, cur = [], 0, ""
-    for i, ch in enumerate(cell):
-        if ch == "(":
-            depth += 1
-        elif ch == ")":
-            depth = max(depth - 1, 0)
-        if depth == 0 and ch in "、, ":
-            toks.append(cur)
-            cur = ""
-        else:
-            cur += ch
-            # a name right after a closing parenthesis starts a new entry: 宁德(仅开放县级市)福清市
-            if ch == ")" and depth == 0 and re.match(r"[\u4e00-\u9fff]", cell[i + 1:i + 2]):
-                toks.append(cur)
-                cur = ""
-    toks.append(cur)
-    out = []
-    for tok in toks:
-        tok = tok.strip().rstrip("+")
-        name = tok.split("(", 1)[0].strip()
-        groups = re.findall(r"\(((?:[^()]|\([^()]*\))*)\)?", tok[len(name):])
-        groups = [g.strip() for g in groups if g.strip()]
-        if re.search(r"\d|开放", name) or len(name) < 2:
-            # no usable parent ("23 年 10 月开放区域(…)(城口县 丰都县 …)"): list members are the entries
-            for g in groups:
-                if re.search(r"[、 ]", g) and not re.search(r"开放|仅", g):
-                    out += split_cell(g)
-            continue
-        note = "；".join(groups) or None
-        if name.endswith("市辖区"):
-            name, note = name[: -len("市辖区")], "市辖区" + (f"；{note}" if note else "")
-        # two county names run together by a missing separator ("张北县康保县")
-        mt = re.fullmatch(r"([\u4e00-\u9fff]{2,}?县)([\u4e00-\u9fff]{2,}县)", name)
-        if mt and "自治" not in name:
-            out += [(mt.group(1), note), (mt.group(2), note)]
-            continue
-        out.append((name, note))
-    return out
-
-
 def table_rows_c(t: ManualText, a: int, b: int, provinces: set[str]) -> tuple[list[CityEntry], list[dict]]:
     """Rows '省 城市、城市…  数量' where the cell wraps and the count may sit mid-cell."""
     rows_: list[dict] = []
@@ -558,7 +377,7 @@ def table_rows_c(t: ManualText, a: int, b: int, provinces: set[str]) -> tuple[li
             joined += s
         starts = [p for p, _ in line_of_pos]
         pos = 0
-        for name, note in split_cell(joined):
+        for name, note in split_place_cell(joined):
             at = joined.find(name, pos)
             if at >= 0:
                 pos = at + len(name)
@@ -705,7 +524,7 @@ def ingest(b: Builder) -> None:
             nd.number = "diseases"
             # one passage per disease, not the "2.1"/"2.2" items that look like sub-sections
             nd.children = [Node(d.name, d.line, 2, parent=nd) for d in ds]
-            _close(nd.children, nd.end)
+            close_nodes(nd.children, nd.end)
 
     for u in units:
         _fill_service(b, u, disease_list_name)
@@ -730,7 +549,7 @@ def ingest(b: Builder) -> None:
             if hs:
                 b.hospital_list(f"{u.svc.name}线下服务医疗机构", (hs[0].line, last), hs, services=[u.svc])
     for u in units:
-        for s, ls in sentences(u.flow):
+        for s, ls in u.flow.sentences(SENT_SPLIT):
             seen: list = []
             for r in readers.scan(s, ["coverage"]):
                 if r.data not in seen:
@@ -756,14 +575,14 @@ def ingest(b: Builder) -> None:
     # front matter definitions get their own passages (term paragraphs, and the example table)
     if rules and defs:
         rules.children = [Node(d.name, d.lines[0], 2, parent=rules) for d in defs.values()]
-        _close(rules.children, rules.end)
+        close_nodes(rules.children, rules.end)
         first = next((c for c in rules.children if c.title == "确诊初次罹患"), None)
         ex = example_rows(t, defs["确诊初次罹患"].lines[1] + 1, first.end) if first else []
         if ex:  # the worked example table on its own, from its header lines to its last row
             head = next((n for n in range(defs["确诊初次罹患"].lines[1] + 1, ex[0][0]) if norm(t.line(n))), ex[0][0])
             first.children = [Node("示例表", head, 3, end=first.end, parent=first)]
-    emit_passages(b, section_spans(front, parts), service_of)
-    for a, z in untitled_blocks(t, front, parts):
+    emit_passages(b, own_spans([front, *parts]), service_of, norm, lambda a, z: noise_lines(t, a, z))
+    for a, z in untitled_blocks(t, [front, *parts], norm):
         b.passage(f"{front.title} > （无标题）", (a, z), text="\n".join(norm(x) for x in t.lines[a - 1:z] if norm(x)))
         b.warn(f"untitled text at lines {a}-{z} stored as its own passage")
     b.s.flush()
@@ -789,7 +608,7 @@ def _aliases(t: ManualText, node: Node, skip: set[int], name: str) -> list[str]:
 
 def _fill_service(b: Builder, u: Unit, disease_list_name: Optional[str]) -> None:
     t, svc, fl = b.text, u.svc, u.flow
-    sents = sentences(fl)
+    sents = fl.sentences(SENT_SPLIT)
     sub = {re.sub(r"^[\d.\s]+", "", c.title): c for c in u.node.children}
 
     # description: the 服务内容 text up to its first table or row
@@ -798,7 +617,7 @@ def _fill_service(b: Builder, u: Unit, disease_list_name: Optional[str]) -> None
         cf = make_flow(t, content.line + 1, (content.children[0].line - 1) if content.children else content.end,
                        u.skip)
         desc = []
-        for s, ls in sentences(cf):
+        for s, ls in cf.sentences(SENT_SPLIT):
             first = norm(t.line(ls[0]))
             if any(first.startswith(lb) for lb in ROW_LABELS) or re.fullmatch(r"(\S{1,4} ){1,3}\S{1,4}", first):
                 break
@@ -920,7 +739,7 @@ def _fill_service(b: Builder, u: Unit, disease_list_name: Optional[str]) -> None
     flow_node = next((c for k, c in sub.items() if "流程" in k), None)
     if flow_node:
         ff = make_flow(t, flow_node.line + 1, flow_node.end, u.skip)
-        steps = [(s, ls) for s, ls in sentences(ff) if re.match(r"^\d{1,2}[）)、]", s)
+        steps = [(s, ls) for s, ls in ff.sentences(SENT_SPLIT) if re.match(r"^\d{1,2}[）)、]", s)
                  or re.match(r"^\d\.\d", norm(t.line(ls[0])))]
         if steps:
             svc.how_to_apply = "\n".join(s for s, _ in steps)[:2000]
