@@ -12,7 +12,6 @@ manual's version words.
 """
 from __future__ import annotations
 
-import difflib
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -22,7 +21,8 @@ from knowledge import models as m
 from knowledge.ingest import readers
 from knowledge.ingest.builder import Builder
 from knowledge.ingest.lexicon import category_of, contact_label, name_aliases
-from knowledge.ingest.text import clean, squash
+from knowledge.ingest.sections import lines_repeat, section_ranges
+from knowledge.ingest.text import clean, same_text, squash, subsequence, tab_blocks
 
 # -- patterns -----------------------------------------------------------------
 CHAPTER_RE = re.compile(r"^第[一二三四五六七八九十]+章\s*(.+)$")
@@ -120,17 +120,6 @@ class Table:
         return mm.group(1) if mm else ""
 
 
-# a space between two CJK characters is a PDF line wrap, unless a "label：" follows
-WRAP_SPACE_RE = re.compile(r"(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])(?![\u4e00-\u9fff]{1,6}[：:])")
-
-
-def split_cells(line: str) -> list[str]:
-    cells = [WRAP_SPACE_RE.sub("", c.strip()) for c in line.split("\t")]
-    while cells and not cells[-1]:
-        cells.pop()
-    return cells
-
-
 def parse_table(b: Builder, rows: list[tuple[int, list[str]]]) -> Optional[Table]:
     """rows: (line, cells) of one tab-separated block (blank lines already dropped)."""
     title_parts, header_i = [], None
@@ -200,19 +189,8 @@ def parse_table(b: Builder, rows: list[tuple[int, list[str]]]) -> Optional[Table
 
 
 def tables_in(b: Builder, start: int, end: int) -> list[Table]:
-    """Tab-separated blocks in [start, end]; blank lines inside a block are page breaks."""
-    blocks: list[list[tuple[int, list[str]]]] = []
-    cur: list[tuple[int, list[str]]] = []
-    for n, s in b.text.iter(start, end):
-        if "\t" in s:
-            cur.append((n, split_cells(s)))
-        elif s.strip():
-            if cur:
-                blocks.append(cur)
-            cur = []
-    if cur:
-        blocks.append(cur)
-    return [t for t in (parse_table(b, blk) for blk in blocks) if t]
+    """Tables of the tab-separated blocks in [start, end]."""
+    return [t for t in (parse_table(b, blk) for blk in tab_blocks(b.text, start, end)) if t]
 
 
 # -- the adapter ----------------------------------------------------------------
@@ -233,11 +211,7 @@ def outline(b: Builder) -> dict:
 
 
 def sections_between(b: Builder, heads: list[tuple[int, str]], end: int) -> list[Section]:
-    out = []
-    for i, (n, title) in enumerate(heads):
-        stop = heads[i + 1][0] - 1 if i + 1 < len(heads) else end
-        out.append(Section(title=clean(title), start=n, end=b.text.trim(n, stop)))
-    return out
+    return [Section(title=clean(title), start=n, end=stop) for n, stop, title in section_ranges(b.text, heads, end)]
 
 
 def ingest(b: Builder) -> None:
@@ -288,7 +262,7 @@ def ingest(b: Builder) -> None:
             continue
         hits = [k for k in services if key.startswith(k) and key[len(k):].startswith(("(", "（"))]
         if not hits:
-            hits = [k for k in services if _subseq(re.sub(r"服务$", "", key), k)]
+            hits = [k for k in services if subsequence(re.sub(r"服务$", "", key), k)]
             if hits:
                 best = min(len(k) for k in hits)
                 hits = [k for k in hits if len(k) == best]
@@ -313,17 +287,6 @@ def ingest(b: Builder) -> None:
 
     # 7. passages
     _passages(b, V, services, svc_sections, chapters, parts, content_sec, ch1)
-
-
-def _same_text(a: str, b: str) -> bool:
-    """Same sentence up to punctuation, spaces and bold marks."""
-    norm = lambda x: re.sub(r"[\W_]+", "", squash(x.replace("**", "")))  # noqa: E731
-    return norm(a) == norm(b)
-
-
-def _subseq(short: str, long: str) -> bool:
-    it = iter(long)
-    return bool(short) and all(ch in it for ch in short)
 
 
 def _add_aliases(b: Builder, svc: m.Service, names: list[str], lines: tuple[int, int]) -> None:
@@ -452,7 +415,7 @@ def _editions_and_entitlements(b: Builder, product: m.Product, content_sec, serv
         if first is None and own:  # statements name tiers only: keep their text on the version too
             texts: list[str] = []
             for st in own:
-                if not any(_same_text(st.text, t) for t in texts):
+                if not any(same_text(st.text, t) for t in texts):
                     texts.append(st.text)
             ed.validity = "；".join(texts)
         info = EditionInfo(edition=ed, key=key, lines=(sec.start, sec.end))
@@ -526,7 +489,7 @@ def _table_entitlements(b: Builder, product: m.Product, info: EditionInfo, table
                 for part in ("start", "end"):
                     if part in st.rule and part not in rule:
                         rule[part] = st.rule[part]
-                if not any(_same_text(st.text, t) for t in texts):
+                if not any(same_text(st.text, t) for t in texts):
                     texts.append(st.text)
         if term_note:
             rule = {**rule, "start": {"kind": "effective"}, "end": readers.validity_rule(term_note[1]).get("end", rule.get("end"))}
@@ -686,17 +649,12 @@ def _passages(b: Builder, V: Versions, services: dict[str, m.Service], svc_secti
     def norm_lines(a: int, z: int) -> list[str]:
         return [squash(T.line(n).replace("**", "")) for n in range(a, z + 1) if T.line(n).strip()]
 
-    def is_repeat(body: list[str]) -> bool:
-        """Every body line has a near-identical line in one passage already stored."""
-        return bool(body) and any(all(max(difflib.SequenceMatcher(None, x, y).ratio() for y in old) >= 0.8
-                                      for x in body) for old in stored)
-
     def add(title: str, a: int, z: int, svc=None) -> None:
         z = b.text.trim(a, z)
         if not T.span(a, z).strip():
             return
         lines = norm_lines(a, z)
-        if svc is None and is_repeat(lines[1:]):
+        if svc is None and lines_repeat(lines[1:], stored):
             b.warn(f"section {title!r} at lines {a}-{z} repeats an earlier one; stored once")
             return
         stored.append(lines)
