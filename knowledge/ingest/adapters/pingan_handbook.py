@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import Any, Optional
 
 from knowledge import models as m
-from knowledge.ingest import readers
+from knowledge.ingest import facts, readers
 from knowledge.ingest.builder import Builder, CityEntry, DiseaseEntry, HospitalEntry
 from knowledge.ingest.lexicon import category_of, contact_label, name_aliases, split_place_cell
 from knowledge.ingest.sections import Node, close_nodes, emit_passages, own_spans, untitled_blocks
@@ -50,9 +50,6 @@ SENTENCE_ATTRIBUTES = ("lead_time", "response_time", "review_time", "service_hou
                        "cancellation", "diagnosis", "usage_limit", "waiting_period")
 MANY_PER_SENTENCE = ("cancellation", "diagnosis", "usage_limit")
 NAV_BRACKETS = {"我的", "用服务", "立即使用", "我的保单", "我的】-【用服务", "我的】-【我的保单"}
-_PHONE_LINE = re.compile(r"客服电话|热线|拨打")
-# "不包括怀孕及分娩场景（例：…）": a case the rules engine can ask about
-_EXCLUDED_CASE = re.compile(r"不(?:包括|包含|含)([^（(，,。；;、]{2,20}?)(?:场景|情况|等)?[（(，,。；;、]")
 
 
 # --------------------------------------------------------------------------------------
@@ -626,106 +623,13 @@ def _fill_service(b: Builder, u: Unit, disease_list_name: Optional[str]) -> None
             svc.description = "".join(s for s, _ in desc)[:500]
             b.fact(svc, "content", svc.description, (desc[0][1][0], desc[-1][1][1]))
 
-    # rows
+    # rows ("使用条件 … 本人 …" says whose service it is), then the service text's sentences
     for lab, val, ls in u.rows:
-        attr = readers.field(lab)
-        if attr == "beneficiary" or lab == "使用条件" and "本人" in val:
-            kind = readers.beneficiary(val)
-            b.fact(svc, "beneficiary", val, ls, data={"beneficiary": kind})
-            if svc.beneficiary is None:
-                svc.beneficiary, svc.beneficiary_text = kind, val
-        elif attr == "usage_limit":
-            data = readers.usage(val)
-            b.fact(svc, attr, val, ls, data=data)
-            if data and svc.usage_limit is None:
-                svc.usage_limit, svc.usage_period, svc.usage_text = data["limit"], data["period"], val
-                svc.usage_rule = {**(svc.usage_rule or {}), **readers.usage_rule_of(data)}
-        elif attr in ("coverage", "documents"):
-            b.fact(svc, attr, val, ls)
-            if attr == "documents":
-                svc.documents = svc.documents or val
-        elif attr == "duration":
-            b.fact(svc, attr, val, ls)
-            mt = re.search(r"不超过\s*(\d+)\s*小时", val)
-            if mt:
-                svc.usage_rule = {**(svc.usage_rule or {}), "max_hours_per_use": int(mt.group(1))}
-
-    # beneficiary fallback: the service text says whose service it is
+        facts.field_fact(b, svc, "beneficiary" if lab == "使用条件" and "本人" in val else readers.field(lab), val, ls)
     if svc.beneficiary is None:
-        for s, ls in sents:
-            r = next(readers.scan(s, ["beneficiary"]), None)
-            if r is not None:
-                b.fact(svc, "beneficiary", s, ls, data=r.data)
-                svc.beneficiary, svc.beneficiary_text = r.data["beneficiary"], s
-                break
-
-    # sentence readings (knowledge.ingest.readers), one fact per attribute and reading of a sentence
-    found: dict[str, list] = {a: [] for a in SENTENCE_ATTRIBUTES}
-    for s, ls in sents:
-        if re.match(r"^Q\s*[:：]", s):
-            continue  # a question states nothing
-        s = re.sub(r"^A\s*[:：]\s*", "", s)
-        seen: set[tuple[str, str]] = set()
-        for r in readers.scan(s, SENTENCE_ATTRIBUTES):
-            key = (r.attribute, repr(r.data) if r.attribute in MANY_PER_SENTENCE else "")
-            if key in seen:
-                continue
-            seen.add(key)
-            found[r.attribute].append((s, ls, r.data))
-
-    for s, ls, d in found["lead_time"]:
-        b.fact(svc, "lead_time", s, ls, data=d)
-    svc.lead_time_hours = next((d["hours"] for _, _, d in found["lead_time"] if "hours" in d), None)
-    resp = found["response_time"]
-    for s, ls, d in resp:
-        b.fact(svc, "response_time", s, ls, data=d)
-    if resp:
-        first = next((r for r in resp if r[2].get("action") in ("响应", "联系")), resp[0])
-        svc.response_time = first[0]
-    # every reading kept with its lines: two values for one thing stay two facts (住院垫付 review:
-    # 4 小时 at 1230, 一个工作日 at 1250; 康复随访 hours: 工作日9:00-21:00 at 1647, 7*24 小时 at 1712)
-    for attr in ("review_time", "service_hours"):
-        for s, ls, d in found[attr]:
-            if attr == "service_hours" and _PHONE_LINE.search(s):
-                continue  # the hotline's hours (客服电话 95511-7(7*24 小时)), not the service's
-            b.fact(svc, attr, s, ls, data=d)
-    for attr in ("fees", "exclusions", "documents"):
-        for s, ls, _ in found[attr]:
-            b.fact(svc, attr, s, ls)
-    if found["fees"]:
-        svc.fees = found["fees"][0][0]
-    excl = found["exclusions"]
-    if excl:
-        svc.exclusions = "\n".join(dict.fromkeys(s for s, _, _ in excl))[:2000]
-        # "不包括怀孕及分娩场景（例：…）" -> a named case the rules engine can ask about
-        named = [mx.group(1) for s, _, _ in excl for mx in _EXCLUDED_CASE.finditer(s)]
-        if named:
-            svc.diagnosis_exclusions = list(dict.fromkeys(named))
-    if found["documents"] and not svc.documents:
-        svc.documents = found["documents"][0][0]
-    for s, ls, d in found["cancellation"]:
-        b.fact(svc, "cancellation", s, ls, data=d)
-        svc.usage_rule = {**(svc.usage_rule or {}), **d}
-    diag = [(s, ls, d) for s, ls, d in found["diagnosis"] if "kind" in d]
-    for s, ls, d in diag:
-        n = re.match(r"(\d+)", d["condition"])
-        d["list"] = disease_list_name if n and disease_list_name and disease_list_name.startswith(n.group(1)) else None
-        b.fact(svc, "diagnosis", s, ls, data=d)
-    if diag:
-        kinds = {d["kind"] for _, _, d in diag}
-        svc.diagnosis_kind = "suspected_or_confirmed" if "suspected_or_confirmed" in kinds else "confirmed"
-        svc.diagnosis_list = next((d["list"] for _, _, d in diag if d["list"]), None)
-    for s, ls, d in found["usage_limit"]:
-        b.fact(svc, "usage_limit", s, ls, data=d)
-        if d and "limit" in d and svc.usage_limit is None:
-            svc.usage_limit, svc.usage_period, svc.usage_text = d["limit"], d["period"], s
-        svc.usage_rule = {**(svc.usage_rule or {}), **readers.usage_rule_of(d)}
-    for s, ls, d in found["waiting_period"]:
-        b.fact(svc, "waiting_period", s, ls, data=d)
-    for s, ls, d in found["diagnosis"]:
-        if "kind" not in d:
-            b.fact(svc, "diagnosis", s, ls, data=d)
-            svc.diagnosis_hospital = svc.diagnosis_hospital or d["hospital"]
+        facts.first_beneficiary(b, svc, sents)
+    found = facts.sentence_readings(sents, SENTENCE_ATTRIBUTES, MANY_PER_SENTENCE)
+    facts.apply_sentence_readings(b, svc, found, disease_list_name)
 
     # documents: a sub-section about 材料 is the primary reading
     for c in u.node.children:

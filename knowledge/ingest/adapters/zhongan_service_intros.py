@@ -21,12 +21,12 @@ from dataclasses import dataclass, field
 from typing import Any, Optional
 
 from knowledge import models as m
-from knowledge.ingest import readers
+from knowledge.ingest import facts
 from knowledge.ingest.builder import Builder, CityEntry, DiseaseEntry, HospitalEntry
 from knowledge.ingest.lexicon import category_of, channel_kind, channel_re, contact_label, municipal_city, name_aliases, \
     split_hospital_name
 from knowledge.ingest.sections import compare_key, near_copy, qa_items, section_ranges
-from knowledge.ingest.text import clean, clause_at, header_cells, is_table, n_up, nfkc, squash, tab_rows
+from knowledge.ingest.text import clean, header_cells, is_table, n_up, nfkc, squash, tab_rows
 
 # -- headings ----------------------------------------------------------------------------------
 
@@ -310,38 +310,14 @@ def parse_inline_cities(b: Builder, start: int, end: int) -> tuple[list[CityEntr
 
 # -- readings: (attribute, text, data) found in one line ------------------------------------------
 
-def _row_item(line: str) -> str:
-    """The item a numbered table row is about (1<TAB>国内二次诊疗意见<TAB>…), else ''."""
-    cells = [c.strip() for c in line.split("\t")]
-    if len(cells) > 2 and cells[0].isdigit() and cells[1] and not cells[1][0].isdigit():
-        return clean(cells[1])
-    return ""
-
-
 # what a line of an intro can state (rows of knowledge.ingest.readers)
 ATTRIBUTES = ("waiting_period", "beneficiary", "diagnosis", "usage_limit", "response_time", "review_time", "lead_time",
               "cancellation", "fees", "exclusions", "age", "coverage", "documents", "service_hours")
 
 
 def read_line(line: str) -> list[tuple[str, str, Any]]:
-    """(attribute, clause, data) readings of one line; an item-level 不限次 is dropped when the line
-    already states a usage limit."""
-    s = nfkc(line)
-    out, seen = [], set()
-    for r in readers.scan(s, ATTRIBUTES, clause=lambda pos: clause_at(s, pos)):
-        if r.attribute == "usage_limit" and (r.attribute, "limit") in seen and "item" in (r.data or {}):
-            continue
-        text = clause_at(s, r.start)
-        item = _row_item(s)
-        if item and not text.startswith(item):  # 国内 5 vs 国外 15 个工作日: the row's item tells them apart
-            text = f"{item}：{text}"
-        key = (r.attribute, text, repr(r.data))
-        if key in seen:
-            continue
-        seen.add(key)
-        seen.add((r.attribute, "limit"))
-        out.append((str(r.attribute), text, r.data))
-    return out
+    """(attribute, clause, data) readings of one line of an intro."""
+    return facts.line_readings(line, ATTRIBUTES)
 
 
 # -- category and aliases ------------------------------------------------------------------------
@@ -421,13 +397,6 @@ def _rule_signature(intro: Intro) -> str:
     return repr(parts) + "|" + category_of(intro.name)
 
 
-def _first(readings, attr, pred=lambda d: True):
-    for r in readings:
-        if r[0] == attr and pred(r[4] or {}):
-            return r
-    return None
-
-
 def _section_text(b: Builder, intro: Intro, words: tuple[str, ...]) -> tuple[str, int, int] | None:
     heads = [(h.line, h.title) for h in intro.headings]
     for start, stop, title in section_ranges(b.text, heads, intro.body_end):
@@ -449,62 +418,13 @@ def _make_service(b: Builder, intro: Intro, product: m.Product) -> m.Service:
             if len(raw.strip()) > 30 and not is_table(raw):
                 f["description"] = clean(raw)[:800]
                 break
-    w = [r for r in R if r[0] == "waiting_period"]
-    if w:
-        f["waiting_kind"] = next((r[4]["waiting_kind"] for r in w if "waiting_kind" in r[4]), None)
-        f["waiting_waivers"] = sorted({x for r in w for x in r[4].get("waivers", [])})
-    ben = _first(R, "beneficiary")
-    if ben:
-        f["beneficiary"], f["beneficiary_text"] = "insured", ben[1]
-    dg = _first(R, "diagnosis", lambda d: "kind" in d)
-    if dg:
-        f["diagnosis_kind"], f["diagnosis_hospital"] = dg[4]["kind"], dg[4].get("hospital")
-    # usage: the explicit per-year clause first, then a single table reading, then rules
-    u = [r for r in R if r[0] == "usage_limit"]
-    explicit = _first(R, "usage_limit", lambda d: d.get("explicit"))
-    counted = {(r[4]["limit"], r[4]["period"]) for r in u if "limit" in r[4]}
-    if explicit:
-        f["usage_limit"], f["usage_period"], f["usage_text"] = explicit[4]["limit"], explicit[4]["period"], explicit[1]
-    elif len(counted) == 1:
-        first = next(r for r in u if "limit" in r[4])
-        (f["usage_limit"], f["usage_period"]), f["usage_text"] = counted.pop(), first[1]
-    elif u:
-        f["usage_text"] = "；".join(dict.fromkeys(r[1] for r in u))
-    rule: dict[str, Any] = {}
-    for r in u:
-        d = r[4] or {}
-        for k, v in readers.usage_rule_of(d).items():
-            rule[k] = rule.get(k, []) + v if k == "times_options" else v
-        if ("max_days" in d or "times" in d) and d.get("period"):
-            f["usage_period"] = d["period"]
-    for r in R:  # cancelling and changing: every rule the intro states
-        if r[0] == "cancellation":
-            rule.update(r[4] or {})
-    f["usage_rule"] = rule
-    lt = _first(R, "lead_time", lambda d: "hours" in d)
-    if lt:
-        f["lead_time_hours"] = lt[4]["hours"]
-    rts = [r for r in R if r[0] == "response_time"]
-    if rts:
-        f["response_time"] = "；".join(dict.fromkeys(r[1] for r in rts))[:2000]
-    fees = [r for r in R if r[0] == "fees"]
-    if fees:
-        f["fees"] = "；".join(dict.fromkeys(r[1] for r in fees))
-    exc = [r for r in R if r[0] == "exclusions"]
-    if exc:
-        f["exclusions"] = "；".join(dict.fromkeys(r[1] for r in exc))
+    f.update(facts.columns_from_readings(R))
     how = _section_text(b, intro, ("如何申请", "服务流程", "使用流程", "申请流程"))
     if how:
         f["how_to_apply"] = how[0][:3000]
     docs = _section_text(b, intro, ("材料",))
-    doc_r = [r for r in R if r[0] == "documents"]
     if docs:
         f["documents"] = docs[0][:3000]
-    elif doc_r:
-        f["documents"] = "；".join(dict.fromkeys(r[1] for r in doc_r))
-    cov = _first(R, "coverage", lambda d: "hospital" in d)
-    if cov:
-        f["coverage_scope"] = "unspecified"
     svc = b.service(f"za003-{_slug(intro)}", intro.name, (intro.start, intro.end),
                     aliases=aliases_for(b, intro.name, intro), **f)
     # every reading as a fact, with its own line

@@ -1,0 +1,232 @@
+"""From readings to facts and Service columns.
+
+Once an adapter knows which text is a labelled field, a sentence, a line or a table cell, these
+functions read it with knowledge.ingest.readers, record each reading as a fact (with its lines)
+and fill the Service columns the readings state. The rules of which reading wins a column live
+here, not in the adapters.
+"""
+from __future__ import annotations
+
+import re
+from typing import Any, Iterable, Optional
+
+from knowledge import models as m
+from knowledge.ingest import readers
+from knowledge.ingest.builder import Builder
+from knowledge.ingest.text import clause_at, clean, nfkc
+
+Lines = tuple[int, int]
+Found = dict[str, list[tuple[str, Lines, Any]]]
+
+# a sentence naming the hotline: its hours are the hotline's (客服电话 95511-7(7*24 小时)), not the service's
+_PHONE_LINE = re.compile(r"客服电话|热线|拨打")
+# "不包括怀孕及分娩场景（例：…）": a case the rules engine can ask about
+_EXCLUDED_CASE = re.compile(r"不(?:包括|包含|含)([^（(，,。；;、]{2,20}?)(?:场景|情况|等)?[（(，,。；;、]")
+
+
+def _rule(svc: m.Service, more: dict[str, Any]) -> None:
+    svc.usage_rule = {**(svc.usage_rule or {}), **more}
+
+
+# -- labelled fields and sentences -----------------------------------------------------------------
+
+def field_fact(b: Builder, svc: m.Service, attr: Optional[str], val: str, ls: Lines) -> None:
+    """A labelled field ("适用人群 …", "使用次数 …") whose label states `attr`: its fact, and the column
+    it fills when still empty."""
+    if attr == "beneficiary":
+        kind = readers.beneficiary(val)
+        b.fact(svc, "beneficiary", val, ls, data={"beneficiary": kind})
+        if svc.beneficiary is None:
+            svc.beneficiary, svc.beneficiary_text = kind, val
+    elif attr == "usage_limit":
+        data = readers.usage(val)
+        b.fact(svc, attr, val, ls, data=data)
+        if data and svc.usage_limit is None:
+            svc.usage_limit, svc.usage_period, svc.usage_text = data["limit"], data["period"], val
+            _rule(svc, readers.usage_rule_of(data))
+    elif attr in ("coverage", "documents"):
+        b.fact(svc, attr, val, ls)
+        if attr == "documents":
+            svc.documents = svc.documents or val
+    elif attr == "duration":
+        b.fact(svc, attr, val, ls)
+        mt = re.search(r"不超过\s*(\d+)\s*小时", val)
+        if mt:
+            _rule(svc, {"max_hours_per_use": int(mt.group(1))})
+
+
+def first_beneficiary(b: Builder, svc: m.Service, sents: Iterable[tuple[str, Lines]]) -> None:
+    """The first sentence saying whose service it is, as the beneficiary fact and column."""
+    for s, ls in sents:
+        r = next(readers.scan(s, ["beneficiary"]), None)
+        if r is not None:
+            b.fact(svc, "beneficiary", s, ls, data=r.data)
+            svc.beneficiary, svc.beneficiary_text = r.data["beneficiary"], s
+            break
+
+
+def sentence_readings(sents: Iterable[tuple[str, Lines]], attributes: tuple[str, ...],
+                      many: tuple[str, ...] = ()) -> Found:
+    """{attribute: [(sentence, lines, data)]}: one reading per attribute and sentence, every distinct
+    one for the attributes in `many`. A question (Q:) states nothing; an answer's A: is dropped."""
+    found: Found = {a: [] for a in attributes}
+    for s, ls in sents:
+        if re.match(r"^Q\s*[:：]", s):
+            continue
+        s = re.sub(r"^A\s*[:：]\s*", "", s)
+        seen: set[tuple[str, str]] = set()
+        for r in readers.scan(s, attributes):
+            key = (str(r.attribute), repr(r.data) if r.attribute in many else "")
+            if key in seen:
+                continue
+            seen.add(key)
+            found[r.attribute].append((s, ls, r.data))
+    return found
+
+
+def apply_sentence_readings(b: Builder, svc: m.Service, found: Found, disease_list: Optional[str]) -> None:
+    """Facts of sentence_readings() and the columns they fill. Two values for one thing stay two facts
+    with their own lines (a review time of 4 小时 and of 一个工作日)."""
+    for s, ls, d in found["lead_time"]:
+        b.fact(svc, "lead_time", s, ls, data=d)
+    svc.lead_time_hours = next((d["hours"] for _, _, d in found["lead_time"] if "hours" in d), None)
+    resp = found["response_time"]
+    for s, ls, d in resp:
+        b.fact(svc, "response_time", s, ls, data=d)
+    if resp:
+        first = next((r for r in resp if r[2].get("action") in ("响应", "联系")), resp[0])
+        svc.response_time = first[0]
+    for attr in ("review_time", "service_hours"):
+        for s, ls, d in found[attr]:
+            if attr == "service_hours" and _PHONE_LINE.search(s):
+                continue
+            b.fact(svc, attr, s, ls, data=d)
+    for attr in ("fees", "exclusions", "documents"):
+        for s, ls, _ in found[attr]:
+            b.fact(svc, attr, s, ls)
+    if found["fees"]:
+        svc.fees = found["fees"][0][0]
+    excl = found["exclusions"]
+    if excl:
+        svc.exclusions = "\n".join(dict.fromkeys(s for s, _, _ in excl))[:2000]
+        named = [mx.group(1) for s, _, _ in excl for mx in _EXCLUDED_CASE.finditer(s)]
+        if named:
+            svc.diagnosis_exclusions = list(dict.fromkeys(named))
+    if found["documents"] and not svc.documents:
+        svc.documents = found["documents"][0][0]
+    for s, ls, d in found["cancellation"]:
+        b.fact(svc, "cancellation", s, ls, data=d)
+        _rule(svc, d)
+    # a diagnosis of "N 种重疾" names the disease list whose name starts with N
+    diag = [(s, ls, d) for s, ls, d in found["diagnosis"] if "kind" in d]
+    for s, ls, d in diag:
+        n = re.match(r"(\d+)", d["condition"])
+        d["list"] = disease_list if n and disease_list and disease_list.startswith(n.group(1)) else None
+        b.fact(svc, "diagnosis", s, ls, data=d)
+    if diag:
+        kinds = {d["kind"] for _, _, d in diag}
+        svc.diagnosis_kind = "suspected_or_confirmed" if "suspected_or_confirmed" in kinds else "confirmed"
+        svc.diagnosis_list = next((d["list"] for _, _, d in diag if d["list"]), None)
+    for s, ls, d in found["usage_limit"]:
+        b.fact(svc, "usage_limit", s, ls, data=d)
+        if d and "limit" in d and svc.usage_limit is None:
+            svc.usage_limit, svc.usage_period, svc.usage_text = d["limit"], d["period"], s
+        _rule(svc, readers.usage_rule_of(d))
+    for s, ls, d in found["waiting_period"]:
+        b.fact(svc, "waiting_period", s, ls, data=d)
+    for s, ls, d in found["diagnosis"]:
+        if "kind" not in d:
+            b.fact(svc, "diagnosis", s, ls, data=d)
+            svc.diagnosis_hospital = svc.diagnosis_hospital or d["hospital"]
+
+
+# -- lines of free text --------------------------------------------------------------------------------
+
+Reading = tuple[str, str, int, int, Any]  # (attribute, clause, first line, last line, data)
+
+
+def _row_item(line: str) -> str:
+    """The item a numbered table row is about (1<TAB>国内二次诊疗意见<TAB>…), else ''."""
+    cells = [c.strip() for c in line.split("\t")]
+    if len(cells) > 2 and cells[0].isdigit() and cells[1] and not cells[1][0].isdigit():
+        return clean(cells[1])
+    return ""
+
+
+def line_readings(line: str, attributes: tuple[str, ...]) -> list[tuple[str, str, Any]]:
+    """(attribute, clause, data) readings of one line, each with the clause (or table cell) it was read
+    from; in a numbered table row the clause is prefixed with the row's item. An item-level 不限次 is
+    dropped when the line already states a usage limit."""
+    s = nfkc(line)
+    out: list[tuple[str, str, Any]] = []
+    seen: set[tuple[str, ...]] = set()
+    for r in readers.scan(s, attributes, clause=lambda pos: clause_at(s, pos)):
+        if r.attribute == "usage_limit" and (r.attribute, "limit") in seen and "item" in (r.data or {}):
+            continue
+        text = clause_at(s, r.start)
+        item = _row_item(s)
+        if item and not text.startswith(item):  # 国内 5 vs 国外 15 个工作日: the row's item tells them apart
+            text = f"{item}：{text}"
+        key = (r.attribute, text, repr(r.data))
+        if key in seen:
+            continue
+        seen.add(key)
+        seen.add((r.attribute, "limit"))
+        out.append((str(r.attribute), text, r.data))
+    return out
+
+
+def first_reading(readings: list[Reading], attr: str, pred=lambda d: True) -> Optional[Reading]:
+    for r in readings:
+        if r[0] == attr and pred(r[4] or {}):
+            return r
+    return None
+
+
+def columns_from_readings(R: list[Reading]) -> dict[str, Any]:
+    """Service columns stated by all the line readings of one service's text: the first reading of a
+    kind, or every distinct clause joined with ；. Usage: the explicit per-year clause first, then a
+    single counted reading, then the clauses; cancelling and changing: every rule stated."""
+    f: dict[str, Any] = {}
+    w = [r for r in R if r[0] == "waiting_period"]
+    if w:
+        f["waiting_kind"] = next((r[4]["waiting_kind"] for r in w if "waiting_kind" in r[4]), None)
+        f["waiting_waivers"] = sorted({x for r in w for x in r[4].get("waivers", [])})
+    ben = first_reading(R, "beneficiary")
+    if ben:
+        f["beneficiary"], f["beneficiary_text"] = "insured", ben[1]
+    dg = first_reading(R, "diagnosis", lambda d: "kind" in d)
+    if dg:
+        f["diagnosis_kind"], f["diagnosis_hospital"] = dg[4]["kind"], dg[4].get("hospital")
+    u = [r for r in R if r[0] == "usage_limit"]
+    explicit = first_reading(R, "usage_limit", lambda d: d.get("explicit"))
+    counted = {(r[4]["limit"], r[4]["period"]) for r in u if "limit" in r[4]}
+    if explicit:
+        f["usage_limit"], f["usage_period"], f["usage_text"] = explicit[4]["limit"], explicit[4]["period"], explicit[1]
+    elif len(counted) == 1:
+        first = next(r for r in u if "limit" in r[4])
+        (f["usage_limit"], f["usage_period"]), f["usage_text"] = counted.pop(), first[1]
+    elif u:
+        f["usage_text"] = "；".join(dict.fromkeys(r[1] for r in u))
+    rule: dict[str, Any] = {}
+    for r in u:
+        d = r[4] or {}
+        for k, v in readers.usage_rule_of(d).items():
+            rule[k] = rule.get(k, []) + v if k == "times_options" else v
+        if ("max_days" in d or "times" in d) and d.get("period"):
+            f["usage_period"] = d["period"]
+    for r in R:
+        if r[0] == "cancellation":
+            rule.update(r[4] or {})
+    f["usage_rule"] = rule
+    lt = first_reading(R, "lead_time", lambda d: "hours" in d)
+    if lt:
+        f["lead_time_hours"] = lt[4]["hours"]
+    for col, attr, cap in (("response_time", "response_time", 2000), ("fees", "fees", None),
+                           ("exclusions", "exclusions", None), ("documents", "documents", None)):
+        texts = [r[1] for r in R if r[0] == attr]
+        if texts:
+            f[col] = "；".join(dict.fromkeys(texts))[:cap]
+    if first_reading(R, "coverage", lambda d: "hospital" in d):
+        f["coverage_scope"] = "unspecified"
+    return f
