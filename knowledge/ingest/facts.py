@@ -13,7 +13,7 @@ from typing import Any, Iterable, Optional
 from knowledge import models as m
 from knowledge.ingest import readers
 from knowledge.ingest.builder import Builder
-from knowledge.ingest.text import clause_at, clean, nfkc
+from knowledge.ingest.text import clause_at, clean, nfkc, squash
 
 Lines = tuple[int, int]
 Found = dict[str, list[tuple[str, Lines, Any]]]
@@ -230,3 +230,35 @@ def columns_from_readings(R: list[Reading]) -> dict[str, Any]:
     if first_reading(R, "coverage", lambda d: "hospital" in d):
         f["coverage_scope"] = "unspecified"
     return f
+
+
+# -- names and family sharing ------------------------------------------------------------------------
+
+def add_aliases(b: Builder, svc: m.Service, names: list[str], lines: Lines) -> None:
+    """Other names of a service (two characters or more, new ones only) with an alias fact."""
+    new = {clean(a) for a in names if clean(a)} - set(svc.aliases or []) - {svc.name}
+    new = {a for a in new if len(squash(a)) >= 2}
+    if new:
+        svc.aliases = sorted(set(svc.aliases or []) | new)
+        b.fact(svc, "alias", "、".join(sorted(new)), lines)
+
+
+def family_beneficiary(svc: m.Service, shared: bool, fam: dict, text: str) -> None:
+    """Beneficiary columns from one entitlement's family sharing (readers.family_share): a shared
+    entitlement makes the service insured_and_family with a family_rule that depends on the tier."""
+    if not shared:
+        if svc.beneficiary is None:
+            svc.beneficiary, svc.beneficiary_text = "insured", text
+        return
+    svc.beneficiary = "insured_and_family"
+    rule = dict(svc.family_rule or {})
+    rule["shared_with"] = "immediate_relatives"
+    rule["max_members"] = max(rule.get("max_members") or 0, fam.get("max_members") or 0) or None
+    if (fam.get("end") or {}).get("kind") == "years":
+        rule["window_years"] = fam["end"]["years"]
+    rule["depends_on_tier"] = True
+    svc.family_rule = rule
+    if not (svc.beneficiary_text or "").count("直系亲属") and "家人" not in (svc.beneficiary_text or ""):
+        svc.beneficiary_text = text
+    else:
+        svc.beneficiary_text = f"{svc.beneficiary_text}；{text}"

@@ -18,9 +18,9 @@ from functools import lru_cache
 from typing import Optional
 
 from knowledge import models as m
-from knowledge.ingest import readers
+from knowledge.ingest import facts, readers
 from knowledge.ingest.builder import Builder
-from knowledge.ingest.lexicon import category_of, contact_label, name_aliases
+from knowledge.ingest.lexicon import category_of, name_aliases
 from knowledge.ingest.sections import lines_repeat, section_ranges
 from knowledge.ingest.text import clean, same_text, squash, subsequence, tab_blocks
 
@@ -32,11 +32,6 @@ SUB_TIER_RE = re.compile(r"^(\d)\s*档$")
 SUBHEAD_RE = re.compile(r"^服务(条件|内容|介绍)$")
 SENTENCE_PUNCT = re.compile(r"[。，；：:,;]")
 
-PHONE_RE = re.compile(r"(?<!\d)(95\d{3}|400-?\d{3}-?\d{4})(?!\d)")
-WECHAT_RE = re.compile(r"“([^”]+)”(?:官方)?微信(?:号|公众号)")
-WECHAT_PATH_RE = re.compile(r"微信公众号((?:\s*[-—]\s*[^\s\-—，。]+)+)")
-PATH_TAIL_RE = re.compile(r"(提交|申请|咨询|查询|办理).*$")
-SERVICE_HOURS_RE = re.compile(r"人工服务时间[：:]\s*([^。]+)")
 # what a line of a service description can state (rows of knowledge.ingest.readers)
 SECTION_ATTRIBUTES = ("response_time", "coverage", "hospital_choice", "fees", "documents", "service_hours", "alias")
 
@@ -270,7 +265,7 @@ def ingest(b: Builder) -> None:
             b.warn(f"listed service {name!r} at line {n} has no description section")
             continue
         for k in hits:
-            _add_aliases(b, services[k], [name, re.sub(r"服务$", "", name)], (n, n))
+            facts.add_aliases(b, services[k], [name, re.sub(r"服务$", "", name)], (n, n))
 
     # 3. validity statements (front matter copy and 三、服务期限 copy)
     statements = _validity_statements(b, V, ch1, validity_sec)
@@ -287,14 +282,6 @@ def ingest(b: Builder) -> None:
 
     # 7. passages
     _passages(b, V, services, svc_sections, chapters, parts, content_sec, ch1)
-
-
-def _add_aliases(b: Builder, svc: m.Service, names: list[str], lines: tuple[int, int]) -> None:
-    new = {clean(a) for a in names if clean(a)} - set(svc.aliases or []) - {svc.name}
-    new = {a for a in new if len(squash(a)) >= 2}
-    if new:
-        svc.aliases = sorted(set(svc.aliases or []) | new)
-        b.fact(svc, "alias", "、".join(sorted(new)), lines)
 
 
 def _service_from_section(b: Builder, product: m.Product, sec: Section) -> m.Service:
@@ -534,29 +521,10 @@ def _table_entitlements(b: Builder, product: m.Product, info: EditionInfo, table
                        {"edition": vname, "tier": tier.name, "family_shared": shared, **({
                            "max_members": fam.get("max_members"), "family_usage_limit": fam.get("usage_limit"),
                            "family_usage_period": fam.get("usage_period")} if shared else {})})
-                _set_beneficiary(svc, shared, fam, f"{label}：{target.cells[ci]}")
+                facts.family_beneficiary(svc, shared, fam, f"{label}：{target.cells[ci]}")
             elif tier and inc and rows_by_kind.get("target") and svc.beneficiary is None:
                 svc.beneficiary = "insured"
                 svc.beneficiary_text = f"{label}：{rows_by_kind['target'].cells[ci]}"
-
-
-def _set_beneficiary(svc: m.Service, shared: bool, fam: dict, text: str) -> None:
-    if not shared:
-        if svc.beneficiary is None:
-            svc.beneficiary, svc.beneficiary_text = "insured", text
-        return
-    svc.beneficiary = "insured_and_family"
-    rule = dict(svc.family_rule or {})
-    rule["shared_with"] = "immediate_relatives"
-    rule["max_members"] = max(rule.get("max_members") or 0, fam.get("max_members") or 0) or None
-    if (fam.get("end") or {}).get("kind") == "years":
-        rule["window_years"] = fam["end"]["years"]
-    rule["depends_on_tier"] = True
-    svc.family_rule = rule
-    if not (svc.beneficiary_text or "").count("直系亲属") and "家人" not in (svc.beneficiary_text or ""):
-        svc.beneficiary_text = text
-    else:
-        svc.beneficiary_text = f"{svc.beneficiary_text}；{text}"
 
 
 def _version_facts(b: Builder, V: Versions, editions: dict[tuple, EditionInfo], statements: list[Statement],
@@ -616,29 +584,11 @@ def _apply_and_notes(b: Builder, services: dict[str, m.Service], apply_sec, ch2:
 def _contacts(b: Builder, services: dict[str, m.Service]) -> None:
     seen: set[tuple[str, str]] = set()
     by_line = {n: svc for svc in services.values() for n in range(svc.line_start, svc.line_end + 1)}
-    transfer = contact_label("transfer")
     for n, s in b.text.iter():
-        svc = by_line.get(n)
-        for mm in PHONE_RE.finditer(s):
-            ext = re.match(rf"\s*{transfer}\s*(\d)", s[mm.end():])
-            value = mm.group(1)
-            label = contact_label("hotline") + (f"（{transfer} {ext.group(1)}）" if ext else "")
-            if ("phone", value + label) not in seen:
-                seen.add(("phone", value + label))
-                b.contact("phone", label, value, (n, n), svc)
-        for mm in WECHAT_RE.finditer(s):
-            if ("wechat", mm.group(1)) not in seen:
-                seen.add(("wechat", mm.group(1)))
-                b.contact("wechat", contact_label("wechat_account"), mm.group(1), (n, n), svc)
-        for mm in WECHAT_PATH_RE.finditer(s):
-            parts = [p.strip() for p in re.split(r"[-—]", mm.group(1)) if p.strip()]
-            parts[-1] = PATH_TAIL_RE.sub("", parts[-1])
-            path = "-".join(p for p in parts if p)
-            if path and ("wechat_path", path) not in seen:
-                seen.add(("wechat_path", path))
-                b.contact("wechat", contact_label("wechat_menu"), path, (n, n), svc)
-        for mm in SERVICE_HOURS_RE.finditer(s):
-            b.contact("hours", contact_label("staffed_hours"), clean(mm.group(1)), (n, n), svc)
+        for kind, label, value in readers.contacts_in(s):
+            if kind == "hours" or (label, value) not in seen:
+                seen.add((label, value))
+                b.contact(kind, label, value, (n, n), by_line.get(n))
 
 
 def _passages(b: Builder, V: Versions, services: dict[str, m.Service], svc_sections: list[Section], chapters, parts,
