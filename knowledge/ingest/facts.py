@@ -17,6 +17,7 @@ from knowledge.ingest.text import clause_at, clean, nfkc, squash
 
 Lines = tuple[int, int]
 Found = dict[str, list[tuple[str, Lines, Any]]]
+PendingFact = tuple[str, str, Lines, Any]  # (attribute, value, lines, data) of a service not created yet
 
 # a sentence naming the hotline: its hours are the hotline's (客服电话 95511-7(7*24 小时)), not the service's
 _PHONE_LINE = re.compile(r"客服电话|热线|拨打")
@@ -262,3 +263,51 @@ def family_beneficiary(svc: m.Service, shared: bool, fam: dict, text: str) -> No
         svc.beneficiary_text = text
     else:
         svc.beneficiary_text = f"{svc.beneficiary_text}；{text}"
+
+
+# -- paragraphs of a service description ------------------------------------------------------------
+
+def condition_facts(s: str, ls: Lines, fields: dict[str, Any], out: list[PendingFact]) -> None:
+    """A condition sentence ("经…诊断…，须经公司审核同意"): the diagnosis it requires (and the disease
+    list it names in 《》, not in the manual), whether the company must approve."""
+    d = readers.diagnosis(s)
+    lst = re.search(r"《\[?([^\]》]+)", squash(s))
+    fields.setdefault("diagnosis_kind", readers.diagnosis_kind(d))
+    fields.setdefault("diagnosis_hospital", d.get("hospital"))
+    out.append(("diagnosis", s, ls, {**d, "list_ref": lst.group(1) if lst else None, "list_in_manual": False}))
+    if "审核同意" in s:
+        out.append(("approval_required", "须经公司审核同意", ls, True))
+
+
+def description_facts(s: str, ls: Lines, name: str, attributes: tuple[str, ...], fields: dict[str, Any],
+                      aliases: list[str], out: list[PendingFact]) -> None:
+    """Readings of one line of a service's description: facts (the matched text) and the columns they
+    fill; "X即Y服务" adds aliases when X is this service; 7×24 小时 with 不限次 is unlimited use; a
+    "申请时请…提供" note gives the documents even when the extraction cut it off."""
+    s2 = squash(s)
+    if "diagnosis_kind" not in fields and re.search(r"如客户(疑似|确诊)", s2):
+        clause = re.search(r"如客户[^，]+", s)
+        if clause:
+            d = readers.diagnosis(clause.group(0))
+            fields["diagnosis_kind"] = readers.diagnosis_kind(d)
+            out.append(("diagnosis", clause.group(0), ls, {"kind": d.get("kind")}))
+    for r in readers.scan(s, attributes):
+        text = s[r.start:r.end]
+        if r.attribute == "response_time":
+            fields.setdefault("response_time", clean(text))
+        elif r.attribute == "fees":
+            fields["fees"] = clean(text)
+        elif r.attribute == "documents":
+            fields["documents"] = (r.data or {}).get("documents") or clean(text)
+        elif r.attribute == "service_hours" and re.match(r"7\s*[×*xX]\s*24", text) and "不限次" in s:
+            fields["usage_period"] = "unlimited"
+            hours = re.search(r"7\s*[×*xX]\s*24\s*小时[^，。]*", s)
+            fields["usage_text"] = clean(hours.group(0)) if hours else clean(text)
+        elif r.attribute == "alias":
+            if squash(r.data["of"]) not in squash(name):
+                continue
+            aliases += [r.data["alias"] + "服务", r.data["alias"]]
+        out.append((r.attribute, text, ls, r.data))
+    if s2.startswith("申请时请") and "提供" in s2:
+        fields.setdefault("documents", clean(s))
+        out.append(("documents", s, ls, {"truncated": not s2.endswith("。")}))

@@ -296,45 +296,15 @@ def _service_from_section(b: Builder, product: m.Product, sec: Section) -> m.Ser
     fields: dict = {"category": category_of(name), "description": desc, "product_id": product.id,
                     "coverage_scope": "unspecified"}
     aliases = name_aliases(name)
-    facts: list[tuple[str, str, tuple[int, int], object]] = []
+    found: list[facts.PendingFact] = []
     for n, s in cond:
-        d = readers.diagnosis(s)
-        lst = re.search(r"《\[?([^\]》]+)", squash(s))
-        fields.setdefault("diagnosis_kind", readers.diagnosis_kind(d))
-        fields.setdefault("diagnosis_hospital", d.get("hospital"))
-        facts.append(("diagnosis", s, (n, n), {**d, "list_ref": lst.group(1) if lst else None, "list_in_manual": False}))
-        if "审核同意" in s:
-            facts.append(("approval_required", "须经公司审核同意", (n, n), True))
+        facts.condition_facts(s, (n, n), fields, found)
     for n, s in content:
-        s2 = squash(s)
-        if "diagnosis_kind" not in fields and re.search(r"如客户(疑似|确诊)", s2):
-            clause = re.search(r"如客户[^，]+", s).group(0)
-            d = readers.diagnosis(clause)
-            fields["diagnosis_kind"] = readers.diagnosis_kind(d)
-            facts.append(("diagnosis", clause, (n, n), {"kind": d.get("kind")}))
-        for r in readers.scan(s, SECTION_ATTRIBUTES):
-            text = s[r.start:r.end]
-            if r.attribute == "response_time":
-                fields.setdefault("response_time", clean(text))
-            elif r.attribute == "fees":
-                fields["fees"] = clean(text)
-            elif r.attribute == "documents":
-                fields["documents"] = (r.data or {}).get("documents") or clean(text)
-            elif r.attribute == "service_hours" and re.match(r"7\s*[×*xX]\s*24", text) and "不限次" in s:
-                fields["usage_period"] = "unlimited"
-                fields["usage_text"] = clean(re.search(r"7\s*[×*xX]\s*24\s*小时[^，。]*", s).group(0))
-            elif r.attribute == "alias":
-                if squash(r.data["of"]) not in squash(name):
-                    continue
-                aliases += [r.data["alias"] + "服务", r.data["alias"]]
-            facts.append((r.attribute, text, (n, n), r.data))
-        if s2.startswith("申请时请") and "提供" in s2:  # a note cut off by the PDF extraction
-            fields.setdefault("documents", clean(s))
-            facts.append(("documents", s, (n, n), {"truncated": not s2.endswith("。")}))
+        facts.description_facts(s, (n, n), name, SECTION_ATTRIBUTES, fields, aliases, found)
     if content:
-        facts.append(("content", desc, (content[0][0], content[-1][0]), None))
+        found.append(("content", desc, (content[0][0], content[-1][0]), None))
     svc = b.service(squash(name), name, (sec.start, sec.end), aliases=aliases, **fields)
-    for attr, value, lines, data in facts:
+    for attr, value, lines, data in found:
         b.fact(svc, attr, value, lines, data)
     return svc
 
