@@ -244,6 +244,21 @@ def add_aliases(b: Builder, svc: m.Service, names: list[str], lines: Lines) -> N
         b.fact(svc, "alias", "、".join(sorted(new)), lines)
 
 
+def shared_entitlement(b: Builder, svc: m.Service, edition: str, tier: m.Edition, fam: dict, cell: str, lines: Lines,
+                       target: str, target_lines: Lines) -> None:
+    """An included entitlement of a tier whose rule shares services with family (`fam`, the tier's
+    rule["family"]): the beneficiary fact (shared, or not for an excluded service or a cell saying
+    仅限被保险人) over the cell's and the 服务对象 row's lines, and the beneficiary columns."""
+    label = tier.name
+    shared = svc.name not in fam.get("excluded_services", []) and "仅限被保险人" not in cell
+    b.fact(svc, "beneficiary", f"{label}：{target}" if shared else f"{label}：{cell}（家人不可共享）",
+           (min(lines[0], target_lines[0]), max(lines[1], target_lines[1])),
+           {"edition": edition, "tier": tier.name, "family_shared": shared, **({
+               "max_members": fam.get("max_members"), "family_usage_limit": fam.get("usage_limit"),
+               "family_usage_period": fam.get("usage_period")} if shared else {})})
+    family_beneficiary(svc, shared, fam, f"{label}：{target}")
+
+
 def family_beneficiary(svc: m.Service, shared: bool, fam: dict, text: str) -> None:
     """Beneficiary columns from one entitlement's family sharing (readers.family_share): a shared
     entitlement makes the service insured_and_family with a family_rule that depends on the tier."""

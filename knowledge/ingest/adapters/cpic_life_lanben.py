@@ -482,16 +482,9 @@ def _table_entitlements(b: Builder, product: m.Product, info: EditionInfo, table
                    {"edition": vname, "tier": tier.name if tier else None, "included": inc, "limit": lim,
                     "period": per})
             fam = (tier.rule or {}).get("family") if tier else None
-            if fam and inc:
-                shared = svc.name not in fam.get("excluded_services", []) and "仅限被保险人" not in cell
+            if fam and inc and tier is not None:
                 target = rows_by_kind["target"]
-                b.fact(svc, "beneficiary",
-                       f"{label}：{target.cells[ci]}" if shared else f"{label}：{cell}（家人不可共享）",
-                       (min(row.lines[0], target.lines[0]), max(row.lines[1], target.lines[1])),
-                       {"edition": vname, "tier": tier.name, "family_shared": shared, **({
-                           "max_members": fam.get("max_members"), "family_usage_limit": fam.get("usage_limit"),
-                           "family_usage_period": fam.get("usage_period")} if shared else {})})
-                facts.family_beneficiary(svc, shared, fam, f"{label}：{target.cells[ci]}")
+                facts.shared_entitlement(b, svc, vname, tier, fam, cell, row.lines, target.cells[ci], target.lines)
             elif tier and inc and rows_by_kind.get("target") and svc.beneficiary is None:
                 svc.beneficiary = "insured"
                 svc.beneficiary_text = f"{label}：{rows_by_kind['target'].cells[ci]}"
