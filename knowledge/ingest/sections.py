@@ -10,7 +10,7 @@ from typing import Any, Callable, Iterable, Iterator, Optional
 
 from knowledge import models as m
 from knowledge.ingest.builder import Builder
-from knowledge.ingest.text import ManualText, nfkc, squash
+from knowledge.ingest.text import ManualText, clean, nfkc, squash
 
 
 def add_passages(b: Builder, headings: Iterable[tuple[int, str]],
@@ -42,6 +42,17 @@ def section_ranges(t: ManualText, heads: Iterable[tuple[int, str]], end: int) ->
         stop = hs[i + 1][0] - 1 if i + 1 < len(hs) else end
         out.append((line, t.trim(line, stop), title))
     return out
+
+
+def section_text(t: ManualText, heads: Iterable[tuple[int, str]], end: int,
+                 words: tuple[str, ...]) -> tuple[str, int, int] | None:
+    """(text, heading line, last line) of the first section whose title holds one of `words` and that
+    has text under its heading: its non-blank lines, clean()ed."""
+    for start, stop, title in section_ranges(t, heads, end):
+        if any(w in title for w in words) and stop > start:
+            body = "\n".join(clean(x) for x in t.span(start + 1, stop).splitlines() if x.strip())
+            return body, start, stop
+    return None
 
 
 # -- outline trees ---------------------------------------------------------------------------------
@@ -172,6 +183,22 @@ def near_copy(a: str, b: str) -> bool:
                       and difflib.SequenceMatcher(None, a, b, autojunk=False).ratio() > 0.97)
 
 
+def repeated_section(seen: dict[str, list[str]], scope: str, title: str, body: str, names: list[str]) -> bool:
+    """Whether a section repeats one seen before (and note it in `seen` if not): anywhere verbatim
+    (numbering, spacing and punctuation aside), or under the same title within `scope` with `names`
+    counted as one and a few characters of difference (near_copy)."""
+    plain = compare_key(body, [])
+    if plain in seen.setdefault("*", []):
+        return True
+    seen["*"].append(plain)
+    prev = seen.setdefault(f"{scope}|" + compare_key(title, names), [])
+    norm = compare_key(body, names)
+    if any(near_copy(p, norm) for p in prev):
+        return True
+    prev.append(norm)
+    return False
+
+
 def lines_repeat(body: list[str], stored: list[list[str]]) -> bool:
     """Every line of `body` has a near-identical line (80% alike) in one of the `stored` texts."""
     return bool(body) and any(all(max(difflib.SequenceMatcher(None, x, y).ratio() for y in old) >= 0.8
@@ -217,3 +244,17 @@ def qa_items(t: ManualText, start: int, stop: int) -> list[tuple[int, int, str, 
             end -= 1
         out.append((n, end, q, "\n".join(ans)))
     return out
+
+
+def add_faq_once(b: Builder, seen: set[str], q: str, a: str, lines: tuple[int, int], svc: Optional[m.Service],
+                 names: list[str]) -> None:
+    """Store a question and its answer (clean()ed, blank lines dropped) unless either is empty or the
+    pair repeats one in `seen` (compare_key with `names` counted as one)."""
+    q, a = clean(q), "\n".join(clean(x) for x in a.splitlines() if x.strip())
+    if not q or not a:
+        return
+    key = compare_key(q + "|" + a, names)
+    if key in seen:
+        return
+    seen.add(key)
+    b.faq(q, a, lines, service=svc)

@@ -25,7 +25,7 @@ from knowledge.ingest import facts
 from knowledge.ingest.builder import Builder, CityEntry, DiseaseEntry, HospitalEntry
 from knowledge.ingest.lexicon import category_of, channel_kind, channel_re, contact_label, municipal_city, name_aliases, \
     split_hospital_name
-from knowledge.ingest.sections import compare_key, near_copy, qa_items, section_ranges
+from knowledge.ingest.sections import add_faq_once, qa_items, repeated_section, section_ranges, section_text
 from knowledge.ingest.text import clean, header_cells, is_table, n_up, nfkc, squash, tab_rows
 
 # -- headings ----------------------------------------------------------------------------------
@@ -398,12 +398,7 @@ def _rule_signature(intro: Intro) -> str:
 
 
 def _section_text(b: Builder, intro: Intro, words: tuple[str, ...]) -> tuple[str, int, int] | None:
-    heads = [(h.line, h.title) for h in intro.headings]
-    for start, stop, title in section_ranges(b.text, heads, intro.body_end):
-        if any(w in title for w in words) and stop > start:
-            body = "\n".join(clean(x) for x in b.text.span(start + 1, stop).splitlines() if x.strip())
-            return body, start, stop
-    return None
+    return section_text(b.text, [(h.line, h.title) for h in intro.headings], intro.body_end, words)
 
 
 def _make_service(b: Builder, intro: Intro, product: m.Product) -> m.Service:
@@ -425,7 +420,8 @@ def _make_service(b: Builder, intro: Intro, product: m.Product) -> m.Service:
     docs = _section_text(b, intro, ("材料",))
     if docs:
         f["documents"] = docs[0][:3000]
-    svc = b.service(f"za003-{_slug(intro)}", intro.name, (intro.start, intro.end),
+    slug = f"{intro.start:04d}-" + re.sub(r"[^\w]", "", intro.name)[:40]
+    svc = b.service(f"za003-{slug}", intro.name, (intro.start, intro.end),
                     aliases=aliases_for(b, intro.name, intro), **f)
     # every reading as a fact, with its own line
     for attr, text, a, z, data in R:
@@ -443,10 +439,6 @@ def _make_service(b: Builder, intro: Intro, product: m.Product) -> m.Service:
         b.fact(svc, "trigger", trig[0][:3000], (trig[1], trig[2]))
     _content_table_facts(b, intro, svc)
     return svc
-
-
-def _slug(intro: Intro) -> str:
-    return f"{intro.start:04d}-" + re.sub(r"[^\w]", "", intro.name)[:40]
 
 
 def _content_table_facts(b: Builder, intro: Intro, svc: m.Service) -> None:
@@ -581,32 +573,16 @@ def _store_passages(b: Builder, intro: Intro, svc: m.Service, names: list[str],
         body = b.text.span(start, stop)
         if not body.strip():
             continue
-        # compared within the same service (a repeated intro may use another name for it), and across
-        # services only verbatim (numbering and spacing aside)
-        tkey = f"{svc.id}|" + compare_key(title, names)
-        norm = compare_key(body, names)
-        plain = compare_key(body, [])
-        if plain in seen.setdefault("*", []):
+        # compared within the same service (a repeated intro may use another name for it)
+        if repeated_section(seen, str(svc.id), title, body, names):
             continue
-        seen["*"].append(plain)
-        prev = seen.setdefault(tkey, [])
-        if any(near_copy(p, norm) for p in prev):
-            continue  # a repeated section: stored once
-        prev.append(norm)
         path = svc.name if start == intro.start else f"{svc.name} > {title}"
         b.passage(path, (start, stop), service=svc)
 
 
 def _store_faqs(b: Builder, intro: Intro, svc: m.Service, names: list[str], seen: set[str]) -> None:
     def add(q: str, a: str, lines: tuple[int, int]) -> None:
-        q, a = clean(q), "\n".join(clean(x) for x in a.splitlines() if x.strip())
-        if not q or not a:
-            return
-        key = compare_key(q + "|" + a, names)
-        if key in seen:
-            return
-        seen.add(key)
-        b.faq(q, a, lines, service=svc)
+        add_faq_once(b, seen, q, a, lines, svc, names)
 
     # answers run to the next numbered heading (label headings such as "特别说明：" stay inside)
     heads = [(intro.start, intro.name)] + [(h.line, h.title) for h in intro.headings if h.kind != "label"]
