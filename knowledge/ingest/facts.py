@@ -8,12 +8,14 @@ here, not in the adapters.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any, Iterable, Optional
 
 from knowledge import models as m
 from knowledge.ingest import readers
 from knowledge.ingest.builder import Builder
 from knowledge.ingest.text import clause_at, clean, nfkc, squash
+from knowledge.vocab import FamilyRule, SharedWith
 
 Lines = tuple[int, int]
 Found = dict[str, list[tuple[str, Lines, Any]]]
@@ -326,3 +328,102 @@ def description_facts(s: str, ls: Lines, name: str, attributes: tuple[str, ...],
     if s2.startswith("申请时请") and "提供" in s2:
         fields.setdefault("documents", clean(s))
         out.append(("documents", s, ls, {"truncated": not s2.endswith("。")}))
+
+
+# -- rules defined once for every service ---------------------------------------------------------------
+
+@dataclass
+class Term:
+    """A defined term of a manual's rules ("等待期：…") with the lines of its definition."""
+    name: str
+    lines: Lines
+    text: str
+
+
+def apply_definitions(b: Builder, services: list[tuple[m.Service, str]], defs: dict[str, Term],
+                      general: Optional[tuple[str, Lines]], examples: list[tuple[int, str, bool, dict]]) -> None:
+    """Rules a manual defines once (terms 等待期, 犹豫期, 服务共享规则, 医院, 确诊初次罹患), applied to each
+    (service, its text) with facts pointing at the definitions. `general`: a notice paragraph about the
+    waiting period for all services; `examples`: the rows of the 初次确诊 worked example."""
+    by_name = {squash(svc.name): svc for svc, _ in services}
+
+    def find(name: str) -> Optional[m.Service]:
+        k = squash(name)
+        if k in by_name:
+            return by_name[k]
+        hits = [svc for svc, _ in services if k in squash(svc.name) or k in map(squash, svc.aliases)]
+        return hits[0] if len(hits) == 1 else None
+
+    wait = next((d for n, d in defs.items() if "等待期" == n), None)
+    reading: dict = {}
+    exempt: set[int] = set()
+    if wait:
+        reading = readers.waiting(wait.text)
+        for mt in re.finditer(r"([^,，。、]+?)服务?无等待期", wait.text):
+            hit = find(mt.group(1).strip())
+            if hit:
+                exempt.add(id(hit))
+    general_reading = readers.waiting(general[0]) if general else {}
+    transfer = [src for src, r in ((wait.lines if wait else None, reading), (general[1] if general else None,
+                                                                           general_reading))
+                if src and "transfer" in r.get("waivers", [])]
+    days = reading.get("waiting_days") if reading.get("waiting_kind") == "days" else None
+    for svc, _ in services:
+        if wait and id(svc) in exempt:
+            svc.waiting_kind, svc.waiting_days = "none", 0
+            b.fact(svc, "waiting_period", wait.text, wait.lines, data={"waiting_kind": "none"})
+            continue
+        if wait and days:
+            svc.waiting_kind, svc.waiting_days = "days", days
+            b.fact(svc, "waiting_period", wait.text, wait.lines,
+                   data={k: v for k, v in reading.items() if k != "waivers"})
+        if general:
+            b.fact(svc, "waiting_period", general[0], general[1],
+                   data={k: v for k, v in general_reading.items() if k != "waivers"})
+            svc.waiting_kind = svc.waiting_kind or general_reading.get("waiting_kind")
+        if transfer:
+            svc.waiting_waivers = ["transfer"]
+            for ls in transfer:
+                b.fact(svc, "waiting_waiver", "转保无等待期", ls, data={"waivers": ["transfer"]})
+
+    cool = readers.waiting(defs["犹豫期"].text) if "犹豫期" in defs else {}
+    if cool.get("cooling_off_days"):
+        for svc, _ in services:
+            svc.cooling_off_days = cool["cooling_off_days"]
+            b.fact(svc, "cooling_off", defs["犹豫期"].text, defs["犹豫期"].lines,
+                   data={"cooling_off_days": cool["cooling_off_days"]})
+
+    share = defs.get("服务共享规则")
+    if share:
+        mt = re.match(r"(.+?)\d+\s*项服务", share.text)
+        names = re.split(r"、", mt.group(1)) if mt else []
+        rule = FamilyRule(shared_usage=True, shared_with=SharedWith.IMMEDIATE_RELATIVES if "直系亲属" in share.text else None,
+                          same_family_policy="家庭共享单" in share.text).to_json()
+        for nm in names:
+            hit = find(nm)
+            if hit is None:
+                b.warn(f"sharing rule names unknown service {nm!r}")
+                continue
+            hit.beneficiary = "family_pool"
+            hit.family_rule = rule
+            b.fact(hit, "beneficiary", share.text, share.lines, data={"beneficiary": "family_pool", **rule})
+
+    hosp = defs.get("医院")
+    required = readers.hospital_requirement(hosp.text) if hosp else None
+    if hosp and required:  # "医院" in a service's text means the hospitals the definition describes
+        for svc, _ in services:
+            if svc.diagnosis_hospital == "医院":
+                svc.diagnosis_hospital = required
+                b.fact(svc, "diagnosis", hosp.text, hosp.lines, data={"hospital": required})
+
+    first = defs.get("确诊初次罹患")
+    if first:
+        eff = re.search(r"生效为\s*(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日", first.text)
+        for svc, text in services:
+            if not (svc.diagnosis_list or "初次" in text):
+                continue
+            b.fact(svc, "first_diagnosis_rule", first.text, first.lines)
+            for n, when, ok, data in examples:
+                if eff:
+                    data["effective"] = f"{eff.group(1)}-{int(eff.group(2)):02d}-{int(eff.group(3)):02d}"
+                b.fact(svc, "first_diagnosis_example", f"{when}：{'是' if ok else '否'}", (n, n), data=data)

@@ -28,10 +28,10 @@ from knowledge import models as m
 from knowledge.ingest import facts, readers
 from knowledge.ingest.builder import Builder, CityEntry, DiseaseEntry, HospitalEntry
 from knowledge.ingest.lexicon import category_of, contact_label, name_aliases, split_place_cell
+from knowledge.ingest.facts import Term
 from knowledge.ingest.sections import Node, close_nodes, emit_passages, own_spans, untitled_blocks
 from knowledge.ingest.text import BULLETS, Flow, ManualText, squash
 from knowledge.ingest.text import unbullet as norm
-from knowledge.vocab import FamilyRule, SharedWith
 
 # --------------------------------------------------------------------------------------
 # layout vocabulary
@@ -220,13 +220,6 @@ def rows(t: ManualText, a: int, b: int, skip: set[int]) -> list[tuple[str, str, 
 
 # --------------------------------------------------------------------------------------
 # front matter: rules and definitions
-
-@dataclass
-class Term:
-    name: str
-    lines: tuple[int, int]
-    text: str
-
 
 def terms(t: ManualText, node: Node) -> list[Term]:
     out: list[Term] = []
@@ -652,25 +645,8 @@ def _fill_service(b: Builder, u: Unit, disease_list_name: Optional[str]) -> None
 
 def _apply_front_rules(b: Builder, units: list[Unit], defs: dict[str, Term], notice: Optional[Node],
                        t: ManualText) -> None:
-    """Rules stated once at the top, applied per service with facts pointing at those lines."""
-    by_name = {squash(u.svc.name): u for u in units}
-
-    def find(name: str) -> Optional[Unit]:
-        k = squash(name)
-        if k in by_name:
-            return by_name[k]
-        hits = [u for u in units if k in squash(u.svc.name) or k in map(squash, u.svc.aliases)]
-        return hits[0] if len(hits) == 1 else None
-
-    wait = next((d for n, d in defs.items() if "等待期" == n), None)
-    reading: dict = {}
-    exempt_units: set[int] = set()
-    if wait:
-        reading = readers.waiting(wait.text)
-        for mt in re.finditer(r"([^,，。、]+?)服务?无等待期", wait.text):
-            u = find(mt.group(1).strip())
-            if u:
-                exempt_units.add(id(u))
+    """Rules stated once at the top (facts.apply_definitions), with the notice's 等待期 paragraph and
+    the worked example table that follows the 确诊初次罹患 definition."""
     general = None  # "等待期内无法申请使用…各项服务" in the notice
     if notice:
         for n in range(notice.line, notice.end + 1):
@@ -682,75 +658,14 @@ def _apply_front_rules(b: Builder, units: list[Unit], defs: dict[str, Term], not
                 fl = make_flow(t, n, stop)
                 general = (fl.text, (fl.lines[0], fl.lines[-1]))
                 break
-    general_reading = readers.waiting(general[0]) if general else {}
-    transfer = [src for src, r in ((wait.lines if wait else None, reading), (general[1] if general else None,
-                                                                           general_reading))
-                if src and "transfer" in r.get("waivers", [])]
-    days = reading.get("waiting_days") if reading.get("waiting_kind") == "days" else None
-    for u in units:
-        svc = u.svc
-        if id(u) in exempt_units:
-            svc.waiting_kind, svc.waiting_days = "none", 0
-            b.fact(svc, "waiting_period", wait.text, wait.lines, data={"waiting_kind": "none"})
-            continue
-        if wait and days:
-            svc.waiting_kind, svc.waiting_days = "days", days
-            b.fact(svc, "waiting_period", wait.text, wait.lines,
-                   data={k: v for k, v in reading.items() if k != "waivers"})
-        if general:
-            b.fact(svc, "waiting_period", general[0], general[1],
-                   data={k: v for k, v in general_reading.items() if k != "waivers"})
-            svc.waiting_kind = svc.waiting_kind or general_reading.get("waiting_kind")
-        if transfer:
-            svc.waiting_waivers = ["transfer"]
-            for ls in transfer:
-                b.fact(svc, "waiting_waiver", "转保无等待期", ls, data={"waivers": ["transfer"]})
-
-    cool = readers.waiting(defs["犹豫期"].text) if "犹豫期" in defs else {}
-    if cool.get("cooling_off_days"):
-        for u in units:
-            u.svc.cooling_off_days = cool["cooling_off_days"]
-            b.fact(u.svc, "cooling_off", defs["犹豫期"].text, defs["犹豫期"].lines,
-                   data={"cooling_off_days": cool["cooling_off_days"]})
-
-    share = defs.get("服务共享规则")
-    if share:
-        mt = re.match(r"(.+?)\d+\s*项服务", share.text)
-        names = re.split(r"、", mt.group(1)) if mt else []
-        rule = FamilyRule(shared_usage=True, shared_with=SharedWith.IMMEDIATE_RELATIVES if "直系亲属" in share.text else None,
-                          same_family_policy="家庭共享单" in share.text).to_json()
-        for nm in names:
-            u = find(nm)
-            if u is None:
-                b.warn(f"sharing rule names unknown service {nm!r}")
-                continue
-            u.svc.beneficiary = "family_pool"
-            u.svc.family_rule = rule
-            b.fact(u.svc, "beneficiary", share.text, share.lines, data={"beneficiary": "family_pool", **rule})
-
-    hosp = defs.get("医院")
-    required = readers.hospital_requirement(hosp.text) if hosp else None
-    if required:  # "医院" in a service's text means the hospitals the definition describes
-        for u in units:
-            if u.svc.diagnosis_hospital == "医院":
-                u.svc.diagnosis_hospital = required
-                b.fact(u.svc, "diagnosis", hosp.text, hosp.lines, data={"hospital": required})
-
     first = defs.get("确诊初次罹患")
+    examples = []
     if first:
         end = first.lines[1]
         # the worked example table follows the definition up to the next part heading
         stop = next((n for n in range(end + 1, len(t) + 1) if PART_RE.match(norm(t.line(n)))), end)
-        ex = example_rows(t, first.lines[0], stop - 1)
-        eff = re.search(r"生效为\s*(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日", first.text)
-        for u in units:
-            if not (u.svc.diagnosis_list or "初次" in u.flow.text):
-                continue
-            b.fact(u.svc, "first_diagnosis_rule", first.text, (first.lines[0], end))
-            for n, when, ok, data in ex:
-                if eff:
-                    data["effective"] = f"{eff.group(1)}-{int(eff.group(2)):02d}-{int(eff.group(3)):02d}"
-                b.fact(u.svc, "first_diagnosis_example", f"{when}：{'是' if ok else '否'}", (n, n), data=data)
+        examples = example_rows(t, first.lines[0], stop - 1)
+    facts.apply_definitions(b, [(u.svc, u.flow.text) for u in units], defs, general, examples)
 
 
 def _faqs(b: Builder, units: list[Unit]) -> None:
