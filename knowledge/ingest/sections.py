@@ -258,3 +258,54 @@ def add_faq_once(b: Builder, seen: set[str], q: str, a: str, lines: tuple[int, i
         return
     seen.add(key)
     b.faq(q, a, lines, service=svc)
+
+
+def qa_pairs(t: ManualText, start: int, stop: int, skip: set[int],
+             norm: Callable[[str], str]) -> list[tuple[str, str, tuple[int, int]]]:
+    """(question, answer, lines) pairs of "Q:" / "A:" lines or "1、问题？" lines followed by the answer;
+    text after a question and before its A: continues the question (a numbered question is answered
+    by the lines after it). `skip`: noise lines."""
+    pairs: list[tuple[str, str, tuple[int, int]]] = []
+    cur: Optional[dict] = None
+    for n in range(start, stop + 1):
+        if n in skip:
+            continue
+        s = norm(t.line(n))
+        if not s:
+            continue
+        mq = re.match(r"^Q\s*[:：]\s*(.*)$", s) or re.match(r"^\d{1,2}、(.+[？?])$", s)
+        ma = re.match(r"^A\s*[:：]\s*(.*)$", s)
+        if mq:
+            if cur:
+                pairs.append((cur["q"], cur["a"], (cur["a0"], cur["a1"])))
+            cur = {"q": mq.group(1), "a": "", "a0": n, "a1": n, "in_a": bool(re.match(r"^\d", s))}
+        elif cur and ma:
+            cur["a"] += ma.group(1)
+            cur["in_a"] = True
+            cur["a1"] = n
+        elif cur:
+            cur["a" if cur["in_a"] else "q"] += s
+            cur["a1"] = n
+    if cur:
+        pairs.append((cur["q"], cur["a"], (cur["a0"], cur["a1"])))
+    return pairs
+
+
+def add_faqs_shared_once(b: Builder, pairs: list[tuple[str, str, tuple[int, int], Optional[m.Service]]]) -> None:
+    """Store (question, answer, lines, service) pairs with an answer; a pair repeated word for word
+    under several services is stored once, for no single service."""
+    count: dict[tuple[str, str], int] = {}
+    for q, a, _, _ in pairs:
+        count[(squash(q), squash(a))] = count.get((squash(q), squash(a)), 0) + 1
+    done = set()
+    for q, a, ls, svc in pairs:
+        k = (squash(q), squash(a))
+        if not a:
+            continue
+        if count[k] > 1:
+            if k in done:
+                continue
+            done.add(k)
+            b.faq(q, a, ls, None)
+        else:
+            b.faq(q, a, ls, svc)

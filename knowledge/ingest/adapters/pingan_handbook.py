@@ -29,7 +29,7 @@ from knowledge.ingest import facts, readers
 from knowledge.ingest.builder import Builder, CityEntry, DiseaseEntry, HospitalEntry
 from knowledge.ingest.lexicon import category_of, contact_label, name_aliases, split_place_cell
 from knowledge.ingest.facts import Term
-from knowledge.ingest.sections import Node, close_nodes, emit_passages, own_spans, untitled_blocks
+from knowledge.ingest.sections import Node, add_faqs_shared_once, close_nodes, emit_passages, own_spans, qa_pairs, untitled_blocks
 from knowledge.ingest.text import BULLETS, Flow, ManualText, squash
 from knowledge.ingest.text import unbullet as norm
 
@@ -669,51 +669,10 @@ def _apply_front_rules(b: Builder, units: list[Unit], defs: dict[str, Term], not
 
 
 def _faqs(b: Builder, units: list[Unit]) -> None:
-    """Q:/A: pairs and '1、问题？' + answer pairs in 常见问答/常见问题 sub-sections. A pair
-    repeated word for word under several services is stored once, for no single service."""
-    t = b.text
-    pairs: list[tuple[str, str, tuple[int, int], m.Service]] = []
-    for u in units:
-        for sub in u.node.children:
-            if not re.search(r"常见问[答题]", sub.title):
-                continue
-            cur: Optional[dict] = None
-            for n in range(sub.line + 1, sub.end + 1):
-                if n in u.skip:
-                    continue
-                s = norm(t.line(n))
-                if not s:
-                    continue
-                mq = re.match(r"^Q\s*[:：]\s*(.*)$", s) or re.match(r"^\d{1,2}、(.+[？?])$", s)
-                ma = re.match(r"^A\s*[:：]\s*(.*)$", s)
-                if mq:
-                    if cur:
-                        pairs.append((cur["q"], cur["a"], (cur["a0"], cur["a1"]), u.svc))
-                    cur = {"q": mq.group(1), "a": "", "a0": n, "a1": n, "in_a": bool(re.match(r"^\d", s))}
-                elif cur and ma:
-                    cur["a"] += ma.group(1)
-                    cur["in_a"] = True
-                    cur["a1"] = n
-                elif cur:
-                    cur["a" if cur["in_a"] else "q"] += s
-                    cur["a1"] = n
-            if cur:
-                pairs.append((cur["q"], cur["a"], (cur["a0"], cur["a1"]), u.svc))
-    count: dict[tuple[str, str], int] = {}
-    for q, a, _, _ in pairs:
-        count[(squash(q), squash(a))] = count.get((squash(q), squash(a)), 0) + 1
-    done = set()
-    for q, a, ls, svc in pairs:
-        k = (squash(q), squash(a))
-        if not a:
-            continue
-        if count[k] > 1:
-            if k in done:
-                continue
-            done.add(k)
-            b.faq(q, a, ls, None)
-        else:
-            b.faq(q, a, ls, svc)
+    """Q&A pairs of the 常见问答/常见问题 sub-sections."""
+    pairs = [(q, a, ls, u.svc) for u in units for sub in u.node.children if re.search(r"常见问[答题]", sub.title)
+             for q, a, ls in qa_pairs(b.text, sub.line + 1, sub.end, u.skip, norm)]
+    add_faqs_shared_once(b, pairs)
 
 
 def _contacts(b: Builder, units: list[Unit], front: Node) -> None:
