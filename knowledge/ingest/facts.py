@@ -395,8 +395,8 @@ def apply_definitions(b: Builder, services: list[tuple[m.Service, str]], defs: d
 
     share = defs.get("服务共享规则")
     if share:
-        mt = re.match(r"(.+?)\d+\s*项服务", share.text)
-        names = re.split(r"、", mt.group(1)) if mt else []
+        sm = re.match(r"(.+?)\d+\s*项服务", share.text)
+        names = re.split(r"、", sm.group(1)) if sm else []
         rule = FamilyRule(shared_usage=True, shared_with=SharedWith.IMMEDIATE_RELATIVES if "直系亲属" in share.text else None,
                           same_family_policy="家庭共享单" in share.text).to_json()
         for nm in names:

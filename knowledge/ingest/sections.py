@@ -6,7 +6,7 @@ import difflib
 import hashlib
 import re
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Iterator, Optional
+from typing import AbstractSet, Any, Callable, Iterable, Iterator, Optional, Sequence
 
 from knowledge import models as m
 from knowledge.ingest.builder import Builder
@@ -260,7 +260,7 @@ def add_faq_once(b: Builder, seen: set[str], q: str, a: str, lines: tuple[int, i
     b.faq(q, a, lines, service=svc)
 
 
-def qa_pairs(t: ManualText, start: int, stop: int, skip: set[int],
+def qa_pairs(t: ManualText, start: int, stop: int, skip: AbstractSet[int],
              norm: Callable[[str], str]) -> list[tuple[str, str, tuple[int, int]]]:
     """(question, answer, lines) pairs of "Q:" / "A:" lines or "1、问题？" lines followed by the answer;
     text after a question and before its A: continues the question (a numbered question is answered
@@ -291,7 +291,7 @@ def qa_pairs(t: ManualText, start: int, stop: int, skip: set[int],
     return pairs
 
 
-def add_faqs_shared_once(b: Builder, pairs: list[tuple[str, str, tuple[int, int], Optional[m.Service]]]) -> None:
+def add_faqs_shared_once(b: Builder, pairs: Sequence[tuple[str, str, tuple[int, int], Optional[m.Service]]]) -> None:
     """Store (question, answer, lines, service) pairs with an answer; a pair repeated word for word
     under several services is stored once, for no single service."""
     count: dict[tuple[str, str], int] = {}

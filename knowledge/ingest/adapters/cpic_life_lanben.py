@@ -13,6 +13,7 @@ manual's version words.
 from __future__ import annotations
 
 import re
+from re import Match, Pattern
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Optional
@@ -48,7 +49,7 @@ class Versions:
     product: str
 
     @property
-    def re(self) -> re.Pattern:
+    def re(self) -> Pattern:
         return _version_re(self.product)
 
     @property
@@ -56,7 +57,7 @@ class Versions:
         return re.compile(rf"^{re.escape(self.product)}.*服务说明[：:]?$")
 
     @staticmethod
-    def key(m_: re.Match) -> tuple[str, str, str]:
+    def key(m_: Match) -> tuple[str, str, str]:
         return (m_.group(1) or "", m_.group(2), m_.group(3) or "")
 
     def name(self, key: tuple[str, str, str]) -> str:

@@ -22,7 +22,7 @@ from __future__ import annotations
 import bisect
 import re
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import AbstractSet, Any, Optional
 
 from knowledge import models as m
 from knowledge.ingest import facts, readers
@@ -58,7 +58,7 @@ NAV_BRACKETS = {"我的", "用服务", "立即使用", "我的保单", "我的�
 BLOCK_START = re.compile(r"^(?:\d{1,2}[)）、]|\d{1,2}\.\d|[QA]\s*[:：]|\S{2,6}[:：]|注|请注意|" + "|".join(ROW_LABELS) + ")")
 
 
-def make_flow(t: ManualText, a: int, b: int, skip: set[int] = frozenset()) -> Flow:
+def make_flow(t: ManualText, a: int, b: int, skip: AbstractSet[int] = frozenset()) -> Flow:
     """Lines a..b joined (wrapped CJK lines join without a space); a line that starts a new
     block (numbered item, row label, Q/A, heading, bullet) starts on a new line."""
     pieces: list[tuple[int, str]] = []
@@ -326,7 +326,7 @@ def table_rows_b(t: ManualText, a: int, b: int) -> list[CityEntry]:
 
 def table_rows_c(t: ManualText, a: int, b: int, provinces: set[str]) -> tuple[list[CityEntry], list[dict]]:
     """Rows '省 城市、城市…  数量' where the cell wraps and the count may sit mid-cell."""
-    rows_: list[dict] = []
+    rows_: list[dict[str, Any]] = []
     for n in range(a, b + 1):
         s = norm(t.line(n))
         if not s or s.startswith("注"):
@@ -551,7 +551,7 @@ def ingest(b: Builder) -> None:
     # ---- passages
     svc_by_node = {id(u.node): u.svc for u in units}
 
-    def service_of(nd: Node) -> Optional[m.Service]:
+    def service_of(nd: Optional[Node]) -> Optional[m.Service]:
         while nd is not None:
             if id(nd) in svc_by_node:
                 return svc_by_node[id(nd)]
@@ -568,7 +568,7 @@ def ingest(b: Builder) -> None:
         close_nodes(rules.children, rules.end)
         first = next((c for c in rules.children if c.title == "确诊初次罹患"), None)
         ex = example_rows(t, defs["确诊初次罹患"].lines[1] + 1, first.end) if first else []
-        if ex:  # the worked example table on its own, from its header lines to its last row
+        if first and ex:  # the worked example table on its own, from its header lines to its last row
             head = next((n for n in range(defs["确诊初次罹患"].lines[1] + 1, ex[0][0]) if norm(t.line(n))), ex[0][0])
             first.children = [Node("示例表", head, 3, end=first.end, parent=first)]
     emit_passages(b, own_spans([front, *parts]), service_of, norm, lambda a, z: noise_lines(t, a, z))

@@ -362,7 +362,7 @@ def ingest(b: Builder) -> None:
     for intro in intros:
         sig = _rule_signature(intro)
         first = signatures.get(sig)
-        if first is not None:
+        if first is not None and first.service is not None:
             canonical[intro.start] = first
             b.warn(f"intro {intro.name!r} at line {intro.start} repeats {first.name!r} (line {first.start}); stored once")
             first.service.aliases = sorted(set(first.service.aliases) | {intro.name})
@@ -380,6 +380,7 @@ def ingest(b: Builder) -> None:
     for intro in intros:
         svc_intro = canonical[intro.start]
         svc = svc_intro.service
+        assert svc is not None  # every canonical intro has its service
         names = [intro.name, svc_intro.name] + list(svc.aliases)
         _store_lists(b, intro, svc, seen_lists)
         _store_passages(b, intro, svc, names, seen_passages)
@@ -523,15 +524,15 @@ def _store_lists(b: Builder, intro: Intro, svc: m.Service, seen: set) -> None:
         hdr = header_cells(raw)
         name = f"{svc.name}·{title_above(n)}"
         if hdr[:3] == ["医院名称", "省份", "城市"]:
-            entries, last = parse_hospital_table(b, n, intro.end)
-            if fresh("h", entries):
-                b.hospital_list(name, (n, last), entries, services=[svc])
+            hs, last = parse_hospital_table(b, n, intro.end)
+            if fresh("h", hs):
+                b.hospital_list(name, (n, last), hs, services=[svc])
         elif hdr[:2] == ["省份", "城市"] and "医院级别" in hdr:
-            entries, last = parse_grouped_hospital_table(b, n, intro.end)
-            b.hospital_list(name, (n, last), entries, services=[svc])
+            hs, last = parse_grouped_hospital_table(b, n, intro.end)
+            b.hospital_list(name, (n, last), hs, services=[svc])
         elif hdr[:2] == ["医院", "团队擅长"]:
-            entries, last = parse_team_table(b, n, intro.end)
-            b.hospital_list(name, (n, last), entries, services=[svc])
+            hs, last = parse_team_table(b, n, intro.end)
+            b.hospital_list(name, (n, last), hs, services=[svc])
         elif hdr[0] == "序号" and len(hdr) >= 3 and hdr[1] in ("省", "省份") and hdr[2] in ("市", "城市"):
             entries, last = parse_city_table(b, n, intro.end)
             if fresh("c", entries):
@@ -544,9 +545,9 @@ def _store_lists(b: Builder, intro: Intro, svc: m.Service, seen: set) -> None:
                     seen.add((drug, cat))
                     b.drug(name, drug, (rn, rn), indication=cat)
         elif hdr[0] == "序号" and len(hdr) >= 2 and hdr[1] == "疾病名称":
-            rows, last = parse_disease_table(b, n, intro.end)
-            dl = b.disease_list(name, (n, last), [e for _, e in rows])
-            nums = [k for k, _ in rows]
+            drows, last = parse_disease_table(b, n, intro.end)
+            dl = b.disease_list(name, (n, last), [e for _, e in drows])
+            nums = [k for k, _ in drows]
             missing = sorted(set(range(1, max(nums) + 1)) - set(nums)) if nums else []
             if missing:
                 b.warn(f"{name}: entries {missing} missing from the text (truncated table)")
