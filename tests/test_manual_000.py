@@ -331,7 +331,9 @@ def test_untitled_text_gets_a_passage():
     assert front.title == "孤立的一段文字"  # text before any heading titles the front matter
     t2 = ManualText("x", ["一、服务内容", "1.门诊协助", "内容", "", "一、附件"])
     front2, parts2 = P.outline(t2)
-    assert P.untitled_blocks(t2, front2, parts2) == []
+    from knowledge.ingest.sections import untitled_blocks
+
+    assert untitled_blocks(t2, [front2, *parts2], P.norm) == []
 
 
 def test_bad_input_does_not_crash(tmp_path):

@@ -165,3 +165,72 @@ def province_names() -> dict[str, str]:
 def is_municipality(name: str) -> bool:
     full = province_names().get(name)
     return bool(full and full.endswith("市"))
+
+
+def split_place_cell(cell: str) -> list[tuple[str, Optional[str]]]:
+    """'延边(延吉、图们)、哈密、县级市:大冶市 丹江口市' -> [(延边, 延吉、图们), (哈密, None), ...].
+
+    Separators are 、 , and spaces outside parentheses; '县级市:' and '县域:' are separators."""
+    cell = re.sub(r"(?:县级市|县域)[:：]", "、", cell)
+    toks, depth, cur = [], 0, ""
+    for i, ch in enumerate(cell):
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth = max(depth - 1, 0)
+        if depth == 0 and ch in "、, ":
+            toks.append(cur)
+            cur = ""
+        else:
+            cur += ch
+            # a name right after a closing parenthesis starts a new entry: 宁德(仅开放县级市)福清市
+            if ch == ")" and depth == 0 and re.match(r"[\u4e00-\u9fff]", cell[i + 1:i + 2]):
+                toks.append(cur)
+                cur = ""
+    toks.append(cur)
+    out = []
+    for tok in toks:
+        tok = tok.strip().rstrip("+")
+        name = tok.split("(", 1)[0].strip()
+        groups = re.findall(r"\(((?:[^()]|\([^()]*\))*)\)?", tok[len(name):])
+        groups = [g.strip() for g in groups if g.strip()]
+        if re.search(r"\d|开放", name) or len(name) < 2:
+            # no usable parent ("23 年 10 月开放区域(…)(城口县 丰都县 …)"): list members are the entries
+            for g in groups:
+                if re.search(r"[、 ]", g) and not re.search(r"开放|仅", g):
+                    out += split_place_cell(g)
+            continue
+        note = "；".join(groups) or None
+        if name.endswith("市辖区"):
+            name, note = name[: -len("市辖区")], "市辖区" + (f"；{note}" if note else "")
+        # two county names run together by a missing separator ("张北县康保县")
+        mt = re.fullmatch(r"([\u4e00-\u9fff]{2,}?县)([\u4e00-\u9fff]{2,}县)", name)
+        if mt and "自治" not in name:
+            out += [(mt.group(1), note), (mt.group(2), note)]
+            continue
+        out.append((name, note))
+    return out
+
+
+def municipal_city(province: str, city: str) -> str:
+    """Tables of the national hospital registry write 市辖区/县 as the city of a municipality."""
+    return province if city in ("市辖区", "县", "") else city
+
+
+# -- hospital names ------------------------------------------------------------------------------------
+
+_PAREN = re.compile(r"^(.+?)\s*[(（]([^()（）]+)[)）]$")
+_CAMPUS = ("院区", "分院", "总部", "部", "新院", "老院", "东院", "西院", "南院", "北院")
+
+
+def split_hospital_name(raw: str) -> tuple[str, list[str]]:
+    """'北京大学第三医院(北医三院)' -> ('北京大学第三医院', ['北医三院']); a campus in brackets
+    ('北京积水潭医院(回龙观院区)') stays part of the name."""
+    s = clean(raw)
+    mm = _PAREN.match(s)
+    if not mm or mm.group(2).strip().endswith(_CAMPUS):
+        return s, []
+    parts = [a.strip() for a in re.split(r"[、，,]", mm.group(2)) if a.strip()]
+    if not parts or not all(any(w in a for w in ("院", "中心", "所")) for a in parts):
+        return s, []  # a place or a remark in brackets, not another name
+    return mm.group(1).strip(), parts

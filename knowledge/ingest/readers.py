@@ -8,6 +8,8 @@
   beneficiary(), diagnosis(), cancellation(), lead_time(), response_time(), trigger().
 - field() and topics() say what a labelled field or an unlabelled remark is about
   (`field_labels` and `remark_topics` in vocab.yaml).
+- contacts_in() and EMAIL read the hotlines, WeChat accounts and menu paths, hours and e-mail
+  addresses a line names.
 
 Adapters keep only their manual's outline and table shapes: which text is a field, a cell, a
 remark or a sentence. Keywords come from knowledge/ingest/vocab.yaml (lexicon), store names
@@ -29,7 +31,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Callable, Iterable, Iterator, Optional
 
-from knowledge.ingest.lexicon import cn_int, lexicon, numeral_chars
+from knowledge.ingest.lexicon import cn_int, contact_label, lexicon, numeral_chars
 from knowledge.ingest.text import clean, squash
 from knowledge.vocab import Beneficiary, DiagnosisKind, FactAttribute, UsagePeriod, UsageRuleKey, WaitingKind, \
     WaitingWaiver
@@ -530,3 +532,35 @@ def family_share(text: str) -> Optional[dict[str, Any]]:
     if ex := re.search(r"[（(]([^）)]+?)无次数限制[）)]", s):
         fam["unlimited_services"] = [ex.group(1)]
     return fam
+
+
+# -- contacts -----------------------------------------------------------------------------------------
+
+_PHONE = re.compile(r"(?<!\d)(95\d{3}|400-?\d{3}-?\d{4})(?!\d)")
+_WECHAT = re.compile(r"“([^”]+)”(?:官方)?微信(?:号|公众号)")
+_WECHAT_PATH = re.compile(r"微信公众号((?:\s*[-—]\s*[^\s\-—，。]+)+)")
+_PATH_TAIL = re.compile(r"(提交|申请|咨询|查询|办理).*$")
+_STAFFED_HOURS = re.compile(r"人工服务时间[：:]\s*([^。]+)")
+EMAIL = re.compile(r"[A-Za-z0-9._+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
+
+
+def contacts_in(line: str) -> list[tuple[str, str, str]]:
+    """(kind, label, value) of the contacts a line names, in this order: hotlines (95xxx, 400 numbers;
+    "中文服务转 N" goes into the label), “名称”微信公众号 accounts, 微信公众号-菜单-项目 menu paths
+    (without the closing verb), 人工服务时间 hours."""
+    out: list[tuple[str, str, str]] = []
+    transfer = contact_label("transfer")
+    for mm in _PHONE.finditer(line):
+        ext = re.match(rf"\s*{transfer}\s*(\d)", line[mm.end():])
+        out.append(("phone", contact_label("hotline") + (f"（{transfer} {ext.group(1)}）" if ext else ""), mm.group(1)))
+    for mm in _WECHAT.finditer(line):
+        out.append(("wechat", contact_label("wechat_account"), mm.group(1)))
+    for mm in _WECHAT_PATH.finditer(line):
+        parts = [p.strip() for p in re.split(r"[-—]", mm.group(1)) if p.strip()]
+        parts[-1] = _PATH_TAIL.sub("", parts[-1])
+        path = "-".join(p for p in parts if p)
+        if path:
+            out.append(("wechat", contact_label("wechat_menu"), path))
+    for mm in _STAFFED_HOURS.finditer(line):
+        out.append(("hours", contact_label("staffed_hours"), clean(mm.group(1))))
+    return out

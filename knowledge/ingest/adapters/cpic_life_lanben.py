@@ -12,17 +12,18 @@ manual's version words.
 """
 from __future__ import annotations
 
-import difflib
 import re
+from re import Match, Pattern
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Optional
 
 from knowledge import models as m
-from knowledge.ingest import readers
+from knowledge.ingest import facts, readers
 from knowledge.ingest.builder import Builder
-from knowledge.ingest.lexicon import category_of, contact_label, name_aliases
-from knowledge.ingest.text import clean, squash
+from knowledge.ingest.lexicon import category_of, name_aliases
+from knowledge.ingest.sections import lines_repeat, section_ranges
+from knowledge.ingest.text import clean, same_text, squash, subsequence, tab_blocks
 
 # -- patterns -----------------------------------------------------------------
 CHAPTER_RE = re.compile(r"^第[一二三四五六七八九十]+章\s*(.+)$")
@@ -32,11 +33,6 @@ SUB_TIER_RE = re.compile(r"^(\d)\s*档$")
 SUBHEAD_RE = re.compile(r"^服务(条件|内容|介绍)$")
 SENTENCE_PUNCT = re.compile(r"[。，；：:,;]")
 
-PHONE_RE = re.compile(r"(?<!\d)(95\d{3}|400-?\d{3}-?\d{4})(?!\d)")
-WECHAT_RE = re.compile(r"“([^”]+)”(?:官方)?微信(?:号|公众号)")
-WECHAT_PATH_RE = re.compile(r"微信公众号((?:\s*[-—]\s*[^\s\-—，。]+)+)")
-PATH_TAIL_RE = re.compile(r"(提交|申请|咨询|查询|办理).*$")
-SERVICE_HOURS_RE = re.compile(r"人工服务时间[：:]\s*([^。]+)")
 # what a line of a service description can state (rows of knowledge.ingest.readers)
 SECTION_ATTRIBUTES = ("response_time", "coverage", "hospital_choice", "fees", "documents", "service_hours", "alias")
 
@@ -53,7 +49,7 @@ class Versions:
     product: str
 
     @property
-    def re(self) -> re.Pattern:
+    def re(self) -> Pattern:
         return _version_re(self.product)
 
     @property
@@ -61,7 +57,7 @@ class Versions:
         return re.compile(rf"^{re.escape(self.product)}.*服务说明[：:]?$")
 
     @staticmethod
-    def key(m_: re.Match) -> tuple[str, str, str]:
+    def key(m_: Match) -> tuple[str, str, str]:
         return (m_.group(1) or "", m_.group(2), m_.group(3) or "")
 
     def name(self, key: tuple[str, str, str]) -> str:
@@ -118,17 +114,6 @@ class Table:
     def phase(self) -> str:
         mm = re.search(r"[（(]([^）)]*(?:年度|年)[^）)]*)[）)]\s*$", self.title)
         return mm.group(1) if mm else ""
-
-
-# a space between two CJK characters is a PDF line wrap, unless a "label：" follows
-WRAP_SPACE_RE = re.compile(r"(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])(?![\u4e00-\u9fff]{1,6}[：:])")
-
-
-def split_cells(line: str) -> list[str]:
-    cells = [WRAP_SPACE_RE.sub("", c.strip()) for c in line.split("\t")]
-    while cells and not cells[-1]:
-        cells.pop()
-    return cells
 
 
 def parse_table(b: Builder, rows: list[tuple[int, list[str]]]) -> Optional[Table]:
@@ -200,19 +185,8 @@ def parse_table(b: Builder, rows: list[tuple[int, list[str]]]) -> Optional[Table
 
 
 def tables_in(b: Builder, start: int, end: int) -> list[Table]:
-    """Tab-separated blocks in [start, end]; blank lines inside a block are page breaks."""
-    blocks: list[list[tuple[int, list[str]]]] = []
-    cur: list[tuple[int, list[str]]] = []
-    for n, s in b.text.iter(start, end):
-        if "\t" in s:
-            cur.append((n, split_cells(s)))
-        elif s.strip():
-            if cur:
-                blocks.append(cur)
-            cur = []
-    if cur:
-        blocks.append(cur)
-    return [t for t in (parse_table(b, blk) for blk in blocks) if t]
+    """Tables of the tab-separated blocks in [start, end]."""
+    return [t for t in (parse_table(b, blk) for blk in tab_blocks(b.text, start, end)) if t]
 
 
 # -- the adapter ----------------------------------------------------------------
@@ -233,11 +207,7 @@ def outline(b: Builder) -> dict:
 
 
 def sections_between(b: Builder, heads: list[tuple[int, str]], end: int) -> list[Section]:
-    out = []
-    for i, (n, title) in enumerate(heads):
-        stop = heads[i + 1][0] - 1 if i + 1 < len(heads) else end
-        out.append(Section(title=clean(title), start=n, end=b.text.trim(n, stop)))
-    return out
+    return [Section(title=clean(title), start=n, end=stop) for n, stop, title in section_ranges(b.text, heads, end)]
 
 
 def ingest(b: Builder) -> None:
@@ -288,7 +258,7 @@ def ingest(b: Builder) -> None:
             continue
         hits = [k for k in services if key.startswith(k) and key[len(k):].startswith(("(", "（"))]
         if not hits:
-            hits = [k for k in services if _subseq(re.sub(r"服务$", "", key), k)]
+            hits = [k for k in services if subsequence(re.sub(r"服务$", "", key), k)]
             if hits:
                 best = min(len(k) for k in hits)
                 hits = [k for k in hits if len(k) == best]
@@ -296,7 +266,7 @@ def ingest(b: Builder) -> None:
             b.warn(f"listed service {name!r} at line {n} has no description section")
             continue
         for k in hits:
-            _add_aliases(b, services[k], [name, re.sub(r"服务$", "", name)], (n, n))
+            facts.add_aliases(b, services[k], [name, re.sub(r"服务$", "", name)], (n, n))
 
     # 3. validity statements (front matter copy and 三、服务期限 copy)
     statements = _validity_statements(b, V, ch1, validity_sec)
@@ -315,25 +285,6 @@ def ingest(b: Builder) -> None:
     _passages(b, V, services, svc_sections, chapters, parts, content_sec, ch1)
 
 
-def _same_text(a: str, b: str) -> bool:
-    """Same sentence up to punctuation, spaces and bold marks."""
-    norm = lambda x: re.sub(r"[\W_]+", "", squash(x.replace("**", "")))  # noqa: E731
-    return norm(a) == norm(b)
-
-
-def _subseq(short: str, long: str) -> bool:
-    it = iter(long)
-    return bool(short) and all(ch in it for ch in short)
-
-
-def _add_aliases(b: Builder, svc: m.Service, names: list[str], lines: tuple[int, int]) -> None:
-    new = {clean(a) for a in names if clean(a)} - set(svc.aliases or []) - {svc.name}
-    new = {a for a in new if len(squash(a)) >= 2}
-    if new:
-        svc.aliases = sorted(set(svc.aliases or []) | new)
-        b.fact(svc, "alias", "、".join(sorted(new)), lines)
-
-
 def _service_from_section(b: Builder, product: m.Product, sec: Section) -> m.Service:
     T = b.text
     name = clean(sec.title)
@@ -346,45 +297,15 @@ def _service_from_section(b: Builder, product: m.Product, sec: Section) -> m.Ser
     fields: dict = {"category": category_of(name), "description": desc, "product_id": product.id,
                     "coverage_scope": "unspecified"}
     aliases = name_aliases(name)
-    facts: list[tuple[str, str, tuple[int, int], object]] = []
+    found: list[facts.PendingFact] = []
     for n, s in cond:
-        d = readers.diagnosis(s)
-        lst = re.search(r"《\[?([^\]》]+)", squash(s))
-        fields.setdefault("diagnosis_kind", readers.diagnosis_kind(d))
-        fields.setdefault("diagnosis_hospital", d.get("hospital"))
-        facts.append(("diagnosis", s, (n, n), {**d, "list_ref": lst.group(1) if lst else None, "list_in_manual": False}))
-        if "审核同意" in s:
-            facts.append(("approval_required", "须经公司审核同意", (n, n), True))
+        facts.condition_facts(s, (n, n), fields, found)
     for n, s in content:
-        s2 = squash(s)
-        if "diagnosis_kind" not in fields and re.search(r"如客户(疑似|确诊)", s2):
-            clause = re.search(r"如客户[^，]+", s).group(0)
-            d = readers.diagnosis(clause)
-            fields["diagnosis_kind"] = readers.diagnosis_kind(d)
-            facts.append(("diagnosis", clause, (n, n), {"kind": d.get("kind")}))
-        for r in readers.scan(s, SECTION_ATTRIBUTES):
-            text = s[r.start:r.end]
-            if r.attribute == "response_time":
-                fields.setdefault("response_time", clean(text))
-            elif r.attribute == "fees":
-                fields["fees"] = clean(text)
-            elif r.attribute == "documents":
-                fields["documents"] = (r.data or {}).get("documents") or clean(text)
-            elif r.attribute == "service_hours" and re.match(r"7\s*[×*xX]\s*24", text) and "不限次" in s:
-                fields["usage_period"] = "unlimited"
-                fields["usage_text"] = clean(re.search(r"7\s*[×*xX]\s*24\s*小时[^，。]*", s).group(0))
-            elif r.attribute == "alias":
-                if squash(r.data["of"]) not in squash(name):
-                    continue
-                aliases += [r.data["alias"] + "服务", r.data["alias"]]
-            facts.append((r.attribute, text, (n, n), r.data))
-        if s2.startswith("申请时请") and "提供" in s2:  # a note cut off by the PDF extraction
-            fields.setdefault("documents", clean(s))
-            facts.append(("documents", s, (n, n), {"truncated": not s2.endswith("。")}))
+        facts.description_facts(s, (n, n), name, SECTION_ATTRIBUTES, fields, aliases, found)
     if content:
-        facts.append(("content", desc, (content[0][0], content[-1][0]), None))
+        found.append(("content", desc, (content[0][0], content[-1][0]), None))
     svc = b.service(squash(name), name, (sec.start, sec.end), aliases=aliases, **fields)
-    for attr, value, lines, data in facts:
+    for attr, value, lines, data in found:
         b.fact(svc, attr, value, lines, data)
     return svc
 
@@ -452,7 +373,7 @@ def _editions_and_entitlements(b: Builder, product: m.Product, content_sec, serv
         if first is None and own:  # statements name tiers only: keep their text on the version too
             texts: list[str] = []
             for st in own:
-                if not any(_same_text(st.text, t) for t in texts):
+                if not any(same_text(st.text, t) for t in texts):
                     texts.append(st.text)
             ed.validity = "；".join(texts)
         info = EditionInfo(edition=ed, key=key, lines=(sec.start, sec.end))
@@ -526,7 +447,7 @@ def _table_entitlements(b: Builder, product: m.Product, info: EditionInfo, table
                 for part in ("start", "end"):
                     if part in st.rule and part not in rule:
                         rule[part] = st.rule[part]
-                if not any(_same_text(st.text, t) for t in texts):
+                if not any(same_text(st.text, t) for t in texts):
                     texts.append(st.text)
         if term_note:
             rule = {**rule, "start": {"kind": "effective"}, "end": readers.validity_rule(term_note[1]).get("end", rule.get("end"))}
@@ -562,38 +483,12 @@ def _table_entitlements(b: Builder, product: m.Product, info: EditionInfo, table
                    {"edition": vname, "tier": tier.name if tier else None, "included": inc, "limit": lim,
                     "period": per})
             fam = (tier.rule or {}).get("family") if tier else None
-            if fam and inc:
-                shared = svc.name not in fam.get("excluded_services", []) and "仅限被保险人" not in cell
+            if fam and inc and tier is not None:
                 target = rows_by_kind["target"]
-                b.fact(svc, "beneficiary",
-                       f"{label}：{target.cells[ci]}" if shared else f"{label}：{cell}（家人不可共享）",
-                       (min(row.lines[0], target.lines[0]), max(row.lines[1], target.lines[1])),
-                       {"edition": vname, "tier": tier.name, "family_shared": shared, **({
-                           "max_members": fam.get("max_members"), "family_usage_limit": fam.get("usage_limit"),
-                           "family_usage_period": fam.get("usage_period")} if shared else {})})
-                _set_beneficiary(svc, shared, fam, f"{label}：{target.cells[ci]}")
+                facts.shared_entitlement(b, svc, vname, tier, fam, cell, row.lines, target.cells[ci], target.lines)
             elif tier and inc and rows_by_kind.get("target") and svc.beneficiary is None:
                 svc.beneficiary = "insured"
                 svc.beneficiary_text = f"{label}：{rows_by_kind['target'].cells[ci]}"
-
-
-def _set_beneficiary(svc: m.Service, shared: bool, fam: dict, text: str) -> None:
-    if not shared:
-        if svc.beneficiary is None:
-            svc.beneficiary, svc.beneficiary_text = "insured", text
-        return
-    svc.beneficiary = "insured_and_family"
-    rule = dict(svc.family_rule or {})
-    rule["shared_with"] = "immediate_relatives"
-    rule["max_members"] = max(rule.get("max_members") or 0, fam.get("max_members") or 0) or None
-    if (fam.get("end") or {}).get("kind") == "years":
-        rule["window_years"] = fam["end"]["years"]
-    rule["depends_on_tier"] = True
-    svc.family_rule = rule
-    if not (svc.beneficiary_text or "").count("直系亲属") and "家人" not in (svc.beneficiary_text or ""):
-        svc.beneficiary_text = text
-    else:
-        svc.beneficiary_text = f"{svc.beneficiary_text}；{text}"
 
 
 def _version_facts(b: Builder, V: Versions, editions: dict[tuple, EditionInfo], statements: list[Statement],
@@ -653,29 +548,11 @@ def _apply_and_notes(b: Builder, services: dict[str, m.Service], apply_sec, ch2:
 def _contacts(b: Builder, services: dict[str, m.Service]) -> None:
     seen: set[tuple[str, str]] = set()
     by_line = {n: svc for svc in services.values() for n in range(svc.line_start, svc.line_end + 1)}
-    transfer = contact_label("transfer")
     for n, s in b.text.iter():
-        svc = by_line.get(n)
-        for mm in PHONE_RE.finditer(s):
-            ext = re.match(rf"\s*{transfer}\s*(\d)", s[mm.end():])
-            value = mm.group(1)
-            label = contact_label("hotline") + (f"（{transfer} {ext.group(1)}）" if ext else "")
-            if ("phone", value + label) not in seen:
-                seen.add(("phone", value + label))
-                b.contact("phone", label, value, (n, n), svc)
-        for mm in WECHAT_RE.finditer(s):
-            if ("wechat", mm.group(1)) not in seen:
-                seen.add(("wechat", mm.group(1)))
-                b.contact("wechat", contact_label("wechat_account"), mm.group(1), (n, n), svc)
-        for mm in WECHAT_PATH_RE.finditer(s):
-            parts = [p.strip() for p in re.split(r"[-—]", mm.group(1)) if p.strip()]
-            parts[-1] = PATH_TAIL_RE.sub("", parts[-1])
-            path = "-".join(p for p in parts if p)
-            if path and ("wechat_path", path) not in seen:
-                seen.add(("wechat_path", path))
-                b.contact("wechat", contact_label("wechat_menu"), path, (n, n), svc)
-        for mm in SERVICE_HOURS_RE.finditer(s):
-            b.contact("hours", contact_label("staffed_hours"), clean(mm.group(1)), (n, n), svc)
+        for kind, label, value in readers.contacts_in(s):
+            if kind == "hours" or (label, value) not in seen:
+                seen.add((label, value))
+                b.contact(kind, label, value, (n, n), by_line.get(n))
 
 
 def _passages(b: Builder, V: Versions, services: dict[str, m.Service], svc_sections: list[Section], chapters, parts,
@@ -686,17 +563,12 @@ def _passages(b: Builder, V: Versions, services: dict[str, m.Service], svc_secti
     def norm_lines(a: int, z: int) -> list[str]:
         return [squash(T.line(n).replace("**", "")) for n in range(a, z + 1) if T.line(n).strip()]
 
-    def is_repeat(body: list[str]) -> bool:
-        """Every body line has a near-identical line in one passage already stored."""
-        return bool(body) and any(all(max(difflib.SequenceMatcher(None, x, y).ratio() for y in old) >= 0.8
-                                      for x in body) for old in stored)
-
     def add(title: str, a: int, z: int, svc=None) -> None:
         z = b.text.trim(a, z)
         if not T.span(a, z).strip():
             return
         lines = norm_lines(a, z)
-        if svc is None and is_repeat(lines[1:]):
+        if svc is None and lines_repeat(lines[1:], stored):
             b.warn(f"section {title!r} at lines {a}-{z} repeats an earlier one; stored once")
             return
         stored.append(lines)

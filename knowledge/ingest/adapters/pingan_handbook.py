@@ -20,22 +20,22 @@ knowledge/ingest/vocab.yaml.
 from __future__ import annotations
 
 import bisect
-import hashlib
 import re
-from dataclasses import dataclass, field
-from typing import Any, Iterable, Optional
+from dataclasses import dataclass
+from typing import AbstractSet, Any, Optional
 
 from knowledge import models as m
-from knowledge.ingest import readers
+from knowledge.ingest import facts, readers
 from knowledge.ingest.builder import Builder, CityEntry, DiseaseEntry, HospitalEntry
-from knowledge.ingest.lexicon import category_of, contact_label, name_aliases
-from knowledge.ingest.text import ManualText, clean, squash
-from knowledge.vocab import FamilyRule, SharedWith
+from knowledge.ingest.lexicon import category_of, contact_label, name_aliases, split_place_cell
+from knowledge.ingest.facts import Term
+from knowledge.ingest.sections import Node, add_faqs_shared_once, close_nodes, emit_passages, own_spans, qa_pairs, untitled_blocks
+from knowledge.ingest.text import BULLETS, Flow, ManualText, squash
+from knowledge.ingest.text import unbullet as norm
 
 # --------------------------------------------------------------------------------------
 # layout vocabulary
 
-BULLETS = "\uf06c\uf0d8\uf0b7\u2022\u25cf"
 PART_RE = re.compile(r"^([一二三四五六七八九十]+)、\s*(\S.{0,30})$")
 TOP_RE = re.compile(r"^(\d{1,2})\.\s*(\S.*)$")
 SUB_RE = re.compile(r"^(\d{1,2})\.(\d{1,2})(?![.\d])\s*(\S.*)$")
@@ -50,40 +50,18 @@ SENTENCE_ATTRIBUTES = ("lead_time", "response_time", "review_time", "service_hou
                        "cancellation", "diagnosis", "usage_limit", "waiting_period")
 MANY_PER_SENTENCE = ("cancellation", "diagnosis", "usage_limit")
 NAV_BRACKETS = {"我的", "用服务", "立即使用", "我的保单", "我的】-【用服务", "我的】-【我的保单"}
-_PHONE_LINE = re.compile(r"客服电话|热线|拨打")
-# "不包括怀孕及分娩场景（例：…）": a case the rules engine can ask about
-_EXCLUDED_CASE = re.compile(r"不(?:包括|包含|含)([^（(，,。；;、]{2,20}?)(?:场景|情况|等)?[（(，,。；;、]")
-
-
-def norm(s: str) -> str:
-    """clean() a raw line and drop PDF bullet glyphs."""
-    return clean(s.translate({ord(c): " " for c in BULLETS}))
 
 
 # --------------------------------------------------------------------------------------
 # joined text with a map back to lines
 
-@dataclass
-class Flow:
-    text: str
-    starts: list[int]
-    lines: list[int]
-
-    def line_of(self, pos: int) -> int:
-        i = bisect.bisect_right(self.starts, pos) - 1
-        return self.lines[max(i, 0)]
-
-    def lines_of(self, a: int, b: int) -> tuple[int, int]:
-        return self.line_of(a), self.line_of(max(a, b - 1))
-
-
 BLOCK_START = re.compile(r"^(?:\d{1,2}[)）、]|\d{1,2}\.\d|[QA]\s*[:：]|\S{2,6}[:：]|注|请注意|" + "|".join(ROW_LABELS) + ")")
 
 
-def make_flow(t: ManualText, a: int, b: int, skip: set[int] = frozenset()) -> Flow:
+def make_flow(t: ManualText, a: int, b: int, skip: AbstractSet[int] = frozenset()) -> Flow:
     """Lines a..b joined (wrapped CJK lines join without a space); a line that starts a new
     block (numbered item, row label, Q/A, heading, bullet) starts on a new line."""
-    parts, starts, lines, pos = [], [], [], 0
+    pieces: list[tuple[int, str]] = []
     for n in range(a, b + 1):
         if n in skip:
             continue
@@ -93,55 +71,19 @@ def make_flow(t: ManualText, a: int, b: int, skip: set[int] = frozenset()) -> Fl
             continue
         heading = bool(SUB_RE.match(s) and is_title(SUB_RE.match(s).group(3)) or s in GENERIC_HEADS
                        or TOP_RE.match(s) and is_title(TOP_RE.match(s).group(2), 12))
-        if parts and (heading or BLOCK_START.match(s) or raw.lstrip()[:1] in BULLETS):
+        if pieces and (heading or BLOCK_START.match(s) or raw.lstrip()[:1] in BULLETS):
             s = "\n" + s
         if heading:
             s += "\n"
-        starts.append(pos)
-        lines.append(n)
-        parts.append(s)
-        pos += len(s)
-    return Flow("".join(parts), starts or [0], lines or [a])
+        pieces.append((n, s))
+    return Flow.join(pieces, a)
 
 
 SENT_SPLIT = re.compile(r"(?<=[。；;！!？?\n])|(?<!\d)(?=\d{1,2}[）)])")
 
 
-def sentences(fl: Flow) -> list[tuple[str, tuple[int, int]]]:
-    out, pos = [], 0
-    for piece in SENT_SPLIT.split(fl.text):
-        if piece is None:
-            continue
-        a, b = pos, pos + len(piece)
-        pos = b
-        s = piece.strip()
-        lead = len(piece) - len(piece.lstrip())
-        a += lead
-        if len(s) >= 2:
-            out.append((s, fl.lines_of(a, b)))
-    return out
-
-
 # --------------------------------------------------------------------------------------
 # outline
-
-@dataclass
-class Node:
-    title: str
-    line: int
-    level: int  # 0 part, 1 unit, 2 sub-section, 3 local sub-sub-section
-    end: int = 0
-    number: str = ""
-    children: list["Node"] = field(default_factory=list)
-    parent: Optional["Node"] = None
-
-    def path(self) -> str:
-        names, n = [], self
-        while n is not None:
-            names.append(n.title)
-            n = n.parent
-        return " > ".join(reversed(names))
-
 
 def is_title(s: str, max_len: int = 20) -> bool:
     s = s.rstrip("：:")
@@ -184,7 +126,7 @@ def outline(t: ManualText) -> tuple[Node, list[Node]]:
         next_blank = n == len(t) or not norm(t.line(n + 1))
         if 4 <= len(s) <= 12 and next_blank and is_title(s) and not re.search(r"[\d：:()]", s):
             front.children.append(Node(s, n, 1, parent=front))
-    _close(front.children, front.end)
+    close_nodes(front.children, front.end)
 
     nodes: list[Node] = []
     for i, (pl, mt) in enumerate(parts):
@@ -197,16 +139,11 @@ def outline(t: ManualText) -> tuple[Node, list[Node]]:
             if mt_top and int(mt_top.group(1)) == cur + 1 and is_title(mt_top.group(2), 30):
                 cur += 1
                 part.children.append(Node(s, n, 1, number=str(cur), parent=part))
-        _close(part.children, end)
+        close_nodes(part.children, end)
         for unit in part.children:
             _sub_sections(t, unit)
         nodes.append(part)
     return front, nodes
-
-
-def _close(nodes: list[Node], end: int) -> None:
-    for i, nd in enumerate(nodes):
-        nd.end = nodes[i + 1].line - 1 if i + 1 < len(nodes) else end
 
 
 def _sub_sections(t: ManualText, unit: Node) -> None:
@@ -228,7 +165,7 @@ def _sub_sections(t: ManualText, unit: Node) -> None:
             s = norm(t.line(n))
             if s in GENERIC_HEADS:
                 subs.append(Node(s, n, 2, parent=unit))
-    _close(subs, unit.end)
+    close_nodes(subs, unit.end)
     # local sub-sub-sections inside locally numbered units ("2.1 专科医生开具用药处方")
     for sub in subs:
         if sub.number and "." not in sub.number:
@@ -237,15 +174,9 @@ def _sub_sections(t: ManualText, unit: Node) -> None:
                 mt = SUB_RE.match(norm(t.line(n)))
                 if mt and mt.group(1) == sub.number and is_title(mt.group(3)):
                     kids.append(Node(norm(t.line(n)), n, 3, number=f"{mt.group(1)}.{mt.group(2)}", parent=sub))
-            _close(kids, sub.end)
+            close_nodes(kids, sub.end)
             sub.children = kids
     unit.children = subs
-
-
-def walk(node: Node) -> Iterable[Node]:
-    yield node
-    for c in node.children:
-        yield from walk(c)
 
 
 def unit_name(title: str) -> tuple[str, list[str]]:
@@ -264,76 +195,6 @@ def unit_name(title: str) -> tuple[str, list[str]]:
 
 # --------------------------------------------------------------------------------------
 # section passages, repeated and untitled sections
-
-def section_spans(front: Node, parts: list[Node]) -> list[tuple[Node, str, int, int]]:
-    """(node, title path, start, end) for the own text of every node: from its heading to the
-    line before its first child. Text before a node's first child that follows the heading is
-    the node's intro; text before the first heading of a part is an untitled section."""
-    out = []
-    for root in [front, *parts]:
-        for nd in walk(root):
-            stop = nd.children[0].line - 1 if nd.children else nd.end
-            out.append((nd, nd.path(), nd.line, stop))
-    return out
-
-
-def body_key(t: ManualText, a: int, b: int, title: str) -> str:
-    """Identity of a section for repeat detection: its title without numbering, plus its text."""
-    title = re.sub(r"^[\d.、\s]+", "", squash(title))
-    body = "".join(squash(t.line(n)) for n in range(a + 1, b + 1))
-    return hashlib.sha1(f"{title}|{body}".encode()).hexdigest()
-
-
-def emit_passages(b: Builder, spans, service_of, chunk: int = 60) -> dict[str, Any]:
-    """One passage per section span (long tables cut into chunks). A section whose title and
-    text repeat an earlier one is stored once. Returns stats for the report/tests."""
-    t = b.text
-    seen: dict[str, tuple[int, int]] = {}
-    stats = {"passages": 0, "repeats": [], "untitled": []}
-    for nd, path, a, z in spans:
-        while z > a and not norm(t.line(z)):
-            z -= 1
-        if z < a:
-            continue
-        own = [n for n in range(a, z + 1) if norm(t.line(n))]
-        if len(own) <= 1 and nd.children:
-            continue  # a bare heading; its text lives in its children
-        key = body_key(t, a, z, nd.title)
-        if key in seen:
-            stats["repeats"].append(((a, z), seen[key]))
-            b.warn(f"section {nd.title!r} at lines {a}-{z} repeats lines {seen[key][0]}-{seen[key][1]}; stored once")
-            continue
-        seen[key] = (a, z)
-        svc = service_of(nd)
-        skip = noise_lines(t, a, z)
-        keep = [n for n in own if n not in skip]
-        for i in range(0, len(keep), chunk):
-            piece = keep[i:i + chunk]
-            title = path if i == 0 else f"{path}（续）"
-            txt = "\n".join(norm(t.line(n)) for n in piece)
-            b.passage(title, (piece[0], piece[-1]), service=svc, text=txt)
-            stats["passages"] += 1
-    return stats
-
-
-def untitled_blocks(t: ManualText, front: Node, parts: list[Node]) -> list[tuple[int, int]]:
-    """Non-blank text that no heading covers (before the first heading, between parts)."""
-    covered = set()
-    for root in [front, *parts]:
-        for nd in walk(root):
-            covered.update(range(nd.line, nd.end + 1))
-    blocks, start = [], None
-    for n in range(1, len(t) + 1):
-        if n not in covered and norm(t.line(n)):
-            start = start or n
-            last = n
-        elif start and n in covered:
-            blocks.append((start, last))
-            start = None
-    if start:
-        blocks.append((start, last))
-    return blocks
-
 
 # --------------------------------------------------------------------------------------
 # rows "标签 值" of the service-standard tables
@@ -359,13 +220,6 @@ def rows(t: ManualText, a: int, b: int, skip: set[int]) -> list[tuple[str, str, 
 
 # --------------------------------------------------------------------------------------
 # front matter: rules and definitions
-
-@dataclass
-class Term:
-    name: str
-    lines: tuple[int, int]
-    text: str
-
 
 def terms(t: ManualText, node: Node) -> list[Term]:
     out: list[Term] = []
@@ -470,54 +324,9 @@ def table_rows_b(t: ManualText, a: int, b: int) -> list[CityEntry]:
     return entries
 
 
-def split_cell(cell: str) -> list[tuple[str, Optional[str]]]:
-    """'延边(延吉、图们)、哈密、县级市:大冶市 丹江口市' -> [(延边, 延吉、图们), (哈密, None), ...].
-
-    Separators are 、 , and spaces outside parentheses; '县级市:' and '县域:' are separators."""
-    cell = re.sub(r"(?:县级市|县域)[:：]", "、", cell)
-    toks, depth, cur = [], 0, ""
-    for i, ch in enumerate(cell):
-        if ch == "(":
-            depth += 1
-        elif ch == ")":
-            depth = max(depth - 1, 0)
-        if depth == 0 and ch in "、, ":
-            toks.append(cur)
-            cur = ""
-        else:
-            cur += ch
-            # a name right after a closing parenthesis starts a new entry: 宁德(仅开放县级市)福清市
-            if ch == ")" and depth == 0 and re.match(r"[\u4e00-\u9fff]", cell[i + 1:i + 2]):
-                toks.append(cur)
-                cur = ""
-    toks.append(cur)
-    out = []
-    for tok in toks:
-        tok = tok.strip().rstrip("+")
-        name = tok.split("(", 1)[0].strip()
-        groups = re.findall(r"\(((?:[^()]|\([^()]*\))*)\)?", tok[len(name):])
-        groups = [g.strip() for g in groups if g.strip()]
-        if re.search(r"\d|开放", name) or len(name) < 2:
-            # no usable parent ("23 年 10 月开放区域(…)(城口县 丰都县 …)"): list members are the entries
-            for g in groups:
-                if re.search(r"[、 ]", g) and not re.search(r"开放|仅", g):
-                    out += split_cell(g)
-            continue
-        note = "；".join(groups) or None
-        if name.endswith("市辖区"):
-            name, note = name[: -len("市辖区")], "市辖区" + (f"；{note}" if note else "")
-        # two county names run together by a missing separator ("张北县康保县")
-        mt = re.fullmatch(r"([\u4e00-\u9fff]{2,}?县)([\u4e00-\u9fff]{2,}县)", name)
-        if mt and "自治" not in name:
-            out += [(mt.group(1), note), (mt.group(2), note)]
-            continue
-        out.append((name, note))
-    return out
-
-
 def table_rows_c(t: ManualText, a: int, b: int, provinces: set[str]) -> tuple[list[CityEntry], list[dict]]:
     """Rows '省 城市、城市…  数量' where the cell wraps and the count may sit mid-cell."""
-    rows_: list[dict] = []
+    rows_: list[dict[str, Any]] = []
     for n in range(a, b + 1):
         s = norm(t.line(n))
         if not s or s.startswith("注"):
@@ -558,7 +367,7 @@ def table_rows_c(t: ManualText, a: int, b: int, provinces: set[str]) -> tuple[li
             joined += s
         starts = [p for p, _ in line_of_pos]
         pos = 0
-        for name, note in split_cell(joined):
+        for name, note in split_place_cell(joined):
             at = joined.find(name, pos)
             if at >= 0:
                 pos = at + len(name)
@@ -705,7 +514,7 @@ def ingest(b: Builder) -> None:
             nd.number = "diseases"
             # one passage per disease, not the "2.1"/"2.2" items that look like sub-sections
             nd.children = [Node(d.name, d.line, 2, parent=nd) for d in ds]
-            _close(nd.children, nd.end)
+            close_nodes(nd.children, nd.end)
 
     for u in units:
         _fill_service(b, u, disease_list_name)
@@ -730,7 +539,7 @@ def ingest(b: Builder) -> None:
             if hs:
                 b.hospital_list(f"{u.svc.name}线下服务医疗机构", (hs[0].line, last), hs, services=[u.svc])
     for u in units:
-        for s, ls in sentences(u.flow):
+        for s, ls in u.flow.sentences(SENT_SPLIT):
             seen: list = []
             for r in readers.scan(s, ["coverage"]):
                 if r.data not in seen:
@@ -742,7 +551,7 @@ def ingest(b: Builder) -> None:
     # ---- passages
     svc_by_node = {id(u.node): u.svc for u in units}
 
-    def service_of(nd: Node) -> Optional[m.Service]:
+    def service_of(nd: Optional[Node]) -> Optional[m.Service]:
         while nd is not None:
             if id(nd) in svc_by_node:
                 return svc_by_node[id(nd)]
@@ -756,14 +565,14 @@ def ingest(b: Builder) -> None:
     # front matter definitions get their own passages (term paragraphs, and the example table)
     if rules and defs:
         rules.children = [Node(d.name, d.lines[0], 2, parent=rules) for d in defs.values()]
-        _close(rules.children, rules.end)
+        close_nodes(rules.children, rules.end)
         first = next((c for c in rules.children if c.title == "确诊初次罹患"), None)
         ex = example_rows(t, defs["确诊初次罹患"].lines[1] + 1, first.end) if first else []
-        if ex:  # the worked example table on its own, from its header lines to its last row
+        if first and ex:  # the worked example table on its own, from its header lines to its last row
             head = next((n for n in range(defs["确诊初次罹患"].lines[1] + 1, ex[0][0]) if norm(t.line(n))), ex[0][0])
             first.children = [Node("示例表", head, 3, end=first.end, parent=first)]
-    emit_passages(b, section_spans(front, parts), service_of)
-    for a, z in untitled_blocks(t, front, parts):
+    emit_passages(b, own_spans([front, *parts]), service_of, norm, lambda a, z: noise_lines(t, a, z))
+    for a, z in untitled_blocks(t, [front, *parts], norm):
         b.passage(f"{front.title} > （无标题）", (a, z), text="\n".join(norm(x) for x in t.lines[a - 1:z] if norm(x)))
         b.warn(f"untitled text at lines {a}-{z} stored as its own passage")
     b.s.flush()
@@ -789,7 +598,7 @@ def _aliases(t: ManualText, node: Node, skip: set[int], name: str) -> list[str]:
 
 def _fill_service(b: Builder, u: Unit, disease_list_name: Optional[str]) -> None:
     t, svc, fl = b.text, u.svc, u.flow
-    sents = sentences(fl)
+    sents = fl.sentences(SENT_SPLIT)
     sub = {re.sub(r"^[\d.\s]+", "", c.title): c for c in u.node.children}
 
     # description: the 服务内容 text up to its first table or row
@@ -798,7 +607,7 @@ def _fill_service(b: Builder, u: Unit, disease_list_name: Optional[str]) -> None
         cf = make_flow(t, content.line + 1, (content.children[0].line - 1) if content.children else content.end,
                        u.skip)
         desc = []
-        for s, ls in sentences(cf):
+        for s, ls in cf.sentences(SENT_SPLIT):
             first = norm(t.line(ls[0]))
             if any(first.startswith(lb) for lb in ROW_LABELS) or re.fullmatch(r"(\S{1,4} ){1,3}\S{1,4}", first):
                 break
@@ -807,106 +616,13 @@ def _fill_service(b: Builder, u: Unit, disease_list_name: Optional[str]) -> None
             svc.description = "".join(s for s, _ in desc)[:500]
             b.fact(svc, "content", svc.description, (desc[0][1][0], desc[-1][1][1]))
 
-    # rows
+    # rows ("使用条件 … 本人 …" says whose service it is), then the service text's sentences
     for lab, val, ls in u.rows:
-        attr = readers.field(lab)
-        if attr == "beneficiary" or lab == "使用条件" and "本人" in val:
-            kind = readers.beneficiary(val)
-            b.fact(svc, "beneficiary", val, ls, data={"beneficiary": kind})
-            if svc.beneficiary is None:
-                svc.beneficiary, svc.beneficiary_text = kind, val
-        elif attr == "usage_limit":
-            data = readers.usage(val)
-            b.fact(svc, attr, val, ls, data=data)
-            if data and svc.usage_limit is None:
-                svc.usage_limit, svc.usage_period, svc.usage_text = data["limit"], data["period"], val
-                svc.usage_rule = {**(svc.usage_rule or {}), **readers.usage_rule_of(data)}
-        elif attr in ("coverage", "documents"):
-            b.fact(svc, attr, val, ls)
-            if attr == "documents":
-                svc.documents = svc.documents or val
-        elif attr == "duration":
-            b.fact(svc, attr, val, ls)
-            mt = re.search(r"不超过\s*(\d+)\s*小时", val)
-            if mt:
-                svc.usage_rule = {**(svc.usage_rule or {}), "max_hours_per_use": int(mt.group(1))}
-
-    # beneficiary fallback: the service text says whose service it is
+        facts.field_fact(b, svc, "beneficiary" if lab == "使用条件" and "本人" in val else readers.field(lab), val, ls)
     if svc.beneficiary is None:
-        for s, ls in sents:
-            r = next(readers.scan(s, ["beneficiary"]), None)
-            if r is not None:
-                b.fact(svc, "beneficiary", s, ls, data=r.data)
-                svc.beneficiary, svc.beneficiary_text = r.data["beneficiary"], s
-                break
-
-    # sentence readings (knowledge.ingest.readers), one fact per attribute and reading of a sentence
-    found: dict[str, list] = {a: [] for a in SENTENCE_ATTRIBUTES}
-    for s, ls in sents:
-        if re.match(r"^Q\s*[:：]", s):
-            continue  # a question states nothing
-        s = re.sub(r"^A\s*[:：]\s*", "", s)
-        seen: set[tuple[str, str]] = set()
-        for r in readers.scan(s, SENTENCE_ATTRIBUTES):
-            key = (r.attribute, repr(r.data) if r.attribute in MANY_PER_SENTENCE else "")
-            if key in seen:
-                continue
-            seen.add(key)
-            found[r.attribute].append((s, ls, r.data))
-
-    for s, ls, d in found["lead_time"]:
-        b.fact(svc, "lead_time", s, ls, data=d)
-    svc.lead_time_hours = next((d["hours"] for _, _, d in found["lead_time"] if "hours" in d), None)
-    resp = found["response_time"]
-    for s, ls, d in resp:
-        b.fact(svc, "response_time", s, ls, data=d)
-    if resp:
-        first = next((r for r in resp if r[2].get("action") in ("响应", "联系")), resp[0])
-        svc.response_time = first[0]
-    # every reading kept with its lines: two values for one thing stay two facts (住院垫付 review:
-    # 4 小时 at 1230, 一个工作日 at 1250; 康复随访 hours: 工作日9:00-21:00 at 1647, 7*24 小时 at 1712)
-    for attr in ("review_time", "service_hours"):
-        for s, ls, d in found[attr]:
-            if attr == "service_hours" and _PHONE_LINE.search(s):
-                continue  # the hotline's hours (客服电话 95511-7(7*24 小时)), not the service's
-            b.fact(svc, attr, s, ls, data=d)
-    for attr in ("fees", "exclusions", "documents"):
-        for s, ls, _ in found[attr]:
-            b.fact(svc, attr, s, ls)
-    if found["fees"]:
-        svc.fees = found["fees"][0][0]
-    excl = found["exclusions"]
-    if excl:
-        svc.exclusions = "\n".join(dict.fromkeys(s for s, _, _ in excl))[:2000]
-        # "不包括怀孕及分娩场景（例：…）" -> a named case the rules engine can ask about
-        named = [mx.group(1) for s, _, _ in excl for mx in _EXCLUDED_CASE.finditer(s)]
-        if named:
-            svc.diagnosis_exclusions = list(dict.fromkeys(named))
-    if found["documents"] and not svc.documents:
-        svc.documents = found["documents"][0][0]
-    for s, ls, d in found["cancellation"]:
-        b.fact(svc, "cancellation", s, ls, data=d)
-        svc.usage_rule = {**(svc.usage_rule or {}), **d}
-    diag = [(s, ls, d) for s, ls, d in found["diagnosis"] if "kind" in d]
-    for s, ls, d in diag:
-        n = re.match(r"(\d+)", d["condition"])
-        d["list"] = disease_list_name if n and disease_list_name and disease_list_name.startswith(n.group(1)) else None
-        b.fact(svc, "diagnosis", s, ls, data=d)
-    if diag:
-        kinds = {d["kind"] for _, _, d in diag}
-        svc.diagnosis_kind = "suspected_or_confirmed" if "suspected_or_confirmed" in kinds else "confirmed"
-        svc.diagnosis_list = next((d["list"] for _, _, d in diag if d["list"]), None)
-    for s, ls, d in found["usage_limit"]:
-        b.fact(svc, "usage_limit", s, ls, data=d)
-        if d and "limit" in d and svc.usage_limit is None:
-            svc.usage_limit, svc.usage_period, svc.usage_text = d["limit"], d["period"], s
-        svc.usage_rule = {**(svc.usage_rule or {}), **readers.usage_rule_of(d)}
-    for s, ls, d in found["waiting_period"]:
-        b.fact(svc, "waiting_period", s, ls, data=d)
-    for s, ls, d in found["diagnosis"]:
-        if "kind" not in d:
-            b.fact(svc, "diagnosis", s, ls, data=d)
-            svc.diagnosis_hospital = svc.diagnosis_hospital or d["hospital"]
+        facts.first_beneficiary(b, svc, sents)
+    found = facts.sentence_readings(sents, SENTENCE_ATTRIBUTES, MANY_PER_SENTENCE)
+    facts.apply_sentence_readings(b, svc, found, disease_list_name)
 
     # documents: a sub-section about 材料 is the primary reading
     for c in u.node.children:
@@ -920,7 +636,7 @@ def _fill_service(b: Builder, u: Unit, disease_list_name: Optional[str]) -> None
     flow_node = next((c for k, c in sub.items() if "流程" in k), None)
     if flow_node:
         ff = make_flow(t, flow_node.line + 1, flow_node.end, u.skip)
-        steps = [(s, ls) for s, ls in sentences(ff) if re.match(r"^\d{1,2}[）)、]", s)
+        steps = [(s, ls) for s, ls in ff.sentences(SENT_SPLIT) if re.match(r"^\d{1,2}[）)、]", s)
                  or re.match(r"^\d\.\d", norm(t.line(ls[0])))]
         if steps:
             svc.how_to_apply = "\n".join(s for s, _ in steps)[:2000]
@@ -929,25 +645,8 @@ def _fill_service(b: Builder, u: Unit, disease_list_name: Optional[str]) -> None
 
 def _apply_front_rules(b: Builder, units: list[Unit], defs: dict[str, Term], notice: Optional[Node],
                        t: ManualText) -> None:
-    """Rules stated once at the top, applied per service with facts pointing at those lines."""
-    by_name = {squash(u.svc.name): u for u in units}
-
-    def find(name: str) -> Optional[Unit]:
-        k = squash(name)
-        if k in by_name:
-            return by_name[k]
-        hits = [u for u in units if k in squash(u.svc.name) or k in map(squash, u.svc.aliases)]
-        return hits[0] if len(hits) == 1 else None
-
-    wait = next((d for n, d in defs.items() if "等待期" == n), None)
-    reading: dict = {}
-    exempt_units: set[int] = set()
-    if wait:
-        reading = readers.waiting(wait.text)
-        for mt in re.finditer(r"([^,，。、]+?)服务?无等待期", wait.text):
-            u = find(mt.group(1).strip())
-            if u:
-                exempt_units.add(id(u))
+    """Rules stated once at the top (facts.apply_definitions), with the notice's 等待期 paragraph and
+    the worked example table that follows the 确诊初次罹患 definition."""
     general = None  # "等待期内无法申请使用…各项服务" in the notice
     if notice:
         for n in range(notice.line, notice.end + 1):
@@ -959,123 +658,21 @@ def _apply_front_rules(b: Builder, units: list[Unit], defs: dict[str, Term], not
                 fl = make_flow(t, n, stop)
                 general = (fl.text, (fl.lines[0], fl.lines[-1]))
                 break
-    general_reading = readers.waiting(general[0]) if general else {}
-    transfer = [src for src, r in ((wait.lines if wait else None, reading), (general[1] if general else None,
-                                                                           general_reading))
-                if src and "transfer" in r.get("waivers", [])]
-    days = reading.get("waiting_days") if reading.get("waiting_kind") == "days" else None
-    for u in units:
-        svc = u.svc
-        if id(u) in exempt_units:
-            svc.waiting_kind, svc.waiting_days = "none", 0
-            b.fact(svc, "waiting_period", wait.text, wait.lines, data={"waiting_kind": "none"})
-            continue
-        if wait and days:
-            svc.waiting_kind, svc.waiting_days = "days", days
-            b.fact(svc, "waiting_period", wait.text, wait.lines,
-                   data={k: v for k, v in reading.items() if k != "waivers"})
-        if general:
-            b.fact(svc, "waiting_period", general[0], general[1],
-                   data={k: v for k, v in general_reading.items() if k != "waivers"})
-            svc.waiting_kind = svc.waiting_kind or general_reading.get("waiting_kind")
-        if transfer:
-            svc.waiting_waivers = ["transfer"]
-            for ls in transfer:
-                b.fact(svc, "waiting_waiver", "转保无等待期", ls, data={"waivers": ["transfer"]})
-
-    cool = readers.waiting(defs["犹豫期"].text) if "犹豫期" in defs else {}
-    if cool.get("cooling_off_days"):
-        for u in units:
-            u.svc.cooling_off_days = cool["cooling_off_days"]
-            b.fact(u.svc, "cooling_off", defs["犹豫期"].text, defs["犹豫期"].lines,
-                   data={"cooling_off_days": cool["cooling_off_days"]})
-
-    share = defs.get("服务共享规则")
-    if share:
-        mt = re.match(r"(.+?)\d+\s*项服务", share.text)
-        names = re.split(r"、", mt.group(1)) if mt else []
-        rule = FamilyRule(shared_usage=True, shared_with=SharedWith.IMMEDIATE_RELATIVES if "直系亲属" in share.text else None,
-                          same_family_policy="家庭共享单" in share.text).to_json()
-        for nm in names:
-            u = find(nm)
-            if u is None:
-                b.warn(f"sharing rule names unknown service {nm!r}")
-                continue
-            u.svc.beneficiary = "family_pool"
-            u.svc.family_rule = rule
-            b.fact(u.svc, "beneficiary", share.text, share.lines, data={"beneficiary": "family_pool", **rule})
-
-    hosp = defs.get("医院")
-    required = readers.hospital_requirement(hosp.text) if hosp else None
-    if required:  # "医院" in a service's text means the hospitals the definition describes
-        for u in units:
-            if u.svc.diagnosis_hospital == "医院":
-                u.svc.diagnosis_hospital = required
-                b.fact(u.svc, "diagnosis", hosp.text, hosp.lines, data={"hospital": required})
-
     first = defs.get("确诊初次罹患")
+    examples = []
     if first:
         end = first.lines[1]
         # the worked example table follows the definition up to the next part heading
         stop = next((n for n in range(end + 1, len(t) + 1) if PART_RE.match(norm(t.line(n)))), end)
-        ex = example_rows(t, first.lines[0], stop - 1)
-        eff = re.search(r"生效为\s*(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日", first.text)
-        for u in units:
-            if not (u.svc.diagnosis_list or "初次" in u.flow.text):
-                continue
-            b.fact(u.svc, "first_diagnosis_rule", first.text, (first.lines[0], end))
-            for n, when, ok, data in ex:
-                if eff:
-                    data["effective"] = f"{eff.group(1)}-{int(eff.group(2)):02d}-{int(eff.group(3)):02d}"
-                b.fact(u.svc, "first_diagnosis_example", f"{when}：{'是' if ok else '否'}", (n, n), data=data)
+        examples = example_rows(t, first.lines[0], stop - 1)
+    facts.apply_definitions(b, [(u.svc, u.flow.text) for u in units], defs, general, examples)
 
 
 def _faqs(b: Builder, units: list[Unit]) -> None:
-    """Q:/A: pairs and '1、问题？' + answer pairs in 常见问答/常见问题 sub-sections. A pair
-    repeated word for word under several services is stored once, for no single service."""
-    t = b.text
-    pairs: list[tuple[str, str, tuple[int, int], m.Service]] = []
-    for u in units:
-        for sub in u.node.children:
-            if not re.search(r"常见问[答题]", sub.title):
-                continue
-            cur: Optional[dict] = None
-            for n in range(sub.line + 1, sub.end + 1):
-                if n in u.skip:
-                    continue
-                s = norm(t.line(n))
-                if not s:
-                    continue
-                mq = re.match(r"^Q\s*[:：]\s*(.*)$", s) or re.match(r"^\d{1,2}、(.+[？?])$", s)
-                ma = re.match(r"^A\s*[:：]\s*(.*)$", s)
-                if mq:
-                    if cur:
-                        pairs.append((cur["q"], cur["a"], (cur["a0"], cur["a1"]), u.svc))
-                    cur = {"q": mq.group(1), "a": "", "a0": n, "a1": n, "in_a": bool(re.match(r"^\d", s))}
-                elif cur and ma:
-                    cur["a"] += ma.group(1)
-                    cur["in_a"] = True
-                    cur["a1"] = n
-                elif cur:
-                    cur["a" if cur["in_a"] else "q"] += s
-                    cur["a1"] = n
-            if cur:
-                pairs.append((cur["q"], cur["a"], (cur["a0"], cur["a1"]), u.svc))
-    count: dict[tuple[str, str], int] = {}
-    for q, a, _, _ in pairs:
-        count[(squash(q), squash(a))] = count.get((squash(q), squash(a)), 0) + 1
-    done = set()
-    for q, a, ls, svc in pairs:
-        k = (squash(q), squash(a))
-        if not a:
-            continue
-        if count[k] > 1:
-            if k in done:
-                continue
-            done.add(k)
-            b.faq(q, a, ls, None)
-        else:
-            b.faq(q, a, ls, svc)
+    """Q&A pairs of the 常见问答/常见问题 sub-sections."""
+    pairs = [(q, a, ls, u.svc) for u in units for sub in u.node.children if re.search(r"常见问[答题]", sub.title)
+             for q, a, ls in qa_pairs(b.text, sub.line + 1, sub.end, u.skip, norm)]
+    add_faqs_shared_once(b, pairs)
 
 
 def _contacts(b: Builder, units: list[Unit], front: Node) -> None:

@@ -16,17 +16,17 @@ intros, headings and tables.
 """
 from __future__ import annotations
 
-import difflib
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
 from knowledge import models as m
-from knowledge.ingest import readers
+from knowledge.ingest import facts
 from knowledge.ingest.builder import Builder, CityEntry, DiseaseEntry, HospitalEntry
-from knowledge.ingest.lexicon import category_of, channel_kind, channel_re, contact_label, name_aliases
-from knowledge.ingest.text import clean, squash
+from knowledge.ingest.lexicon import category_of, channel_kind, channel_re, contact_label, municipal_city, name_aliases, \
+    split_hospital_name
+from knowledge.ingest.sections import add_faq_once, qa_items, repeated_section, section_ranges, section_text
+from knowledge.ingest.text import clean, header_cells, is_table, n_up, nfkc, squash, tab_rows
 
 # -- headings ----------------------------------------------------------------------------------
 
@@ -41,14 +41,6 @@ HEAD_WORDS = ("什么", "如何", "申请", "范围", "服务", "介绍", "流�
               "免责", "标准", "比例", "条件", "材料", "期限", "提示", "问题", "Q&A")
 SENT_PUNCT = re.compile(r"[，。；;,]")
 QUESTION_END = ("？", "?")
-
-
-def _nfkc(s: str) -> str:
-    return unicodedata.normalize("NFKC", s)
-
-
-def _is_table(line: str) -> bool:
-    return "\t" in line
 
 
 @dataclass
@@ -83,18 +75,18 @@ def find_intros(b: Builder) -> list[Intro]:
     starts: list[tuple[int, str, bool]] = []
     for n, raw in b.text.iter():
         s = raw.strip()
-        if not s or _is_table(raw):
+        if not s or is_table(raw):
             continue
         if s == BARE_INTRO:
             p = b.text.prev_nonblank(n)
-            if p is not None and TITLE_RE.match(b.text.line(p).strip()) and not _is_table(b.text.line(p)):
+            if p is not None and TITLE_RE.match(b.text.line(p).strip()) and not is_table(b.text.line(p)):
                 continue  # sub-heading right under a title
             starts.append((n, "", True))
             continue
         if NUM_HEAD_RE.match(s) or CN_HEAD_RE.match(s) or not TITLE_RE.match(s):
             continue
         nx = b.text.next_nonblank(n)
-        if nx is not None and _is_structural(b.text.line(nx)) and not _is_table(b.text.line(nx)):
+        if nx is not None and _is_structural(b.text.line(nx)) and not is_table(b.text.line(nx)):
             starts.append((n, s, False))
     intros = []
     for i, (n, title, untitled) in enumerate(starts):
@@ -139,12 +131,12 @@ def find_headings(b: Builder, intro: Intro) -> list[Heading]:
     hs: list[Heading] = []
     for n, raw in b.text.iter(intro.start + 1, intro.end):
         s = raw.strip()
-        if not s or _is_table(raw) or s.startswith(("-", "Q", "A:", "A：")):
+        if not s or is_table(raw) or s.startswith(("-", "Q", "A:", "A：")):
             continue
         if DATE_RE.match(s):
             continue
         nx = b.text.next_nonblank(n, intro.end)
-        next_is_table = nx is not None and _is_table(b.text.line(nx))
+        next_is_table = nx is not None and is_table(b.text.line(nx))
         if s.startswith("附件") and len(s) <= 60 and "。" not in s:
             hs.append(Heading(n, s.rstrip("：:"), "appendix"))
         elif CN_HEAD_RE.match(s):
@@ -164,50 +156,9 @@ def find_headings(b: Builder, intro: Intro) -> list[Heading]:
 
 # -- tables ------------------------------------------------------------------------------------
 
-def table_rows(b: Builder, header_line: int, end: int) -> tuple[list[tuple[int, list[str]]], int]:
-    """Rows after a header line, skipping page-break blank lines; stops at the first line with no tab.
-
-    Returns (rows, last line used)."""
-    rows, last = [], header_line
-    for n, raw in b.text.iter(header_line + 1, end):
-        if not raw.strip():
-            continue
-        if not _is_table(raw):
-            break
-        rows.append((n, [c.strip() for c in raw.split("\t")]))
-        last = n
-    return rows, last
-
-
-def _header_cells(line: str) -> list[str]:
-    return [squash(c) for c in line.split("\t")]
-
-
-def _municipal_city(province: str, city: str) -> str:
-    """Tables of the national hospital registry write 市辖区/县 as the city of a municipality."""
-    return province if city in ("市辖区", "县", "") else city
-
-
-_PAREN = re.compile(r"^(.+?)\s*[(（]([^()（）]+)[)）]$")
-_CAMPUS = ("院区", "分院", "总部", "部", "新院", "老院", "东院", "西院", "南院", "北院")
-
-
-def split_hospital_name(raw: str) -> tuple[str, list[str]]:
-    """'北京大学第三医院(北医三院)' -> ('北京大学第三医院', ['北医三院']); a campus in brackets
-    ('北京积水潭医院(回龙观院区)') stays part of the name."""
-    s = clean(raw)
-    mm = _PAREN.match(s)
-    if not mm or mm.group(2).strip().endswith(_CAMPUS):
-        return s, []
-    parts = [a.strip() for a in re.split(r"[、，,]", mm.group(2)) if a.strip()]
-    if not parts or not all(any(w in a for w in ("院", "中心", "所")) for a in parts):
-        return s, []  # a place or a remark in brackets, not another name
-    return mm.group(1).strip(), parts
-
-
 def parse_hospital_table(b: Builder, header: int, end: int) -> tuple[list[HospitalEntry], int]:
     """医院名称 | 省份 | 城市; a row whose province and city are empty continues the previous name."""
-    rows, last = table_rows(b, header, end)
+    rows, last = tab_rows(b.text, header, end)
     out: list[HospitalEntry] = []
     for n, cells in rows:
         cells = (cells + ["", "", ""])[:3]
@@ -217,7 +168,7 @@ def parse_hospital_table(b: Builder, header: int, end: int) -> tuple[list[Hospit
             continue
         if not name:
             continue
-        out.append(HospitalEntry(name=name, line=n, province=prov or None, city=_municipal_city(prov, city) or None))
+        out.append(HospitalEntry(name=name, line=n, province=prov or None, city=municipal_city(prov, city) or None))
     for e in out:
         e.name, e.aliases = split_hospital_name(e.name)
     return out, last
@@ -225,7 +176,7 @@ def parse_hospital_table(b: Builder, header: int, end: int) -> tuple[list[Hospit
 
 def parse_grouped_hospital_table(b: Builder, header: int, end: int) -> tuple[list[HospitalEntry], int]:
     """省份 | 城市 | 医院 | 级别 with blank cells meaning "same as above"."""
-    rows, last = table_rows(b, header, end)
+    rows, last = tab_rows(b.text, header, end)
     out, prov, city = [], "", ""
     for n, cells in rows:
         cells = (cells + ["", "", "", ""])[:4]
@@ -243,7 +194,7 @@ _UNIT_OF_HOSPITAL = re.compile(r"^(.{4,}?医院)([\u4e00-\u9fff]{2,16}(?:会诊�
 def parse_team_table(b: Builder, header: int, end: int) -> tuple[list[HospitalEntry], int]:
     """医院 | 团队擅长: blank hospital = same as above; a team written in the first column of a row with an
     empty second column belongs to the hospital above (column drift in extraction)."""
-    rows, last = table_rows(b, header, end)
+    rows, last = tab_rows(b.text, header, end)
     by_name: dict[str, HospitalEntry] = {}
     order: list[HospitalEntry] = []
     current: Optional[HospitalEntry] = None
@@ -271,20 +222,14 @@ def parse_team_table(b: Builder, header: int, end: int) -> tuple[list[HospitalEn
     return order, last
 
 
-def _two_up(cells: list[str], width: int) -> list[list[str]]:
-    """Split a line of a two-up (or n-up) table into its logical rows."""
-    groups = [cells[i:i + width] for i in range(0, len(cells), width)]
-    return [g for g in groups if any(c.strip() for c in g)]
-
-
 def parse_city_table(b: Builder, header: int, end: int) -> tuple[list[CityEntry], int]:
     """序号 | 省 | 市 repeated side by side; returns entries ordered by their 序号."""
-    hdr = _header_cells(b.text.line(header))
+    hdr = header_cells(b.text.line(header))
     width = hdr[1:].index("序号") + 1 if "序号" in hdr[1:] else len(hdr)
-    rows, last = table_rows(b, header, end)
+    rows, last = tab_rows(b.text, header, end)
     out: list[tuple[int, CityEntry]] = []
     for n, cells in rows:
-        for g in _two_up(cells, width):
+        for g in n_up(cells, width):
             g = (g + ["", "", ""])[:3]
             if not g[0].strip().isdigit() or not clean(g[2]):
                 continue
@@ -299,7 +244,7 @@ def parse_mark_table(b: Builder, first: int, end: int) -> tuple[list[CityEntry],
     for n, raw in b.text.iter(first, end):
         if not raw.strip():
             continue
-        if not _is_table(raw):
+        if not is_table(raw):
             break
         cells = [c.strip() for c in raw.split("\t")]
         marks = [c for c in cells[1:] if c]
@@ -313,12 +258,12 @@ def parse_mark_table(b: Builder, first: int, end: int) -> tuple[list[CityEntry],
 
 def parse_drug_table(b: Builder, header: int, end: int) -> tuple[list[tuple[int, int, str, str]], int]:
     """序号 | 分类 | 通用名, two-up. Returns (序号, line, category, name) sorted by 序号."""
-    hdr = _header_cells(b.text.line(header))
+    hdr = header_cells(b.text.line(header))
     width = hdr[1:].index("序号") + 1 if "序号" in hdr[1:] else len(hdr)
-    rows, last = table_rows(b, header, end)
+    rows, last = tab_rows(b.text, header, end)
     out = []
     for n, cells in rows:
-        for g in _two_up(cells, width):
+        for g in n_up(cells, width):
             g = (g + ["", "", ""])[:3]
             if g[0].strip().isdigit() and clean(g[2]):
                 out.append((int(g[0]), n, clean(g[1]), clean(g[2])))
@@ -328,10 +273,10 @@ def parse_drug_table(b: Builder, header: int, end: int) -> tuple[list[tuple[int,
 
 def parse_disease_table(b: Builder, header: int, end: int) -> tuple[list[tuple[int, DiseaseEntry]], int]:
     """序号 | 疾病名称, five-up."""
-    rows, last = table_rows(b, header, end)
+    rows, last = tab_rows(b.text, header, end)
     out = []
     for n, cells in rows:
-        for g in _two_up(cells, 2):
+        for g in n_up(cells, 2):
             g = (g + ["", ""])[:2]
             if g[0].strip().isdigit() and clean(g[1]):
                 out.append((int(g[0]), DiseaseEntry(name=clean(g[1]), line=n)))
@@ -365,54 +310,14 @@ def parse_inline_cities(b: Builder, start: int, end: int) -> tuple[list[CityEntr
 
 # -- readings: (attribute, text, data) found in one line ------------------------------------------
 
-def _clause(line: str, pos: int) -> str:
-    """The sentence of `line` around character `pos`."""
-    if "\t" in line:  # a table row: the cell holding the match
-        a = line.rfind("\t", 0, pos) + 1
-        z = line.find("\t", pos)
-        line, pos = line[a:z if z >= 0 else len(line)], pos - a
-    s = line
-    a = max(s.rfind(p, 0, pos) for p in "。；;")
-    ends = [i for i in (s.find(p, pos) for p in "。；;") if i >= 0]
-    z = min(ends) + 1 if ends else len(s)
-    out = s[a + 1:z].strip()
-    # a list number (1. / (1) / 1、), never the number a sentence starts with (5个工作日内)
-    out = re.sub(r"^[-\s]*(?:[(（]\d{1,2}[)）]|\d{1,2}[)）.、](?!\d))\s*", "", out)
-    return clean(out)
-
-
-def _row_item(line: str) -> str:
-    """The item a numbered table row is about (1<TAB>国内二次诊疗意见<TAB>…), else ''."""
-    cells = [c.strip() for c in line.split("\t")]
-    if len(cells) > 2 and cells[0].isdigit() and cells[1] and not cells[1][0].isdigit():
-        return clean(cells[1])
-    return ""
-
-
 # what a line of an intro can state (rows of knowledge.ingest.readers)
 ATTRIBUTES = ("waiting_period", "beneficiary", "diagnosis", "usage_limit", "response_time", "review_time", "lead_time",
               "cancellation", "fees", "exclusions", "age", "coverage", "documents", "service_hours")
 
 
 def read_line(line: str) -> list[tuple[str, str, Any]]:
-    """(attribute, clause, data) readings of one line; an item-level 不限次 is dropped when the line
-    already states a usage limit."""
-    s = _nfkc(line)
-    out, seen = [], set()
-    for r in readers.scan(s, ATTRIBUTES, clause=lambda pos: _clause(s, pos)):
-        if r.attribute == "usage_limit" and (r.attribute, "limit") in seen and "item" in (r.data or {}):
-            continue
-        text = _clause(s, r.start)
-        item = _row_item(s)
-        if item and not text.startswith(item):  # 国内 5 vs 国外 15 个工作日: the row's item tells them apart
-            text = f"{item}：{text}"
-        key = (r.attribute, text, repr(r.data))
-        if key in seen:
-            continue
-        seen.add(key)
-        seen.add((r.attribute, "limit"))
-        out.append((str(r.attribute), text, r.data))
-    return out
+    """(attribute, clause, data) readings of one line of an intro."""
+    return facts.line_readings(line, ATTRIBUTES)
 
 
 # -- category and aliases ------------------------------------------------------------------------
@@ -425,7 +330,7 @@ def aliases_for(b: Builder, name: str, intro: Intro) -> list[str]:
     if name.endswith("服务"):
         out.add(name[:-2])
     # long names the intro itself uses: "我司提供重大疾病绿色就医通道服务"
-    body = _nfkc(b.text.span(intro.start, intro.body_end or intro.end))
+    body = nfkc(b.text.span(intro.start, intro.body_end or intro.end))
     for mm in re.finditer(r"我司提供([\u4e00-\u9fff]{4,16}?服务)", body):
         alt = mm.group(1)
         if "和" not in alt and "专业" not in alt:
@@ -434,27 +339,6 @@ def aliases_for(b: Builder, name: str, intro: Intro) -> list[str]:
 
 
 # -- the adapter ---------------------------------------------------------------------------------
-
-def _norm_for_compare(text: str, names: list[str]) -> str:
-    s = _nfkc(text)
-    for n in sorted(names, key=len, reverse=True):
-        if n:
-            s = s.replace(n, "§")
-    s = re.sub(r"(?m)^[-\s]*[(（]?(\d{1,2}|[一二三四五六七八九十]{1,3})[)）.、]\s*", "", s)
-    s = re.sub(r"[\s\-·•,，;；:：。.()（）]", "", s)
-    return s
-
-
-def _section_ranges(b: Builder, heads: list[tuple[int, str]], end: int) -> list[tuple[int, int, str]]:
-    out = []
-    hs = sorted(heads)
-    for i, (line, title) in enumerate(hs):
-        stop = hs[i + 1][0] - 1 if i + 1 < len(hs) else end
-        while stop > line and not b.text.line(stop).strip():
-            stop -= 1
-        out.append((line, stop, title))
-    return out
-
 
 def ingest(b: Builder) -> None:
     product = b.product()
@@ -478,7 +362,7 @@ def ingest(b: Builder) -> None:
     for intro in intros:
         sig = _rule_signature(intro)
         first = signatures.get(sig)
-        if first is not None:
+        if first is not None and first.service is not None:
             canonical[intro.start] = first
             b.warn(f"intro {intro.name!r} at line {intro.start} repeats {first.name!r} (line {first.start}); stored once")
             first.service.aliases = sorted(set(first.service.aliases) | {intro.name})
@@ -496,6 +380,7 @@ def ingest(b: Builder) -> None:
     for intro in intros:
         svc_intro = canonical[intro.start]
         svc = svc_intro.service
+        assert svc is not None  # every canonical intro has its service
         names = [intro.name, svc_intro.name] + list(svc.aliases)
         _store_lists(b, intro, svc, seen_lists)
         _store_passages(b, intro, svc, names, seen_passages)
@@ -504,7 +389,7 @@ def ingest(b: Builder) -> None:
 
 def _looks_like_list(b: Builder, h: Heading, intro: Intro) -> bool:
     nx = b.text.next_nonblank(h.line, intro.end)
-    return h.kind == "appendix" or (nx is not None and _is_table(b.text.line(nx)) and
+    return h.kind == "appendix" or (nx is not None and is_table(b.text.line(nx)) and
                                     any(w in h.title for w in ("列表", "名单", "清单", "明细")))
 
 
@@ -513,20 +398,8 @@ def _rule_signature(intro: Intro) -> str:
     return repr(parts) + "|" + category_of(intro.name)
 
 
-def _first(readings, attr, pred=lambda d: True):
-    for r in readings:
-        if r[0] == attr and pred(r[4] or {}):
-            return r
-    return None
-
-
 def _section_text(b: Builder, intro: Intro, words: tuple[str, ...]) -> tuple[str, int, int] | None:
-    heads = [(h.line, h.title) for h in intro.headings]
-    for start, stop, title in _section_ranges(b, heads, intro.body_end):
-        if any(w in title for w in words) and stop > start:
-            body = "\n".join(clean(x) for x in b.text.span(start + 1, stop).splitlines() if x.strip())
-            return body, start, stop
-    return None
+    return section_text(b.text, [(h.line, h.title) for h in intro.headings], intro.body_end, words)
 
 
 def _make_service(b: Builder, intro: Intro, product: m.Product) -> m.Service:
@@ -538,66 +411,18 @@ def _make_service(b: Builder, intro: Intro, product: m.Product) -> m.Service:
         f["description"] = desc[0].split("\n")[0][:800]
     else:
         for n, raw in b.text.iter(intro.start + 1, intro.body_end):
-            if len(raw.strip()) > 30 and not _is_table(raw):
+            if len(raw.strip()) > 30 and not is_table(raw):
                 f["description"] = clean(raw)[:800]
                 break
-    w = [r for r in R if r[0] == "waiting_period"]
-    if w:
-        f["waiting_kind"] = next((r[4]["waiting_kind"] for r in w if "waiting_kind" in r[4]), None)
-        f["waiting_waivers"] = sorted({x for r in w for x in r[4].get("waivers", [])})
-    ben = _first(R, "beneficiary")
-    if ben:
-        f["beneficiary"], f["beneficiary_text"] = "insured", ben[1]
-    dg = _first(R, "diagnosis", lambda d: "kind" in d)
-    if dg:
-        f["diagnosis_kind"], f["diagnosis_hospital"] = dg[4]["kind"], dg[4].get("hospital")
-    # usage: the explicit per-year clause first, then a single table reading, then rules
-    u = [r for r in R if r[0] == "usage_limit"]
-    explicit = _first(R, "usage_limit", lambda d: d.get("explicit"))
-    counted = {(r[4]["limit"], r[4]["period"]) for r in u if "limit" in r[4]}
-    if explicit:
-        f["usage_limit"], f["usage_period"], f["usage_text"] = explicit[4]["limit"], explicit[4]["period"], explicit[1]
-    elif len(counted) == 1:
-        first = next(r for r in u if "limit" in r[4])
-        (f["usage_limit"], f["usage_period"]), f["usage_text"] = counted.pop(), first[1]
-    elif u:
-        f["usage_text"] = "；".join(dict.fromkeys(r[1] for r in u))
-    rule: dict[str, Any] = {}
-    for r in u:
-        d = r[4] or {}
-        for k, v in readers.usage_rule_of(d).items():
-            rule[k] = rule.get(k, []) + v if k == "times_options" else v
-        if ("max_days" in d or "times" in d) and d.get("period"):
-            f["usage_period"] = d["period"]
-    for r in R:  # cancelling and changing: every rule the intro states
-        if r[0] == "cancellation":
-            rule.update(r[4] or {})
-    f["usage_rule"] = rule
-    lt = _first(R, "lead_time", lambda d: "hours" in d)
-    if lt:
-        f["lead_time_hours"] = lt[4]["hours"]
-    rts = [r for r in R if r[0] == "response_time"]
-    if rts:
-        f["response_time"] = "；".join(dict.fromkeys(r[1] for r in rts))[:2000]
-    fees = [r for r in R if r[0] == "fees"]
-    if fees:
-        f["fees"] = "；".join(dict.fromkeys(r[1] for r in fees))
-    exc = [r for r in R if r[0] == "exclusions"]
-    if exc:
-        f["exclusions"] = "；".join(dict.fromkeys(r[1] for r in exc))
+    f.update(facts.columns_from_readings(R))
     how = _section_text(b, intro, ("如何申请", "服务流程", "使用流程", "申请流程"))
     if how:
         f["how_to_apply"] = how[0][:3000]
     docs = _section_text(b, intro, ("材料",))
-    doc_r = [r for r in R if r[0] == "documents"]
     if docs:
         f["documents"] = docs[0][:3000]
-    elif doc_r:
-        f["documents"] = "；".join(dict.fromkeys(r[1] for r in doc_r))
-    cov = _first(R, "coverage", lambda d: "hospital" in d)
-    if cov:
-        f["coverage_scope"] = "unspecified"
-    svc = b.service(f"za003-{_slug(intro)}", intro.name, (intro.start, intro.end),
+    slug = f"{intro.start:04d}-" + re.sub(r"[^\w]", "", intro.name)[:40]
+    svc = b.service(f"za003-{slug}", intro.name, (intro.start, intro.end),
                     aliases=aliases_for(b, intro.name, intro), **f)
     # every reading as a fact, with its own line
     for attr, text, a, z, data in R:
@@ -617,19 +442,15 @@ def _make_service(b: Builder, intro: Intro, product: m.Product) -> m.Service:
     return svc
 
 
-def _slug(intro: Intro) -> str:
-    return f"{intro.start:04d}-" + re.sub(r"[^\w]", "", intro.name)[:40]
-
-
 def _content_table_facts(b: Builder, intro: Intro, svc: m.Service) -> None:
     """Rows of the service-content table (服务名称 | 项目说明 | 服务方式及次数 | 备注) as content facts."""
     for n, raw in b.text.iter(intro.start, intro.body_end):
-        hdr = _header_cells(raw) if _is_table(raw) else []
+        hdr = header_cells(raw) if is_table(raw) else []
         if not hdr or not any(c in ("服务名称", "服务项目", "服务内容") for c in hdr) or "序号" in hdr and "分类" in hdr:
             continue
         if not any(c.startswith(("项目说明", "服务内容", "服务次数", "服务额度")) for c in hdr[1:]):
             continue
-        rows, _ = table_rows(b, n, intro.body_end)
+        rows, _ = tab_rows(b.text, n, intro.body_end)
         item_col = next(i for i, c in enumerate(hdr) if c in ("服务名称", "服务项目", "服务内容"))
         for rn, cells in rows:
             cells = [clean(c) for c in cells]
@@ -648,7 +469,7 @@ def _store_contacts(b: Builder, intros: list[Intro]) -> None:
     for intro in intros:
         svc = intro.service
         for n, raw in b.text.iter(intro.start, intro.body_end):
-            s = _nfkc(raw).replace("**", "")
+            s = nfkc(raw).replace("**", "")
             for mm in phone.finditer(s):
                 val = mm.group(1).replace("-", "") if mm.group(1).startswith("1010") else mm.group(1)
                 label = contact_label("supplier_hotline") if "供应商" in s or "服务商" in s else hotline
@@ -697,21 +518,21 @@ def _store_lists(b: Builder, intro: Intro, svc: m.Service, seen: set) -> None:
                 b.warn(f"{svc.name}: list says {stated} cities, parsed {len(entries)}")
             n = last + 1
             continue
-        if not _is_table(raw):
+        if not is_table(raw):
             n += 1
             continue
-        hdr = _header_cells(raw)
+        hdr = header_cells(raw)
         name = f"{svc.name}·{title_above(n)}"
         if hdr[:3] == ["医院名称", "省份", "城市"]:
-            entries, last = parse_hospital_table(b, n, intro.end)
-            if fresh("h", entries):
-                b.hospital_list(name, (n, last), entries, services=[svc])
+            hs, last = parse_hospital_table(b, n, intro.end)
+            if fresh("h", hs):
+                b.hospital_list(name, (n, last), hs, services=[svc])
         elif hdr[:2] == ["省份", "城市"] and "医院级别" in hdr:
-            entries, last = parse_grouped_hospital_table(b, n, intro.end)
-            b.hospital_list(name, (n, last), entries, services=[svc])
+            hs, last = parse_grouped_hospital_table(b, n, intro.end)
+            b.hospital_list(name, (n, last), hs, services=[svc])
         elif hdr[:2] == ["医院", "团队擅长"]:
-            entries, last = parse_team_table(b, n, intro.end)
-            b.hospital_list(name, (n, last), entries, services=[svc])
+            hs, last = parse_team_table(b, n, intro.end)
+            b.hospital_list(name, (n, last), hs, services=[svc])
         elif hdr[0] == "序号" and len(hdr) >= 3 and hdr[1] in ("省", "省份") and hdr[2] in ("市", "城市"):
             entries, last = parse_city_table(b, n, intro.end)
             if fresh("c", entries):
@@ -724,9 +545,9 @@ def _store_lists(b: Builder, intro: Intro, svc: m.Service, seen: set) -> None:
                     seen.add((drug, cat))
                     b.drug(name, drug, (rn, rn), indication=cat)
         elif hdr[0] == "序号" and len(hdr) >= 2 and hdr[1] == "疾病名称":
-            rows, last = parse_disease_table(b, n, intro.end)
-            dl = b.disease_list(name, (n, last), [e for _, e in rows])
-            nums = [k for k, _ in rows]
+            drows, last = parse_disease_table(b, n, intro.end)
+            dl = b.disease_list(name, (n, last), [e for _, e in drows])
+            nums = [k for k, _ in drows]
             missing = sorted(set(range(1, max(nums) + 1)) - set(nums)) if nums else []
             if missing:
                 b.warn(f"{name}: entries {missing} missing from the text (truncated table)")
@@ -749,86 +570,30 @@ def _store_passages(b: Builder, intro: Intro, svc: m.Service, names: list[str],
                     seen: dict[str, list[str]]) -> None:
     heads = [(intro.start, intro.name if not intro.untitled else f"{intro.name}（原文无标题）")]
     heads += [(h.line, h.title) for h in intro.headings]
-    for start, stop, title in _section_ranges(b, heads, intro.end):
+    for start, stop, title in section_ranges(b.text, heads, intro.end):
         body = b.text.span(start, stop)
         if not body.strip():
             continue
-        # compared within the same service (a repeated intro may use another name for it), and across
-        # services only verbatim (numbering and spacing aside)
-        tkey = f"{svc.id}|" + _norm_for_compare(title, names)
-        norm = _norm_for_compare(body, names)
-        plain = _norm_for_compare(body, [])
-        if plain in seen.setdefault("*", []):
+        # compared within the same service (a repeated intro may use another name for it)
+        if repeated_section(seen, str(svc.id), title, body, names):
             continue
-        seen["*"].append(plain)
-        prev = seen.setdefault(tkey, [])
-        if any(p == norm or (abs(len(p) - len(norm)) < 0.05 * max(len(p), 1)
-                             and difflib.SequenceMatcher(None, p, norm, autojunk=False).ratio() > 0.97)
-               for p in prev):
-            continue  # a repeated section: stored once
-        prev.append(norm)
         path = svc.name if start == intro.start else f"{svc.name} > {title}"
         b.passage(path, (start, stop), service=svc)
 
 
-Q_LINE = re.compile(r"^Q\d*\s*[:：]\s*(.+)$")
-A_LINE = re.compile(r"^A\s*[:：]\s*(.+)$")
-MARKERS = [("paren", re.compile(r"^-?\s*[(（]\d{1,2}[)）]\s*(.+)$")), ("num", re.compile(r"^\d{1,2}\s*[、.]\s*(.+)$"))]
-
-
 def _store_faqs(b: Builder, intro: Intro, svc: m.Service, names: list[str], seen: set[str]) -> None:
     def add(q: str, a: str, lines: tuple[int, int]) -> None:
-        q, a = clean(q), "\n".join(clean(x) for x in a.splitlines() if x.strip())
-        if not q or not a:
-            return
-        key = _norm_for_compare(q + "|" + a, names)
-        if key in seen:
-            return
-        seen.add(key)
-        b.faq(q, a, lines, service=svc)
+        add_faq_once(b, seen, q, a, lines, svc, names)
 
     # answers run to the next numbered heading (label headings such as "特别说明：" stay inside)
     heads = [(intro.start, intro.name)] + [(h.line, h.title) for h in intro.headings if h.kind != "label"]
-    for start, stop, title in _section_ranges(b, heads, intro.body_end):
+    for start, stop, title in section_ranges(b.text, heads, intro.body_end):
         t = title.strip()
         # numbered question headings: "1. 什么是重疾绿通服务？"
         if NUM_HEAD_RE.match(t) and t.endswith(QUESTION_END) and stop > start:
             add(NUM_HEAD_RE.match(t).group(2), b.text.span(start + 1, stop), (start, stop))
         # Q&A sections: "Q1: … / A: …" pairs, or numbered items under 常见问题 / Q&A
         if any(w in t for w in ("常见问题", "Q&A")):
-            for n, end, q, a in _qa_items(b, start + 1, stop):
+            for n, end, q, a in qa_items(b.text, start + 1, stop):
                 add(q, a, (n, end))
 
-
-def _qa_items(b: Builder, start: int, stop: int) -> list[tuple[int, int, str, str]]:
-    """Question/answer items of a Q&A section. Questions are "Q…:" lines, or else the lines numbered in
-    the first numbering style the section uses; everything else is answer text."""
-    items: list[tuple[int, str, list[str]]] = []
-    style = None
-    for n, raw in b.text.iter(start, stop):
-        s = _nfkc(raw).strip()
-        if not s:
-            continue
-        qm, am = Q_LINE.match(s), A_LINE.match(s)
-        if qm:
-            style = "Q"
-            items.append((n, qm.group(1), []))
-            continue
-        if am and items:
-            items[-1][2].append(am.group(1))
-            continue
-        if style != "Q":
-            hit = next(((k, mm) for k, rx in MARKERS if (mm := rx.match(s))), None)
-            if hit and (style is None or hit[0] == style):
-                style = hit[0]
-                items.append((n, hit[1].group(1), []))
-                continue
-        if items:
-            items[-1][2].append(s)
-    out = []
-    for i, (n, q, ans) in enumerate(items):
-        end = items[i + 1][0] - 1 if i + 1 < len(items) else stop
-        while end > n and not b.text.line(end).strip():
-            end -= 1
-        out.append((n, end, q, "\n".join(ans)))
-    return out
