@@ -12,8 +12,6 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any, Optional
 
-from sqlalchemy.orm import Session
-
 from assist.errors import AssistError
 from assist.people import relation_code
 from assist.resolve import parse_verifier, resolve_scope, resolve_service
@@ -236,13 +234,12 @@ def hospital_reason(svc, hospital: str, status: str) -> str:
 _RULES: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()  # KnowledgeBase -> {(service, edition, tier): rule}
 
 
-def cached_service_rule(kb, engine, service_id: int, edition: str | None, tier: str | None):
+def cached_service_rule(kb, service_id: int, edition: str | None, tier: str | None):
     """rules.loader.service_rule, kept for the life of the KnowledgeBase object (the store is read-only)."""
     cache = _RULES.setdefault(kb, {})
-    key = (engine, service_id, edition, tier)
+    key = (service_id, edition, tier)
     if key not in cache:
-        with Session(engine) as s:
-            cache[key] = service_rule(s, service_id, edition=edition, tier=tier)
+        cache[key] = service_rule(kb, service_id, edition=edition, tier=tier)
     return cache[key]
 
 
@@ -279,7 +276,7 @@ def check(kb, engine, policies, req: EligibilityRequest, today: date | None = No
             svc.insurer_id != kb.resolve_insurer(policy.insurer).id:
         raise AssistError(422, "service_not_for_policy", "这项服务不属于您这张保单所在的保险公司，请确认要查询的服务。")
 
-    rule = cached_service_rule(kb, engine, svc.id, edition, tier)
+    rule = cached_service_rule(kb, svc.id, edition, tier)
     if rule is None:
         raise AssistError(404, "unknown_service", "没有找到该服务的规则，请先确认服务名称。")
 

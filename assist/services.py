@@ -45,8 +45,7 @@ class Services:
     def tickets(self):
         """The ticket service (verifying through the throttled policies), itself behind the throttle."""
         if self._tickets is None:
-            self._tickets = ticket_service(self.engine, kb=self.kb, policies=self.policies,
-                                           kb_engine=self._kb_engine)
+            self._tickets = ticket_service(self.engine, kb=self.kb, policies=self.policies)
         if not hasattr(self._tickets, "throttle"):
             from assist.guard import ThrottledTickets
 
@@ -54,14 +53,14 @@ class Services:
         return self._tickets
 
 
-def ticket_service(engine, *, kb, policies, kb_engine=None, **kw: Any):
-    """A TicketService checking coverage with the knowledge base, verifying with the policy source and
-    recording consumed uses on the policy."""
+def ticket_service(engine, *, kb, policies, **kw: Any):
+    """A TicketService reading services and checking coverage with the knowledge base, verifying with the
+    policy source and recording consumed uses on the policy."""
     from policies.source import record_usage
-    from tickets.catalog import DbServiceCatalog
+    from tickets.catalog import KbServiceCatalog
     from tickets.service import TicketService
 
-    return TicketService(engine, catalog=kw.pop("catalog", None) or DbServiceCatalog(kb_engine or engine),
+    return TicketService(engine, catalog=kw.pop("catalog", None) or KbServiceCatalog(kb),
                          policies=policies, coverage=kb.coverage, usage_writer=record_usage, **kw)
 
 

@@ -24,9 +24,10 @@ from knowledge import models as m
 from knowledge.dictionary import hospital_name_key, hospital_short_names, load_hospital_aliases
 from knowledge.ingest.text import clean
 from knowledge.matching import Score, hospital_text_score, name_score, norm, service_score
-from knowledge.views import (ClauseView, ContactView, CoverageAnswer, DiseaseView, DrugView, EditionView,  # noqa: F401
-                             EntitlementView, FactView, FaqView, HospitalView, InsurerView, NotFound,
-                             PassageHit, ServiceView, Source)
+from knowledge.views import (ClauseView, ContactView, CoverageAnswer, CoverageListView,  # noqa: F401
+                             DiseaseListView, DiseaseView, DrugView, EditionView, EntitlementView, FactView,
+                             FaqView, HospitalView, InsurerView, ManualView, NotFound, PassageHit, ServiceView,
+                             Source)
 
 QUOTE_CHARS = 200
 
@@ -40,6 +41,7 @@ class _Manual:
     insurer_id: int
     line_count: int
     sections: list[tuple[int, int, str]] = field(default_factory=list)  # passage spans
+    general: list[tuple[int, int]] = field(default_factory=list)  # spans of passages of no service
 
 
 class KnowledgeBase:
@@ -58,10 +60,12 @@ class KnowledgeBase:
             out = {}
             for man, ins in s.execute(select(m.Manual, m.Insurer).join(m.Insurer, m.Manual.insurer_id == m.Insurer.id)):
                 out[man.id] = _Manual(man.id, man.title, man.filename, ins.name, ins.id, man.line_count)
-            for mid, a, b, sec in s.execute(select(m.Passage.manual_id, m.Passage.line_start, m.Passage.line_end,
-                                                   m.Passage.section)):
+            for mid, a, b, sec, sid in s.execute(select(m.Passage.manual_id, m.Passage.line_start, m.Passage.line_end,
+                                                        m.Passage.section, m.Passage.service_id)):
                 if mid in out:
                     out[mid].sections.append((a, b, sec))
+                    if sid is None:
+                        out[mid].general.append((a, b))
         return out
 
     def _manual_lines(self, manual_id: str) -> list[str] | None:
@@ -107,6 +111,31 @@ class KnowledgeBase:
     def _src(self, row: Any, section: str | None = None) -> Source:
         return self.source(row.manual_id, row.line_start, row.line_end, section=section)
 
+    # -- manuals -------------------------------------------------------------
+    def manual(self, manual_id: str) -> ManualView:
+        man = self._manuals.get(manual_id)
+        if man is None:
+            raise NotFound(f"no manual with id {manual_id!r}")
+        return ManualView(man.id, man.title, man.insurer, man.insurer_id, man.line_count)
+
+    def manual_lines(self, manual_id: str) -> tuple[str, ...]:
+        """The manual's raw lines (line n is item n - 1); empty when its file is missing."""
+        return tuple(self._manual_lines(manual_id) or ())
+
+    def excerpt(self, manual_id: str, line_start: int, line_end: int, text: str | None = None,
+                limit: int = QUOTE_CHARS) -> str:
+        """A plain quote for a citation: `text` cleaned, else the manual's lines cleaned and joined (blank
+        lines skipped); cut at `limit` characters, no ellipsis. (source() makes the display quote.)"""
+        if text:
+            return clean(text)[:limit]
+        lines = self._manual_lines(manual_id) or []
+        return " ".join(clean(x) for x in lines[max(0, line_start - 1):line_end] if x.strip())[:limit]
+
+    def general_passage_lines(self, manual_id: str) -> list[tuple[int, int]]:
+        """Line spans of the manual's passages that belong to no service (general notes), in line order."""
+        man = self._manuals.get(manual_id)
+        return sorted(man.general, key=lambda x: x[0]) if man else []
+
     @cached_property
     def _insurers(self) -> list[InsurerView]:
         by_ins: dict[int, list[str]] = defaultdict(list)
@@ -128,8 +157,9 @@ class KnowledgeBase:
         ins = {i.id: i for i in self._insurers}
         with self._session() as s:
             facts: dict[int, list[FactView]] = defaultdict(list)
-            for f in s.scalars(select(m.ServiceFact).order_by(m.ServiceFact.service_id, m.ServiceFact.line_start)):
-                facts[f.service_id].append(FactView(f.attribute, f.value, f.data, self._src(f)))
+            for f in s.scalars(select(m.ServiceFact).order_by(m.ServiceFact.service_id, m.ServiceFact.line_start,
+                                                              m.ServiceFact.id)):
+                facts[f.service_id].append(FactView(f.attribute, f.value, f.data, self._src(f), f.id))
             out: dict[int, ServiceView] = {}
             for svc in s.scalars(select(m.Service).order_by(m.Service.id)):
                 man = self._manuals[svc.manual_id]
@@ -269,6 +299,17 @@ class KnowledgeBase:
         except (KeyError, ValueError, TypeError):
             raise NotFound(f"no service with id {service_id!r}") from None
 
+    @cached_property
+    def _services_by_key(self) -> dict[tuple[str, str], ServiceView]:
+        return {(v.manual_id, v.key): v for v in self._services.values()}
+
+    def service_by_key(self, manual_id: str, key: str) -> ServiceView:
+        """The service by its stable name in a manual (what tickets store), not the row id."""
+        try:
+            return self._services_by_key[(manual_id, key)]
+        except (KeyError, TypeError):
+            raise NotFound(f"no service {key!r} in manual {manual_id!r}") from None
+
     def resolve_service(self, text: str, insurer: str | int | None = None) -> list[ServiceView]:
         """Services a customer's words name, best first: name, alias, then a category word (二诊, 绿通, MDT)."""
         q = norm(text)
@@ -291,6 +332,16 @@ class KnowledgeBase:
     # -- coverage ------------------------------------------------------------
     def coverage(self, service_id: int, city_text: str) -> CoverageAnswer:
         return coverage.city_coverage(self, service_id, city_text)
+
+    def coverage_lists(self, service_id: int) -> list[CoverageListView]:
+        """The city and hospital lists a service's coverage is read from, in store order."""
+        cov = self._coverage
+        out = []
+        for lid in cov["svc_lists"].get(service_id, []):
+            name, kind, mid, a, b = cov["lists"][lid]
+            out.append(CoverageListView(lid, name, kind, lid not in cov["incomplete"],
+                                        self.source(mid, a, b, section=name)))
+        return out
 
     def hospitals(self, service_id: int, city_text: str) -> list[HospitalView]:
         return coverage.listed_hospitals(self, service_id, city_text)
@@ -337,6 +388,25 @@ class KnowledgeBase:
                              .order_by(m.Disease.id)).all()
             return [DiseaseView(d.id, d.name, tuple(d.aliases or ()), d.definition, dl.name,
                                 self.source(dl.manual_id, d.line, section=dl.name)) for d, dl in rows]
+
+    @cached_property
+    def _disease_lists(self) -> list[DiseaseListView]:
+        by_id = {d.id: d for d in self._diseases}
+        with self._session() as s:
+            members: dict[int, list[DiseaseView]] = defaultdict(list)
+            for did, lid in s.execute(select(m.Disease.id, m.Disease.list_id).order_by(m.Disease.id)):
+                if did in by_id:
+                    members[lid].append(by_id[did])
+            return [DiseaseListView(dl.id, dl.name, tuple(members[dl.id]),
+                                    self.source(dl.manual_id, dl.line_start, dl.line_end, section=dl.name))
+                    for dl in s.scalars(select(m.DiseaseList).order_by(m.DiseaseList.id))]
+
+    def disease_list(self, name: str, manual_id: str | None = None) -> DiseaseListView | None:
+        """The disease list of that name; when several manuals have one, manual_id's own first."""
+        lists = [dl for dl in self._disease_lists if dl.name == name]
+        if not lists:
+            return None
+        return next((dl for dl in lists if dl.source.manual_id == manual_id), lists[0])
 
     @cached_property
     def _drugs(self) -> list[DrugView]:
@@ -456,6 +526,21 @@ class KnowledgeBase:
             rows = s.scalars(select(m.Contact).where(m.Contact.manual_id.in_(mids)).order_by(m.Contact.id)).all()
             return [ContactView(c.id, c.kind, c.label, c.value, c.service_id, self._src(c)) for c in rows]
 
+    @cached_property
+    def _editions(self) -> dict[int, EditionView]:
+        prods = self._products
+        with self._session() as s:
+            return {e.id: EditionView(e.id, prods[e.product_id].name if e.product_id in prods else "", e.product_id,
+                                      e.kind, e.name, e.validity, dict(e.rule or {}), self._src(e))
+                    for e in s.scalars(select(m.Edition).order_by(m.Edition.id))}
+
+    def edition(self, edition_id: int) -> EditionView:
+        """One edition, tier or plan by id."""
+        try:
+            return self._editions[int(edition_id)]
+        except (KeyError, ValueError, TypeError):
+            raise NotFound(f"no edition with id {edition_id!r}") from None
+
     def editions(self, product: str | int | None = None) -> list[EditionView]:
         prods = self._products
         if product is None or product == "":
@@ -466,15 +551,12 @@ class KnowledgeBase:
             q = norm(product)
             pids = {p.id for p in prods.values()
                     if q == norm(p.name) or q in {norm(a) for a in p.aliases or []} or (len(q) >= 2 and q in norm(p.name))}
-        with self._session() as s:
-            rows = s.scalars(select(m.Edition).where(m.Edition.product_id.in_(pids)).order_by(m.Edition.id)).all()
-            return [EditionView(e.id, prods[e.product_id].name, e.product_id, e.kind, e.name, e.validity,
-                                dict(e.rule or {}), self._src(e)) for e in rows]
+        return [e for e in self._editions.values() if e.product_id in pids]
 
     def entitlements(self, service_id: int) -> list[EntitlementView]:
         svc = self.service(service_id)
+        eds = {e.id: e.name for e in self._editions.values()}
         with self._session() as s:
-            eds = {e.id: e.name for e in s.scalars(select(m.Edition))}
             rows = s.scalars(select(m.Entitlement).where(m.Entitlement.service_id == svc.id)
                              .order_by(m.Entitlement.id)).all()
             return [EntitlementView(e.id, e.service_id, eds.get(e.edition_id, ""), e.edition_id,

@@ -45,11 +45,21 @@ class InsurerView:
 
 
 @dataclass(frozen=True)
+class ManualView:
+    id: str
+    title: str
+    insurer: str
+    insurer_id: int
+    line_count: int
+
+
+@dataclass(frozen=True)
 class FactView:
     attribute: str
     value: str
     data: Any
     source: Source
+    id: int = 0  # store row id: the order the adapter read the facts in
 
 
 @dataclass(frozen=True)
@@ -135,6 +145,23 @@ class DiseaseView:
     list_name: str
     source: Source
     score: float = 0.0
+
+
+@dataclass(frozen=True)
+class DiseaseListView:
+    id: int
+    name: str
+    diseases: tuple[DiseaseView, ...]
+    source: Source
+
+
+@dataclass(frozen=True)
+class CoverageListView:
+    id: int
+    name: str
+    kind: str  # city | hospital
+    complete: bool
+    source: Source
 
 
 @dataclass(frozen=True)

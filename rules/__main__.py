@@ -12,8 +12,6 @@ import argparse
 import dataclasses
 import sys
 
-from sqlalchemy.orm import Session
-
 from knowledge.matching import norm
 from knowledge.query import KnowledgeBase
 from knowledge.views import Source
@@ -68,14 +66,13 @@ def main(argv: list[str] | None = None) -> int:
     if not found:
         print(f"no service named {args.service!r}" + (f" at {ins.short_name}" if ins else ""), file=sys.stderr)
         return 1
-    with Session(kb.engine) as s:
-        for v in found[:5]:
-            rule = service_rule(s, v.id, args.edition, args.tier)
-            if rule is None:
-                continue
-            print(f"{rule.name} ({rule.insurer}; {rule.product or rule.manual_id}; service {v.id})")
-            print("\n".join(_lines(rule)))
-            print()
+    for v in found[:5]:
+        rule = service_rule(kb, v.id, args.edition, args.tier)
+        if rule is None:
+            continue
+        print(f"{rule.name} ({rule.insurer}; {rule.product or rule.manual_id}; service {v.id})")
+        print("\n".join(_lines(rule)))
+        print()
     if len(found) > 5:
         print(f"… and {len(found) - 5} more services match; name the insurer or the full service name")
     return 0

@@ -133,17 +133,16 @@ ODD_DATE = st.one_of(st.none(), st.dates(), st.sampled_from([date.min, date.max,
 
 
 @pytest.fixture(scope="module")
-def rules_(kb_engine, service_ids):
+def rules_(kb, service_ids):
     from rules.loader import service_rule
 
-    with Session(kb_engine) as s:
-        out = []
-        for sid in service_ids:
-            try:
-                out.append(service_rule(s, sid))
-            except LookupError:
-                pass
-        return out
+    out = []
+    for sid in service_ids:
+        try:
+            out.append(service_rule(kb, sid))
+        except LookupError:
+            pass
+    return out
 
 
 @FUZZ

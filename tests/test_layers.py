@@ -47,3 +47,32 @@ def test_each_package_imports_only_the_layers_below_it():
             for name in _imports(path) - allowed - {pkg} - INFRASTRUCTURE:
                 wrong.append(f"{path.relative_to(ROOT)} imports {name}")
     assert not wrong, "\n".join(wrong)
+
+
+# packages above the knowledge store that read it only through its read API (knowledge.query and its views):
+# never the ORM models, nor the builder; rules/ does no SQL at all (tickets keeps its own tables in SQL)
+READ_API_ONLY = {"rules": ("knowledge.models", "knowledge.ingest", "sqlalchemy"),
+                 "tickets": ("knowledge.models", "knowledge.ingest")}
+
+
+def _modules(path: Path) -> set[str]:
+    """Every module a file imports, with the names imported from it (from knowledge import models ->
+    knowledge.models)."""
+    out = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            out.update(a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            out.add(node.module)
+            out.update(f"{node.module}.{a.name}" for a in node.names)
+    return out
+
+
+def test_rules_and_tickets_read_knowledge_through_the_read_api():
+    wrong = []
+    for pkg, banned in READ_API_ONLY.items():
+        for path in sorted((ROOT / pkg).rglob("*.py")):
+            for mod in sorted(_modules(path)):
+                if any(mod == b or mod.startswith(b + ".") for b in banned):
+                    wrong.append(f"{path.relative_to(ROOT)} imports {mod}")
+    assert not wrong, "\n".join(wrong)

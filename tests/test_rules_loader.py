@@ -8,59 +8,71 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
-from knowledge import models as m
+from knowledge.query import KnowledgeBase
+from knowledge.views import ServiceView
 from rules import (ELIGIBLE, NEED_INFO, NOT_ELIGIBLE, CaseFacts, CoverageResult, PersonFacts, PolicyFacts, decide)
 from rules.loader import service_rule
 
 MANUALS = ["000", "001", "002", "003", "004"]
 
 
-def _service(session: Session, name: str) -> m.Service:
-    svc = session.scalar(select(m.Service).where(m.Service.name == name))
+@pytest.fixture(scope="module")
+def kb_of(kb_only):
+    """kb_of("000") -> the read API over a store holding only that manual (one per module)."""
+    cache: dict[str, KnowledgeBase] = {}
+
+    def get(prefix: str) -> KnowledgeBase:
+        if prefix not in cache:
+            cache[prefix] = KnowledgeBase(kb_only(prefix))
+        return cache[prefix]
+
+    return get
+
+
+def _service(kb: KnowledgeBase, name: str) -> ServiceView:
+    svc = next((v for v in kb.services() if v.name == name), None)
     if svc is None:
         pytest.skip(f"the store has no service named {name!r} yet (adapter not filled)")
     return svc
 
 
 @pytest.mark.parametrize("prefix", MANUALS)
-def test_every_stored_service_loads_with_valid_sources(kb_only, prefix):
-    with Session(kb_only(prefix)) as s:
-        services = s.scalars(select(m.Service)).all()
-        if not services:
-            pytest.skip(f"manual {prefix}: no services stored yet (adapter not landed)")
-        for svc in services:
-            rule = service_rule(s, svc.id)
-            assert rule is not None and rule.name == svc.name and rule.manual_id == svc.manual_id
-            srcs = [rule.source, rule.waiting.source, rule.beneficiary.source, rule.diagnosis.source, rule.usage.source,
-                    rule.age.source, rule.addon_source, rule.guardian_source, rule.coverage_source]
-            srcs += [e.source for e in rule.entitlements] + [e.validity_source for e in rule.entitlements]
-            for src in filter(None, srcs):
-                assert src.manual_id == svc.manual_id
-                assert 1 <= src.line_start <= src.line_end <= svc.manual.line_count
-                assert src.quote, (svc.name, src)
-            # a set column always has a source
-            if svc.waiting_kind:
-                assert rule.waiting.source is not None
-            if svc.usage_period:
-                assert rule.usage.source is not None
-            # and the engine gives a clear answer on empty facts
-            d = decide(rule, PolicyFacts(), PersonFacts(), CaseFacts(), date(2026, 4, 1))
-            assert d.status in (ELIGIBLE, NOT_ELIGIBLE, NEED_INFO) and d.reasons
+def test_every_stored_service_loads_with_valid_sources(kb_of, prefix):
+    kb = kb_of(prefix)
+    services = kb.services()
+    if not services:
+        pytest.skip(f"manual {prefix}: no services stored yet (adapter not landed)")
+    for svc in services:
+        rule = service_rule(kb, svc.id)
+        assert rule is not None and rule.name == svc.name and rule.manual_id == svc.manual_id
+        srcs = [rule.source, rule.waiting.source, rule.beneficiary.source, rule.diagnosis.source, rule.usage.source,
+                rule.age.source, rule.addon_source, rule.guardian_source, rule.coverage_source]
+        srcs += [e.source for e in rule.entitlements] + [e.validity_source for e in rule.entitlements]
+        for src in filter(None, srcs):
+            assert src.manual_id == svc.manual_id
+            assert 1 <= src.line_start <= src.line_end <= kb.manual(svc.manual_id).line_count
+            assert src.quote, (svc.name, src)
+        # a set column always has a source
+        if svc.waiting_kind:
+            assert rule.waiting.source is not None
+        if svc.usage_period:
+            assert rule.usage.source is not None
+        # and the engine gives a clear answer on empty facts
+        d = decide(rule, PolicyFacts(), PersonFacts(), CaseFacts(), date(2026, 4, 1))
+        assert d.status in (ELIGIBLE, NOT_ELIGIBLE, NEED_INFO) and d.reasons
 
 
-def test_unknown_service_id(kb_only):
-    with Session(kb_only("002")) as s:
-        assert service_rule(s, 10**9) is None
-        assert service_rule(s, "garbage") is None
-        assert decide(service_rule(s, 10**9), PolicyFacts(), PersonFacts(), CaseFacts(), date(2026, 4, 1)).status == NEED_INFO
+def test_unknown_service_id(kb_of):
+    kb = kb_of("002")
+    assert service_rule(kb, 10**9) is None
+    assert service_rule(kb, "garbage") is None
+    assert decide(service_rule(kb, 10**9), PolicyFacts(), PersonFacts(), CaseFacts(), date(2026, 4, 1)).status == NEED_INFO
 
 
-def test_000_escort_waiting_transfer_pool_guardian(kb_only):
-    with Session(kb_only("000")) as s:
-        rule = service_rule(s, _service(s, "就医陪诊").id)
+def test_000_escort_waiting_transfer_pool_guardian(kb_of):
+    kb = kb_of("000")
+    rule = service_rule(kb, _service(kb, "就医陪诊").id)
     if rule.waiting.kind != "days":
         pytest.skip("000 adapter has not set waiting_kind=days for 就医陪诊")
     assert rule.waiting.days == 30 and "transfer" in rule.waiting.waivers
@@ -83,9 +95,9 @@ def test_000_escort_waiting_transfer_pool_guardian(kb_only):
         assert "person.applicant_is_guardian" in d.missing
 
 
-def test_001_escort_needs_the_addon(kb_only):
-    with Session(kb_only("001")) as s:
-        rule = service_rule(s, _service(s, "门诊陪诊服务").id)
+def test_001_escort_needs_the_addon(kb_of):
+    kb = kb_of("001")
+    rule = service_rule(kb, _service(kb, "门诊陪诊服务").id)
     if not rule.addon_required:
         pytest.skip("001 adapter has not set addon_required for 门诊陪诊服务")
     assert "加油包" in rule.addon_required and rule.addon_source is not None
@@ -96,10 +108,10 @@ def test_001_escort_needs_the_addon(kb_only):
     assert ok.status != NOT_ELIGIBLE, ok.text_zh()
 
 
-def test_002_cooling_off_and_90_days(kb_only):
-    with Session(kb_only("002")) as s:
-        coc = service_rule(s, _service(s, "COC 肿瘤随访服务").id)
-        green = service_rule(s, _service(s, "门诊绿通").id)
+def test_002_cooling_off_and_90_days(kb_of):
+    kb = kb_of("002")
+    coc = service_rule(kb, _service(kb, "COC 肿瘤随访服务").id)
+    green = service_rule(kb, _service(kb, "门诊绿通").id)
     if coc.waiting.kind != "after_cooling_off" or green.waiting.days != 90:
         pytest.skip("002 adapter has not set the waiting readings")
     pol = PolicyFacts(effective_date=date(2026, 3, 1), cooling_off_days=15)
@@ -114,9 +126,9 @@ def test_002_cooling_off_and_90_days(kb_only):
     assert decide(green, pol, PersonFacts("m", "parent"), case, date(2026, 4, 1), coverage=cov).status == NOT_ELIGIBLE
 
 
-def test_003_advance_payment_accident_waiver(kb_only):
-    with Session(kb_only("003")) as s:
-        rule = service_rule(s, _service(s, "医疗垫付").id)
+def test_003_advance_payment_accident_waiver(kb_of):
+    kb = kb_of("003")
+    rule = service_rule(kb, _service(kb, "医疗垫付").id)
     if "accident" not in rule.waiting.waivers:
         pytest.skip("003 adapter has not recorded the accident waiver of 医疗垫付")
     pol = PolicyFacts(effective_date=date(2026, 3, 1), waiting_days=30)
@@ -125,11 +137,11 @@ def test_003_advance_payment_accident_waiver(kb_only):
     assert d.status == NOT_ELIGIBLE and "等待期" in d.text_zh()
 
 
-def test_004_tiers_family_and_windows(kb_only):
-    with Session(kb_only("004")) as s:
-        escort = service_rule(s, _service(s, "重疾陪诊服务").id)
-        ward = service_rule(s, _service(s, "重疾三甲专家病房").id)
-        hui = service_rule(s, _service(s, "重疾专家预约").id)
+def test_004_tiers_family_and_windows(kb_of):
+    kb = kb_of("004")
+    escort = service_rule(kb, _service(kb, "重疾陪诊服务").id)
+    ward = service_rule(kb, _service(kb, "重疾三甲专家病房").id)
+    hui = service_rule(kb, _service(kb, "重疾专家预约").id)
     if not escort.entitlements:
         pytest.skip("004 adapter has not stored entitlements yet")
     pol = PolicyFacts(effective_date=date(2026, 1, 1), edition="2023版", tier="尊享版2档", payment_term_years=10,

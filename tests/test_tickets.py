@@ -232,14 +232,14 @@ def test_concurrent_transitions_apply_once(env):
 def test_real_escort_service_from_the_store(kb_only, tmp_path):
     """平安 就医陪诊: lead time and the cancellation rule are read from the manual through the store."""
     from knowledge.query import KnowledgeBase
-    from tickets.catalog import DbServiceCatalog
+    from tickets.catalog import KbServiceCatalog
 
     kb_engine = kb_only("000")
     kb = KnowledgeBase(kb_engine)
     hits = [s for s in kb.resolve_service("就医陪诊") if s.manual_id == PINGAN]
     if not hits:
         pytest.skip("the 平安 adapter does not provide 就医陪诊 yet")
-    catalog = DbServiceCatalog(kb_engine)
+    catalog = KbServiceCatalog(kb)
     info = catalog.get(hits[0].id)
     assert info.lead_time_hours == 48  # 客户需提前 48 小时提交服务申请
     with temp_database("sqlite", tmp_path) as engine:

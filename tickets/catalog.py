@@ -1,4 +1,4 @@
-"""What tickets need to know about a service, read from the knowledge store.
+"""What tickets need to know about a service, read through the knowledge store's read API.
 
 Tickets keep (manual_id, key, name); the kb_ row id is only used to talk to
 knowledge.query in the same moment (coverage checks), never stored.
@@ -7,14 +7,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any, Callable, Optional, Protocol, Union
+from typing import TYPE_CHECKING, Any, Callable, Optional, Protocol, Union
 
-from sqlalchemy import select
-from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session, selectinload
 
 from core.ids import ServiceRef
+from knowledge.views import NotFound
+
+if TYPE_CHECKING:
+    from knowledge.query import KnowledgeBase
 
 
 @dataclass(frozen=True)
@@ -44,39 +45,33 @@ class ServiceCatalog(Protocol):
     def get(self, spec: ServiceSpec) -> ServiceInfo | None: ...
 
 
-class DbServiceCatalog:
-    """Reads kb_services (and its facts) from the knowledge store engine."""
+class KbServiceCatalog:
+    """Reads services (and their facts) through the knowledge store's read API."""
 
-    def __init__(self, engine: Engine | None = None):
-        from core.db import engine_for
+    def __init__(self, kb: KnowledgeBase | None = None):
+        if kb is None:
+            from knowledge.query import KnowledgeBase
 
-        self.engine = engine or engine_for()
+            kb = KnowledgeBase()
+        self.kb = kb
 
     def get(self, spec: ServiceSpec) -> ServiceInfo | None:
-        from knowledge import models as km
-
-        q = select(km.Service).options(selectinload(km.Service.facts), selectinload(km.Service.manual)
-                                       .selectinload(km.Manual.insurer))
-        if isinstance(spec, ServiceRef):
-            q = q.where(km.Service.manual_id == spec.manual_id, km.Service.key == spec.key)
-        elif isinstance(spec, int) and not isinstance(spec, bool):
-            q = q.where(km.Service.id == spec)
-        else:
-            return None
         try:
-            with Session(self.engine) as s:
-                svc = s.scalar(q)
-                if svc is None:
-                    return None
-                return ServiceInfo(
-                    ref=ServiceRef(svc.manual_id, svc.key, svc.name), kb_id=svc.id,
-                    insurer=svc.manual.insurer.name if svc.manual and svc.manual.insurer else None,
-                    lead_time_hours=svc.lead_time_hours, usage_rule=dict(svc.usage_rule or {}),
-                    usage_text=svc.usage_text,
-                    facts=tuple(FactInfo(f.attribute, f.value, f.manual_id, f.line_start, f.line_end)
-                                for f in svc.facts))
+            if isinstance(spec, ServiceRef):
+                svc = self.kb.service_by_key(spec.manual_id, spec.key)
+            elif isinstance(spec, int) and not isinstance(spec, bool):
+                svc = self.kb.service(spec)
+            else:
+                return None
+        except NotFound:
+            return None
         except SQLAlchemyError:  # no knowledge store built yet
             return None
+        return ServiceInfo(
+            ref=ServiceRef(svc.manual_id, svc.key, svc.name), kb_id=svc.id, insurer=svc.insurer,
+            lead_time_hours=svc.lead_time_hours, usage_rule=dict(svc.usage_rule), usage_text=svc.usage_text,
+            facts=tuple(FactInfo(f.attribute, f.value, f.source.manual_id, f.source.line_start, f.source.line_end)
+                        for f in sorted(svc.facts, key=lambda f: f.id)))  # the order the adapter read them
 
 
 @dataclass

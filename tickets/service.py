@@ -25,7 +25,7 @@ from core.ids import ServiceRef, mask_mobile
 from core import ids
 from core.clock import CHINA_TZ, now_china, to_aware
 from tickets import validation as v
-from tickets.catalog import (DbServiceCatalog, ServiceCatalog, ServiceInfo, ServiceSpec, UsageHook,
+from tickets.catalog import (KbServiceCatalog, ServiceCatalog, ServiceInfo, ServiceSpec, UsageHook,
                              default_usage_hook)
 from tickets.models import STATUS_LABELS, TRANSITIONS, Ticket, TicketCounter, TicketEvent
 
@@ -174,7 +174,11 @@ class TicketService:
         from core.db import engine_for
 
         self.engine = engine or engine_for()
-        self.catalog = catalog or DbServiceCatalog(self.engine)
+        if catalog is None:
+            from knowledge.query import KnowledgeBase
+
+            catalog = KbServiceCatalog(KnowledgeBase(self.engine))
+        self.catalog = catalog
         self.policies = policies
         self.coverage = coverage
         self.usage_hook = usage_hook
