@@ -14,6 +14,7 @@ import argparse
 import logging
 import sys
 import time
+from typing import Any
 from collections import Counter, defaultdict
 
 from sqlalchemy import func, inspect, select
@@ -22,7 +23,7 @@ from sqlalchemy.orm import Session
 from core.db import engine_for
 from knowledge import models as m
 
-TABLES = [  # (column title, model, how rows map to a manual)
+TABLES: list[tuple[str, Any]] = [  # (column title, model or None when counted below)
     ("services", m.Service), ("facts", m.ServiceFact), ("coverage lists", m.CoverageList),
     ("hospitals", None), ("diseases", None), ("drugs", m.Drug), ("faqs", m.Faq), ("contacts", m.Contact),
     ("passages", m.Passage), ("editions", m.Edition), ("entitlements", m.Entitlement),
@@ -63,7 +64,7 @@ def cmd_build(args) -> int:
     return 0
 
 
-def stats(engine) -> tuple[list[str], dict[str, dict[str, int]]]:
+def stats(engine) -> tuple[list[str], dict[str, dict[str, object]]]:
     """Manual ids and {manual: {column: count}} (cities as 'resolved/total')."""
     out: dict[str, dict[str, object]] = defaultdict(dict)
     with Session(engine) as s:
@@ -108,7 +109,7 @@ def _print_stats(engine, markdown: bool) -> None:
                 ctot[0] += a
                 ctot[1] += b
             else:
-                totals[c] += int(v)
+                totals[c] += int(str(v))
             row.append(str(v))
         rows.append(row)
     h = data["__hospitals__"]

@@ -156,7 +156,7 @@ def _index() -> _Index:
                           for c, v, t in lst]
 
     problems: list[str] = []
-    by_short = {}
+    by_short: dict[str, list[City]] = {}
     for key, lst in forms.items():
         for c, via, _t in lst:
             if via in ("exact", "short"):
@@ -191,12 +191,12 @@ def _index() -> _Index:
     data = yaml.safe_load(ALIASES_PATH.read_text(encoding="utf-8")) or {}
     for e in data.get("aliases") or []:
         alias, kind = str(e.get("alias", "")).strip(), e.get("kind")
-        c = target(str(e.get("city", "")), e.get("province"))
-        if not alias or kind not in _ALIAS_KIND_VIA or not e.get("why") or c is None:
+        aim = target(str(e.get("city", "")), e.get("province"))
+        if not alias or kind not in _ALIAS_KIND_VIA or not e.get("why") or aim is None:
             problems.append(f"alias entry {e!r}: needs alias, kind, why and a known city")
             continue
         via = _ALIAS_KIND_VIA[kind]
-        _add(forms, _norm(alias), c, via)
+        _add(forms, _norm(alias), aim, via)
         if e.get("level") == "county" or via == "county_rename" or _COUNTY_SUFFIX_RE.search(_norm(alias)):
             county_forms.add(_norm(alias))  # 郫县, 临利县; 邓煌市 says level: county
         county_free.add(_norm(alias))
@@ -335,6 +335,7 @@ def _resolve_latin(q: str, initials_too: bool = True) -> Resolution:
 def _resolve(q: str, province: str | None) -> tuple:
     if len(q) < 2 or len(q) > _MAX_LEN:
         return ("unknown", None, (), "")
+    r: Resolution | None
     if _LATIN_RE.match(q):
         r = _resolve_latin(q)
     else:
@@ -352,7 +353,7 @@ def _resolve(q: str, province: str | None) -> tuple:
         if r is None and province and q + "州" in _index().forms:
             # a prefecture written like a province inside another province's row (青海: 海南 -> 海南州)
             r = _lookup(q + "州", province)
-            if r is not None and (r.status != "ok" or r.city.province != province):
+            if r is not None and (r.status != "ok" or r.city is None or r.city.province != province):
                 r = None
         if r is None:
             via = "province" if q in _index().provinces or q.rstrip("省") in _index().provinces else ""
