@@ -539,10 +539,10 @@ def _store_lists(b: Builder, intro: Intro, svc: m.Service, seen: set) -> None:
                 b.city_list(name, (n, last), entries, services=[svc])
         elif hdr[0] == "序号" and len(hdr) >= 3 and hdr[1] == "分类" and hdr[2] == "通用名":
             rows, last = parse_drug_table(b, n, intro.end)
-            seen = set()
+            pairs: set[tuple[str, str]] = set()  # a drug row repeated in the table is stored once
             for _, rn, cat, drug in rows:
-                if (drug, cat) not in seen:
-                    seen.add((drug, cat))
+                if (drug, cat) not in pairs:
+                    pairs.add((drug, cat))
                     b.drug(name, drug, (rn, rn), indication=cat)
         elif hdr[0] == "序号" and len(hdr) >= 2 and hdr[1] == "疾病名称":
             drows, last = parse_disease_table(b, n, intro.end)
