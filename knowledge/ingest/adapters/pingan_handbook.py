@@ -70,8 +70,8 @@ def make_flow(t: ManualText, a: int, b: int, skip: AbstractSet[int] = frozenset(
         s = norm(raw)
         if not s:
             continue
-        heading = bool(SUB_RE.match(s) and is_title(SUB_RE.match(s).group(3)) or s in GENERIC_HEADS
-                       or TOP_RE.match(s) and is_title(TOP_RE.match(s).group(2), 12))
+        sub = SUB_RE.match(s)
+        heading = bool(sub and is_title(sub.group(3)) or s in GENERIC_HEADS or is_top_title(s))
         if pieces and (heading or BLOCK_START.match(s) or raw.lstrip()[:1] in BULLETS):
             s = "\n" + s
         if heading:
@@ -89,6 +89,18 @@ SENT_SPLIT = re.compile(r"(?<=[。；;！!？?\n])|(?<!\d)(?=\d{1,2}[）)])")
 def is_title(s: str, max_len: int = 20) -> bool:
     s = s.rstrip("：:")
     return 1 <= len(s) <= max_len and not TITLE_BAD.search(s)
+
+
+def is_top_title(s: str) -> bool:
+    """A short "N.标题" line."""
+    mt = TOP_RE.match(s)
+    return bool(mt and is_title(mt.group(2), 12))
+
+
+def top_title(title: str) -> str:
+    """'3.陪诊服务覆盖城市清单' -> '陪诊服务覆盖城市清单'."""
+    mt = TOP_RE.match(title)
+    return mt.group(2) if mt else title
 
 
 def noise_lines(t: ManualText, a: int, b: int) -> set[int]:
@@ -117,8 +129,8 @@ def noise_lines(t: ManualText, a: int, b: int) -> set[int]:
 
 def outline(t: ManualText) -> tuple[Node, list[Node]]:
     """Return (front matter node, part nodes). Units are numbered sequentially per part."""
-    parts = [(n, PART_RE.match(norm(s))) for n, s in t.iter()]
-    parts = [(n, mt) for n, mt in parts if mt]
+    found = [(n, PART_RE.match(norm(s))) for n, s in t.iter()]
+    parts = [(n, mt) for n, mt in found if mt]
     first = next((n for n, s in t.iter() if norm(s)), 1)
     front = Node(norm(t.line(first)), first, 0, end=(parts[0][0] - 1 if parts else len(t)))
     # front matter headings: short lines with no punctuation followed by a blank line
@@ -182,7 +194,7 @@ def _sub_sections(t: ManualText, unit: Node) -> None:
 
 def unit_name(title: str) -> tuple[str, list[str]]:
     """'2.国内第二诊疗（18 种重疾）' -> ('国内第二诊疗', ['国内第二诊疗（18 种重疾）'])."""
-    s = TOP_RE.match(title).group(2) if TOP_RE.match(title) else title
+    s = top_title(title)
     aliases = []
     mt = re.match(r"^(.*?)\s*\((.+)\)\s*$", s)
     if mt:
@@ -208,7 +220,7 @@ def rows(t: ManualText, a: int, b: int, skip: set[int]) -> list[tuple[str, str, 
         lab = next((lb for lb in ROW_LABELS if s == lb or s.startswith(lb + " ")), None)
         if lab:
             out.append([lab, s[len(lab):].strip(), n, n])
-        elif SUB_RE.match(s) or TOP_RE.match(s) and is_title(TOP_RE.match(s).group(2), 12) or s in GENERIC_HEADS:
+        elif SUB_RE.match(s) or is_top_title(s) or s in GENERIC_HEADS:
             out.append(["", "", n, n])  # a heading ends the previous row
         elif out and out[-1][0]:
             out[-1][1] += s
@@ -299,7 +311,7 @@ def ingest(b: Builder) -> None:
     for nd in annex_units:
         ds = list_tables.disease_list(t, nd.line + 1, nd.end)
         if len(ds) >= 5:
-            title = TOP_RE.match(nd.title).group(2) if TOP_RE.match(nd.title) else nd.title
+            title = top_title(nd.title)
             disease_list_name = squash(re.sub(r"\(.*?\)$", "", title))
             b.disease_list(disease_list_name, (nd.line, nd.end), ds)
             nd.number = "diseases"
@@ -506,7 +518,7 @@ def _contacts(b: Builder, units: list[Unit], front: Node) -> None:
 
 def _city_list(b: Builder, nd: Node, units: list[Unit], provinces: set[str]) -> Optional[m.Service]:
     t = b.text
-    title = TOP_RE.match(nd.title).group(2) if TOP_RE.match(nd.title) else nd.title
+    title = top_title(nd.title)
     ents, problems = list_tables.city_table(t, nd.line + 1, nd.end, provinces)
     for p in problems:
         b.warn(f"{title}: {p}")
