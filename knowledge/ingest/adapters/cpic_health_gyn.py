@@ -400,7 +400,8 @@ def _two_column_cities(b: Builder, start: int, end: int) -> list[CityEntry]:
         nonempty = [(i, c.strip()) for i, c in enumerate(parts) if c.strip()]
         for j, (i, word) in enumerate(nonempty):
             nxt = nonempty[j + 1][1] if j + 1 < len(nonempty) else None
-            is_prov = word in provs and (not is_municipality(word) or (nxt is not None and provs.get(nxt) == provs[word]))
+            is_prov = word in provs and (not is_municipality(word)
+                                         or (nxt is not None and provs.get(nxt) == provs[word]))
             cells.append(_Cell(n, i, word, is_prov, 0 if i < 2 else 1))
 
     def prov_of(text: str) -> Optional[str]:
