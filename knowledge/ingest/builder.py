@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any, Iterable, Optional
 
 from sqlalchemy import select
@@ -58,7 +59,7 @@ class ContractError(ValueError):
     """A name the store contract (knowledge.vocab) does not declare: a bug in an adapter."""
 
 
-def _enum_value(enum: type, value: Any, what: str) -> str:
+def _enum_value(enum: type[StrEnum], value: Any, what: str) -> str:
     try:
         return str(enum(value))
     except ValueError:

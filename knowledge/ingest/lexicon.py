@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Optional, overload
 
 import yaml
 
@@ -102,6 +102,12 @@ def channel_kind(name: str) -> Optional[str]:
 
 
 # -- service names -----------------------------------------------------------------------------------
+
+@overload
+def category_of(name: str) -> str: ...
+@overload
+def category_of(name: str, default: Optional[str]) -> Optional[str]: ...
+
 
 def category_of(name: str, default: Optional[str] = str(Category.OTHER)) -> Optional[str]:
     """The category a service name states (first matching row of `categories`), else `default`."""

@@ -29,7 +29,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Callable, Iterable, Iterator, Optional
+from typing import Any, Callable, Iterable, Iterator, Optional, cast
 
 from knowledge.ingest.lexicon import cn_int, contact_label, lexicon, numeral_chars
 from knowledge.ingest.text import clean, squash
@@ -136,7 +136,8 @@ def _rows() -> list[Reader]:
         R(A.LEAD_TIME, re.compile(r"出院前\s*(\d+)\s*小时(?:预约评估)?申请"),
           lambda mm, s: {"hours": int(mm.group(1)), "before": "discharge"}),
         R(A.LEAD_TIME, re.compile(rf"提前\s*{N}\s*个工作日(?:进行申请|申请)"),
-          lambda mm, s: {"hours": 24 * num(mm.group(1)), "working_days": num(mm.group(1)), "before": "service"}),
+          lambda mm, s: {"hours": 24 * cast(int, num(mm.group(1))), "working_days": num(mm.group(1)),
+                         "before": "service"}),
         R(A.LEAD_TIME, re.compile(r"出院后\s*(\d+)\s*天内预约"), lambda mm, s: {"book_within_days_after_discharge": int(mm.group(1))}),
         R(A.BOOKING_WINDOW, re.compile(r"仅可预约\s*(\d+)\s*日内"), lambda mm, s: {"days": int(mm.group(1))}),
         # -- cancelling and changing (each row reads the rule its own words state)

@@ -141,6 +141,13 @@ class Flow:
         return out
 
 
+def matched(rx: re.Pattern[str], s: str) -> re.Match[str]:
+    """rx.match(s) for a line the caller found with rx (ManualText.find_all): it matches."""
+    mt = rx.match(s)
+    assert mt is not None, f"{rx.pattern!r} does not match {s!r}"
+    return mt
+
+
 def clause_at(line: str, pos: int) -> str:
     """The sentence of `line` around character `pos` (in a tab-separated row: of the cell holding it),
     without a leading list number (1. / (1) / 1、) but with a number the sentence starts with."""

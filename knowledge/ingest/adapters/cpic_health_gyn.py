@@ -126,7 +126,7 @@ def ingest(b: Builder) -> None:
     applies_to: dict[int, list[str]] = {}
     if appendix_ch:
         a_start, a_end = appendix_ch[0], ch_bounds[appendix_ch[0]]
-        apx = [(n, _APPENDIX.match(clean(s))) for n, s in t.iter(a_start, a_end) if _APPENDIX.match(clean(s))]
+        apx = [(n, ma) for n, s in t.iter(a_start, a_end) if (ma := _APPENDIX.match(clean(s)))]
         for i, (ln, mm) in enumerate(apx):
             stop = apx[i + 1][0] - 1 if i + 1 < len(apx) else a_end
             num, name = int(mm.group(1)), clean(mm.group(2))
@@ -137,22 +137,22 @@ def ingest(b: Builder) -> None:
             cols = [c.strip() for c in t.line(hline).split("\t")] if hline else []
             if note_ln:
                 applies_to[num] = _QUOTED.findall(t.line(note_ln))
-            if cols[:3] == ["省份", "城市", "医院"]:
+            if hline and cols[:3] == ["省份", "城市", "医院"]:  # cols is empty when hline is None
                 entries = _hospital_rows(b, hline + 1, body_end)
                 # each hospital row carries its city: the list alone answers city questions
                 # (a derived city list linked as well double-counted every city's hospitals)
                 tables[num] = b.hospital_list(name, (ln, note_ln or body_end), entries)
-            elif cols == ["省份", "城市", "省份", "城市"]:
-                entries = _two_column_cities(b, hline + 1, body_end)
-                tables[num] = b.city_list(name, (ln, note_ln or body_end), entries)
+            elif hline and cols == ["省份", "城市", "省份", "城市"]:
+                cities = _two_column_cities(b, hline + 1, body_end)
+                tables[num] = b.city_list(name, (ln, note_ln or body_end), cities)
             else:
                 b.warn(f"appendix table {num} at line {ln}: unknown header {cols!r}")
 
     # -- services -----------------------------------------------------------------
     if ch1:
         s_start, s_end = ch1[0], ch_bounds[ch1[0]]
-        svc_heads = [(n, _SERVICE.match(clean(s))) for n, s in t.iter(s_start + 1, s_end)
-                     if _SERVICE.match(clean(s)) and not _PART.match(clean(s))]
+        svc_heads = [(n, ms) for n, s in t.iter(s_start + 1, s_end)
+                     if (ms := _SERVICE.match(clean(s))) and not _PART.match(clean(s))]
         for i, (ln, mm) in enumerate(svc_heads):
             stop = b.text.trim(ln, svc_heads[i + 1][0] - 1 if i + 1 < len(svc_heads) else s_end)
             svc = _service(b, product, ln, stop, clean(mm.group(2)), summary, intro_names, tables)
@@ -165,12 +165,12 @@ def ingest(b: Builder) -> None:
         by_key = {_key(s.name): s for s in b.services.values()}
         for num, names in applies_to.items():
             for nm in names:
-                svc = by_key.get(_key(nm))
-                if svc is None:
+                named = by_key.get(_key(nm))
+                if named is None:
                     b.warn(f"appendix {num} names unknown service {nm!r}")
                     continue
                 if num in tables:
-                    b.link(svc, tables[num])
+                    b.link(named, tables[num])
 
     # -- general notes that apply to every service (第二章 注意事项) ------------------
     for ln, tt in chapters:
@@ -187,9 +187,9 @@ def ingest(b: Builder) -> None:
 
     # -- contacts ------------------------------------------------------------------
     for n, s in t.iter():
-        mm = re.search(r"微信(?:服务号|公众号)?“([^”]+)”|“([^”]+)”微信(?:服务号|公众号)", s)
-        if mm:
-            b.contact("wechat", contact_label("wechat_service"), mm.group(1) or mm.group(2), (n, n))
+        mw = re.search(r"微信(?:服务号|公众号)?“([^”]+)”|“([^”]+)”微信(?:服务号|公众号)", s)
+        if mw:
+            b.contact("wechat", contact_label("wechat_service"), mw.group(1) or mw.group(2), (n, n))
             break
 
     # -- passages -------------------------------------------------------------------
@@ -205,7 +205,7 @@ def ingest(b: Builder) -> None:
     # One passage per summary row, tied to its service, so "服务简表" questions cite the row.
     for svc in b.services.values():
         row = summary.get(_key(svc.name))
-        if row:
+        if row and hdr:  # summary rows exist only when the table header (hdr) was found
             b.passage(f"健康管理服务简表 > {svc.name}", (row[0], row[0]), service=svc,
                       text=f"{t.line(hdr).strip()}\n{t.line(row[0]).strip()}")
 
@@ -215,7 +215,7 @@ def _service(b: Builder, product: m.Product, ln: int, stop: int, name: str, summ
     t = b.text
     key = _key(name)
     parts: dict[str, tuple[int, int]] = {}
-    marks = [(n, _PART.match(clean(s)).group(2)) for n, s in t.iter(ln + 1, stop) if _PART.match(clean(s))]
+    marks = [(n, mp.group(2)) for n, s in t.iter(ln + 1, stop) if (mp := _PART.match(clean(s)))]
     for i, (pn, pname) in enumerate(marks):
         pend = b.text.trim(pn, marks[i + 1][0] - 1) if i + 1 < len(marks) else stop
         parts[pname] = (pn, pend)
@@ -315,8 +315,8 @@ def _service(b: Builder, product: m.Product, ln: int, stop: int, name: str, summ
         fields["usage_rule"] = usage_rule
 
     svc = b.service(key, name, (ln, stop), **fields)
-    for attr, val, lines, data in facts:
-        b.fact(svc, attr, val, lines, data)
+    for attr_name, val, lines, data in facts:
+        b.fact(svc, attr_name, val, lines, data)
     for n, _nm in intro:
         b.fact(svc, "alias", _nm, (n, n))  # the name the foreword's list of services uses
 
@@ -398,10 +398,11 @@ def _two_column_cities(b: Builder, start: int, end: int) -> list[CityEntry]:
             continue
         parts = s.split("\t")
         nonempty = [(i, c.strip()) for i, c in enumerate(parts) if c.strip()]
-        for j, (i, c) in enumerate(nonempty):
+        for j, (i, word) in enumerate(nonempty):
             nxt = nonempty[j + 1][1] if j + 1 < len(nonempty) else None
-            is_prov = c in provs and (not is_municipality(c) or (nxt is not None and provs.get(nxt) == provs[c]))
-            cells.append(_Cell(n, i, c, is_prov, 0 if i < 2 else 1))
+            is_prov = word in provs and (not is_municipality(word)
+                                         or (nxt is not None and provs.get(nxt) == provs[word]))
+            cells.append(_Cell(n, i, word, is_prov, 0 if i < 2 else 1))
 
     def prov_of(text: str) -> Optional[str]:
         r = geo.resolve_city(text)

@@ -23,7 +23,7 @@ from knowledge.ingest import facts, readers
 from knowledge.ingest.builder import Builder
 from knowledge.ingest.lexicon import category_of, name_aliases
 from knowledge.ingest.sections import lines_repeat, section_ranges
-from knowledge.ingest.text import clean, same_text, squash, subsequence, tab_blocks
+from knowledge.ingest.text import clean, matched, same_text, squash, subsequence, tab_blocks
 
 # -- patterns -----------------------------------------------------------------
 CHAPTER_RE = re.compile(r"^第[一二三四五六七八九十]+章\s*(.+)$")
@@ -53,7 +53,7 @@ class Versions:
         return _version_re(self.product)
 
     @property
-    def section_re(self) -> re.Pattern:
+    def section_re(self) -> Pattern:
         return re.compile(rf"^{re.escape(self.product)}.*服务说明[：:]?$")
 
     @staticmethod
@@ -200,9 +200,9 @@ class Section:
 def outline(b: Builder) -> dict:
     """Find the top-level landmarks by heading text."""
     T = b.text
-    chapters = [(n, CHAPTER_RE.match(T.line(n).strip()).group(1)) for n in T.find_all(CHAPTER_RE)]
-    parts = [(n, PART_RE.match(T.line(n).strip()).group(2)) for n in T.find_all(PART_RE)
-             if is_heading(PART_RE.match(T.line(n).strip()).group(2))]
+    chapters = [(n, matched(CHAPTER_RE, T.line(n).strip()).group(1)) for n in T.find_all(CHAPTER_RE)]
+    parts = [(n, matched(PART_RE, T.line(n).strip()).group(2)) for n in T.find_all(PART_RE)
+             if is_heading(matched(PART_RE, T.line(n).strip()).group(2))]
     return {"chapters": chapters, "parts": parts}
 
 
@@ -466,10 +466,10 @@ def _table_entitlements(b: Builder, product: m.Product, info: EditionInfo, table
         qual = rows_by_kind.get("qualification")
         if qual and qual.cells[ci]:
             texts.append(f"达标条件：{qual.cells[ci]}")
-        tier = b.edition(product, "tier", tname, (table.lines[0], table.lines[1]),
+        made = b.edition(product, "tier", tname, (table.lines[0], table.lines[1]),
                          validity="；".join(texts) or None, rule=rule)
-        info.tiers[tname] = (tier, col)
-        tiers.append(tier)
+        info.tiers[tname] = (made, col)
+        tiers.append(made)
     # one entitlement per (service, column)
     for svc, row in svc_rows:
         info.services[svc.id] = svc

@@ -174,8 +174,8 @@ def ingest(b: Builder) -> None:
         return best[2] if best else None
 
     # Passages: one per heading (the front matter gets the manual title), long ones chunked.
-    starts = [(1, title, 0)] if not hs or hs[0].line > 1 else []
-    path: list[tuple[int, str]] = []
+    starts: list[tuple[int, str, float]] = [(1, title, 0)] if not hs or hs[0].line > 1 else []
+    path: list[tuple[float, str]] = []
     for h in hs:
         while path and path[-1][0] >= h.level:
             path.pop()
@@ -201,9 +201,9 @@ def ingest(b: Builder) -> None:
             continue
         z = hs[k + 1].line - 1 if k + 1 < len(hs) else last
         z = b.text.trim(h.line, z)
-        body = [_plain(x) for x in lines[h.line:z]]
+        plain_lines = [_plain(x) for x in lines[h.line:z]]
         answer_lines = []
-        for x in body:
+        for x in plain_lines:
             mm = _QA_A.match(clean(x))
             mm = _QA_A_RAW.match(x) if mm else None
             answer_lines.append(mm.group(1) if mm else x)

@@ -11,7 +11,9 @@ Layout, as the PDF extraction left it:
   wrapping over several lines; flow charts flattened into one-word fragments;
 - appendices: city tables of three shapes (省 市 医院数量 rows; a two-column province/city
   table interleaved line by line; province rows with "、"-separated city lists whose row count
-  may sit in the middle of the cell), and the disease list with names wrapped in a narrow column.
+  may sit in the middle of the cell), and the disease list with names wrapped in a narrow column;
+  one service section holds a 区域 医院 地址 table. These shapes are read by
+  knowledge.ingest.list_tables; this adapter says where they are and which service they serve.
 
 Everything below is parsing by shape; the only literals are layout vocabulary (row labels,
 section words). Values are read with knowledge.ingest.readers, keywords come from
@@ -19,15 +21,14 @@ knowledge/ingest/vocab.yaml.
 """
 from __future__ import annotations
 
-import bisect
 import re
 from dataclasses import dataclass
 from typing import AbstractSet, Any, Optional
 
 from knowledge import models as m
-from knowledge.ingest import facts, readers
-from knowledge.ingest.builder import Builder, CityEntry, DiseaseEntry, HospitalEntry
-from knowledge.ingest.lexicon import category_of, contact_label, name_aliases, split_place_cell
+from knowledge.ingest import facts, list_tables, readers
+from knowledge.ingest.builder import Builder
+from knowledge.ingest.lexicon import category_of, contact_label, name_aliases
 from knowledge.ingest.facts import Term
 from knowledge.ingest.sections import Node, add_faqs_shared_once, close_nodes, emit_passages, own_spans, qa_pairs, untitled_blocks
 from knowledge.ingest.text import BULLETS, Flow, ManualText, squash
@@ -69,8 +70,8 @@ def make_flow(t: ManualText, a: int, b: int, skip: AbstractSet[int] = frozenset(
         s = norm(raw)
         if not s:
             continue
-        heading = bool(SUB_RE.match(s) and is_title(SUB_RE.match(s).group(3)) or s in GENERIC_HEADS
-                       or TOP_RE.match(s) and is_title(TOP_RE.match(s).group(2), 12))
+        sub = SUB_RE.match(s)
+        heading = bool(sub and is_title(sub.group(3)) or s in GENERIC_HEADS or is_top_title(s))
         if pieces and (heading or BLOCK_START.match(s) or raw.lstrip()[:1] in BULLETS):
             s = "\n" + s
         if heading:
@@ -88,6 +89,18 @@ SENT_SPLIT = re.compile(r"(?<=[。；;！!？?\n])|(?<!\d)(?=\d{1,2}[）)])")
 def is_title(s: str, max_len: int = 20) -> bool:
     s = s.rstrip("：:")
     return 1 <= len(s) <= max_len and not TITLE_BAD.search(s)
+
+
+def is_top_title(s: str) -> bool:
+    """A short "N.标题" line."""
+    mt = TOP_RE.match(s)
+    return bool(mt and is_title(mt.group(2), 12))
+
+
+def top_title(title: str) -> str:
+    """'3.陪诊服务覆盖城市清单' -> '陪诊服务覆盖城市清单'."""
+    mt = TOP_RE.match(title)
+    return mt.group(2) if mt else title
 
 
 def noise_lines(t: ManualText, a: int, b: int) -> set[int]:
@@ -116,8 +129,8 @@ def noise_lines(t: ManualText, a: int, b: int) -> set[int]:
 
 def outline(t: ManualText) -> tuple[Node, list[Node]]:
     """Return (front matter node, part nodes). Units are numbered sequentially per part."""
-    parts = [(n, PART_RE.match(norm(s))) for n, s in t.iter()]
-    parts = [(n, mt) for n, mt in parts if mt]
+    found = [(n, PART_RE.match(norm(s))) for n, s in t.iter()]
+    parts = [(n, mt) for n, mt in found if mt]
     first = next((n for n, s in t.iter() if norm(s)), 1)
     front = Node(norm(t.line(first)), first, 0, end=(parts[0][0] - 1 if parts else len(t)))
     # front matter headings: short lines with no punctuation followed by a blank line
@@ -181,7 +194,7 @@ def _sub_sections(t: ManualText, unit: Node) -> None:
 
 def unit_name(title: str) -> tuple[str, list[str]]:
     """'2.国内第二诊疗（18 种重疾）' -> ('国内第二诊疗', ['国内第二诊疗（18 种重疾）'])."""
-    s = TOP_RE.match(title).group(2) if TOP_RE.match(title) else title
+    s = top_title(title)
     aliases = []
     mt = re.match(r"^(.*?)\s*\((.+)\)\s*$", s)
     if mt:
@@ -192,9 +205,6 @@ def unit_name(title: str) -> tuple[str, list[str]]:
             aliases += [p for p in re.split(r"[和、及]", inner) if len(p) >= 2]
     return s.strip(), aliases
 
-
-# --------------------------------------------------------------------------------------
-# section passages, repeated and untitled sections
 
 # --------------------------------------------------------------------------------------
 # rows "标签 值" of the service-standard tables
@@ -210,7 +220,7 @@ def rows(t: ManualText, a: int, b: int, skip: set[int]) -> list[tuple[str, str, 
         lab = next((lb for lb in ROW_LABELS if s == lb or s.startswith(lb + " ")), None)
         if lab:
             out.append([lab, s[len(lab):].strip(), n, n])
-        elif SUB_RE.match(s) or TOP_RE.match(s) and is_title(TOP_RE.match(s).group(2), 12) or s in GENERIC_HEADS:
+        elif SUB_RE.match(s) or is_top_title(s) or s in GENERIC_HEADS:
             out.append(["", "", n, n])  # a heading ends the previous row
         elif out and out[-1][0]:
             out[-1][1] += s
@@ -252,213 +262,6 @@ def example_rows(t: ManualText, a: int, b: int) -> list[tuple[int, str, bool, di
         elif d and "后" in when:
             data.update(relation="after_days", days=int(d.group(1)))
         out.append((n, when, mt.group(2) == "是", data))
-    return out
-
-
-# --------------------------------------------------------------------------------------
-# appendix tables
-
-PROV_SUFFIX = re.compile(r"(?:壮族自治区|回族自治区|维吾尔自治区|自治区|省|市)$")
-ADMIN_END = re.compile(r"(?:市|县|区|州|旗|盟|地区)$")
-
-
-def table_rows_a(t: ManualText, a: int, b: int) -> tuple[list[CityEntry], Optional[tuple[int, int]]]:
-    """Rows '省 市 医院数量'. Returns entries and (total, line) of the 总计 row."""
-    entries, total = [], None
-    for n in range(a, b + 1):
-        s = norm(t.line(n))
-        mt = re.fullmatch(r"(\S+?(?:省|市|自治区))\s+(\S+)\s+(\d+)", s)
-        if mt:
-            entries.append(CityEntry(raw=mt.group(2), line=n, hospital_count=int(mt.group(3)),
-                                     province=mt.group(1)))
-        mt = re.fullmatch(r"(?:总计|合计)\s*(\d+)", s)
-        if mt:
-            total = (int(mt.group(1)), n)
-    return entries, total
-
-
-def is_province(tok: str) -> bool:
-    return bool(re.search(r"(?:省|自治区)$", tok))
-
-
-def table_rows_b(t: ManualText, a: int, b: int) -> list[CityEntry]:
-    """Two-column '省份 地级市 | 省份 地级市' table flattened line by line.
-
-    Each column is a run of province headers followed by their cities. A line with two tokens
-    feeds both columns. A line with one complete token belongs to the left column (its right
-    cell is empty). A name wrapped inside a cell ("延边朝鲜族自治" + "州") is joined; when a
-    single-token line already fed the left column in the same visual row, the wrapped name
-    belongs to the right column.
-    """
-    cols: list[list[tuple[str, int]]] = [[], []]
-    frag, frag_line, left_single = "", 0, False
-    for n in range(a, b + 1):
-        s = norm(t.line(n))
-        if not s or s.startswith("注") or "/" in s:
-            continue
-        toks = s.split()
-        if len(toks) == 1 and (frag or not ADMIN_END.search(toks[0]) and not PROV_SUFFIX.search(toks[0])):
-            frag, frag_line = frag + toks[0], frag_line or n
-            if ADMIN_END.search(frag) or PROV_SUFFIX.search(frag):
-                cols[1 if left_single else 0].append((frag, frag_line))
-                frag, frag_line = "", 0
-            continue
-        if len(toks) == 1:
-            cols[0].append((toks[0], n))
-            left_single = True
-            continue
-        left_single = False
-        cols[0].append((toks[0], n))
-        cols[1].append((" ".join(toks[1:]), n))
-    entries: list[CityEntry] = []
-    for col in cols:
-        prov, last = None, None
-        for tok, n in col:
-            if is_province(tok):
-                prov = tok
-                continue
-            if tok == last:
-                continue  # municipality: "北京市" as province cell then as city cell
-            entries.append(CityEntry(raw=tok, line=n, province=prov or tok))
-            last = tok
-    return entries
-
-
-def table_rows_c(t: ManualText, a: int, b: int, provinces: set[str]) -> tuple[list[CityEntry], list[dict]]:
-    """Rows '省 城市、城市…  数量' where the cell wraps and the count may sit mid-cell."""
-    rows_: list[dict[str, Any]] = []
-    for n in range(a, b + 1):
-        s = norm(t.line(n))
-        if not s or s.startswith("注"):
-            continue
-        first = s.split()[0]
-        mt_one = re.fullmatch(r"(\S{2,3})\s+(\S.*?)\s+(\d+)", s)
-        if first in provinces and (s == first or mt_one and mt_one.group(1) == first):
-            row = {"province": first, "line": n, "cell": [], "count": None}
-            rows_.append(row)
-            if mt_one:
-                row["cell"].append((mt_one.group(2), n))
-                row["count"] = int(mt_one.group(3))
-            continue
-        if not rows_:
-            continue  # header lines
-        row = rows_[-1]
-        if re.fullmatch(r"\d+", s):
-            row["count"] = int(s)
-            continue
-        mt = re.fullmatch(r"(?:合计|总计)\s*(\d+)", s)
-        if mt:
-            rows_.append({"province": None, "total": int(mt.group(1)), "line": n, "cell": [], "count": None})
-            continue
-        row["cell"].append((s, n))
-    entries: list[CityEntry] = []
-    for row in rows_:
-        if row["province"] is None:
-            continue
-        joined, line_of_pos = "", []
-        for s, n in row["cell"]:
-            if joined:
-                prev = joined.rstrip()
-                space_mode = "、" not in prev.split("、")[-1] and " " in prev.split("、")[-1]
-                last_tok = prev.split(" ")[-1].split("、")[-1]
-                if space_mode and ADMIN_END.search(last_tok) or (" " in s and "、" not in s and ADMIN_END.search(last_tok)):
-                    joined += " "
-            line_of_pos.append((len(joined), n))
-            joined += s
-        starts = [p for p, _ in line_of_pos]
-        pos = 0
-        for name, note in split_place_cell(joined):
-            at = joined.find(name, pos)
-            if at >= 0:
-                pos = at + len(name)
-            i = max(bisect.bisect_right(starts, max(at, 0)) - 1, 0)
-            line = line_of_pos[i][1] if line_of_pos else row["line"]
-            entries.append(CityEntry(raw=name, line=line, note=note, province=row["province"]))
-    return entries, rows_
-
-
-def parse_hospital_table(t: ManualText, a: int, b: int) -> tuple[list[HospitalEntry], int]:
-    """'区域 医院 地址' table: region cells alone or leading a row, names wrapping when a
-    parenthesis is left open, addresses after the name or on the next line."""
-    out: list[HospitalEntry] = []
-    region = None
-    started = False
-    last = a
-    for n in range(a, b + 1):
-        s = norm(t.line(n))
-        if not s:
-            continue
-        if started and not re.match(r"^\d+[）)]", s):
-            last = n
-        if re.fullmatch(r"区域\s+医院\s+地址", s):
-            started = True
-            continue
-        if not started:
-            continue
-        if re.match(r"^\d+[）)]", s):
-            break
-        toks = s.split(" ", 1)
-        if re.fullmatch(r"[\u4e00-\u9fff]{2,3}", toks[0]) and "院" not in toks[0]:
-            region = toks[0]
-            s = toks[1] if len(toks) > 1 else ""
-            if not s:
-                continue
-        if out and out[-1].name.count("(") > out[-1].name.count(")"):
-            head, _, rest = s.partition(" ")
-            out[-1].name += head
-            if rest:
-                out[-1].note = rest
-            continue
-        if re.match(r"^(?:中国|\S{2,3}(?:省|市)\S*(?:区|县|路|号))", s) or re.fullmatch(r"\S{0,4}号院?", s):
-            if out:
-                out[-1].note = (out[-1].note or "") + s.replace(" ", "")
-            continue
-        name, _, addr = s.partition(" ")
-        out.append(HospitalEntry(name=name, line=n, city=region, note=addr or None))
-    for h in out:  # the address names the city when the region cell is a province
-        mt = re.search(r"省([\u4e00-\u9fff]{2,4}?市)", h.note or "")
-        if mt:
-            h.province, h.city = h.city, mt.group(1)
-        if h.note:
-            h.note = "地址：" + h.note.replace(" ", "")
-    return out, last
-
-
-def parse_diseases(t: ManualText, a: int, b: int) -> list[DiseaseEntry]:
-    """'N-名称 定义' entries; names wrap in a narrow column ('2.2-冠状动脉' / '搭桥术（或称' ...).
-    Entry numbers must follow on (N, N.1, N.2, N+1): '90 日…' inside a definition is no entry."""
-    out: list[DiseaseEntry] = []
-    last = (0, 0)
-    name_open = False
-    for n in range(a, b + 1):
-        s = norm(t.line(n))
-        if not s:
-            continue
-        mt = re.match(r"^(\d{1,2})(?:\.(\d))?\s*-?\s*([\u4e00-\u9fff].*)$", s)
-        if mt:
-            major, minor = int(mt.group(1)), int(mt.group(2) or 0)
-            ok = (major == last[0] + 1) or (major == last[0] and minor == last[1] + 1 and minor > 0)
-            if ok:
-                last = (major, minor)
-                rest = mt.group(3)
-                name, _, definition = rest.partition(" ")
-                num = f"{major}.{minor}" if minor else str(major)
-                out.append(DiseaseEntry(name=name, line=n, definition=definition or None, aliases=[]))
-                out[-1].aliases = []
-                out[-1].__dict__["number"] = num
-                name_open = not definition
-                continue
-        if not out:
-            continue
-        if name_open and len(s) <= 7 and not re.search(r"[，。；]", s):
-            out[-1].name += s
-            continue
-        name_open = False
-        out[-1].definition = (out[-1].definition or "") + s
-    for d in out:  # "冠状动脉搭桥术(或称冠状动脉旁路移植术)" -> alias 冠状动脉旁路移植术
-        mt = re.match(r"^(.*?)\((?:或称)?(.+)\)$", d.name)
-        if mt:
-            d.name, d.aliases = mt.group(1), [mt.group(2)]
     return out
 
 
@@ -506,9 +309,9 @@ def ingest(b: Builder) -> None:
     disease_list_name = None
     annex_units = annex_part.children if annex_part else []
     for nd in annex_units:
-        ds = parse_diseases(t, nd.line + 1, nd.end)
+        ds = list_tables.disease_list(t, nd.line + 1, nd.end)
         if len(ds) >= 5:
-            title = TOP_RE.match(nd.title).group(2) if TOP_RE.match(nd.title) else nd.title
+            title = top_title(nd.title)
             disease_list_name = squash(re.sub(r"\(.*?\)$", "", title))
             b.disease_list(disease_list_name, (nd.line, nd.end), ds)
             nd.number = "diseases"
@@ -526,8 +329,8 @@ def ingest(b: Builder) -> None:
     provinces: set[str] = set()
     linked: dict[int, Optional[m.Service]] = {}
     for nd in annex_units:
-        ents, _ = table_rows_a(t, nd.line + 1, nd.end)
-        provinces |= {PROV_SUFFIX.sub("", e.province) for e in ents if e.province}
+        ents, _ = list_tables.count_rows(t, nd.line + 1, nd.end)
+        provinces |= {list_tables.PROV_SUFFIX.sub("", e.province) for e in ents if e.province}
         provinces |= {e.province for e in ents if e.province}
     for nd in annex_units:
         if nd.number == "diseases":
@@ -535,7 +338,7 @@ def ingest(b: Builder) -> None:
         linked[nd.line] = _city_list(b, nd, units, provinces)
     for u in units:  # hospital tables inside a service section (MDT offline hospitals)
         for sub in u.node.children:
-            hs, last = parse_hospital_table(t, sub.line, sub.end)
+            hs, last = list_tables.hospital_table(t, sub.line, sub.end)
             if hs:
                 b.hospital_list(f"{u.svc.name}线下服务医疗机构", (hs[0].line, last), hs, services=[u.svc])
     for u in units:
@@ -715,26 +518,10 @@ def _contacts(b: Builder, units: list[Unit], front: Node) -> None:
 
 def _city_list(b: Builder, nd: Node, units: list[Unit], provinces: set[str]) -> Optional[m.Service]:
     t = b.text
-    title = TOP_RE.match(nd.title).group(2) if TOP_RE.match(nd.title) else nd.title
-    ents, total = table_rows_a(t, nd.line + 1, nd.end)
-    header = " ".join(norm(t.line(n)) for n in range(nd.line + 1, min(nd.line + 4, nd.end) + 1))
-    two_col = re.search(r"(\S+)\s+(\S+)\s+\1\s+\2", header)
-    if len(ents) >= 5:  # rows: 省 市 医院数量
-        if total and sum(e.hospital_count or 0 for e in ents) != total[0]:
-            b.warn(f"{title}: hospital counts sum to {sum(e.hospital_count or 0 for e in ents)}, 总计 says {total[0]}")
-    elif two_col:
-        ents = table_rows_b(t, nd.line + 2, nd.end)
-    else:  # cells: 省 城市、城市… 数量
-        ents, rws = table_rows_c(t, nd.line + 1, nd.end, provinces)
-        for r in rws:
-            if r["province"] and r["count"] is not None:
-                got = sum(1 for e in ents if e.province == r["province"] and r["line"] <= e.line)
-                # informative only: the manual's count is of prefectures, the cell may list counties
-                r["parsed"] = got
-        tot = next((r["total"] for r in rws if r.get("total")), None)
-        counts = sum(r["count"] or 0 for r in rws if r["province"])
-        if tot is not None and tot != counts:
-            b.warn(f"{title}: row counts sum to {counts}, 合计 says {tot}")
+    title = top_title(nd.title)
+    ents, problems = list_tables.city_table(t, nd.line + 1, nd.end, provinces)
+    for p in problems:
+        b.warn(f"{title}: {p}")
     if not ents:
         b.warn(f"appendix {title!r} at line {nd.line}: no table recognised")
         return None

@@ -80,7 +80,7 @@ def ingest(b: Builder) -> None:
     svc_of_line: dict[int, m.Service] = {}
 
     # -- front matter headings: short standalone lines before the first top block ---------
-    tops = [(n, _TOP.match(s).group(1)) for n, s in t.iter() if _TOP.match(s)]
+    tops = [(n, mt.group(1)) for n, s in t.iter() if (mt := _TOP.match(s))]
     first_top = tops[0][0] if tops else len(t) + 1
     for n, s in t.iter(1, first_top - 1):
         c = clean(s)
@@ -94,7 +94,7 @@ def ingest(b: Builder) -> None:
     value_added_start = None
     for n, name, end in top_bounds:
         headings.append((n, name))
-        secs = [(k, _CN_SECTION.match(clean(s))) for k, s in t.iter(n + 1, end) if _CN_SECTION.match(clean(s))]
+        secs = [(k, ms) for k, s in t.iter(n + 1, end) if (ms := _CN_SECTION.match(clean(s)))]
         for i, (k, mm) in enumerate(secs):
             send = secs[i + 1][0] - 1 if i + 1 < len(secs) else end
             title = clean(mm.group(2))
@@ -117,7 +117,7 @@ def ingest(b: Builder) -> None:
     lists: dict[str, m.CoverageList] = {}
     if value_added_start:
         k0, kend, vpath = value_added_start
-        heads = [(n, _NUMBERED.match(s)) for n, s in t.iter(k0 + 1, kend) if _NUMBERED.match(s)]
+        heads = [(n, mh) for n, s in t.iter(k0 + 1, kend) if (mh := _NUMBERED.match(s))]
         # numbered services run 1, 2, 3 ...; other "N." lines are not service headings
         seq, want = [], 1
         for n, mm in heads:
@@ -261,7 +261,7 @@ def _numbered_service(b: Builder, d: _Doc, product: m.Product, n: int, end: int,
     t = b.text
     addon = _ADDON.search(title)
     name = clean(_ADDON.sub("", title))
-    marks = [(j, _FIELD.match(s).group(2)) for j, s in t.iter(n + 1, end) if _FIELD.match(s)]
+    marks = [(j, mf.group(2)) for j, s in t.iter(n + 1, end) if (mf := _FIELD.match(s))]
     fields_lines = []
     for i, (j, lab) in enumerate(marks):
         z = d.last(j, marks[i + 1][0] - 1 if i + 1 < len(marks) else end)
@@ -320,8 +320,8 @@ def _numbered_service(b: Builder, d: _Doc, product: m.Product, n: int, end: int,
                 fields.update(readers.waiting_columns(data))
             facts.append((attr, pre, val["前提条件"], data))
     svc = _merge_or_create(b, key, name, (n, end), aliases, fields)
-    for attr, v, lines, data in facts:
-        b.fact(svc, attr, v, lines, data)
+    for attr_name, v, lines, data in facts:
+        b.fact(svc, attr_name, v, lines, data)
     # notes: numbered "1) ..." items with continuation lines
     extra: dict = {}
     for label in ("注意事项", "特别说明", "服务流程"):

@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from re import Match
+from typing import Any, Optional, cast
 
 from knowledge import models as m
 from knowledge.ingest import facts
@@ -139,9 +140,9 @@ def find_headings(b: Builder, intro: Intro) -> list[Heading]:
         next_is_table = nx is not None and is_table(b.text.line(nx))
         if s.startswith("附件") and len(s) <= 60 and "。" not in s:
             hs.append(Heading(n, s.rstrip("：:"), "appendix"))
-        elif CN_HEAD_RE.match(s):
-            title = SENT_PUNCT.split(CN_HEAD_RE.match(s).group(2))[0]
-            hs.append(Heading(n, f"{CN_HEAD_RE.match(s).group(1)}、{title[:24].strip()}", "cn"))
+        elif mc := CN_HEAD_RE.match(s):
+            title = SENT_PUNCT.split(mc.group(2))[0]
+            hs.append(Heading(n, f"{mc.group(1)}、{title[:24].strip()}", "cn"))
         elif NUM_HEAD_RE.match(s) and len(s) <= 40 and not SENT_PUNCT.search(s.rstrip("。")[:-1] + "x") \
                 and not s.endswith(("。", "；", ";")) and (s.endswith(QUESTION_END) or any(w in s for w in HEAD_WORDS)):
             hs.append(Heading(n, s.rstrip("：:"), "num"))
@@ -287,11 +288,10 @@ def parse_disease_table(b: Builder, header: int, end: int) -> tuple[list[tuple[i
 _INLINE_LIST = re.compile(r"(\d+)\s*个城市包括[：:]")
 
 
-def parse_inline_cities(b: Builder, start: int, end: int) -> tuple[list[CityEntry], int, int | None]:
-    """'N 个城市包括：甲市、乙市、…' possibly continued on the next non-blank lines."""
+def parse_inline_cities(b: Builder, start: int, end: int, mm: Match[str]) -> tuple[list[CityEntry], int, int]:
+    """'N 个城市包括：甲市、乙市、…' (mm: _INLINE_LIST in line start) possibly continued on the next non-blank lines."""
     first = b.text.line(start)
-    mm = _INLINE_LIST.search(first)
-    stated = int(mm.group(1)) if mm else None
+    stated = int(mm.group(1))
     out: list[CityEntry] = []
     text, n, last = first[mm.end():], start, start
     while True:
@@ -427,7 +427,7 @@ def _make_service(b: Builder, intro: Intro, product: m.Product) -> m.Service:
     # every reading as a fact, with its own line
     for attr, text, a, z, data in R:
         b.fact(svc, attr, text, (a, z), data=data)
-    if intro.date:
+    if intro.date and intro.date_line is not None:  # set together
         b.fact(svc, "updated", intro.date, (intro.date_line, intro.date_line))
     if desc:
         b.fact(svc, "content", f.get("description", ""), (desc[1], desc[2]))
@@ -482,7 +482,7 @@ def _store_contacts(b: Builder, intros: list[Intro]) -> None:
                 b.contact("hours", hotline + contact_label("answering_hours"), "每天 " + hm.group(1).replace("：", ":"),
                           (n, n))
             for app in channels.findall(s):  # 众安互联网医院微信小程序 / 众安健康微信公众号 / 众安保险 APP
-                kind = channel_kind(app)
+                kind = cast(str, channel_kind(app))  # channels only matches names ending in a channel word
                 if (kind, app.replace(" ", "")) not in seen:
                     seen.add((kind, app.replace(" ", "")))
                     b.contact(kind, app, app, (n, n))
@@ -510,8 +510,8 @@ def _store_lists(b: Builder, intro: Intro, svc: m.Service, seen: set) -> None:
     n = intro.start
     while n <= intro.end:
         raw = b.text.line(n)
-        if _INLINE_LIST.search(raw):
-            entries, last, stated = parse_inline_cities(b, n, intro.end)
+        if mi := _INLINE_LIST.search(raw):
+            entries, last, stated = parse_inline_cities(b, n, intro.end, mi)
             b.city_list(f"{svc.name}·覆盖城市（{stated}个）" if stated else f"{svc.name}·覆盖城市", (n, last), entries,
                         services=[svc])
             if stated is not None and stated != len(entries):
@@ -539,10 +539,10 @@ def _store_lists(b: Builder, intro: Intro, svc: m.Service, seen: set) -> None:
                 b.city_list(name, (n, last), entries, services=[svc])
         elif hdr[0] == "序号" and len(hdr) >= 3 and hdr[1] == "分类" and hdr[2] == "通用名":
             rows, last = parse_drug_table(b, n, intro.end)
-            seen = set()
+            pairs: set[tuple[str, str]] = set()  # a drug row repeated in the table is stored once
             for _, rn, cat, drug in rows:
-                if (drug, cat) not in seen:
-                    seen.add((drug, cat))
+                if (drug, cat) not in pairs:
+                    pairs.add((drug, cat))
                     b.drug(name, drug, (rn, rn), indication=cat)
         elif hdr[0] == "序号" and len(hdr) >= 2 and hdr[1] == "疾病名称":
             drows, last = parse_disease_table(b, n, intro.end)
@@ -590,8 +590,8 @@ def _store_faqs(b: Builder, intro: Intro, svc: m.Service, names: list[str], seen
     for start, stop, title in section_ranges(b.text, heads, intro.body_end):
         t = title.strip()
         # numbered question headings: "1. 什么是重疾绿通服务？"
-        if NUM_HEAD_RE.match(t) and t.endswith(QUESTION_END) and stop > start:
-            add(NUM_HEAD_RE.match(t).group(2), b.text.span(start + 1, stop), (start, stop))
+        if (mq := NUM_HEAD_RE.match(t)) and t.endswith(QUESTION_END) and stop > start:
+            add(mq.group(2), b.text.span(start + 1, stop), (start, stop))
         # Q&A sections: "Q1: … / A: …" pairs, or numbered items under 常见问题 / Q&A
         if any(w in t for w in ("常见问题", "Q&A")):
             for n, end, q, a in qa_items(b.text, start + 1, stop):
