@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The whole test suite (make test; CI runs exactly this through .ci/run):
-#   0. ruff over the repository, mypy over core/, rules/ and assist/
+#   0. ruff over the repository, mypy over core/, knowledge/, rules/ and assist/
 #   1. knowledge store + trained model (training skips when inputs are unchanged)
 #   2. Rasa's own checks: data validation, NLU evaluation on the held-out split, test stories
 #   3. pytest: unit, integration, PostgreSQL/Redis, browser and end-to-end conversation tests
@@ -13,9 +13,9 @@ mkdir -p var/log results
 
 step() { printf '\n== %s\n' "$*"; }
 
-step "lint (ruff) and types (mypy: core, rules and the application layer)"
+step "lint (ruff) and types (mypy: core, knowledge, rules and the application layer)"
 .venv/bin/ruff check .
-.venv/bin/mypy core rules assist --ignore-missing-imports --follow-imports=silent --no-error-summary
+.venv/bin/mypy core knowledge rules assist --ignore-missing-imports --follow-imports=silent --no-error-summary
 echo ok
 
 step "knowledge store"
