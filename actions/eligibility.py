@@ -239,8 +239,9 @@ class ValidateEligibilityForm(FormValidationAction):
         """Rewrites the slot candidates Rasa extracted from the latest message by reading the message as a whole
         (actions/formread.py). Returns (why the form stops or None, {slot: value to restore}) for candidates Rasa
         had already set that the message does not give."""
-        from actions.formread import (correction, intent_of, is_exit, is_question, is_resume, is_yes, no_hospital,
-                                      raw_text, time_phrase, user_text, without)
+        from actions.formread import (correction, hospital_phrase, intent_of, is_exit, is_question, is_resume, is_yes,
+                                      no_hospital, other_named, raw_text, self_named, switches_service, time_phrase,
+                                      user_text, without)
         from assist.text import normalise
 
         raw, text = raw_text(tracker), user_text(tracker)
@@ -311,7 +312,29 @@ class ValidateEligibilityForm(FormValidationAction):
             new["person"] = ents["person"][-1]["value"]
         if said and requested == "confirm":  # a correction at the summary is not its answer
             new.pop("confirm", None)
-        others = [e for s, es in ents.items() if s not in free for e in es]
+        spans: list[dict] = []  # what this reading takes from the message, blanked for the free text below
+        prior_person, prior_service = prior_value(tracker, "person"), prior_value(tracker, "service")
+        if "person" in new and requested != "person" and field != "person" and prior_person \
+                and ents.get("person") and all(self_named(raw, e.get("start")) for e in ents["person"]):
+            new.pop("person")  # "我是王建国，手机…": the speaker, the person served was given before
+        named = other_named(raw) if "person" in required and field != "person" else None
+        if named:  # "她叫刘芳", "孩子叫周子豪"
+            new["person"] = named[0]
+            free.discard("person")
+            spans.append({"start": named[1], "end": named[2]})
+        if "service" in new and requested != "service" and field != "service" and prior_service \
+                and new["service"] != prior_service and not switches_service(text):
+            new.pop("service")  # "…需要有人帮忙挂号排队" describes the need for the service being booked
+        if "hospital" in required and "hospital" not in new and not ents.get("hospital") and field != "hospital" \
+                and (requested == "hospital" or not slot_text(tracker, "hospital")):
+            found = hospital_phrase(raw)  # a hospital the NLU did not tag
+            if found:
+                new["hospital"] = found[0]
+                free.discard("hospital")
+                spans.append({"start": found[1], "end": found[2]})
+        if "date" in new and "date" not in free and not phrase and requested != "date":
+            new.pop("date")  # the NLU's date with no time expression in the message (身份证后四位0732)
+        others = [e for s, es in ents.items() if s not in free for e in es] + spans
         if not others and not phrase and not said:
             for s in list(free):  # the whole message is the value of another slot (上海 asked for the person)
                 other = self.typed_slot(text, required, tracker)
@@ -332,6 +355,8 @@ class ValidateEligibilityForm(FormValidationAction):
             rest = normalise(without(_blank_spans(raw, others), phrase)) if (others or phrase or said) else cands[s]
             if said and field and field != s:
                 rest = ""
+            if s == "city" and new.get("hospital") and self.typed_slot(rest, ["city"], tracker) != "city":
+                rest = ""  # "重庆医科大学附属儿童医院，…，联系电话…" asked for the city: the hospital gives it
             if rest:
                 new[s] = rest
         self.identity_and_contact(raw, required, requested, new, tracker)

@@ -38,6 +38,11 @@ class Vocab:
     verifier_cue: re.Pattern
     same_contact: tuple[re.Pattern, ...]
     at_home: re.Pattern
+    self_intro: re.Pattern
+    names_other: re.Pattern
+    service_switch: re.Pattern
+    hospital_suffix: str
+    hospital_lead: re.Pattern
 
 
 @lru_cache(maxsize=1)
@@ -48,7 +53,9 @@ def vocab() -> Vocab:
                  tuple(map(re.compile, d["agree"])), tuple(d["retry"]), re.compile(d["no_hospital"]),
                  tuple(sorted(d["x_sounds"], key=len, reverse=True)),
                  tuple(map(re.compile, d["correction"])), fields, re.compile(d["verifier_cue"]),
-                 tuple(map(re.compile, d["same_contact"])), re.compile(d["at_home"]))
+                 tuple(map(re.compile, d["same_contact"])), re.compile(d["at_home"]),
+                 re.compile(d["self_intro"]), re.compile(d["names_other"]), re.compile(d["service_switch"]),
+                 d["hospital_suffix"], re.compile(d["hospital_lead"]))
 
 
 def raw_text(tracker: Tracker) -> str:
@@ -97,6 +104,40 @@ def verifier_in(text: str) -> str | None:
     return None
 
 
+def self_named(raw: str, start: int | None) -> bool:
+    """The name at `start` follows "我是/我叫": the speaker, not (necessarily) the person served."""
+    return isinstance(start, int) and bool(vocab().self_intro.search((raw or "")[:start]))
+
+
+def other_named(text: str) -> tuple[str, int, int] | None:
+    """(name, start, end) of someone else named in the message ("她叫刘芳"), or None."""
+    m = vocab().names_other.search(text or "")
+    return (m.group("name"), m.start("name"), m.end("name")) if m else None
+
+
+def switches_service(text: str) -> bool:
+    return bool(vocab().service_switch.search(text or ""))
+
+
+def hospital_phrase(text: str) -> tuple[str, int, int] | None:
+    """(hospital-shaped words, start, end) of the first clause that names a hospital, or None:
+    '帮我儿子约陪诊，广州市妇女儿童医疗中心，…' -> '广州市妇女儿童医疗中心'."""
+    v = vocab()
+    for m in re.finditer(r"[^，,。;；!！?？\s]+", text or ""):
+        clause = m.group(0)
+        hit = re.search(rf"[\u4e00-\u9fff（）()A-Za-z0-9]{{2,30}}?{v.hospital_suffix}", clause)
+        if not hit:
+            continue
+        words = hit.group(0)
+        lead = v.hospital_lead.match(words[:-2])
+        if lead:
+            words = words[lead.end():]
+        if len(words) >= 4:
+            start = m.start() + hit.end() - len(words)
+            return words, start, start + len(words)
+    return None
+
+
 def same_contact(text: str) -> bool:
     """The customer says the contact phone is the number just given."""
     return bool(text) and any(p.search(text) for p in vocab().same_contact)
@@ -119,29 +160,60 @@ def at_home(text: str) -> bool:
     return bool(vocab().at_home.search(text or ""))
 
 
-def time_phrase(text: str, now: datetime | None = None) -> str:
-    """The first time expression in the message ('' when there is none): '北京协和医院，下周三上午9点' ->
-    '下周三上午9点'."""
+_CLOCK = re.compile(r"\d+\s*[点时:：]|[点时]半|[上下]午|早上|晚上|中午|傍晚|凌晨")
+_DAY = re.compile(r"[天日号周月]|星期|礼拜|明|今")
+
+
+def time_parts(text: str, now: datetime | None = None) -> tuple[str, ...]:
+    """The time expressions that make up the message's time: one ('下周三上午9点'), or a day and a clock
+    time said apart ('10天后…早上8点', '下周三，上午9点半')."""
     s = (text or "")[:120]
     if not s or not re.search(r"[周星礼月号日点时天午晚早明后今:：]|\d{4}-\d", s):
-        return ""
+        return ()
     now = now or now_china()
     try:
         import jionlp as jio
 
         found = jio.ner.extract_time(s, time_base=now.astimezone(CHINA_TZ).replace(tzinfo=None), with_parsing=True)
     except Exception:
-        return ""
-    for f in found or []:
-        kind = (f.get("detail") or {}).get("type")
-        if kind in ("time_point", "time_span") and f.get("text"):
-            return str(f["text"]).strip()
-    return ""
+        return ()
+    points = [str(f["text"]).strip() for f in found or []
+              if (f.get("detail") or {}).get("type") in ("time_point", "time_span") and f.get("text")
+              and _at_most_a_day((f.get("detail") or {}).get("time"))]  # not 今年, 这个月
+    if not points:
+        return ()
+    first = points[0]
+    if not _CLOCK.search(first):
+        clock = next((p for p in points[1:] if _CLOCK.search(p) and not _DAY.search(p)), None)
+        if clock:
+            return first, clock
+    return (first,)
+
+
+def _at_most_a_day(span) -> bool:
+    """jionlp's [start, end] spans one day or less (a time_span may be open: '-inf')."""
+    try:
+        a, b = (datetime.fromisoformat(str(x)) for x in span)
+    except (TypeError, ValueError):
+        return True
+    return (b - a).total_seconds() <= 86400
+
+
+def time_phrase(text: str, now: datetime | None = None) -> str:
+    """The message's time ('' when there is none): '北京协和医院，下周三上午9点' -> '下周三上午9点';
+    a day and a clock time said apart are joined ('10天后…早上8点到' -> '10天后早上8点')."""
+    return "".join(time_parts(text, now))
 
 
 def without(text: str, phrase: str) -> str:
     """The message with the time taken out and nothing but punctuation around what is left."""
-    s = text.replace(phrase, " ", 1) if phrase else text
+    if phrase and phrase not in text:
+        parts = [p for p in time_parts(text) if p in text]
+        s = text
+        for p in parts if "".join(parts) == phrase else ():
+            s = s.replace(p, " ", 1)
+    else:
+        s = text.replace(phrase, " ", 1) if phrase else text
     s = re.sub(r"(时间|日期)?(改成|改为|改到|换成|换到|调到|定在|约在|安排在)|的时候|这个时间|吧$", " ", s)
     parts = [p.strip(_PUNCT) for p in re.split(r"[，,。;；\s]+", s)]
     return "，".join(p for p in parts if p)

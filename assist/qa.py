@@ -303,8 +303,7 @@ def _recommend(kb, r: Reading, scope: Scope) -> Reply:
     head = "根据您说的情况，手册里这些服务可能帮得上：" if len(chosen) > 1 else "根据您说的情况，这项服务可能帮得上："
     tail = "" if scope.manual_ids else "\n不同保险公司、产品的服务不一样，告诉我您的保单是哪一款，可以帮您确认。"
     remember = _scope_slots(scope)
-    if len(chosen) == 1:
-        remember["service"] = chosen[0].name
+    remember["service"] = chosen[0].name  # the best fit: "帮我约一下" books it, and the summary shows which
     return Reply("recommend", head + "\n" + "\n".join(lines) + tail, sources=srcs,
                  options=[(s.name, f"{s.name}怎么申请") for s in chosen[:4]], remember=remember,
                  items=[{"name": s.name, "insurer": s.insurer_short} for s in chosen])

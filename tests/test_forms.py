@@ -382,3 +382,62 @@ def test_a_question_asked_for_a_number_is_answered_not_refused(app):
     q = "你们能保证一定安排到协和吗？"
     got, said, asks, _ = turn(without(ticket_slots(creds), "phone"), q, requested="phone", cands={"phone": q})
     assert "格式不正确" not in said and not got.get("phone") and said.strip()
+
+
+# -- what the customer says before it is asked ------------------------------------------------------
+def test_a_day_and_a_clock_time_said_apart_are_one_time():
+    now = datetime(2026, 12, 6, 23, 50, tzinfo=CHINA_TZ)
+    assert time_phrase("下周二要住院，护工下午2点到就行", now) == "下周二下午2点"
+    assert time_phrase("今年查出来的，想约下周二上午9点", now) == "下周二上午9点"  # 今年 is no booking time
+    when = parse_when(time_phrase("5天后入院，早上7点半到", now), now)
+    assert (when.day, when.hour, when.minute) == (11, 7, 30)
+
+
+def test_a_hospital_the_nlu_did_not_tag_is_read_from_the_message(app):
+    _, creds = app
+    slots = without(ticket_slots(creds), "hospital", "city", "phone", "date")
+    msg = "想去复旦大学附属中山医院，麻烦尽快"
+    got, _, _, _ = turn(slots, msg, requested="city", cands={"city": msg})
+    assert got.get("hospital") == "复旦大学附属中山医院" and got.get("city") == "上海", got
+
+
+def test_the_speaker_naming_themself_keeps_the_person_given(app):
+    _, creds = app
+    c = creds["PAH2025000101"]
+    base = {"service": "就医陪诊", "insurer": "平安健康", "policy_number": c["number"], "person": "配偶"}
+    msg = f"我是王建国，手机{c['mobile']}"
+    got, _, _, _ = turn(base, msg, requested="verifier", cands={"verifier": c["mobile"], "person": "王建国"},
+                        entities=[ent("person", "王建国", msg), ent("phone", c["mobile"], msg)])
+    assert got["verifier"] == c["mobile"] and got.get("person") == "刘芳", got  # 配偶 on the policy
+
+
+def test_someone_named_by_the_customer_is_the_person(app):
+    _, creds = app
+    slots = without(ticket_slots(creds), "person", "city", "hospital")
+    got, _, _, _ = turn(slots, "她叫王小雨，在上海看", requested="person", cands={"person": "她叫王小雨，在上海看", "city": "上海"},
+                        entities=[ent("city", "上海", "她叫王小雨，在上海看")])
+    assert got.get("person") == "王小雨" and got.get("city") == "上海", got
+
+
+def test_a_service_word_that_describes_the_need_does_not_switch_the_booking(app):
+    _, creds = app
+    slots = without(ticket_slots(creds), "phone")
+    msg = "老人家腿脚不好，到时候挂号缴费都要人帮忙"
+    got, _, _, _ = turn(slots, msg, requested="phone", cands={"service": "挂号"},
+                        entities=[ent("service", "挂号", msg)])
+    assert got.get("service", "就医陪诊") == "就医陪诊", got
+    msg = "还是改约门诊协助吧"
+    got, _, _, _ = turn(slots, msg, requested="phone", cands={"service": "门诊协助"},
+                        entities=[ent("service", "门诊协助", msg)])
+    assert got.get("service") == "门诊协助", got
+
+
+def test_digits_the_nlu_took_for_a_time_do_not_undo_the_time_given(app):
+    _, creds = app
+    c = creds["PAH2025000101"]
+    soon = earliest_slot(now_china() + timedelta(hours=60), None).isoformat(timespec="minutes")
+    base = {"service": "就医陪诊", "insurer": "平安健康", "policy_number": c["number"], "date": soon}
+    msg = f"身份证后四位{c['id_last4']}"
+    got, said, _, _ = turn(base, msg, requested="verifier", cands={"verifier": c["id_last4"], "date": c["id_last4"]},
+                           entities=[ent("date", c["id_last4"], msg)])
+    assert got.get("date", soon) == soon and "没看懂这个时间" not in said, (got, said)
