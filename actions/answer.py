@@ -39,6 +39,10 @@ def answer_typed(dispatcher: CollectingDispatcher, tracker: Tracker) -> list | N
     text = typed_text(tracker)
     if not text:
         return None
+    from actions.tickets import wants_booking
+
+    if not tracker.active_loop_name and wants_booking(text):  # a booking the NLU read as a question
+        return [FollowupAction("ticket_form")]
     from assist.qa import answer
 
     st = stores()

@@ -359,6 +359,12 @@ class ValidateEligibilityForm(FormValidationAction):
                 rest = ""  # "重庆医科大学附属儿童医院，…，联系电话…" asked for the city: the hospital gives it
             if rest:
                 new[s] = rest
+        if "policy_number" in required and not new.get("policy_number") and not slot_text(tracker, "policy_number"):
+            from actions.formread import policy_number_in
+
+            number = policy_number_in(raw)  # the NLU gave the message another intent (…联系电话也是这个)
+            if number:
+                new["policy_number"] = number
         self.identity_and_contact(raw, required, requested, new, tracker)
         order = [s for s in required if s in new] + [s for s in new if s not in required]
         del tracker.events[start:]
@@ -487,10 +493,12 @@ class ValidateEligibilityForm(FormValidationAction):
         return {"service": None}
 
     def validate_policy_number(self, value: Any, dispatcher, tracker, domain) -> dict:
-        from actions.formread import is_retry, looks_like_policy_number, spoken_policy_number
+        from actions.formread import is_retry, looks_like_policy_number, policy_number_in, spoken_policy_number
         from core.ids import ValidationError, normalize_policy_number
 
         said = spoken_policy_number(str(value or "")[:80])
+        if not looks_like_policy_number(said):
+            said = policy_number_in(str(value or "")[:120]) or said  # the number inside a longer message
         if not looks_like_policy_number(said):  # '我本人', '确认', '再试一次' are not policy numbers
             text = "好的，请再说一下保单号。" if is_retry(str(value or "")) else \
                 "这一步需要保单号（在保单或电子保单上，比如 PAH2025000101），说数字或者打字都可以。"

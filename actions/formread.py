@@ -255,3 +255,14 @@ def spoken_policy_number(text: str) -> str:
     s = normalise(re.sub(r"\s+", "", text or ""))
     s = re.sub(r"^(我的)?(保单号|保单|单号)(是|为)?[:：]?", "", s)
     return re.sub(r"[\s,，\-—]", "", s).upper()
+
+
+def policy_number_in(text: str) -> str:
+    """The policy-number-shaped part of a message that gives more ('保单 P A H 二零二五…，手机…'), or ''."""
+    from core.ids import is_mobile
+
+    s = spoken_policy_number(text)
+    for m in re.finditer(r"[A-Z]{1,6}\d{6,}[A-Z0-9]*|\d{8,}", s):
+        if not is_mobile(m.group(0)) and looks_like_policy_number(m.group(0)):
+            return m.group(0)
+    return ""

@@ -69,6 +69,27 @@ def question_not_booking(tracker: Tracker) -> bool:
     return "book" not in r.cues and "own_policy" not in r.cues
 
 
+def city_in_name(name: str) -> str | None:
+    """The city a hospital's name begins with (南京市儿童医院, 重庆医科大学附属…), or None. A university named
+    after its city (北京大学深圳医院) says nothing of where the hospital is."""
+    from knowledge import geo
+
+    for n in (4, 3, 2):
+        head, rest = name[:n], name[n:]
+        res = geo.resolve_city(head)
+        if res.status == "ok" and res.city is not None and head in (res.city.name, res.city.short) \
+                and not rest.startswith("大学"):
+            return res.city.short
+    return None
+
+
+def wants_booking(text: str) -> bool:
+    """A request to book (帮我约, 给我儿子约个…吧) that is not a question, whatever intent the NLU gave it."""
+    from assist.understand import read
+
+    return bool(text) and not _ASKS.search(text) and "book" in read(stores().kb, text).cues
+
+
 class ValidateTicketForm(ValidateEligibilityForm):
     def name(self) -> str:
         return "validate_ticket_form"
@@ -193,12 +214,18 @@ class ValidateTicketForm(ValidateEligibilityForm):
         svc, city = current_service(tracker), slot_text(tracker, "city")
         hits = kb.find_hospital(text)
         if not hits:
+            named: dict[str, Any] = {}
+            place = None if city else city_in_name(text)
+            if place:  # 重庆医科大学附属儿童医院: the city its name begins with
+                named = {"city": self.validate_city(place, dispatcher, tracker, domain).get("city")}
+                if named["city"]:
+                    tracker.slots["city"] = named["city"]
             if text == slot_text(tracker, "hospital_unlisted"):  # confirmed by the customer
-                return {"hospital": text, "hospital_unlisted": None}
+                return {"hospital": text, "hospital_unlisted": None, **named}
             ask(dispatcher, "ask_hospital", f"服务手册的医院清单里没有找到“{clip(text, 30)}”。确认是这家医院吗？"
                 "确认的话我按您说的记下，由服务人员跟您核实；也可以换一家，或者选“不指定”。",
                 [("是这家", inform_payload(hospital=text)), (NO_HOSPITAL, inform_payload(hospital=NO_HOSPITAL))])
-            return {"hospital": None, "hospital_unlisted": text}
+            return {"hospital": None, "hospital_unlisted": text, **named}
         out: dict[str, Any] = {"hospital_unlisted": None}
         given_city = "city" in tracker.slots_to_validate()
         if city:

@@ -441,3 +441,27 @@ def test_digits_the_nlu_took_for_a_time_do_not_undo_the_time_given(app):
     got, said, _, _ = turn(base, msg, requested="verifier", cands={"verifier": c["id_last4"], "date": c["id_last4"]},
                            entities=[ent("date", c["id_last4"], msg)])
     assert got.get("date", soon) == soon and "没看懂这个时间" not in said, (got, said)
+
+
+def test_a_booking_the_nlu_read_as_a_question_starts_the_form(app):
+    from actions.coverage import ActionCoverage
+    from tests.test_actions import tracker
+
+    msg = "那就给我爸约个住院陪护吧，杭州邵逸夫医院"
+    _, _, _, _, events = run(ActionCoverage(), tracker({"insurer": "平安健康"}, intent="ask_coverage", text=msg))
+    assert any(e.get("event") == "followup" and e.get("name") == "ticket_form" for e in events), events
+    q = "杭州能约住院陪护吗"
+    _, _, _, _, events = run(ActionCoverage(), tracker({"insurer": "平安健康"}, intent="ask_coverage", text=q))
+    assert not any(e.get("event") == "followup" for e in events)
+
+
+def test_the_policy_number_inside_a_longer_message_and_the_city_an_unlisted_hospital_names(app):
+    _, creds = app
+    c = creds["PAH2025000101"]
+    spoken = "保单 P A H 二 零 二 五 零 零 零 一 零 一，电话的话打这个 " + c["mobile"]
+    got, said, _, _ = turn({"service": "就医陪诊", "insurer": "平安健康"}, spoken, requested="policy_number",
+                           intent="ask_contact", cands={"phone": c["mobile"]})
+    assert got.get("policy_number") == c["number"], (got, said)
+    base = without(ticket_slots(creds), "hospital", "phone", "city")
+    got, said, _, _ = turn(base, "温州市某某专科医院", requested="hospital", cands={"hospital": "温州市某某专科医院"})
+    assert got["hospital_unlisted"] == "温州市某某专科医院" and got.get("city") == "温州", got
