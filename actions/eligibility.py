@@ -205,6 +205,13 @@ def _entities(tracker: Tracker, slots: list[str]) -> dict[str, list]:
     return out
 
 
+def _said_in(raw: str, e: dict, said: str) -> bool:
+    """The entity (its value, or the words it was read from) is part of what a correction says."""
+    a, b = e.get("start"), e.get("end")
+    words = raw[a:b] if isinstance(a, int) and isinstance(b, int) and 0 <= a < b <= len(raw) else e.get("text")
+    return str(e.get("value")) in said or bool(words) and str(words) in said
+
+
 def _blank_spans(raw: str, ents: list[dict]) -> str:
     chars = list(raw)
     for e in ents:
@@ -239,7 +246,8 @@ class ValidateEligibilityForm(FormValidationAction):
         """Rewrites the slot candidates Rasa extracted from the latest message by reading the message as a whole
         (actions/formread.py). Returns (why the form stops or None, {slot: value to restore}) for candidates Rasa
         had already set that the message does not give."""
-        from actions.formread import (correction, hospital_phrase, intent_of, is_exit, is_question, is_resume, is_yes,
+        from actions.formread import (correction, hospital_phrase, intent_of, is_exit, is_question, is_recap,
+                                      is_resume, is_yes,
                                       no_hospital, other_named, raw_text, self_named, switches_service, time_phrase,
                                       user_text, without)
         from assist.text import normalise
@@ -256,6 +264,13 @@ class ValidateEligibilityForm(FormValidationAction):
         free = {s for s, v in cands.items() if isinstance(v, str) and v.strip() == raw.strip()}  # from_text
         if is_exit(text):
             return "exit", {s: prior_value(tracker, s) for s in drop}
+        if is_recap(raw) and not correction(raw)[1]:  # "你再说一遍预约时间": read back, then ask again
+            lines = self.known_lines(tracker)
+            dispatcher.utter_message(text=("目前记下的是：\n" + "\n".join(lines)) if lines else "还没有记下预约信息。")
+            del tracker.events[start:]
+            reverts = {s: prior_value(tracker, s) for s in drop}
+            tracker.slots.update(reverts)
+            return None, reverts
         if requested in ("phone", "verifier", "policy_number") and cands and is_question(text) \
                 and not re.search(r"\d", text):  # "能保证安排到协和吗？" asked for a number: a side question
             from actions.answer import answer_typed
@@ -302,12 +317,17 @@ class ValidateEligibilityForm(FormValidationAction):
             self.resumed(dispatcher)
         if said:
             target = field or ("date" if phrase and phrase in said else None) \
-                or next((s for s, es in ents.items() if any(str(e.get("value")) in said or
-                                                             (e.get("text") or "") in said for e in es)), None) \
+                or next((s for s, es in ents.items() if any(_said_in(raw, e, said) for e in es)), None) \
                 or (requested if requested in free else None)
             if target and target != "date" and target in required:
                 new[target] = said
                 free.discard(target)
+            if target and target in required:
+                tracker.__dict__["_hi_corrected"] = target
+            if field:  # "说错了，我现在住我女儿家，城市改成苏州": the correction changes that field only
+                for s in [s for s in new if s in cands and s != field and s not in ("policy_number", "verifier")]:
+                    if not any(_said_in(raw, e, said) for e in ents.get(s, [])):
+                        new.pop(s)
         elif ents.get("person") and len(ents["person"]) > 1 and "person" in new:
             new["person"] = ents["person"][-1]["value"]
         if said and requested == "confirm":  # a correction at the summary is not its answer
@@ -349,7 +369,7 @@ class ValidateEligibilityForm(FormValidationAction):
                 new["phone"] = text
         for s in free:
             if s == "date":
-                if not phrase:
+                if not phrase and not (said and field and field != "date"):
                     new["date"] = cands[s]
                 continue
             rest = normalise(without(_blank_spans(raw, others), phrase)) if (others or phrase or said) else cands[s]
@@ -396,10 +416,21 @@ class ValidateEligibilityForm(FormValidationAction):
                 new.pop("phone")
         if "hospital" in required and not slot_text(tracker, "hospital") and not new.get("hospital") and at_home(raw):
             new["hospital"] = NO_HOSPITAL  # served at home: no hospital to choose
+        if "phone" in required and requested != "verifier" and not same_contact(raw):
+            from actions.formread import contact_mobile_in
+
+            contact = contact_mobile_in(raw)  # "联系电话打137…" whatever the form asked
+            if contact and contact != said:
+                new["phone"] = contact
         if "phone" in required and same_contact(raw):
             mobile = said or slot_text(tracker, "verifier")
             if mobile and is_mobile(mobile):
                 new["phone"] = mobile
+
+    def known_lines(self, tracker: Tracker) -> list[str]:
+        """What the form has taken down so far, one line each (no proof of identity)."""
+        return [f"{label}：{slot_text(tracker, s)}" for s, label in (("service", "服务"), ("person", "服务对象"))
+                if slot_text(tracker, s)]
 
     @staticmethod
     def typed_slot(text: str, required: list[str], tracker: Tracker) -> str | None:

@@ -43,6 +43,9 @@ class Vocab:
     service_switch: re.Pattern
     hospital_suffix: str
     hospital_lead: re.Pattern
+    recap: re.Pattern
+    served_at_home: re.Pattern
+    contact_cue: re.Pattern
 
 
 @lru_cache(maxsize=1)
@@ -55,7 +58,8 @@ def vocab() -> Vocab:
                  tuple(map(re.compile, d["correction"])), fields, re.compile(d["verifier_cue"]),
                  tuple(map(re.compile, d["same_contact"])), re.compile(d["at_home"]),
                  re.compile(d["self_intro"]), re.compile(d["names_other"]), re.compile(d["service_switch"]),
-                 d["hospital_suffix"], re.compile(d["hospital_lead"]))
+                 d["hospital_suffix"], re.compile(d["hospital_lead"]), re.compile(d["recap"]),
+                 re.compile(d["served_at_home"]), re.compile(d["contact_cue"]))
 
 
 def raw_text(tracker: Tracker) -> str:
@@ -138,6 +142,27 @@ def hospital_phrase(text: str) -> tuple[str, int, int] | None:
     return None
 
 
+def served_at_home(svc) -> bool:
+    """The service comes to the customer's home (术后上门护理, 专业医护上门安排): no hospital to choose."""
+    return svc is not None and bool(vocab().served_at_home.search(f"{svc.name}。{svc.description or ''}"))
+
+
+def contact_mobile_in(text: str) -> str | None:
+    """A mobile the message gives as the contact phone ("联系电话打13700001111"), or None."""
+    from assist.text import normalise
+    from core.ids import is_mobile
+
+    t = normalise(text or "")
+    for m in re.finditer(r"(?<!\d)1\d{10}(?!\d)", t):
+        if is_mobile(m.group(0)) and vocab().contact_cue.search(t[:m.start()]):
+            return m.group(0)
+    return None
+
+
+def is_recap(text: str) -> bool:
+    return bool(text) and len(text) <= 30 and bool(vocab().recap.search(text))
+
+
 def same_contact(text: str) -> bool:
     """The customer says the contact phone is the number just given."""
     return bool(text) and any(p.search(text) for p in vocab().same_contact)
@@ -177,9 +202,11 @@ def time_parts(text: str, now: datetime | None = None) -> tuple[str, ...]:
         found = jio.ner.extract_time(s, time_base=now.astimezone(CHINA_TZ).replace(tzinfo=None), with_parsing=True)
     except Exception:
         return ()
+    base = now.astimezone(CHINA_TZ).replace(tzinfo=None)
     points = [str(f["text"]).strip() for f in found or []
               if (f.get("detail") or {}).get("type") in ("time_point", "time_span") and f.get("text")
-              and _at_most_a_day((f.get("detail") or {}).get("time"))]  # not 今年, 这个月
+              and _at_most_a_day((f.get("detail") or {}).get("time"))  # not 今年, 这个月
+              and not _before((f.get("detail") or {}).get("time"), base)]  # not 3天前: no booking time
     if not points:
         return ()
     first = points[0]
@@ -197,6 +224,15 @@ def _at_most_a_day(span) -> bool:
     except (TypeError, ValueError):
         return True
     return (b - a).total_seconds() <= 86400
+
+
+def _before(span, base: datetime) -> bool:
+    """jionlp's span ends before the day of `base` (3天前, 上周三): a past day, not a time to book."""
+    try:
+        end = datetime.fromisoformat(str(span[1]))
+    except (TypeError, ValueError, IndexError):
+        return False
+    return end.date() < base.date()
 
 
 def time_phrase(text: str, now: datetime | None = None) -> str:

@@ -24,7 +24,7 @@ from actions.common import (Answer, ask, clip, context_value, current_insurer, i
                             pick_service, relation_code, slot_text, stores)
 from actions.eligibility import (ValidateEligibilityForm, fitting_service, prior_value, form_left, parse_verifier_text,
                                  verified_policy)
-from actions.formread import NO_HOSPITAL, no_hospital, time_phrase
+from actions.formread import NO_HOSPITAL, hospital_phrase, no_hospital, time_phrase
 from actions.timeparse import parse_when, zh_time
 from core.clock import CHINA_TZ, now_china
 from core.text import plain
@@ -95,10 +95,13 @@ class ValidateTicketForm(ValidateEligibilityForm):
         return "validate_ticket_form"
 
     async def required_slots(self, domain_slots, dispatcher, tracker, domain) -> list[str]:
+        from actions.formread import served_at_home
+
         slots = []
         if current_insurer(tracker) is None and not slot_text(tracker, "policy_number"):
             slots.append("insurer")
-        return slots + TICKET_SLOTS
+        at_home = not slot_text(tracker, "hospital") and served_at_home(current_service(tracker))
+        return slots + [s for s in TICKET_SLOTS if not (s == "hospital" and at_home)]  # 上门: no hospital
 
     async def extract_service(self, dispatcher, tracker, domain) -> dict:
         """The message that starts a booking describes the need rather than naming the service (拿到住院单，
@@ -133,6 +136,14 @@ class ValidateTicketForm(ValidateEligibilityForm):
                                                                              "verify_failures"}
         if changed and tracker.get_slot("confirm") is not None and "confirm" not in tracker.slots_to_validate():
             events.append(SlotSet("confirm", None))  # an answer changed after the summary: confirm again
+        fixed = tracker.__dict__.get("_hi_corrected")
+        if fixed and tracker.get_slot("requested_slot") != "confirm":  # the summary shows it there
+            value = next((e.get("value") for e in reversed(events) if e.get("event") == "slot"
+                          and e.get("name") == fixed), None)
+            tracker.slots.update({e["name"]: e.get("value") for e in events if e.get("event") == "slot"})
+            line = next((x for x in summary_lines(tracker) if value and x.startswith(CORRECTED.get(fixed, "-"))), "")
+            if line:
+                dispatcher.utter_message(text=f"好的，已改为{line}。")
         return events
 
     def recheck(self, dispatcher, tracker, domain, events: list, before: dict) -> list:
@@ -196,6 +207,10 @@ class ValidateTicketForm(ValidateEligibilityForm):
             dispatcher.utter_message(text=chk.note)
         return {"city": base["city"]}
 
+    def known_lines(self, tracker: Tracker) -> list[str]:
+        return [line for line in summary_lines(tracker)
+                if not line.endswith("：") and not (line.startswith("医院") and not slot_text(tracker, "hospital"))]
+
     def _verify(self, number: str, value: Any, dispatcher, tracker) -> dict:
         out = super()._verify(number, value, dispatcher, tracker)
         person = slot_text(tracker, "person")
@@ -213,6 +228,10 @@ class ValidateTicketForm(ValidateEligibilityForm):
         kb = stores().kb
         svc, city = current_service(tracker), slot_text(tracker, "city")
         hits = kb.find_hospital(text)
+        if not hits and not hospital_phrase(text):  # "你再说一遍…" is no hospital's name
+            ask(dispatcher, "ask_hospital", "请问是哪家医院？说医院的名称就行，没有指定的话选“不指定”。",
+                [(NO_HOSPITAL, inform_payload(hospital=NO_HOSPITAL))])
+            return {"hospital": None}
         if not hits:
             named: dict[str, Any] = {}
             place = None if city else city_in_name(text)
@@ -395,6 +414,9 @@ def earliest_slot(after: datetime, hours: ServiceHours | None) -> datetime:
             t = t.replace(hour=hours.start.hour, minute=hours.start.minute)
         return t
     return t
+
+
+CORRECTED = {"person": "服务对象", "city": "城市", "hospital": "医院", "date": "时间", "phone": "联系电话"}
 
 
 def summary_lines(tracker: Tracker) -> list[str]:

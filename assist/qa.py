@@ -675,6 +675,7 @@ def _best_clauses(kb, r: Reading, svcs: list | None, scope: Scope) -> list[_Hit]
     aspects = [a for a in r.aspects if a.key != "content"] or list(r.aspects)
     words, extra = _query_words(kb, r, [n for s in (svcs or []) for n in (s.name, *s.aliases)])
     pools = _pools(kb, svcs, scope)
+    top = svcs[0] if svcs else None
     # passes: clauses sharing the customer's words, then (none shares any) the service's own clauses that
     # state the aspect
     said = {w for w in words if kb.idf(w) >= MIN_OWN_OVERLAP}
@@ -685,10 +686,13 @@ def _best_clauses(kb, r: Reading, svcs: list | None, scope: Scope) -> list[_Hit]
         valued: _Hit | None = None  # the best clause that states a value of the aspect's unit
         for need in passes:
             for svc, clauses, weight in pools:
-                if need is None and svc is None:
+                if need is None and (svc is None or svc is not top):
                     continue  # without shared words only the service's own clauses
+                label = None  # the heading before a clause names what it states (6) 前提条件: / 已过…)
                 for c in clauses:
-                    if not a.clause.search(c.text) or _heading(c.text):
+                    labelled, label = label is not None and bool(a.clause.search(label)), \
+                        (c.text if _heading(c.text) else None)
+                    if not (a.clause.search(c.text) or labelled) or _heading(c.text):
                         continue
                     own, _ = kb.overlap(words, c.id)
                     m = _value(a, c.text)
@@ -697,12 +701,14 @@ def _best_clauses(kb, r: Reading, svcs: list | None, scope: Scope) -> list[_Hit]
                     if need is None and m is None and (a.unit is not None or weight < 1.0):
                         continue  # a quantity asked: without shared words, only a clause stating one
                     more, _ = kb.overlap(extra, c.id)
-                    sc = (own + 0.3 * more + (2.0 if m else 0.0) + 1.0) * weight
-                    if best is None or sc > best.score or (need is None and m and best.service is None):
+                    sc = (own + 0.3 * more + (2.0 if m or labelled else 0.0) + 1.0) * weight
+                    if best is None or sc > best.score or (need is None and m and svc is not None
+                                                           and best.service is not top and svc is top) \
+                            or (need is None and m and best.service is None):
                         best = _Hit(c, sc, svc, m.group(0) if m else None, a)  # the service's own first
                     if m and (valued is None or sc > valued.score):
                         valued = _Hit(c, sc, svc, m.group(0), a)
-            if best is not None and best.score >= MIN_CLAUSE_SCORE and (best.service is not None or need is None):
+            if best is not None and best.score >= MIN_CLAUSE_SCORE and (best.service is top or need is None):
                 break  # a weak match, or one outside the service, lets its own clauses have their say
         if best is not None and best.value is None and valued is not None and valued.score >= 0.75 * best.score:
             best = valued  # a question about a quantity: the clause with the number

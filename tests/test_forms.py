@@ -16,7 +16,7 @@ from actions.eligibility import MAX_VERIFY_FAILURES, ValidateEligibilityForm
 from actions.formread import correction, is_exit, is_resume, looks_like_policy_number, spoken_policy_number, \
     time_phrase
 from actions.tickets import TICKET_SLOTS, ActionCreateTicket, ServiceHours, ValidateTicketForm, earliest_slot
-from actions.timeparse import parse_when
+from actions.timeparse import parse_when, zh_time
 from core.clock import CHINA_TZ, now_china
 from tests import test_actions
 from tests.test_actions import run, ticket_slots
@@ -465,3 +465,54 @@ def test_the_policy_number_inside_a_longer_message_and_the_city_an_unlisted_hosp
     base = without(ticket_slots(creds), "hospital", "phone", "city")
     got, said, _, _ = turn(base, "温州市某某专科医院", requested="hospital", cands={"hospital": "温州市某某专科医院"})
     assert got["hospital_unlisted"] == "温州市某某专科医院" and got.get("city") == "温州", got
+
+
+def test_asked_to_repeat_the_form_reads_back_and_words_are_not_a_hospital(app):
+    _, creds = app
+    soon = earliest_slot(now_china() + timedelta(hours=60), None)
+    base = {**without(ticket_slots(creds), "hospital", "phone"), "date": soon.isoformat(timespec="minutes")}
+    got, said, _, _ = turn(base, "麻烦再说一遍时间", requested="hospital", cands={"hospital": "麻烦再说一遍时间"})
+    assert zh_time(soon) in said and "目前记下的是" in said and not got.get("hospital"), (got, said)
+    got, said, _, _ = turn(base, "随便帮我找找看吧那个", requested="hospital", cands={"hospital": "随便帮我找找看吧那个"})
+    assert not got.get("hospital_unlisted") and "确认是这家医院吗" not in said, (got, said)
+
+
+def test_a_correction_that_names_its_field_changes_only_that_field(app):
+    _, creds = app
+    slots = without(ticket_slots(creds), "phone")
+    msg = "刚才说错了，我爸住我哥家那边，城市改成杭州"
+    got, _, _, _ = turn(slots, msg, requested="phone", cands={"city": "杭州", "person": "我爸"},
+                        entities=[ent("city", "杭州", msg), ent("person", "我爸", msg)])
+    assert got.get("city") == "杭州" and got.get("person", "刘芳") == "刘芳", got
+
+
+def test_a_service_at_home_never_asks_a_hospital_and_a_contact_cue_gives_the_phone(app):
+    import asyncio as aio
+
+    from actions.formread import contact_mobile_in, served_at_home
+    from actions.common import stores
+
+    kb = stores().kb
+    home = [s for s in kb.services() if served_at_home(s)]
+    assert home and not any(served_at_home(s) for s in kb.services() if s.name in ("就医陪诊", "住院协助"))
+    _, creds = app
+    c = creds["ZAV2025000401"] if "ZAV2025000401" in creds else None
+    svc = next(s for s in home if s.insurer_short == "众安")
+    slots = {"service": svc.name, "insurer": "众安"}
+    t = Tracker.from_dict({"sender_id": "x", "slots": slots, "events": [], "latest_message": {}, "paused": False,
+                           "followup_action": None, "active_loop": {"name": "ticket_form"},
+                           "latest_action_name": "action_listen"})
+    required = aio.run(ValidateTicketForm().required_slots(TICKET_SLOTS, CollectingDispatcher(), t, {}))
+    assert "hospital" not in required and "city" in required and c is not None
+    assert contact_mobile_in("有事就打我电话 13800001111 吧") == "13800001111"
+    assert contact_mobile_in("投保人手机13800001111") is None  # a proof of identity, not the contact
+
+
+def test_a_correction_is_acknowledged_and_a_past_day_is_no_booking_time(app):
+    _, creds = app
+    now = datetime(2026, 12, 6, 23, 50, tzinfo=CHINA_TZ)
+    assert time_phrase("上周五刚出院，想约下周二下午", now) == "下周二下午"
+    slots = without(ticket_slots(creds), "phone")
+    got, said, _, _ = turn(slots, "医院那个我弄错了，城市改成杭州", requested="phone", cands={"city": "杭州"},
+                           entities=[ent("city", "杭州", "医院那个我弄错了，城市改成杭州")])
+    assert got.get("city") == "杭州" and "已改为城市：杭州" in said, (got, said)
