@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+from datetime import datetime
 from typing import Any
 
 from rasa_sdk import Tracker
@@ -186,6 +187,15 @@ def _candidates(tracker: Tracker) -> tuple[int, dict]:
     return i, {e["name"]: e.get("value") for e in events[i:]}
 
 
+def last_given(tracker: Tracker, slot: str):
+    """The slot's last non-empty value in the conversation, even if it was cleared since (a policy number
+    that failed its check)."""
+    for e in reversed(tracker.events or []):
+        if e.get("event") == "slot" and e.get("name") == slot and e.get("value"):
+            return e.get("value")
+    return None
+
+
 def prior_value(tracker: Tracker, slot: str):
     """The slot's value before the latest user message."""
     events = tracker.events or []
@@ -246,11 +256,13 @@ class ValidateEligibilityForm(FormValidationAction):
         """Rewrites the slot candidates Rasa extracted from the latest message by reading the message as a whole
         (actions/formread.py). Returns (why the form stops or None, {slot: value to restore}) for candidates Rasa
         had already set that the message does not give."""
-        from actions.formread import (correction, hospital_phrase, intent_of, is_exit, is_question, is_recap,
+        from actions.formread import (NO_HOSPITAL, any_hospital, clock_only, correction, hospital_phrase,
+                                      policy_number_in, verifier_in, intent_of, is_exit, is_question, is_recap,
                                       is_resume, is_yes,
                                       no_hospital, other_named, raw_text, self_named, switches_service, time_phrase,
                                       user_text, without)
-        from assist.text import normalise
+        from assist.text import digits_only, normalise
+        from core.ids import is_mobile
 
         raw, text = raw_text(tracker), user_text(tracker)
         if not text:
@@ -271,7 +283,7 @@ class ValidateEligibilityForm(FormValidationAction):
             reverts = {s: prior_value(tracker, s) for s in drop}
             tracker.slots.update(reverts)
             return None, reverts
-        if requested in ("phone", "verifier", "policy_number") and cands and is_question(text) \
+        if requested in ("phone", "verifier", "policy_number", "person") and cands and is_question(text) \
                 and not re.search(r"\d", text):  # "能保证安排到协和吗？" asked for a number: a side question
             from actions.answer import answer_typed
 
@@ -303,6 +315,10 @@ class ValidateEligibilityForm(FormValidationAction):
             free = set()
         phrase = time_phrase(raw) if "date" in required else ""  # jionlp reads 下周四, not normalise()'s 下周4
         field, said = correction(raw)
+        before = str(prior_value(tracker, "date") or "")
+        if phrase and clock_only(phrase) and re.match(r"\d{4}-\d\d-\d\dT", before):
+            day = datetime.fromisoformat(before)  # "入院当天上午10点" after the day was given: that day
+            phrase = f"{day.year}年{day.month}月{day.day}日{clock_only(phrase)}"
         if phrase and requested != "date" and field != "date":
             from actions.timeparse import parse_when
             from core.clock import now_china
@@ -352,6 +368,25 @@ class ValidateEligibilityForm(FormValidationAction):
                 new["hospital"] = found[0]
                 free.discard("hospital")
                 spans.append({"start": found[1], "end": found[2]})
+        if "city" in required and "city" not in new and not ents.get("city") and field != "city" \
+                and (requested == "city" or not slot_text(tracker, "city")):
+            from actions.formread import city_in_text
+
+            place = city_in_text(raw)  # a city the NLU did not tag (深圳南山区家里)
+            if place and not (new.get("hospital") and requested != "city"):
+                new["city"] = place[0]
+                free.discard("city")
+                spans.append({"start": place[1], "end": place[2]})
+        if "hospital" in required and "hospital" not in new and any_hospital(raw):
+            new["hospital"] = NO_HOSPITAL  # "医院你们安排"
+            free.discard("hospital")
+        if requested == "policy_number" and tracker.get_slot("verify_failures") and not new.get("policy_number") \
+                and not policy_number_in(raw):
+            proof = verifier_in(raw) or (digits_only(text) if is_mobile(digits_only(text)) else None)
+            number = last_given(tracker, "policy_number")
+            if proof and number:  # "记错了，手机是139…" after a failed check: the same policy, the new proof
+                new.update(policy_number=number, verifier=proof)
+                free.discard("policy_number")
         if "date" in new and "date" not in free and not phrase and requested != "date":
             new.pop("date")  # the NLU's date with no time expression in the message (身份证后四位0732)
         others = [e for s, es in ents.items() if s not in free for e in es] + spans

@@ -46,6 +46,7 @@ class Vocab:
     recap: re.Pattern
     served_at_home: re.Pattern
     contact_cue: re.Pattern
+    hospital_any: re.Pattern
 
 
 @lru_cache(maxsize=1)
@@ -59,7 +60,8 @@ def vocab() -> Vocab:
                  tuple(map(re.compile, d["same_contact"])), re.compile(d["at_home"]),
                  re.compile(d["self_intro"]), re.compile(d["names_other"]), re.compile(d["service_switch"]),
                  d["hospital_suffix"], re.compile(d["hospital_lead"]), re.compile(d["recap"]),
-                 re.compile(d["served_at_home"]), re.compile(d["contact_cue"]))
+                 re.compile(d["served_at_home"]), re.compile(d["contact_cue"]),
+                 re.compile(d["hospital_any"]))
 
 
 def raw_text(tracker: Tracker) -> str:
@@ -159,6 +161,24 @@ def contact_mobile_in(text: str) -> str | None:
     return None
 
 
+def any_hospital(text: str) -> bool:
+    """"医院你们安排": the customer names no hospital."""
+    return bool(vocab().hospital_any.search(text or ""))
+
+
+def city_in_text(text: str) -> tuple[str, int, int] | None:
+    """(city, start, end) of the one city a message names ('深圳南山区家里' -> '深圳'), or None when it names
+    none or several."""
+    from knowledge import geo
+
+    found = [(a, b, res) for a, b, res in geo.find_cities(text or "") if res.status == "ok" and res.city]
+    cities = {res.city.short for _a, _b, res in found}
+    if len(cities) != 1:
+        return None
+    a, b, res = found[0]
+    return res.city.short, a, b
+
+
 def is_recap(text: str) -> bool:
     return bool(text) and len(text) <= 30 and bool(vocab().recap.search(text))
 
@@ -187,6 +207,16 @@ def at_home(text: str) -> bool:
 
 _CLOCK = re.compile(r"\d+\s*[点时:：]|[点时]半|[上下]午|早上|晚上|中午|傍晚|凌晨")
 _DAY = re.compile(r"[天日号周月]|星期|礼拜|明|今")
+_SAME_DAY = re.compile(r"^(?:当天|当日|那天|那日|同一天)")  # the day said before (入院当天上午8点)
+
+
+def clock_only(phrase: str) -> str:
+    """The clock time of a phrase that names no day of its own ('当天上午8点开始' -> '上午8点'), or ''."""
+    p = _SAME_DAY.sub("", phrase or "")
+    m = re.match(r"(?:[上下]午|早上|晚上|中午|傍晚|凌晨)?\s*\d+\s*[点时:：]?\s*(?:半|\d+分?)?", p)
+    if not p or _DAY.search(p) or not _CLOCK.search(p) or not m or not m.group(0).strip():
+        return ""
+    return m.group(0).strip()
 
 
 def time_parts(text: str, now: datetime | None = None) -> tuple[str, ...]:
@@ -211,7 +241,7 @@ def time_parts(text: str, now: datetime | None = None) -> tuple[str, ...]:
         return ()
     first = points[0]
     if not _CLOCK.search(first):
-        clock = next((p for p in points[1:] if _CLOCK.search(p) and not _DAY.search(p)), None)
+        clock = next((p for p in points[1:] if clock_only(p)), None)
         if clock:
             return first, clock
     return (first,)
@@ -237,8 +267,10 @@ def _before(span, base: datetime) -> bool:
 
 def time_phrase(text: str, now: datetime | None = None) -> str:
     """The message's time ('' when there is none): '北京协和医院，下周三上午9点' -> '下周三上午9点';
-    a day and a clock time said apart are joined ('10天后…早上8点到' -> '10天后早上8点')."""
-    return "".join(time_parts(text, now))
+    a day and a clock time said apart are joined ('10天后…早上8点到' -> '10天后早上8点', '下下周一…入院当天
+    上午8点开始' -> '下下周一上午8点')."""
+    parts = time_parts(text, now)
+    return "".join(clock_only(p) or p if i else p for i, p in enumerate(parts))
 
 
 def without(text: str, phrase: str) -> str:
@@ -246,7 +278,7 @@ def without(text: str, phrase: str) -> str:
     if phrase and phrase not in text:
         parts = [p for p in time_parts(text) if p in text]
         s = text
-        for p in parts if "".join(parts) == phrase else ():
+        for p in parts if time_phrase(text) == phrase else ():
             s = s.replace(p, " ", 1)
     else:
         s = text.replace(phrase, " ", 1) if phrase else text

@@ -182,10 +182,14 @@ class ValidateTicketForm(ValidateEligibilityForm):
         if p is not None:
             return {"person": p.name}
         people = candidates or list(policy.persons())
-        ask(dispatcher, "ask_person",
-            (f"保单上没有找到“{text}”，预约需要服务对象在保单上。" if not candidates else "保单上有几位符合的。")
-            + f"请问是哪一位：{'、'.join(x.name for x in people)}？",
-            [(x.name, inform_payload(person=x.name)) for x in people])
+        svc = current_service(tracker)
+        rule = [f for f in (svc.facts if svc else ()) if f.attribute == "beneficiary"][:1]
+        who = f"手册写明，{svc.name}的服务对象是：{rule[0].value.rstrip('。')}。" if rule and svc else ""
+        Answer("ask_person",
+               (f"保单上没有找到“{clip(text, 20)}”，预约需要服务对象在保单上。{who}" if not candidates
+                else "保单上有几位符合的。") + f"请问是哪一位：{'、'.join(x.name for x in people)}？",
+               options=[(x.name, inform_payload(person=x.name)) for x in people],
+               sources=[rule[0].source] if rule and not candidates else [], asks="person").send(dispatcher)
         return {"person": None}
 
     def validate_city(self, value: Any, dispatcher, tracker, domain) -> dict:

@@ -516,3 +516,57 @@ def test_a_correction_is_acknowledged_and_a_past_day_is_no_booking_time(app):
     got, said, _, _ = turn(slots, "医院那个我弄错了，城市改成杭州", requested="phone", cands={"city": "杭州"},
                            entities=[ent("city", "杭州", "医院那个我弄错了，城市改成杭州")])
     assert got.get("city") == "杭州" and "已改为城市：杭州" in said, (got, said)
+
+
+def test_a_clock_time_on_the_day_said_before(app):
+    now = datetime(2026, 12, 6, 23, 50, tzinfo=CHINA_TZ)
+    assert time_phrase("下周四做手术住院，想约护工，住院当天早上7点到", now) == "下周四早上7点"
+    _, creds = app
+    day = earliest_slot(now_china() + timedelta(hours=80), None).replace(hour=9, minute=0)
+    slots = {**without(ticket_slots(creds), "phone"), "date": day.isoformat(timespec="minutes")}
+    got, _, _, _ = turn(slots, "那天下午2点吧，电话13800001111", requested="phone",
+                        cands={"phone": "13800001111"})
+    when = datetime.fromisoformat(got["date"])
+    assert (when.date(), when.hour) == (day.date(), 14), got
+
+
+def test_after_a_failed_check_a_new_proof_retries_the_same_policy(app):
+    _, creds = app
+    c = creds["PAH2025000101"]
+    slots = {"service": "就医陪诊", "insurer": "平安健康", "verify_failures": 1.0}
+    events_before = [{"event": "slot", "name": "policy_number", "value": c["number"]},
+                     {"event": "slot", "name": "policy_number", "value": None}]
+    msg = f"不好意思刚才说错了，手机是{c['mobile']}"
+    t_slots = {**slots, "requested_slot": "policy_number"}
+    latest = {"intent": {"name": "inform", "confidence": 0.9}, "entities": [ent("phone", c["mobile"], msg)],
+              "text": msg, "message_id": "m1", "metadata": {}}
+    events = events_before + [{"event": "slot", "name": k, "value": v} for k, v in t_slots.items()] + \
+        [{"event": "user", "text": msg, "parse_data": latest}, {"event": "slot", "name": "phone", "value": c["mobile"]}]
+    t = Tracker.from_dict({"sender_id": "conv-retry", "slots": {**t_slots, "phone": c["mobile"]}, "latest_message": latest,
+                           "events": events, "paused": False, "followup_action": None,
+                           "active_loop": {"name": "ticket_form"}, "latest_action_name": "action_listen"})
+    domain = {"forms": {"ticket_form": {"required_slots": TICKET_SLOTS}}, "slots": {k: {} for k in SLOTS}}
+    d = CollectingDispatcher()
+    out = asyncio.run(ValidateTicketForm().run(d, t, domain))
+    got = {e["name"]: e["value"] for e in out if e.get("event") == "slot"}
+    assert got.get("policy_number") == c["number"] and got.get("verifier") == c["mobile"], got
+    assert not got.get("phone")  # the proof is not the contact phone
+
+
+def test_a_city_and_no_preferred_hospital_said_in_passing(app):
+    _, creds = app
+    slots = without(ticket_slots(creds), "city", "hospital", "phone")
+    msg = "在广州天河那边，医院你们安排就行"
+    got, _, _, _ = turn(slots, msg, requested="city", cands={"city": msg})
+    assert got.get("city") == "广州" and got.get("hospital") == "不指定", got
+
+
+def test_someone_not_on_the_policy_hears_the_manuals_rule(app):
+    _, creds = app
+    c = creds["PAH2025000103"]
+    from tests.test_actions import run as run_action  # noqa: F401 (same app fixture)
+
+    base = {"service": "就医陪诊", "insurer": "平安健康", "policy_number": c["number"], "verifier": c["mobile"]}
+    got, said, asks, _ = turn(base, "给我舅舅约", requested="person", cands={"person": "舅舅"},
+                              entities=[ent("person", "舅舅", "给我舅舅约")])
+    assert got["person"] is None and "服务对象是" in said and asks == ["person"], said
