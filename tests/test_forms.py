@@ -27,13 +27,13 @@ SLOTS = [*TICKET_SLOTS, "insurer", "requested_slot", "verify_failures", "hospita
 
 
 def turn(slots: dict, text: str, *, requested: str, intent: str = "inform", entities=(), cands=None,
-         form=None, loop="ticket_form"):
+         form=None, loop="ticket_form", before=()):
     """One customer message inside the form -> (slot events, message texts, slots asked for, buttons)."""
     slots = {**slots, "requested_slot": requested}
     latest = {"intent": {"name": intent, "confidence": 0.9}, "entities": list(entities), "text": text,
               "message_id": "m-" + text, "metadata": {}}
     cands = dict(cands or {})
-    events = [{"event": "slot", "name": k, "value": v} for k, v in slots.items()] + \
+    events = list(before) + [{"event": "slot", "name": k, "value": v} for k, v in slots.items()] + \
         [{"event": "user", "text": text, "parse_data": latest}] + \
         [{"event": "slot", "name": k, "value": v} for k, v in cands.items()]
     t = Tracker.from_dict({"sender_id": "conv-forms", "slots": {**slots, **cands}, "latest_message": latest,
@@ -393,12 +393,15 @@ def test_a_day_and_a_clock_time_said_apart_are_one_time():
     assert (when.day, when.hour, when.minute) == (11, 7, 30)
 
 
-def test_a_hospital_the_nlu_did_not_tag_is_read_from_the_message(app):
+@pytest.mark.parametrize("msg,expect", [
+    ("想去复旦大学附属中山医院，麻烦尽快", {"hospital": "复旦大学附属中山医院", "city": "上海"}),  # hospital gives city
+    ("在广州天河那边，医院你们安排就行", {"city": "广州", "hospital": "不指定"}),
+])
+def test_a_hospital_or_city_the_nlu_did_not_tag_is_read_from_the_message(app, msg, expect):
     _, creds = app
     slots = without(ticket_slots(creds), "hospital", "city", "phone", "date")
-    msg = "想去复旦大学附属中山医院，麻烦尽快"
     got, _, _, _ = turn(slots, msg, requested="city", cands={"city": msg})
-    assert got.get("hospital") == "复旦大学附属中山医院" and got.get("city") == "上海", got
+    assert {k: got.get(k) for k in expect} == expect, got
 
 
 def test_the_speaker_naming_themself_keeps_the_person_given(app):
@@ -533,38 +536,19 @@ def test_a_clock_time_on_the_day_said_before(app):
 def test_after_a_failed_check_a_new_proof_retries_the_same_policy(app):
     _, creds = app
     c = creds["PAH2025000101"]
-    slots = {"service": "就医陪诊", "insurer": "平安健康", "verify_failures": 1.0}
-    events_before = [{"event": "slot", "name": "policy_number", "value": c["number"]},
-                     {"event": "slot", "name": "policy_number", "value": None}]
+    failed = [{"event": "slot", "name": "policy_number", "value": c["number"]},
+              {"event": "slot", "name": "policy_number", "value": None}]
     msg = f"不好意思刚才说错了，手机是{c['mobile']}"
-    t_slots = {**slots, "requested_slot": "policy_number"}
-    latest = {"intent": {"name": "inform", "confidence": 0.9}, "entities": [ent("phone", c["mobile"], msg)],
-              "text": msg, "message_id": "m1", "metadata": {}}
-    events = events_before + [{"event": "slot", "name": k, "value": v} for k, v in t_slots.items()] + \
-        [{"event": "user", "text": msg, "parse_data": latest}, {"event": "slot", "name": "phone", "value": c["mobile"]}]
-    t = Tracker.from_dict({"sender_id": "conv-retry", "slots": {**t_slots, "phone": c["mobile"]}, "latest_message": latest,
-                           "events": events, "paused": False, "followup_action": None,
-                           "active_loop": {"name": "ticket_form"}, "latest_action_name": "action_listen"})
-    domain = {"forms": {"ticket_form": {"required_slots": TICKET_SLOTS}}, "slots": {k: {} for k in SLOTS}}
-    d = CollectingDispatcher()
-    out = asyncio.run(ValidateTicketForm().run(d, t, domain))
-    got = {e["name"]: e["value"] for e in out if e.get("event") == "slot"}
+    got, _, _, _ = turn({"service": "就医陪诊", "insurer": "平安健康", "verify_failures": 1.0}, msg,
+                        requested="policy_number", entities=[ent("phone", c["mobile"], msg)],
+                        cands={"phone": c["mobile"]}, before=failed)
     assert got.get("policy_number") == c["number"] and got.get("verifier") == c["mobile"], got
     assert not got.get("phone")  # the proof is not the contact phone
-
-
-def test_a_city_and_no_preferred_hospital_said_in_passing(app):
-    _, creds = app
-    slots = without(ticket_slots(creds), "city", "hospital", "phone")
-    msg = "在广州天河那边，医院你们安排就行"
-    got, _, _, _ = turn(slots, msg, requested="city", cands={"city": msg})
-    assert got.get("city") == "广州" and got.get("hospital") == "不指定", got
 
 
 def test_someone_not_on_the_policy_hears_the_manuals_rule(app):
     _, creds = app
     c = creds["PAH2025000103"]
-    from tests.test_actions import run as run_action  # noqa: F401 (same app fixture)
 
     base = {"service": "就医陪诊", "insurer": "平安健康", "policy_number": c["number"], "verifier": c["mobile"]}
     got, said, asks, _ = turn(base, "给我舅舅约", requested="person", cands={"person": "舅舅"},
