@@ -811,6 +811,8 @@ def _value(a: Aspect, text: str):
     for m in a.unit.finditer(text):
         if a.key in ("duration", "response_time") and re.search(r"提前\s*$|至少\s*$", text[max(0, m.start() - 4):m.start()]):
             continue
+        if a.key == "duration" and text[m.end():m.end() + 1] == "内":
+            continue  # "4 工作小时内响应": a deadline, not how long the service lasts
         return m
     return None
 

@@ -211,3 +211,11 @@ def test_a_county_level_place_is_answered_on_its_own_row(kb):
     """The customer's county-level word (崇州) is looked up itself, not replaced by its prefecture."""
     rep = answer(kb, "平安健康的门诊协助在崇州能用吗")
     assert rep.kind == "coverage" and "崇州市在门诊协助的服务范围内（清单单独列出）" in rep.text
+
+
+def test_how_long_is_not_answered_with_a_deadline_and_own_clauses_come_first(kb):
+    rep = answer(kb, "平安健康就医陪诊，陪诊员每次最多陪多少个小时？", Context())
+    assert "4 小时" in rep.text and "响应" not in rep.text.split("手册原文")[0], rep.text
+    rep = answer(kb, "尊享e生PLUS院后随访一年可以用几次？需要什么前提？", Context())
+    head = rep.text.split("手册原文")[0]
+    assert "院后随访" in head and "不限次" in rep.text and "住院治疗结束" in rep.text, rep.text
