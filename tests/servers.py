@@ -44,7 +44,7 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def wait_http(url: str, proc: subprocess.Popen, timeout: float = 240) -> None:
+def wait_http(url: str, proc: subprocess.Popen, timeout: float = 240, poll: float = 0.25) -> None:
     end = time.time() + timeout
     while time.time() < end:
         if proc.poll() is not None:
@@ -54,7 +54,7 @@ def wait_http(url: str, proc: subprocess.Popen, timeout: float = 240) -> None:
                 return
         except httpx.HTTPError:
             pass
-        time.sleep(1)
+        time.sleep(poll)
     raise TimeoutError(url)
 
 
