@@ -1,4 +1,5 @@
-"""Shared fixtures: knowledge stores built from the manuals into temporary SQLite files."""
+"""Shared fixtures: knowledge stores built from the manuals into temporary SQLite files, and the Rasa server
+set several modules use (tests/servers.py)."""
 from __future__ import annotations
 
 import pytest
@@ -6,6 +7,7 @@ from sqlalchemy.orm import Session
 
 from core.db import make_engine
 from knowledge.ingest import build
+from tests import servers as S
 
 _cache: dict = {}
 
@@ -36,3 +38,18 @@ def kb_engine(kb_only):
 def kb_session(kb_engine):
     with Session(kb_engine) as s:
         yield s
+
+
+# -- Rasa server sets -----------------------------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def dialogue_stack(kb_engine, tmp_path_factory):
+    """S.DialogueStack (action server -> proxy -> Rasa) shared by test_e2e_dialogue and test_faults_dialogue;
+    its .wait() starts it and waits for it."""
+    if S.rasa_missing():
+        pytest.skip(S.rasa_missing() or "")
+    stack = S.DialogueStack(tmp_path_factory.mktemp("stack"), kb_engine.url.database)
+    try:
+        yield stack
+    finally:
+        stack.close()

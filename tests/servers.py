@@ -68,9 +68,10 @@ def _log(name: str, mode: str = "a"):
     return open(LOGS / f"{name}.log", mode)
 
 
-def start_actions(env: dict, port: int, log_name: str = "e2e_actions", wait: bool = True) -> subprocess.Popen:
+def start_actions(env: dict, port: int, log_name: str = "e2e_actions", wait: bool = True,
+                  log_mode: str = "w") -> subprocess.Popen:
     proc = subprocess.Popen([str(PY), "-m", "actions", "--port", str(port)],
-                            cwd=ROOT, env=env, stdout=_log(log_name, "w"), stderr=subprocess.STDOUT)
+                            cwd=ROOT, env=env, stdout=_log(log_name, log_mode), stderr=subprocess.STDOUT)
     if wait:
         wait_http(f"http://127.0.0.1:{port}/health", proc)
     return proc
@@ -97,6 +98,19 @@ def start_gateway(env: dict, port: int, log_name: str = "e2e_gateway") -> subpro
                             cwd=ROOT, env=env, stdout=_log(log_name, "w"), stderr=subprocess.STDOUT)
     wait_http(f"http://127.0.0.1:{port}/healthz", proc, 120)
     return proc
+
+
+def stop_all(procs: list) -> None:
+    """Stop several processes this module started: SIGTERM to all first, so that they shut down together."""
+    running = [p for p in procs if p is not None and p.poll() is None]
+    for proc in running:
+        proc.terminate()
+    for proc in running:
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(10)
 
 
 def stop(proc: subprocess.Popen | None, kill: bool = False) -> None:
@@ -198,6 +212,61 @@ def redis_missing() -> str | None:
         return None
     except Exception as exc:  # noqa: BLE001
         return f"Redis not reachable: {exc.__class__.__name__}"
+
+
+# -- a server set shared by several test modules (conftest.py) ---------------------------------------------
+
+class DialogueStack:
+    """Action server -> DelayProxy -> Rasa with the trained model and a SQLite tracker store, on a private app
+    database (store copy + migrated + demo policies). test_e2e_dialogue.py and test_faults_dialogue.py use the
+    same one (conftest.py `dialogue_stack`); the proxy passes requests through unchanged unless a test sets
+    `delay` or `down`. Both processes log to var/log/stack_{rasa,actions}.log, appending across restarts."""
+
+    def __init__(self, tmp: Path, kb_path: str):
+        self.tmp = tmp
+        self.url, self.engine, self.creds = sqlite_app_db(tmp, kb_path)
+        self.env = base_env(self.url)
+        self.action_port, self.rasa_port = free_port(), free_port()
+        self.proxy = DelayProxy(self.action_port)
+        self.endpoints = endpoints_yaml(tmp / "endpoints.yml", f"http://127.0.0.1:{self.proxy.port}/webhook",
+                                        {"type": "bot.tracker_store.PrivateSQLTrackerStore", "dialect": "sqlite",
+                                         "db": str(tmp / "tracker.db")})
+        self.rasa = RasaHttp(self.rasa_port)
+        self.logs = {"rasa": LOGS / "stack_rasa.log", "actions": LOGS / "stack_actions.log"}
+        self.actions_proc: subprocess.Popen | None = None
+        self.rasa_proc: subprocess.Popen | None = None
+        self.closed = False
+
+    def start_actions(self, wait: bool = True) -> None:
+        self.actions_proc = start_actions(self.env, self.action_port, "stack_actions", wait=wait, log_mode="a")
+
+    def start_rasa(self, wait: bool = True) -> None:
+        self.rasa_proc = start_rasa(self.env, self.rasa_port, self.endpoints, "stack_rasa", wait=wait)
+
+    def start(self) -> "DialogueStack":
+        """Both processes at once, without waiting (wait() does)."""
+        self.start_actions(wait=False)
+        self.start_rasa(wait=False)
+        return self
+
+    def wait(self) -> None:
+        """Block until both answer; a process not started yet, or found dead (a test before crashed it), is
+        started now."""
+        if self.actions_proc is None or self.actions_proc.poll() is not None:
+            self.start_actions(wait=False)
+        if self.rasa_proc is None or self.rasa_proc.poll() is not None:
+            self.start_rasa(wait=False)
+        assert self.actions_proc and self.rasa_proc
+        wait_http(f"http://127.0.0.1:{self.action_port}/health", self.actions_proc)
+        wait_rasa(self.rasa_port, self.rasa_proc)
+
+    def close(self) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        stop_all([self.rasa_proc, self.actions_proc])
+        self.proxy.close()
+        self.engine.dispose()
 
 
 # -- talking to Rasa ----------------------------------------------------------------------------
