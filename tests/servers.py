@@ -214,7 +214,7 @@ def redis_missing() -> str | None:
         return f"Redis not reachable: {exc.__class__.__name__}"
 
 
-# -- a server set shared by several test modules (conftest.py) ---------------------------------------------
+# -- server sets shared by several test modules (conftest.py starts them early) --------------------
 
 class DialogueStack:
     """Action server -> DelayProxy -> Rasa with the trained model and a SQLite tracker store, on a private app
@@ -267,6 +267,69 @@ class DialogueStack:
         stop_all([self.rasa_proc, self.actions_proc])
         self.proxy.close()
         self.engine.dispose()
+
+
+class ScaleCluster:
+    """Two Rasa servers and two action servers (behind a round-robin DelayProxy, like the nginx upstream)
+    sharing a fresh PostgreSQL tracker store, a fresh PostgreSQL app store and one Redis lock store under a
+    unique key prefix (test_scale_out.py; conftest.py `scale_cluster`). close() drops the databases and keys."""
+
+    def __init__(self, tmp: Path):
+        import redis
+
+        self.prefix = f"scaletest{uuid.uuid4().hex[:8]}"  # Rasa wants an alphanumeric key prefix
+        self.redis = redis.Redis(host=REDIS_HOST, port=REDIS_PORT, db=0)
+        self.tmp = tmp
+        self.dbs: list[str] = []
+        self.procs: list[subprocess.Popen] = []
+        self.proxy: DelayProxy | None = None
+        self.engine = None
+        self.creds: dict = {}
+        self.action_ports = [free_port(), free_port()]
+        self.rasa_ports = [free_port(), free_port()]
+        self.closed = False
+
+    def start(self) -> "ScaleCluster":
+        """Databases now; the four processes started without waiting (wait() does)."""
+        tracker_db = pg_create("rasa_tracker_test")
+        self.dbs.append(tracker_db)
+        app_db = pg_create("app_scale_test")
+        self.dbs.append(app_db)
+        self.engine, self.creds = pg_app_db(app_db)
+        env = base_env(pg_url(app_db))
+        self.procs += [start_actions(env, p, f"scale_actions_{i}", wait=False) for i, p in enumerate(self.action_ports)]
+        self.proxy = DelayProxy(self.action_ports)  # round robin over both action servers, like the nginx upstream
+        endpoints = endpoints_yaml(
+            self.tmp / "endpoints.yml", f"http://127.0.0.1:{self.proxy.port}/webhook", pg_tracker(tracker_db),
+            {"type": "redis", "url": REDIS_HOST, "port": REDIS_PORT, "db": 0, "key_prefix": self.prefix})
+        # started together: Rasa 3.6 tolerates two servers creating the tracker tables at once
+        self.procs += [start_rasa(env, port, endpoints, f"scale_rasa_{n}", wait=False)
+                       for port, n in zip(self.rasa_ports, "ab")]
+        return self
+
+    def wait(self) -> None:
+        if not self.procs:
+            self.start()
+        for p, port in zip(self.procs[2:], self.rasa_ports):
+            wait_rasa(port, p)
+        for p, port in zip(self.procs[:2], self.action_ports):
+            wait_http(f"http://127.0.0.1:{port}/health", p)
+
+    def close(self) -> None:
+        self.closed = True
+        stop_all(list(reversed(self.procs)))
+        self.procs = []
+        if self.proxy:
+            self.proxy.close()
+            self.proxy = None
+        if self.engine is not None:
+            self.engine.dispose()
+            self.engine = None
+        while self.dbs:
+            pg_drop(self.dbs.pop())
+        keys = list(self.redis.scan_iter(f"{self.prefix}:*"))
+        if keys:
+            self.redis.delete(*keys)
 
 
 # -- talking to Rasa ----------------------------------------------------------------------------
