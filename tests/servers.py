@@ -44,7 +44,7 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def wait_http(url: str, proc: subprocess.Popen, timeout: float = 240) -> None:
+def wait_http(url: str, proc: subprocess.Popen, timeout: float = 240, poll: float = 0.25) -> None:
     end = time.time() + timeout
     while time.time() < end:
         if proc.poll() is not None:
@@ -54,7 +54,7 @@ def wait_http(url: str, proc: subprocess.Popen, timeout: float = 240) -> None:
                 return
         except httpx.HTTPError:
             pass
-        time.sleep(1)
+        time.sleep(poll)
     raise TimeoutError(url)
 
 
@@ -68,9 +68,10 @@ def _log(name: str, mode: str = "a"):
     return open(LOGS / f"{name}.log", mode)
 
 
-def start_actions(env: dict, port: int, log_name: str = "e2e_actions", wait: bool = True) -> subprocess.Popen:
+def start_actions(env: dict, port: int, log_name: str = "e2e_actions", wait: bool = True,
+                  log_mode: str = "w") -> subprocess.Popen:
     proc = subprocess.Popen([str(PY), "-m", "actions", "--port", str(port)],
-                            cwd=ROOT, env=env, stdout=_log(log_name, "w"), stderr=subprocess.STDOUT)
+                            cwd=ROOT, env=env, stdout=_log(log_name, log_mode), stderr=subprocess.STDOUT)
     if wait:
         wait_http(f"http://127.0.0.1:{port}/health", proc)
     return proc
@@ -97,6 +98,19 @@ def start_gateway(env: dict, port: int, log_name: str = "e2e_gateway") -> subpro
                             cwd=ROOT, env=env, stdout=_log(log_name, "w"), stderr=subprocess.STDOUT)
     wait_http(f"http://127.0.0.1:{port}/healthz", proc, 120)
     return proc
+
+
+def stop_all(procs: list) -> None:
+    """Stop several processes this module started: SIGTERM to all first, so that they shut down together."""
+    running = [p for p in procs if p is not None and p.poll() is None]
+    for proc in running:
+        proc.terminate()
+    for proc in running:
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(10)
 
 
 def stop(proc: subprocess.Popen | None, kill: bool = False) -> None:
@@ -198,6 +212,124 @@ def redis_missing() -> str | None:
         return None
     except Exception as exc:  # noqa: BLE001
         return f"Redis not reachable: {exc.__class__.__name__}"
+
+
+# -- server sets shared by several test modules (conftest.py starts them early) --------------------
+
+class DialogueStack:
+    """Action server -> DelayProxy -> Rasa with the trained model and a SQLite tracker store, on a private app
+    database (store copy + migrated + demo policies). test_e2e_dialogue.py and test_faults_dialogue.py use the
+    same one (conftest.py `dialogue_stack`); the proxy passes requests through unchanged unless a test sets
+    `delay` or `down`. Both processes log to var/log/stack_{rasa,actions}.log, appending across restarts."""
+
+    def __init__(self, tmp: Path, kb_path: str):
+        self.tmp = tmp
+        self.url, self.engine, self.creds = sqlite_app_db(tmp, kb_path)
+        self.env = base_env(self.url)
+        self.action_port, self.rasa_port = free_port(), free_port()
+        self.proxy = DelayProxy(self.action_port)
+        self.endpoints = endpoints_yaml(tmp / "endpoints.yml", f"http://127.0.0.1:{self.proxy.port}/webhook",
+                                        {"type": "bot.tracker_store.PrivateSQLTrackerStore", "dialect": "sqlite",
+                                         "db": str(tmp / "tracker.db")})
+        self.rasa = RasaHttp(self.rasa_port)
+        self.logs = {"rasa": LOGS / "stack_rasa.log", "actions": LOGS / "stack_actions.log"}
+        self.actions_proc: subprocess.Popen | None = None
+        self.rasa_proc: subprocess.Popen | None = None
+        self.closed = False
+
+    def start_actions(self, wait: bool = True) -> None:
+        self.actions_proc = start_actions(self.env, self.action_port, "stack_actions", wait=wait, log_mode="a")
+
+    def start_rasa(self, wait: bool = True) -> None:
+        self.rasa_proc = start_rasa(self.env, self.rasa_port, self.endpoints, "stack_rasa", wait=wait)
+
+    def start(self) -> "DialogueStack":
+        """Both processes at once, without waiting (wait() does)."""
+        self.start_actions(wait=False)
+        self.start_rasa(wait=False)
+        return self
+
+    def wait(self) -> None:
+        """Block until both answer; a process not started yet, or found dead (a test before crashed it), is
+        started now."""
+        if self.actions_proc is None or self.actions_proc.poll() is not None:
+            self.start_actions(wait=False)
+        if self.rasa_proc is None or self.rasa_proc.poll() is not None:
+            self.start_rasa(wait=False)
+        assert self.actions_proc and self.rasa_proc
+        wait_http(f"http://127.0.0.1:{self.action_port}/health", self.actions_proc)
+        wait_rasa(self.rasa_port, self.rasa_proc)
+
+    def close(self) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        stop_all([self.rasa_proc, self.actions_proc])
+        self.proxy.close()
+        self.engine.dispose()
+
+
+class ScaleCluster:
+    """Two Rasa servers and two action servers (behind a round-robin DelayProxy, like the nginx upstream)
+    sharing a fresh PostgreSQL tracker store, a fresh PostgreSQL app store and one Redis lock store under a
+    unique key prefix (test_scale_out.py; conftest.py `scale_cluster`). close() drops the databases and keys."""
+
+    def __init__(self, tmp: Path):
+        import redis
+
+        self.prefix = f"scaletest{uuid.uuid4().hex[:8]}"  # Rasa wants an alphanumeric key prefix
+        self.redis = redis.Redis(host=REDIS_HOST, port=REDIS_PORT, db=0)
+        self.tmp = tmp
+        self.dbs: list[str] = []
+        self.procs: list[subprocess.Popen] = []
+        self.proxy: DelayProxy | None = None
+        self.engine = None
+        self.creds: dict = {}
+        self.action_ports = [free_port(), free_port()]
+        self.rasa_ports = [free_port(), free_port()]
+        self.closed = False
+
+    def start(self) -> "ScaleCluster":
+        """Databases now; the four processes started without waiting (wait() does)."""
+        tracker_db = pg_create("rasa_tracker_test")
+        self.dbs.append(tracker_db)
+        app_db = pg_create("app_scale_test")
+        self.dbs.append(app_db)
+        self.engine, self.creds = pg_app_db(app_db)
+        env = base_env(pg_url(app_db))
+        self.procs += [start_actions(env, p, f"scale_actions_{i}", wait=False) for i, p in enumerate(self.action_ports)]
+        self.proxy = DelayProxy(self.action_ports)  # round robin over both action servers, like the nginx upstream
+        endpoints = endpoints_yaml(
+            self.tmp / "endpoints.yml", f"http://127.0.0.1:{self.proxy.port}/webhook", pg_tracker(tracker_db),
+            {"type": "redis", "url": REDIS_HOST, "port": REDIS_PORT, "db": 0, "key_prefix": self.prefix})
+        # started together: Rasa 3.6 tolerates two servers creating the tracker tables at once
+        self.procs += [start_rasa(env, port, endpoints, f"scale_rasa_{n}", wait=False)
+                       for port, n in zip(self.rasa_ports, "ab")]
+        return self
+
+    def wait(self) -> None:
+        if not self.procs:
+            self.start()
+        for p, port in zip(self.procs[2:], self.rasa_ports):
+            wait_rasa(port, p)
+        for p, port in zip(self.procs[:2], self.action_ports):
+            wait_http(f"http://127.0.0.1:{port}/health", p)
+
+    def close(self) -> None:
+        self.closed = True
+        stop_all(list(reversed(self.procs)))
+        self.procs = []
+        if self.proxy:
+            self.proxy.close()
+            self.proxy = None
+        if self.engine is not None:
+            self.engine.dispose()
+            self.engine = None
+        while self.dbs:
+            pg_drop(self.dbs.pop())
+        keys = list(self.redis.scan_iter(f"{self.prefix}:*"))
+        if keys:
+            self.redis.delete(*keys)
 
 
 # -- talking to Rasa ----------------------------------------------------------------------------

@@ -2,14 +2,15 @@
 model (models/assistant.tar.gz, from scripts/train.sh), talking to POST /webhooks/rest/webhook.
 
 Uses a private app database (store copy + migrated + seeded demo policies) and a private tracker
-store; restarts the Rasa server once to show conversations survive it. Marked `rasa`.
+store; restarts the Rasa server once to show conversations survive it. The servers are the ones
+test_faults_dialogue.py uses too (conftest.py `dialogue_stack`; Rasa reaches the action server through a
+pass-through proxy there); every conversation has its own sender id. Marked `rasa`.
 """
 from __future__ import annotations
 
 import json
 import os
 import sqlite3
-import subprocess
 import uuid
 from pathlib import Path
 
@@ -18,9 +19,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from core.db import make_engine
+from tests import servers as S
 from tests.test_fuzz_api import NASTY
-from tests.servers import free_port, wait_http
 
 ROOT = Path(__file__).resolve().parent.parent
 MODEL = ROOT / "models" / "assistant.tar.gz"
@@ -31,53 +31,23 @@ pytestmark = [pytest.mark.rasa,
 
 
 class Servers:
-    def __init__(self, tmp: Path, kb_path: str):
-        from migrations import upgrade_head
-        from policies.seed import credentials, seed
+    """The shared action server and Rasa (conftest.py `dialogue_stack`, tests/servers.py DialogueStack) as
+    these tests use them."""
 
-        self.tmp = tmp
-        app_db = tmp / "app.db"
-        with sqlite3.connect(kb_path) as src, sqlite3.connect(app_db) as dst:
-            src.backup(dst)
-        engine = make_engine(f"sqlite:///{app_db}")
-        upgrade_head(engine)
-        seed(engine)
-        self.creds = {c["number"]: c for c in credentials(engine)}
-        self.engine = engine
-        self.env = {**os.environ, "PYTHONPATH": str(ROOT), "DATABASE_URL": f"sqlite:///{app_db}",
-                    "TF_CPP_MIN_LOG_LEVEL": "2", "OMP_NUM_THREADS": "1"}
-        self.action_port, self.rasa_port = free_port(), free_port()
-        self.endpoints = tmp / "endpoints.yml"
-        self.endpoints.write_text(
-            f'action_endpoint:\n  url: "http://127.0.0.1:{self.action_port}/webhook"\n'
-            f'tracker_store:\n  type: bot.tracker_store.PrivateSQLTrackerStore\n  dialect: "sqlite"\n  db: "{tmp / "tracker.db"}"\n'
-            "lock_store:\n  type: in_memory\n", encoding="utf-8")
-        self.logs = ROOT / "var" / "log"
-        self.logs.mkdir(parents=True, exist_ok=True)
-        self.actions = self.rasa = None
+    def __init__(self, stack: S.DialogueStack):
+        self.stack = stack
+        self.tmp, self.engine, self.creds, self.env = stack.tmp, stack.engine, stack.creds, stack.env
+        self.action_port, self.rasa_port = stack.action_port, stack.rasa_port
 
-    def start_actions(self):
-        log = open(self.logs / "e2e_actions.log", "w")
-        self.actions = subprocess.Popen([str(ROOT / ".venv" / "bin" / "python"), "-m", "actions", "--port",
-                                         str(self.action_port)],
-                                        cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
-        wait_http(f"http://127.0.0.1:{self.action_port}/health", self.actions)
+    @property
+    def rasa(self):
+        return self.stack.rasa_proc
 
     def start_rasa(self):
-        log = open(self.logs / "e2e_rasa.log", "a")
-        self.rasa = subprocess.Popen([str(RASA), "run", "--enable-api", "--model", str(MODEL), "--port",
-                                      str(self.rasa_port), "--endpoints", str(self.endpoints), "--credentials",
-                                      str(ROOT / "bot" / "credentials.yml"), "-i", "127.0.0.1"],
-                                     cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
-        wait_http(f"http://127.0.0.1:{self.rasa_port}/status", self.rasa)
+        self.stack.start_rasa()
 
     def stop(self, proc):
-        if proc and proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        S.stop(proc)
 
     def say(self, sender: str, text: str, insurer: str | None = None) -> tuple[str, list[dict]]:
         body = {"sender": sender, "message": text, "metadata": {"insurer": insurer} if insurer else {}}
@@ -93,15 +63,9 @@ class Servers:
 
 
 @pytest.fixture(scope="module")
-def srv(kb_engine, tmp_path_factory):
-    s = Servers(tmp_path_factory.mktemp("e2e"), kb_engine.url.database)
-    try:
-        s.start_actions()
-        s.start_rasa()
-        yield s
-    finally:
-        s.stop(s.rasa)
-        s.stop(s.actions)
+def srv(dialogue_stack):
+    dialogue_stack.wait()
+    return Servers(dialogue_stack)
 
 
 def conv() -> str:
@@ -291,7 +255,7 @@ def test_nlu_and_dialogue_survive_hostile_text(srv):
     1000-character messages go to Rasa's NLU (POST /model/parse) and through a whole turn (REST channel,
     custom actions, tracker store). Every one is parsed, every turn gets an answer, and neither server logs
     an exception (Rasa's REST channel logs a failed turn and returns an empty list, so the log is read)."""
-    logs = {name: srv.logs / f"e2e_{name}.log" for name in ("rasa", "actions")}
+    logs = dict(srv.stack.logs)
     start = {name: path.stat().st_size for name, path in logs.items()}
 
     def post(path: str, body: dict) -> httpx.Response:  # \u escapes: JSON may carry lone surrogates

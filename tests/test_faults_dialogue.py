@@ -7,7 +7,8 @@
   turn finishes in the background; retrying the confirmation does not book twice.
 - Rasa killed mid-form (SIGKILL) and restarted on the same SQL tracker store: the form resumes at the
   same question with the slots filled so far; while it is down the gateway apologises.
-Marked rasa.
+The action server, proxy and Rasa are the ones test_e2e_dialogue.py uses too (conftest.py `dialogue_stack`);
+every conversation has its own sender id. Marked rasa.
 """
 from __future__ import annotations
 
@@ -26,22 +27,29 @@ GATEWAY_TIMEOUT = 4.0
 
 
 class Stack:
-    def __init__(self, tmp, kb_path):
-        self.url, self.engine, self.creds = S.sqlite_app_db(tmp, kb_path)
-        self.env = S.base_env(self.url)
-        self.action_port, self.rasa_port, self.gw_port = S.free_port(), S.free_port(), S.free_port()
-        self.proxy = S.DelayProxy(self.action_port)
-        self.endpoints = S.endpoints_yaml(tmp / "endpoints.yml", f"http://127.0.0.1:{self.proxy.port}/webhook",
-                                          {"type": "bot.tracker_store.PrivateSQLTrackerStore", "dialect": "sqlite",
-                                           "db": str(tmp / "tracker.db")})
-        self.rasa = S.RasaHttp(self.rasa_port)
-        self.actions_proc = self.rasa_proc = self.gw_proc = None
+    """The shared action server, proxy and Rasa (conftest.py `dialogue_stack`, tests/servers.py DialogueStack)
+    plus this module's gateway."""
+
+    def __init__(self, shared: S.DialogueStack):
+        self.shared = shared
+        self.url, self.engine, self.creds, self.env = shared.url, shared.engine, shared.creds, shared.env
+        self.action_port, self.rasa_port, self.gw_port = shared.action_port, shared.rasa_port, S.free_port()
+        self.proxy, self.rasa = shared.proxy, shared.rasa
+        self.gw_proc = None
+
+    @property
+    def actions_proc(self):
+        return self.shared.actions_proc
+
+    @property
+    def rasa_proc(self):
+        return self.shared.rasa_proc
 
     def start_actions(self, wait=True):
-        self.actions_proc = S.start_actions(self.env, self.action_port, "faults_actions", wait=wait)
+        self.shared.start_actions(wait=wait)
 
     def start_rasa(self, wait=True):
-        self.rasa_proc = S.start_rasa(self.env, self.rasa_port, self.endpoints, "faults_rasa", wait=wait)
+        self.shared.start_rasa(wait=wait)
 
     def start_gateway(self):
         env = {**self.env, "RASA_URL": f"http://127.0.0.1:{self.rasa_port}", "RASA_TIMEOUT": str(GATEWAY_TIMEOUT),
@@ -66,20 +74,15 @@ class Stack:
 
 
 @pytest.fixture(scope="module")
-def stack(kb_engine, tmp_path_factory):
-    s = Stack(tmp_path_factory.mktemp("faults"), kb_engine.url.database)
+def stack(dialogue_stack):
+    s = Stack(dialogue_stack)
     try:
-        s.start_actions(wait=False)
-        s.start_rasa(wait=False)
         s.start_gateway()
-        S.wait_http(f"http://127.0.0.1:{s.action_port}/health", s.actions_proc)
-        S.wait_rasa(s.rasa_port, s.rasa_proc)
+        dialogue_stack.wait()
         yield s
     finally:
-        for p in (s.gw_proc, s.rasa_proc, s.actions_proc):
-            S.stop(p)
-        s.proxy.close()
-        s.engine.dispose()
+        S.stop(s.gw_proc)
+        s.proxy.delay, s.proxy.down = 0.0, False
 
 
 def session() -> str:

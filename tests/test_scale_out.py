@@ -8,7 +8,8 @@ at the same time are serialised by the Redis lock store. The action servers sit 
 proxy (what nginx does in deploy/nginx.conf), so consecutive actions run on different action servers.
 
 Fresh PostgreSQL databases (tracker store; app store: knowledge + policies + tickets) and a unique Redis
-key prefix; all dropped afterwards. Marked rasa, postgres, redis.
+key prefix; all dropped afterwards. The servers are started early in the session (conftest.py
+`scale_cluster`) so that Rasa loads while other tests run. Marked rasa, postgres, redis.
 """
 from __future__ import annotations
 
@@ -27,47 +28,14 @@ INS = "平安健康"
 
 
 @pytest.fixture(scope="module")
-def cluster(tmp_path_factory):
+def cluster(scale_cluster):
+    """conftest.py `scale_cluster` (tests/servers.py ScaleCluster), started early; here it is waited for."""
     if _SKIP:
         pytest.skip(_SKIP)
-    import redis
-
-    tmp = tmp_path_factory.mktemp("scale")
-    prefix = f"scaletest{uuid.uuid4().hex[:8]}"  # Rasa wants an alphanumeric key prefix
-    red = redis.Redis(host=S.REDIS_HOST, port=S.REDIS_PORT, db=0)
-    tracker_db, app_db = S.pg_create("rasa_tracker_test"), S.pg_create("app_scale_test")
-    procs, proxy, engine = [], None, None
-    try:
-        engine, creds = S.pg_app_db(app_db)
-        env = S.base_env(S.pg_url(app_db))
-        action_ports = [S.free_port(), S.free_port()]
-        procs += [S.start_actions(env, p, f"scale_actions_{i}", wait=False) for i, p in enumerate(action_ports)]
-        proxy = S.DelayProxy(action_ports)  # round robin over both action servers, like the nginx upstream
-        endpoints = S.endpoints_yaml(
-            tmp / "endpoints.yml", f"http://127.0.0.1:{proxy.port}/webhook", S.pg_tracker(tracker_db),
-            {"type": "redis", "url": S.REDIS_HOST, "port": S.REDIS_PORT, "db": 0, "key_prefix": prefix})
-        rasa_ports = [S.free_port(), S.free_port()]
-        # started together: Rasa 3.6 tolerates two servers creating the tracker tables at once
-        procs += [S.start_rasa(env, port, endpoints, f"scale_rasa_{n}", wait=False)
-                  for port, n in zip(rasa_ports, "ab")]
-        for p, port in zip(procs[2:], rasa_ports):
-            S.wait_rasa(port, p)
-        for p, port in zip(procs[:2], action_ports):
-            S.wait_http(f"http://127.0.0.1:{port}/health", p)
-        yield {"a": S.RasaHttp(rasa_ports[0]), "b": S.RasaHttp(rasa_ports[1]), "engine": engine, "creds": creds,
-               "redis": red, "prefix": prefix, "proxy": proxy}
-    finally:
-        for p in reversed(procs):
-            S.stop(p)
-        if proxy:
-            proxy.close()
-        if engine is not None:
-            engine.dispose()
-        for db in (tracker_db, app_db):
-            S.pg_drop(db)
-        keys = list(red.scan_iter(f"{prefix}:*"))
-        if keys:
-            red.delete(*keys)
+    scale_cluster.wait()
+    return {"a": S.RasaHttp(scale_cluster.rasa_ports[0]), "b": S.RasaHttp(scale_cluster.rasa_ports[1]),
+            "engine": scale_cluster.engine, "creds": scale_cluster.creds, "redis": scale_cluster.redis,
+            "prefix": scale_cluster.prefix, "proxy": scale_cluster.proxy}
 
 
 def conv() -> str:
