@@ -284,7 +284,7 @@ class ValidateEligibilityForm(FormValidationAction):
             tracker.slots.update(reverts)
             return None, reverts
         if requested in ("phone", "verifier", "policy_number", "person") and cands and is_question(text) \
-                and not re.search(r"\d", text):  # "能保证安排到协和吗？" asked for a number: a side question
+                and (requested == "person" or not re.search(r"\d", text)):  # "能保证安排到协和吗？": a side question
             from actions.answer import answer_typed
 
             answer_typed(dispatcher, tracker)
