@@ -276,7 +276,7 @@ class ValidateEligibilityForm(FormValidationAction):
         free = {s for s, v in cands.items() if isinstance(v, str) and v.strip() == raw.strip()}  # from_text
         if is_exit(text):
             return "exit", {s: prior_value(tracker, s) for s in drop}
-        if is_recap(raw) and not correction(raw)[1]:  # "你再说一遍预约时间": read back, then ask again
+        if is_recap(raw) and not correction(raw)[1]:  # "麻烦重复一下时间": read back, then ask again
             lines = self.known_lines(tracker)
             dispatcher.utter_message(text=("目前记下的是：\n" + "\n".join(lines)) if lines else "还没有记下预约信息。")
             del tracker.events[start:]
@@ -317,7 +317,7 @@ class ValidateEligibilityForm(FormValidationAction):
         field, said = correction(raw)
         before = str(prior_value(tracker, "date") or "")
         if phrase and clock_only(phrase) and re.match(r"\d{4}-\d\d-\d\dT", before):
-            day = datetime.fromisoformat(before)  # "入院当天上午10点" after the day was given: that day
+            day = datetime.fromisoformat(before)  # "手术那天早上7点" after the day was given: that day
             phrase = f"{day.year}年{day.month}月{day.day}日{clock_only(phrase)}"
         if phrase and requested != "date" and field != "date":
             from actions.timeparse import parse_when
@@ -340,7 +340,7 @@ class ValidateEligibilityForm(FormValidationAction):
                 free.discard(target)
             if target and target in required:
                 tracker.__dict__["_hi_corrected"] = target
-            if field:  # "说错了，我现在住我女儿家，城市改成苏州": the correction changes that field only
+            if field:  # "我爸住我哥家那边，城市改成杭州": the correction changes that field only
                 for s in [s for s in new if s in cands and s != field and s not in ("policy_number", "verifier")]:
                     if not any(_said_in(raw, e, said) for e in ents.get(s, [])):
                         new.pop(s)
@@ -352,15 +352,15 @@ class ValidateEligibilityForm(FormValidationAction):
         prior_person, prior_service = prior_value(tracker, "person"), prior_value(tracker, "service")
         if "person" in new and requested != "person" and field != "person" and prior_person \
                 and ents.get("person") and all(self_named(raw, e.get("start")) for e in ents["person"]):
-            new.pop("person")  # "我是王建国，手机…": the speaker, the person served was given before
+            new.pop("person")  # "我叫张伟，手机…": the speaker, the person served was given before
         named = other_named(raw) if "person" in required and field != "person" else None
-        if named:  # "她叫刘芳", "孩子叫周子豪"
+        if named:  # "她叫李娜", "孩子名叫王乐乐"
             new["person"] = named[0]
             free.discard("person")
             spans.append({"start": named[1], "end": named[2]})
         if "service" in new and requested != "service" and field != "service" and prior_service \
                 and new["service"] != prior_service and not switches_service(text):
-            new.pop("service")  # "…需要有人帮忙挂号排队" describes the need for the service being booked
+            new.pop("service")  # "…排队缴费需要人搭把手" describes the need for the service being booked
         if "hospital" in required and "hospital" not in new and not ents.get("hospital") and field != "hospital" \
                 and (requested == "hospital" or not slot_text(tracker, "hospital")):
             found = hospital_phrase(raw)  # a hospital the NLU did not tag
@@ -372,23 +372,23 @@ class ValidateEligibilityForm(FormValidationAction):
                 and (requested == "city" or not slot_text(tracker, "city")):
             from actions.formread import city_in_text
 
-            place = city_in_text(raw)  # a city the NLU did not tag (深圳南山区家里)
+            place = city_in_text(raw)  # a city the NLU did not tag (在广州天河那边)
             if place and not (new.get("hospital") and requested != "city"):
                 new["city"] = place[0]
                 free.discard("city")
                 spans.append({"start": place[1], "end": place[2]})
         if "hospital" in required and "hospital" not in new and any_hospital(raw):
-            new["hospital"] = NO_HOSPITAL  # "医院你们安排"
+            new["hospital"] = NO_HOSPITAL  # "医院随便你们挑"
             free.discard("hospital")
         if requested == "policy_number" and tracker.get_slot("verify_failures") and not new.get("policy_number") \
                 and not policy_number_in(raw):
             proof = verifier_in(raw) or (digits_only(text) if is_mobile(digits_only(text)) else None)
             number = last_given(tracker, "policy_number")
-            if proof and number:  # "记错了，手机是139…" after a failed check: the same policy, the new proof
+            if proof and number:  # "刚才说错了，手机是139…" after a failed check: the same policy, the new proof
                 new.update(policy_number=number, verifier=proof)
                 free.discard("policy_number")
         if "date" in new and "date" not in free and not phrase and requested != "date":
-            new.pop("date")  # the NLU's date with no time expression in the message (身份证后四位0732)
+            new.pop("date")  # the NLU's date with no time expression in the message (身份证后四位1234)
         others = [e for s, es in ents.items() if s not in free for e in es] + spans
         if not others and not phrase and not said:
             for s in list(free):  # the whole message is the value of another slot (上海 asked for the person)
@@ -411,13 +411,13 @@ class ValidateEligibilityForm(FormValidationAction):
             if said and field and field != s:
                 rest = ""
             if s == "city" and new.get("hospital") and self.typed_slot(rest, ["city"], tracker) != "city":
-                rest = ""  # "重庆医科大学附属儿童医院，…，联系电话…" asked for the city: the hospital gives it
+                rest = ""  # "温州医科大学附属第二医院，…，电话…" asked for the city: the hospital gives it
             if rest:
                 new[s] = rest
         if "policy_number" in required and not new.get("policy_number") and not slot_text(tracker, "policy_number"):
             from actions.formread import policy_number_in
 
-            number = policy_number_in(raw)  # the NLU gave the message another intent (…联系电话也是这个)
+            number = policy_number_in(raw)  # the NLU gave the message another intent (…电话打这个)
             if number:
                 new["policy_number"] = number
         self.identity_and_contact(raw, required, requested, new, tracker)
@@ -454,7 +454,7 @@ class ValidateEligibilityForm(FormValidationAction):
         if "phone" in required and requested != "verifier" and not same_contact(raw):
             from actions.formread import contact_mobile_in
 
-            contact = contact_mobile_in(raw)  # "联系电话打137…" whatever the form asked
+            contact = contact_mobile_in(raw)  # "联系人电话留159…" whatever the form asked
             if contact and contact != said:
                 new["phone"] = contact
         if "phone" in required and same_contact(raw):

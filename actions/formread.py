@@ -116,7 +116,7 @@ def self_named(raw: str, start: int | None) -> bool:
 
 
 def other_named(text: str) -> tuple[str, int, int] | None:
-    """(name, start, end) of someone else named in the message ("她叫刘芳"), or None."""
+    """(name, start, end) of someone else named in the message ("她叫李娜"), or None."""
     m = vocab().names_other.search(text or "")
     return (m.group("name"), m.start("name"), m.end("name")) if m else None
 
@@ -127,7 +127,7 @@ def switches_service(text: str) -> bool:
 
 def hospital_phrase(text: str) -> tuple[str, int, int] | None:
     """(hospital-shaped words, start, end) of the first clause that names a hospital, or None:
-    '帮我儿子约陪诊，广州市妇女儿童医疗中心，…' -> '广州市妇女儿童医疗中心'."""
+    '给我爸约陪诊，苏州市第九人民医院，…' -> '苏州市第九人民医院'."""
     v = vocab()
     for m in re.finditer(r"[^，,。;；!！?？\s]+", text or ""):
         clause = m.group(0)
@@ -150,7 +150,7 @@ def served_at_home(svc) -> bool:
 
 
 def contact_mobile_in(text: str) -> str | None:
-    """A mobile the message gives as the contact phone ("联系电话打13700001111"), or None."""
+    """A mobile the message gives as the contact phone ("联系人电话留15900001111"), or None."""
     from assist.text import normalise
     from core.ids import is_mobile
 
@@ -162,12 +162,12 @@ def contact_mobile_in(text: str) -> str | None:
 
 
 def any_hospital(text: str) -> bool:
-    """"医院你们安排": the customer names no hospital."""
+    """"医院随便你们挑": the customer names no hospital."""
     return bool(vocab().hospital_any.search(text or ""))
 
 
 def city_in_text(text: str) -> tuple[str, int, int] | None:
-    """(city, start, end) of the one city a message names ('深圳南山区家里' -> '深圳'), or None when it names
+    """(city, start, end) of the one city a message names ('在广州天河那边' -> '广州'), or None when it names
     none or several."""
     from knowledge import geo
 
@@ -207,7 +207,7 @@ def at_home(text: str) -> bool:
 
 _CLOCK = re.compile(r"\d+\s*[点时:：]|[点时]半|[上下]午|早上|晚上|中午|傍晚|凌晨")
 _DAY = re.compile(r"[天日号周月]|星期|礼拜|明|今")
-_SAME_DAY = re.compile(r"^(?:当天|当日|那天|那日|同一天)")  # the day said before (入院当天上午8点)
+_SAME_DAY = re.compile(r"^(?:当天|当日|那天|那日|同一天)")  # the day said before (手术当天早上7点)
 
 
 def clock_only(phrase: str) -> str:
@@ -221,7 +221,7 @@ def clock_only(phrase: str) -> str:
 
 def time_parts(text: str, now: datetime | None = None) -> tuple[str, ...]:
     """The time expressions that make up the message's time: one ('下周三上午9点'), or a day and a clock
-    time said apart ('10天后…早上8点', '下周三，上午9点半')."""
+    time said apart ('5天后…早上7点半', '下周三，上午9点半')."""
     s = (text or "")[:120]
     if not s or not re.search(r"[周星礼月号日点时天午晚早明后今:：]|\d{4}-\d", s):
         return ()
@@ -236,7 +236,7 @@ def time_parts(text: str, now: datetime | None = None) -> tuple[str, ...]:
     points = [str(f["text"]).strip() for f in found or []
               if (f.get("detail") or {}).get("type") in ("time_point", "time_span") and f.get("text")
               and _at_most_a_day((f.get("detail") or {}).get("time"))  # not 今年, 这个月
-              and not _before((f.get("detail") or {}).get("time"), base)]  # not 3天前: no booking time
+              and not _before((f.get("detail") or {}).get("time"), base)]  # not 两天前: no booking time
     if not points:
         return ()
     first = points[0]
@@ -257,7 +257,7 @@ def _at_most_a_day(span) -> bool:
 
 
 def _before(span, base: datetime) -> bool:
-    """jionlp's span ends before the day of `base` (3天前, 上周三): a past day, not a time to book."""
+    """jionlp's span ends before the day of `base` (两天前, 上周三): a past day, not a time to book."""
     try:
         end = datetime.fromisoformat(str(span[1]))
     except (TypeError, ValueError, IndexError):
@@ -267,8 +267,8 @@ def _before(span, base: datetime) -> bool:
 
 def time_phrase(text: str, now: datetime | None = None) -> str:
     """The message's time ('' when there is none): '北京协和医院，下周三上午9点' -> '下周三上午9点';
-    a day and a clock time said apart are joined ('10天后…早上8点到' -> '10天后早上8点', '下下周一…入院当天
-    上午8点开始' -> '下下周一上午8点')."""
+    a day and a clock time said apart are joined ('5天后…早上7点半到' -> '5天后早上7点半', '下周四…手术当天
+    早上7点' -> '下周四早上7点')."""
     parts = time_parts(text, now)
     return "".join(clock_only(p) or p if i else p for i, p in enumerate(parts))
 

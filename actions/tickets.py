@@ -70,7 +70,7 @@ def question_not_booking(tracker: Tracker) -> bool:
 
 
 def city_in_name(name: str) -> str | None:
-    """The city a hospital's name begins with (南京市儿童医院, 重庆医科大学附属…), or None. A university named
+    """The city a hospital's name begins with (温州市中心医院, 温州医科大学附属…), or None. A university named
     after its city (北京大学深圳医院) says nothing of where the hospital is."""
     from knowledge import geo
 
@@ -84,7 +84,7 @@ def city_in_name(name: str) -> str | None:
 
 
 def wants_booking(text: str) -> bool:
-    """A request to book (帮我约, 给我儿子约个…吧) that is not a question, whatever intent the NLU gave it."""
+    """A request to book (帮我约, 给我爸约个…吧) that is not a question, whatever intent the NLU gave it."""
     from assist.understand import read
 
     return bool(text) and not _ASKS.search(text) and "book" in read(stores().kb, text).cues
@@ -239,7 +239,7 @@ class ValidateTicketForm(ValidateEligibilityForm):
         if not hits:
             named: dict[str, Any] = {}
             place = None if city else city_in_name(text)
-            if place:  # 重庆医科大学附属儿童医院: the city its name begins with
+            if place:  # 温州医科大学附属第二医院: the city its name begins with
                 named = {"city": self.validate_city(place, dispatcher, tracker, domain).get("city")}
                 if named["city"]:
                     tracker.slots["city"] = named["city"]

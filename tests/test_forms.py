@@ -395,7 +395,7 @@ def test_a_day_and_a_clock_time_said_apart_are_one_time():
 
 @pytest.mark.parametrize("msg,expect", [
     ("想去复旦大学附属中山医院，麻烦尽快", {"hospital": "复旦大学附属中山医院", "city": "上海"}),  # hospital gives city
-    ("在广州天河那边，医院你们安排就行", {"city": "广州", "hospital": "不指定"}),
+    ("在广州天河那边，医院随便你们挑", {"city": "广州", "hospital": "不指定"}),
 ])
 def test_a_hospital_or_city_the_nlu_did_not_tag_is_read_from_the_message(app, msg, expect):
     _, creds = app
@@ -408,7 +408,7 @@ def test_the_speaker_naming_themself_keeps_the_person_given(app):
     _, creds = app
     c = creds["PAH2025000101"]
     base = {"service": "就医陪诊", "insurer": "平安健康", "policy_number": c["number"], "person": "配偶"}
-    msg = f"我是王建国，手机{c['mobile']}"
+    msg = f"投保人是王建国，手机{c['mobile']}"
     got, _, _, _ = turn(base, msg, requested="verifier", cands={"verifier": c["mobile"], "person": "王建国"},
                         entities=[ent("person", "王建国", msg), ent("phone", c["mobile"], msg)])
     assert got["verifier"] == c["mobile"] and got.get("person") == "刘芳", got  # 配偶 on the policy
