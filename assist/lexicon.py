@@ -48,6 +48,7 @@ class Lexicon:
                    re.compile(_num(v["unit"])) if v.get("unit") else None, tuple(v.get("expand") or ()))
             for k, v in data["aspects"].items())
         self.cues = {k: tuple(re.compile(p) for p in v) for k, v in data["cues"].items()}
+        self.self_pay = re.compile(data["self_pay"])
         self.situations = tuple(Situation(tuple(s["words"]), tuple(s["categories"])) for s in data["situations"])
         f = data["facts"]
         self.facts: dict[str, Any] = {

@@ -804,6 +804,20 @@ def _says_no(kb, r: Reading, svc, clauses: list[str]) -> bool:
     return False
 
 
+def _customer_pays(kb, r: Reading, svc, clauses: list[str]) -> bool:
+    """"挂号费你们出吗" and the quoted clause leaves that cost to the customer (由客户自行承担…挂号费)."""
+    lx = lexicon()
+    if not lx.cue("pays", r.text):
+        return False
+    from assist.understand import without_names
+
+    text = without_names(kb, r.text)
+    if svc is not None:
+        text = text.replace(svc.name, "，")
+    words = [w for w in kb.tokens(text) if len(w) >= 2 and w not in _stop_words()]
+    return any(lx.self_pay.search(t) and any(w in t for w in words) for t in clauses)
+
+
 def _value(a: Aspect, text: str):
     """The first value of the aspect's unit in a clause; a duration is not a lead time (提前 48 小时)."""
     if a.unit is None:
@@ -925,7 +939,9 @@ def _clause_reply(kb, r: Reading, svc, hit, scope: Scope) -> Reply:
                 srcs += hl
     first = hits[0]
     no = _says_no(kb, r, svc, [h.clause.text for h in hits])
-    if no:
+    if _customer_pays(kb, r, svc, [h.clause.text for h in hits]):
+        parts.insert(0, "这部分不在服务范围内，需要您自己承担。")
+    elif no:
         parts.insert(0, "不可以。")
     name = (first.service or svc).name if (first.service or svc) is not None else ""
     unsaid = [] if any(h.value for h in hits) else _unanswered_words(kb, r, svc, hits)

@@ -219,3 +219,10 @@ def test_how_long_is_not_answered_with_a_deadline_and_own_clauses_come_first(kb)
     rep = answer(kb, "尊享e生PLUS院后随访一年可以用几次？需要什么前提？", Context())
     head = rep.text.split("手册原文")[0]
     assert "院后随访" in head and "不限次" in rep.text and "住院治疗结束" in rep.text, rep.text
+
+
+def test_a_cost_the_manual_leaves_to_the_customer_is_a_no(kb):
+    rep = answer(kb, "平安健康的就医陪诊，停车费你们给报销吗？", Context())
+    assert "自己承担" in rep.text.split("手册原文")[0] and "停车费" in rep.text, rep.text
+    rep = answer(kb, "平安健康就医陪诊要提前多久约？", Context())
+    assert "自己承担" not in rep.text
