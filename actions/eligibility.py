@@ -215,6 +215,18 @@ def _entities(tracker: Tracker, slots: list[str]) -> dict[str, list]:
     return out
 
 
+def _person_like(text: str, tracker: Tracker) -> bool:
+    """A relation word, 本人, or a name on the verified policy (or any short name before verification)."""
+    from assist.people import relation_code
+
+    if relation_code(text):
+        return True
+    policy = verified_policy(tracker)
+    if policy is None:
+        return len(text) <= 4
+    return any(p.name in text for p in policy.persons())
+
+
 def _said_in(raw: str, e: dict, said: str) -> bool:
     """The entity (its value, or the words it was read from) is part of what a correction says."""
     a, b = e.get("start"), e.get("end")
@@ -257,7 +269,7 @@ class ValidateEligibilityForm(FormValidationAction):
         (actions/formread.py). Returns (why the form stops or None, {slot: value to restore}) for candidates Rasa
         had already set that the message does not give."""
         from actions.formread import (NO_HOSPITAL, any_hospital, clock_only, correction, hospital_phrase,
-                                      policy_number_in, verifier_in, intent_of, is_exit, is_question, is_recap,
+                                      for_self, policy_number_in, verifier_in, intent_of, is_exit, is_question, is_recap,
                                       is_resume, is_yes,
                                       no_hospital, other_named, raw_text, self_named, switches_service, time_phrase,
                                       user_text, without)
@@ -315,6 +327,8 @@ class ValidateEligibilityForm(FormValidationAction):
             free = set()
         phrase = time_phrase(raw) if "date" in required else ""  # jionlp reads 下周四, not normalise()'s 下周4
         field, said = correction(raw)
+        if phrase and said and field in (None, "date"):  # "下周三不行，改成下周四下午2点": the new time only
+            phrase = time_phrase(said) or phrase
         before = str(prior_value(tracker, "date") or "")
         if phrase and clock_only(phrase) and re.match(r"\d{4}-\d\d-\d\dT", before):
             day = datetime.fromisoformat(before)  # "手术那天早上7点" after the day was given: that day
@@ -377,6 +391,10 @@ class ValidateEligibilityForm(FormValidationAction):
                 new["city"] = place[0]
                 free.discard("city")
                 spans.append({"start": place[1], "end": place[2]})
+        if "person" in required and not new.get("person") and not slot_text(tracker, "person") and for_self(raw) \
+                and field != "person":
+            new["person"] = "本人"  # "…是给我本人看…"
+            free.discard("person")
         if "hospital" in required and "hospital" not in new and any_hospital(raw):
             new["hospital"] = NO_HOSPITAL  # "医院随便你们挑"
             free.discard("hospital")
@@ -412,6 +430,8 @@ class ValidateEligibilityForm(FormValidationAction):
                 rest = ""
             if s == "city" and new.get("hospital") and self.typed_slot(rest, ["city"], tracker) != "city":
                 rest = ""  # "温州医科大学附属第二医院，…，电话…" asked for the city: the hospital gives it
+            if s == "person" and rest and (others or phrase) and not _person_like(rest, tracker):
+                rest = ""  # what is left of a message full of other answers is not a name (看妇科，电话打这个)
             if rest:
                 new[s] = rest
         if "policy_number" in required and not new.get("policy_number") and not slot_text(tracker, "policy_number"):
@@ -613,6 +633,8 @@ class ValidateEligibilityForm(FormValidationAction):
             ask(dispatcher, "verify_failed", getattr(e, "message", "保单号格式不正确，请重新输入。"))
             return {"verifier": None, "policy_number": None}
         out = {"verifier": v.mobile or v.id_last4, "verify_failures": 0.0}
+        if not slot_text(tracker, "person") and len(policy.insured) == 1:
+            out["person"] = policy.insured[0].name  # one insured person: the service can only be for them
         ins = stores().kb.resolve_insurer(policy.insurer)
         if ins is not None:
             out["insurer"] = ins.short_name

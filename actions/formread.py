@@ -47,6 +47,7 @@ class Vocab:
     served_at_home: re.Pattern
     contact_cue: re.Pattern
     hospital_any: re.Pattern
+    self_served: re.Pattern
 
 
 @lru_cache(maxsize=1)
@@ -61,7 +62,7 @@ def vocab() -> Vocab:
                  re.compile(d["self_intro"]), re.compile(d["names_other"]), re.compile(d["service_switch"]),
                  d["hospital_suffix"], re.compile(d["hospital_lead"]), re.compile(d["recap"]),
                  re.compile(d["served_at_home"]), re.compile(d["contact_cue"]),
-                 re.compile(d["hospital_any"]))
+                 re.compile(d["hospital_any"]), re.compile(d["self_served"]))
 
 
 def raw_text(tracker: Tracker) -> str:
@@ -159,6 +160,11 @@ def contact_mobile_in(text: str) -> str | None:
         if is_mobile(m.group(0)) and vocab().contact_cue.search(t[:m.start()]):
             return m.group(0)
     return None
+
+
+def for_self(text: str) -> bool:
+    """The message says the service is for the speaker ("是给我本人看")."""
+    return bool(vocab().self_served.search(text or ""))
 
 
 def any_hospital(text: str) -> bool:

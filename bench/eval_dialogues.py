@@ -8,7 +8,8 @@ Each scenario is one new conversation. Every turn is judged like a single questi
 at the end the ticket the conversation opened (tickets.conversation_id = the sender) is compared with the
 scenario's `ticket` (service, policy, person, city, hospital, time, phone), or must be absent (`no_ticket`).
 A scenario is right only when every turn and the ticket are. `{id_last4:POLICY}` in a message is filled
-from the seeded policies (policies.seed.credentials). Needs the stack's database (APP_DATABASE_URL).
+from the seeded policies (policies.seed.credentials). Needs the stack's database (APP_DATABASE_URL); before
+each scenario the identity-check lockouts in it are cleared (each scenario is a new customer).
 """
 from __future__ import annotations
 
@@ -50,6 +51,20 @@ def _tickets(sender: str) -> list:
 
     with Session(engine_for()) as s:
         return list(s.scalars(select(Ticket).where(Ticket.conversation_id.like(f"%{sender}"))))
+
+
+def _reset_lockouts() -> None:
+    """Each scenario starts as a new customer: identity-check lockouts earlier scenarios (or runs) left on
+    the demo policies are cleared from the stack's database (core.throttle's table)."""
+    from sqlalchemy import delete
+    from sqlalchemy.orm import Session
+
+    from core.db import engine_for
+    from core.throttle import ThrottleRow
+
+    with Session(engine_for()) as s:
+        s.execute(delete(ThrottleRow))
+        s.commit()
 
 
 def _when(spec: dict, today) -> tuple[datetime, datetime] | None:
@@ -172,7 +187,11 @@ def main(argv=None) -> int:
     client = ChannelClient(args.channel, args.url)
     print(f"blind conversations, split {args.split}, {len(scenarios)} scenarios, channel {args.channel}")
     today = today_china()
-    results = [play(sc, client, creds, today, not args.no_tickets) for sc in scenarios]
+    results = []
+    for sc in scenarios:
+        if not args.no_tickets:
+            _reset_lockouts()
+        results.append(play(sc, client, creds, today, not args.no_tickets))
     share = report(results, args.failures and args.split == "dev")
     return 1 if share < args.min else 0
 
