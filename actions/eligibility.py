@@ -391,7 +391,7 @@ class ValidateEligibilityForm(FormValidationAction):
                 new["city"] = place[0]
                 free.discard("city")
                 spans.append({"start": place[1], "end": place[2]})
-        if "person" in required and not new.get("person") and not slot_text(tracker, "person") and for_self(raw) \
+        if "person" in required and not new.get("person") and not prior_person and for_self(raw) \
                 and field != "person":
             new["person"] = "本人"  # "…是给我本人看…"
             free.discard("person")

@@ -554,3 +554,25 @@ def test_someone_not_on_the_policy_hears_the_manuals_rule(app):
     got, said, asks, _ = turn(base, "给我舅舅约", requested="person", cands={"person": "舅舅"},
                               entities=[ent("person", "舅舅", "给我舅舅约")])
     assert got["person"] is None and "服务对象是" in said and asks == ["person"], said
+
+
+def test_the_person_served_from_a_one_person_policy_or_said_in_passing(app):
+    _, creds = app
+    one = next(c for c in creds.values() if c["number"] == "PAH2025000103")
+    got, _, _, _ = turn({"service": "就医陪诊", "insurer": "平安健康", "policy_number": one["number"]}, one["mobile"],
+                        requested="verifier", cands={"verifier": one["mobile"]})
+    assert got.get("person") == "赵磊", got  # the only insured person
+    slots = without(ticket_slots(creds), "person", "phone")
+    got, _, _, _ = turn(slots, "杭州那边，是给我本人看的", requested="person", cands={"person": "杭州那边，是给我本人看的"})
+    assert got.get("person") == "王建国", got
+
+
+def test_a_correction_takes_its_new_time_not_the_old_one(app):
+    _, creds = app
+    old = parse_when("下下周三上午9点")
+    slots = {**ticket_slots(creds), "date": old.isoformat(timespec="minutes")}
+    msg = "下下周三那天有事，改成下下周五下午2点"
+    got, _, _, _ = turn(slots, msg, requested="confirm", cands={"date": "下下周三"},
+                        entities=[ent("date", "下下周三", msg)])
+    when = datetime.fromisoformat(got["date"])
+    assert when.weekday() == 4 and when.hour == 14, got
