@@ -275,16 +275,20 @@ def time_phrase(text: str, now: datetime | None = None) -> str:
     """The message's time ('' when there is none): '北京协和医院，下周三上午9点' -> '下周三上午9点';
     a day and a clock time said apart are joined ('5天后…早上7点半到' -> '5天后早上7点半', '下周四…手术当天
     早上7点' -> '下周四早上7点')."""
-    parts = time_parts(text, now)
+    return _joined(time_parts(text, now))
+
+
+def _joined(parts: tuple[str, ...]) -> str:
+    """The time parts as one phrase: a clock time said apart keeps only its clock ('当天上午8点开始' -> '上午8点')."""
     return "".join(clock_only(p) or p if i else p for i, p in enumerate(parts))
 
 
 def without(text: str, phrase: str) -> str:
     """The message with the time taken out and nothing but punctuation around what is left."""
     if phrase and phrase not in text:
-        parts = [p for p in time_parts(text) if p in text]
+        parts = time_parts(text)  # a day and a clock time said apart: each taken out where it stands
         s = text
-        for p in parts if time_phrase(text) == phrase else ():
+        for p in parts if _joined(parts) == phrase else ():
             s = s.replace(p, " ", 1)
     else:
         s = text.replace(phrase, " ", 1) if phrase else text
