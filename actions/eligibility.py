@@ -227,6 +227,15 @@ def _person_like(text: str, tracker: Tracker) -> bool:
     return any(p.name in text for p in policy.persons())
 
 
+def _take_nothing(tracker: Tracker, start: int, drop: set) -> dict:
+    """The message fills no slot: its slot candidates are removed and each slot gets back its value from
+    before the message (returned, for the events)."""
+    del tracker.events[start:]
+    reverts = {s: prior_value(tracker, s) for s in drop}
+    tracker.slots.update(reverts)
+    return reverts
+
+
 def _said_in(raw: str, e: dict, said: str) -> bool:
     """The entity (its value, or the words it was read from) is part of what a correction says."""
     a, b = e.get("start"), e.get("end")
@@ -268,11 +277,10 @@ class ValidateEligibilityForm(FormValidationAction):
         """Rewrites the slot candidates Rasa extracted from the latest message by reading the message as a whole
         (actions/formread.py). Returns (why the form stops or None, {slot: value to restore}) for candidates Rasa
         had already set that the message does not give."""
-        from actions.formread import (NO_HOSPITAL, any_hospital, clock_only, correction, hospital_phrase,
-                                      for_self, policy_number_in, verifier_in, intent_of, is_exit, is_question, is_recap,
-                                      is_resume, is_yes,
-                                      no_hospital, other_named, raw_text, self_named, switches_service, time_phrase,
-                                      user_text, without)
+        from actions.formread import (NO_HOSPITAL, any_hospital, city_in_text, clock_only, correction, for_self,
+                                      hospital_phrase, intent_of, is_exit, is_question, is_recap, is_resume, is_yes,
+                                      no_hospital, other_named, policy_number_in, raw_text, self_named,
+                                      switches_service, time_phrase, user_text, verifier_in, without)
         from assist.text import digits_only, normalise
         from core.ids import is_mobile
 
@@ -291,19 +299,13 @@ class ValidateEligibilityForm(FormValidationAction):
         if is_recap(raw) and not correction(raw)[1]:  # "麻烦重复一下时间": read back, then ask again
             lines = self.known_lines(tracker)
             dispatcher.utter_message(text=("目前记下的是：\n" + "\n".join(lines)) if lines else "还没有记下预约信息。")
-            del tracker.events[start:]
-            reverts = {s: prior_value(tracker, s) for s in drop}
-            tracker.slots.update(reverts)
-            return None, reverts
+            return None, _take_nothing(tracker, start, drop)
         if requested in ("phone", "verifier", "policy_number", "person") and cands and is_question(text) \
                 and (requested == "person" or not re.search(r"\d", text)):  # "能保证安排到协和吗？": a side question
             from actions.answer import answer_typed
 
             answer_typed(dispatcher, tracker)
-            del tracker.events[start:]
-            reverts = {s: prior_value(tracker, s) for s in drop}
-            tracker.slots.update(reverts)
-            return None, reverts
+            return None, _take_nothing(tracker, start, drop)
         ents = _entities(tracker, [s for s in required if s not in ("verifier", "confirm", "date")
                                    and not (s == "phone" and requested == "verifier")])
         new: dict[str, Any] = {s: v for s, v in cands.items() if s not in free}
@@ -384,8 +386,6 @@ class ValidateEligibilityForm(FormValidationAction):
                 spans.append({"start": found[1], "end": found[2]})
         if "city" in required and "city" not in new and not ents.get("city") and field != "city" \
                 and (requested == "city" or not slot_text(tracker, "city")):
-            from actions.formread import city_in_text
-
             place = city_in_text(raw)  # a city the NLU did not tag (在广州天河那边)
             if place and not (new.get("hospital") and requested != "city"):
                 new["city"] = place[0]
@@ -398,8 +398,9 @@ class ValidateEligibilityForm(FormValidationAction):
         if "hospital" in required and "hospital" not in new and any_hospital(raw):
             new["hospital"] = NO_HOSPITAL  # "医院随便你们挑"
             free.discard("hospital")
+        number_said = policy_number_in(raw) if "policy_number" in required else ""
         if requested == "policy_number" and tracker.get_slot("verify_failures") and not new.get("policy_number") \
-                and not policy_number_in(raw):
+                and not number_said:
             proof = verifier_in(raw) or (digits_only(text) if is_mobile(digits_only(text)) else None)
             number = last_given(tracker, "policy_number")
             if proof and number:  # "刚才说错了，手机是139…" after a failed check: the same policy, the new proof
@@ -434,12 +435,8 @@ class ValidateEligibilityForm(FormValidationAction):
                 rest = ""  # what is left of a message full of other answers is not a name (看妇科，电话打这个)
             if rest:
                 new[s] = rest
-        if "policy_number" in required and not new.get("policy_number") and not slot_text(tracker, "policy_number"):
-            from actions.formread import policy_number_in
-
-            number = policy_number_in(raw)  # the NLU gave the message another intent (…电话打这个)
-            if number:
-                new["policy_number"] = number
+        if number_said and not new.get("policy_number") and not slot_text(tracker, "policy_number"):
+            new["policy_number"] = number_said  # the NLU gave the message another intent (…电话打这个)
         self.identity_and_contact(raw, required, requested, new, tracker)
         order = [s for s in required if s in new] + [s for s in new if s not in required]
         del tracker.events[start:]
