@@ -786,12 +786,7 @@ def _says_no(kb, r: Reading, svc, clauses: list[str]) -> bool:
     (可以指定医院、科室，但是不能指定医生)."""
     if not re.search(r"(吗|么|嘛)[？?]?$|能不能|可不可以|是否", r.text):
         return False
-    from assist.understand import without_names
-
-    text = without_names(kb, r.text)
-    if svc is not None:
-        text = text.replace(svc.name, "，")
-    words = [w for w in kb.tokens(text) if len(w) >= 2 and w not in _stop_words()]
+    words = _question_words(kb, r, svc)
     neg = r"(不能|不可以|不可|无法|不支持|不提供|不包括|不包含|不含|不予|不得)"
     for t in clauses:
         for w in words:
@@ -806,16 +801,20 @@ def _says_no(kb, r: Reading, svc, clauses: list[str]) -> bool:
 
 def _customer_pays(kb, r: Reading, svc, clauses: list[str]) -> bool:
     """"挂号费你们出吗" and the quoted clause leaves that cost to the customer (由客户自行承担…挂号费)."""
-    lx = lexicon()
-    if not lx.cue("pays", r.text):
+    if "pays" not in r.cues:
         return False
+    words, self_pay = _question_words(kb, r, svc), lexicon().self_pay
+    return any(self_pay.search(t) and any(w in t for w in words) for t in clauses)
+
+
+def _question_words(kb, r: Reading, svc) -> list[str]:
+    """The question's content words (two characters or more, no names, not the service's name)."""
     from assist.understand import without_names
 
     text = without_names(kb, r.text)
     if svc is not None:
         text = text.replace(svc.name, "，")
-    words = [w for w in kb.tokens(text) if len(w) >= 2 and w not in _stop_words()]
-    return any(lx.self_pay.search(t) and any(w in t for w in words) for t in clauses)
+    return [w for w in kb.tokens(text) if len(w) >= 2 and w not in _stop_words()]
 
 
 def _value(a: Aspect, text: str):
