@@ -60,13 +60,13 @@ def question_not_booking(tracker: Tracker) -> bool:
     if tracker.get_slot("requested_slot") or slot_text(tracker, "policy_number"):
         return False
     from actions.answer import typed_text
-    from assist.understand import read
+    from assist.understand import cues
 
     text = typed_text(tracker)
     if not text or not _ASKS.search(text):
         return False
-    r = read(stores().kb, text)
-    return "book" not in r.cues and "own_policy" not in r.cues
+    said = cues(stores().kb, text)
+    return "book" not in said and "own_policy" not in said
 
 
 def city_in_name(name: str) -> str | None:
@@ -85,9 +85,9 @@ def city_in_name(name: str) -> str | None:
 
 def wants_booking(text: str) -> bool:
     """A request to book (帮我约, 给我爸约个…吧) that is not a question, whatever intent the NLU gave it."""
-    from assist.understand import read
+    from assist.understand import cues
 
-    return bool(text) and not _ASKS.search(text) and "book" in read(stores().kb, text).cues
+    return bool(text) and not _ASKS.search(text) and "book" in cues(stores().kb, text)
 
 
 class ValidateTicketForm(ValidateEligibilityForm):

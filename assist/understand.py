@@ -64,10 +64,20 @@ def read(kb, text: str) -> Reading:
     r.facts = read_facts(plain)
     r.disease = _disease(kb, fixed)
     r.aspects = aspects_in(plain)
-    lx = lexicon()
-    r.cues = {name for name in lx.cues if lx.cue(name, fixed)}
+    r.cues = _cues(fixed)
     r.situation = situation_in(fixed)
     return r
+
+
+def cues(kb, text: str) -> set[str]:
+    """The cues of a message (zh.yaml `cues`: book, eligibility, …) without reading the rest of it."""
+    fixed, _ = index_for(kb).repair(normalise(text))
+    return _cues(fixed) if fixed else set()
+
+
+def _cues(fixed: str) -> set[str]:
+    lx = lexicon()
+    return {name for name in lx.cues if lx.cue(name, fixed)}
 
 
 def _insurer_in(kb, text: str):
