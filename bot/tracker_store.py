@@ -24,7 +24,7 @@ import logging
 import os
 import re
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Optional, Text
+from typing import Any, Callable, Iterable, Iterator, Optional, Text
 
 import yaml
 from cryptography.fernet import Fernet, InvalidToken
@@ -84,26 +84,26 @@ def mask_text(text: str, proof_answer: bool = False) -> str:
     return _SAID_NUMBER.sub(_said_number, s)
 
 
-def _mask_all(value: Any, proof_answer: bool, key: str = "") -> Any:
-    """Every string masked; a proof answer's texts and entity values starred out. Slot values other than
-    the private ones are only redacted (they hold times and names the next turn needs as they are)."""
+def _strings(value: Any, change: Callable[[str, str], Any], key: str = "") -> Any:
+    """`value` with every string in it (at any depth) replaced by change(string, its dict key)."""
     if isinstance(value, str):
-        return mask_text(value, proof_answer and key in ("text", "value"))
+        return change(value, key)
     if isinstance(value, list):
-        return [_mask_all(v, proof_answer, key) for v in value]
+        return [_strings(v, change, key) for v in value]
     if isinstance(value, dict):
-        return {k: _mask_all(v, proof_answer, k) for k, v in value.items()}
+        return {k: _strings(v, change, k) for k, v in value.items()}
     return value
+
+
+def _mask_all(value: Any, proof_answer: bool) -> Any:
+    """Every string masked; a proof answer's texts and entity values starred out."""
+    return _strings(value, lambda s, key: mask_text(s, proof_answer and key in ("text", "value")))
 
 
 def _redact_all(value: Any) -> Any:
-    if isinstance(value, str):
-        return redact(value)
-    if isinstance(value, list):
-        return [_redact_all(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _redact_all(v) for k, v in value.items()}
-    return value
+    """Mobiles and ID numbers masked only: slot values other than the private ones hold times and names the
+    next turn needs as they are."""
+    return _strings(value, lambda s, _key: redact(s))
 
 
 class _Stored:
