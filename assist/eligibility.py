@@ -117,7 +117,8 @@ def _stated_policy(extra: PolicyExtra) -> PolicyFacts:
         received_date=extra.received_date, cooling_off_days=extra.cooling_off_days,
         payment_term_years=extra.payment_term_years, is_transfer=extra.is_transfer, is_renewal=extra.is_renewal,
         addons=tuple(extra.addons) if extra.addons is not None else None,
-        condition_met_date=extra.condition_met_date, join_date=extra.join_date, upgraded=extra.upgraded)
+        condition_met_date=extra.condition_met_date, join_date=extra.join_date, upgraded=extra.upgraded,
+        stated=True)
 
 
 def _birth(pin: Person, on: date) -> Optional[date]:

@@ -17,6 +17,7 @@ class StatedFacts:
     uses: int | None = None  # uses already made in the current period
     relation: str | None = None  # self | spouse | child | parent | grandparent | sibling | other
     relation_word: str | None = None
+    insured: bool | None = None  # False: the person named is said not to be on the policy
     age: int | None = None
     diagnosis: str | None = None  # none | suspected | confirmed
     pregnancy: bool | None = None
@@ -49,8 +50,21 @@ def relation_in(text: str) -> tuple[str | None, str | None]:
     return code, best[1]
 
 
-def read_facts(text: str) -> StatedFacts:
+def served_relation(text: str) -> tuple[str | None, str | None]:
+    """The person a message asks for: the one pointed at (给我妈约, 帮我爸问), else the first named."""
     lx = lexicon()
+    for p in lx.served:
+        m = p.search(text)
+        if m:
+            return lx.relations[m.group("w")], m.group("w")
+    return relation_in(text)
+
+
+def read_facts(text: str, whole: str | None = None) -> StatedFacts:
+    """Facts stated in `text` (the message without product and service names); whose policy it is is
+    read from `whole`, the message with its names (她的平安健康险)."""
+    lx = lexicon()
+    whole = whole or text
     f = StatedFacts()
     pats = lx.facts
     for rx, mult in pats["effective_days"]:
@@ -78,9 +92,18 @@ def read_facts(text: str) -> StatedFacts:
             f.uses = int(n) if n else 1
             f.said.append("uses")
             break
-    rel, word = relation_in(text)
-    if rel and any(p.search(text) for p in pats["is_insured"]):
-        rel = "self"  # 我爸是这张保单的被保险人: the rules see the insured himself
+    rel, word = served_relation(text)
+    if rel and rel != "self":
+        def says(key: str) -> bool:
+            return any(p.search(whole) for p in lx.person_patterns(key, word))
+
+        if says("owner") and says("speaker_served"):  # 我老公的保单…我自己能用吗: the speaker, not insured
+            rel, f.insured = lx.relation_inverse.get(rel, "other"), False
+            word = lx.relation_zh.get(rel, word)
+        elif says("is_insured"):
+            rel = "self"  # 我爸是这张保单的被保险人 / 我妈买了…: the rules see the insured himself
+        elif says("not_insured"):
+            f.insured = False
     if rel:
         f.relation, f.relation_word = rel, word
         f.said.append("relation")

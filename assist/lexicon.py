@@ -51,11 +51,26 @@ class Lexicon:
         self.self_pay = re.compile(data["self_pay"])
         self.situations = tuple(Situation(tuple(s["words"]), tuple(s["categories"])) for s in data["situations"])
         f = data["facts"]
+        person = ("is_insured", "not_insured", "served", "owner", "speaker_served")  # patterns about one person: `{who}` / `{rel}`
         self.facts: dict[str, Any] = {
             "effective_days": tuple((re.compile(p), int(mult)) for p, mult in f["effective_days"]),
             "effective_words": tuple((re.compile(p), int(days)) for p, days in f["effective_words"]),
-            **{k: tuple(re.compile(p) for p in f[k]) for k in f if k not in ("effective_days", "effective_words")},
+            **{k: tuple(re.compile(p) for p in f[k])
+               for k in f if k not in ("effective_days", "effective_words") + person},
         }
+        others = "|".join(re.escape(w) for w in self.relation_words if self.relations[w] != "self")
+        self.served = tuple(re.compile(p.replace("{rel}", f"(?P<w>{others})")) for p in f["served"])
+        self._person_raw = {k: tuple(f[k]) for k in ("is_insured", "not_insured", "owner", "speaker_served")}
+        self.relation_inverse: dict[str, str] = dict(data["relation_inverse"])
+        self._person_cache: dict[tuple[str, str], tuple[re.Pattern, ...]] = {}
+
+    def person_patterns(self, key: str, who: str) -> tuple[re.Pattern, ...]:
+        """zh.yaml `facts.is_insured` / `not_insured` about the person named by `who` (我妈, 老公)."""
+        hit = self._person_cache.get((key, who))
+        if hit is None:
+            hit = tuple(re.compile(p.replace("{who}", re.escape(who))) for p in self._person_raw[key])
+            self._person_cache[(key, who)] = hit
+        return hit
 
     def aspect(self, key: str) -> Aspect:
         return next(a for a in self.aspects if a.key == key)

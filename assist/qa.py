@@ -498,13 +498,19 @@ _FACT_CODES = {
 
 
 _RULE_ASPECTS = {"who", "age", "diagnosis", "waiting", "transfer"}
+_QUANTITIES = {"amount", "count", "duration", "lead_time", "response_time"}
 
 
 def _pure_fact_question(r: Reading) -> bool:
     """A question about an aspect (次数, 金额, 材料 ...) rather than a yes/no on the customer's case: no
-    fact stated beyond context, or only aspects that are not rules."""
+    fact stated beyond context, or only aspects that are not rules. A quantity asked for (一年能用几次)
+    is a fact question even when the message says who the customer is (我老婆是被保险人)."""
     keys = set(r.aspect_keys())
-    if not keys or keys & _RULE_ASPECTS:
+    if not keys:
+        return False
+    if keys & _QUANTITIES and "eligibility" not in r.cues:
+        return True
+    if keys & _RULE_ASPECTS:
         return False
     if not r.facts.any():
         return True
@@ -528,7 +534,7 @@ def _eligibility(kb, engine, policies, r: Reading, svc, scope: Scope) -> Reply:
     req = EligibilityRequest(
         service=svc.name, insurer=scope.product or svc.insurer_short,
         person=Person(relation=("本人" if f.relation == "self" else f.relation_word) if f.relation else None,
-                      age=f.age),
+                      age=f.age, is_insured=f.insured),
         case=Case(diagnosis=f.diagnosis, disease=r.disease, pregnancy=f.pregnancy, accident=f.accident,
                   diagnosis_hospital_public=f.hospital_public, diagnosis_hospital_grade=f.hospital_grade,
                   uses_this_period=f.uses),
@@ -696,6 +702,8 @@ def _best_clauses(kb, r: Reading, svcs: list | None, scope: Scope) -> list[_Hit]
                         continue
                     own, _ = kb.overlap(words, c.id)
                     m = _value(a, c.text)
+                    if a.key == "duration" and m is None and not labelled:
+                        continue  # its only number is a deadline (2个工作日内完成) or a lead time
                     if need is not None and kb.overlap(need, c.id)[0] < MIN_OWN_OVERLAP:
                         continue  # shares none of what the customer asked about
                     if need is None and m is None and (a.unit is not None or weight < 1.0):
@@ -708,8 +716,9 @@ def _best_clauses(kb, r: Reading, svcs: list | None, scope: Scope) -> list[_Hit]
                         best = _Hit(c, sc, svc, m.group(0) if m else None, a)  # the service's own first
                     if m and (valued is None or sc > valued.score):
                         valued = _Hit(c, sc, svc, m.group(0), a)
-            if best is not None and best.score >= MIN_CLAUSE_SCORE and (best.service is top or need is None):
-                break  # a weak match, or one outside the service, lets its own clauses have their say
+            if best is not None and best.score >= MIN_CLAUSE_SCORE and (best.service is top or need is None) \
+                    and (valued is not None or a.unit is None or top is None):
+                break  # a weak match, outside the service or with no number, lets its own clauses have their say
         if best is not None and best.value is None and valued is not None and valued.score >= 0.75 * best.score:
             best = valued  # a question about a quantity: the clause with the number
         if best is not None and best.score >= MIN_CLAUSE_SCORE and all(h.clause.id != best.clause.id for h in hits):
@@ -889,12 +898,13 @@ _STOP: set[str] = set()
 
 
 def _stop_words() -> set[str]:
-    """Chinese function words (jionlp's list) and the asking words of zh.yaml's fillers."""
+    """Chinese function words (jionlp's list), the asking words of zh.yaml's fillers, relation words."""
     if not _STOP:
         import jionlp
 
         _STOP.update(jionlp.stopwords_loader())
         _STOP.update(lexicon().fillers)
+        _STOP.update(lexicon().relation_words)  # who the customer is asking for is context (老婆, 我妈)
     return _STOP
 
 

@@ -61,7 +61,7 @@ def read(kb, text: str) -> Reading:
     r.places, r.province = _places(fixed)
     r.hospitals = _hospitals(kb, fixed)
     plain = _without_services(without_names(kb, fixed), r.services)  # 三甲 in 三甲医生视频问诊 is no fact
-    r.facts = read_facts(plain)
+    r.facts = read_facts(plain, fixed)
     r.disease = _disease(kb, fixed)
     r.aspects = aspects_in(plain)
     r.cues = _cues(fixed)

@@ -403,6 +403,11 @@ def check_beneficiary(c: Ctx, o: Out) -> None:
         label = ""
         if c.entitlement and c.rule.beneficiary.kind != "insured":
             label = f"按您的{_label(c.entitlement)}，"
+        if per.is_insured is None and p.stated:  # stated facts: whose policy it is was not said
+            o.need("beneficiary", "person.is_insured",
+                   f"{label}{c.svc}仅限被保险人本人使用：如果这位家人本人就是被保险人，可以使用；"
+                   "不是被保险人的家人不能使用。", b.source)
+            return
         o.fail("beneficiary", f"{label}{c.svc}仅限被保险人本人使用，家人不能使用。", b.source)
     elif b.kind == "insured_and_family":
         if immediate:

@@ -226,3 +226,27 @@ def test_a_cost_the_manual_leaves_to_the_customer_is_a_no(kb):
     assert "自己承担" in rep.text.split("手册原文")[0] and "停车费" in rep.text, rep.text
     rep = answer(kb, "平安健康就医陪诊要提前多久约？", Context())
     assert "自己承担" not in rep.text
+
+
+def _decision(rep):
+    return (rep.items or [{}])[0].get("decision")
+
+
+def test_whose_policy_it_is_decides_a_service_for_the_insured_only(kb):
+    # the relative holds the policy: they are the insured, the service is theirs
+    own = answer(kb, "我爸自己买了平安健康险，他住院了能申请住院探视吗")
+    assert own.kind == "eligibility" and "不能使用" not in own.text, own.text
+    # the relative is named, whose policy it is is not said: the condition, not a refusal
+    open_ = answer(kb, "我爸住院了，平安健康险的住院探视他能用吗")
+    assert _decision(open_) == "need_info" and "如果这位家人本人就是被保险人" in open_.text, open_.text
+    # the speaker wants to use a relative's policy, or lend their own: no
+    borrow = answer(kb, "我老婆的平安健康险有住院探视，我自己住院了能用她保单上的吗")
+    assert _decision(borrow) == "not_eligible" and "仅限被保险人本人" in borrow.text, borrow.text
+    lend = answer(kb, "我哥没买保险，能用我的平安健康险住院探视去看他吗")
+    assert _decision(lend) == "not_eligible", lend.text
+
+
+def test_a_quantity_asked_with_who_the_customer_is_gets_the_number(kb):
+    rep = answer(kb, "我先生是尊享e生PLUS的被保险人，院内陪护全年最多陪多少天")
+    assert rep.kind == "fact" and "30" in rep.text, rep.text
+    assert not numbers_uncited(kb, rep, "")
