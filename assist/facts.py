@@ -30,6 +30,10 @@ class StatedFacts:
     def any(self) -> bool:
         return bool(self.said)
 
+    def about_case(self) -> bool:
+        """Facts beyond who the customer asks for (我爸 alone is context, not an eligibility question)."""
+        return bool(set(self.said) - {"relation"}) or self.insured is False
+
 
 _GRADE = {"1": 1, "2": 2, "3": 3, "一": 1, "二": 2, "三": 3}
 

@@ -49,6 +49,8 @@ class Lexicon:
             for k, v in data["aspects"].items())
         self.cues = {k: tuple(re.compile(p) for p in v) for k, v in data["cues"].items()}
         self.self_pay = re.compile(data["self_pay"])
+        self.focus = tuple(re.compile(p) for p in data["focus"])
+        self.payers = frozenset(data["payers"])
         self.situations = tuple(Situation(tuple(s["words"]), tuple(s["categories"])) for s in data["situations"])
         f = data["facts"]
         person = ("is_insured", "not_insured", "served", "owner", "speaker_served")  # patterns about one person: `{who}` / `{rel}`

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from assist.lexicon import Aspect, lexicon
-from assist.understand import CATEGORY, Reading, read, services_in
+from assist.understand import CATEGORY, Reading, read, services_in, without_names
 from knowledge.matching import norm
 
 # how many clauses / services an answer shows at most
@@ -144,14 +144,23 @@ def answer(kb, text: str, ctx: Context | None = None, engine=None, policies=None
     if drug is not None:
         drug.remember = {**remember, **drug.remember}
         return drug
+    excluded = _excluded_reply(kb, r, svc)
+    if excluded is not None:  # 能约口腔科吗 and the manual lists 口腔科 outside the service
+        excluded.remember = remember
+        return excluded
     foreign = _foreign_words(kb, r, svc)
-    if foreign and not r.facts.any() and not aspects:  # asks about something the manual never mentions
+    if foreign and not r.facts.about_case() and not aspects:  # asks about something the manual never mentions
         hit = _content_clause(kb, r, svc_cands, scope)
         if hit is None:
             rep = _silent(kb, scope, f"{svc.name}关于“{'、'.join(foreign[:2])}”的内容", svc)
             rep.remember = remember
             return rep
-    if ("eligibility" in r.cues or r.facts.any()) and not _pure_fact_question(r):
+    unsaid = _unsaid_focus(kb, r, svc)
+    if unsaid and not r.facts.about_case():  # 快递费是谁出: the service's text never mentions it
+        rep = _silent(kb, scope, f"{svc.name}关于“{'、'.join(unsaid[:2])}”的内容", svc)
+        rep.remember = remember
+        return rep
+    if ("eligibility" in r.cues or r.facts.about_case()) and not _pure_fact_question(r):
         rep = _eligibility(kb, engine, policies, r, svc, scope)
         rep.remember = {**remember, **rep.remember}
         return rep
@@ -459,14 +468,19 @@ def _ask_product(kb, text: str) -> Reply:
 def _silent(kb, scope: Scope, what: str, svc=None) -> Reply:
     """The manual does not say: say so, give the hotline, offer a human."""
     ins = (kb.resolve_insurer(svc.insurer) if svc is not None else None) or scope.insurer
-    line, srcs = _hotline(kb, ins, scope)
+    line, srcs = _hotline(kb, ins, scope, svc)
     text = f"手册里没有写{what}。" + (f"可以拨打{line}咨询，" if line else "") + "也可以输入“转人工”由客服帮您确认。"
     return Reply("not_in_manual", text, sources=srcs, options=[("转人工", "/human_handoff")], handoff=True)
 
 
-def _hotline(kb, ins, scope: Scope) -> tuple[str, list]:
+def _hotline(kb, ins, scope: Scope, svc=None) -> tuple[str, list]:
+    """The phone to offer: the service's own, then its manual's general line, then the insurer's."""
     if ins is None:
         return "", []
+    if svc is not None:
+        phones = [c for c in kb.contacts(ins.id) if c.kind == "phone" and c.source.manual_id == svc.manual_id]
+        for c in sorted(phones, key=lambda c: (c.service_id != svc.id, c.service_id is not None)):
+            return f"{c.label} {c.value}", [c.source]
     for c in kb.contacts(ins.id):
         if c.kind == "phone" and c.service_id is None and (
                 scope.manual_ids is None or c.source.manual_id in scope.manual_ids):
@@ -797,7 +811,12 @@ def _says_no(kb, r: Reading, svc, clauses: list[str]) -> bool:
         return False
     words = _question_words(kb, r, svc)
     neg = r"(不能|不可以|不可|无法|不支持|不提供|不包括|不包含|不含|不予|不得)"
+    asked = without_names(kb, r.text)
+    if svc is not None:
+        asked = asked.replace(svc.name, "，")
     for t in clauses:
+        if any(len(x) >= 2 and x in asked for x in _excluded_items(t)):
+            return True
         for w in words:
             for m in re.finditer(re.escape(w), t):
                 before, after = t[max(0, m.start() - 6):m.start()], t[m.end():m.end() + 12]
@@ -806,6 +825,37 @@ def _says_no(kb, r: Reading, svc, clauses: list[str]) -> bool:
                 if re.match(r"[^。；;]{0,8}(不属于|不在|除外|不包括|不含|不提供|不适用)", after):
                     return True
     return False
+
+
+_ITEMS = r"((?:[\u4e00-\u9fff]{1,8}[、,，和及或]){0,8}[\u4e00-\u9fff]{1,8})"
+
+
+def _excluded_items(clause: str) -> list[str]:
+    """What a clause lists as outside the service: "急诊、产科、口腔科不属于服务范畴" -> 急诊, 产科, 口腔科;
+    "不包括挂号费、药费" -> 挂号费, 药费. Searched for in the question, whatever its word cuts."""
+    out: list[str] = []
+    for m in re.finditer(_ITEMS + r"(?:等)?(?:均)?(不属于|不在[^，。；]{0,6}范围|除外|不适用)", clause):
+        out += re.split(r"[、,，和及或]", m.group(1))
+    for m in re.finditer(r"(不包括|不包含|不含|不提供|不支持|不承担|不可指定|不能指定)" + _ITEMS, clause):
+        verb = "指定" if m.group(1).endswith("指定") else ""  # 不可指定医生: asked as 指定医生
+        out += [verb + x for x in re.split(r"[、,，和及或]", m.group(2))]
+    return [x for x in (re.sub(r"^(如|例如|包括|以及|比如)", "", x) for x in out) if x]
+
+
+def _excluded_reply(kb, r: Reading, svc) -> Reply | None:
+    """A yes/no question naming something a clause of the service lists as outside it: no, with that clause."""
+    if not re.search(r"(吗|么|嘛)[？?]?$|能不能|可不可以|是否|行不行", r.text):
+        return None
+    asked = without_names(kb, r.text)
+    for n in sorted({svc.name, *svc.aliases}, key=len, reverse=True):
+        asked = asked.replace(n, "，")
+    for c in kb.clauses(service_id=svc.id):
+        items = [x for x in _excluded_items(c.text) if len(x) >= 2 and x in asked]
+        if items:
+            quote, src = _with_continuation(kb, c)
+            return Reply("fact", f"不可以。\n手册原文：“{quote}”",
+                         sources=[src], options=[("转人工", "/human_handoff")])
+    return None
 
 
 def _customer_pays(kb, r: Reading, svc, clauses: list[str]) -> bool:
@@ -866,6 +916,33 @@ def _unanswered_words(kb, r: Reading, svc, hits: list) -> list[str]:
     if missing and not held:  # the quoted clauses hold none of the question's words
         return missing
     return []
+
+
+def _unsaid_focus(kb, r: Reading, svc) -> list[str]:
+    """What the question pins down (zh.yaml `focus`: 什么资质, 快递费谁出, A还是B, 路费另外付吗) when the
+    service's own text mentions none of it: the manual does not say. Empty when nothing is pinned down,
+    when the thing is an aspect the clauses are searched for (什么材料), or when the text mentions it."""
+    lx = lexicon()
+    asked = without_names(kb, r.text)
+    for n in sorted({svc.name, *svc.aliases}, key=len, reverse=True):
+        asked = asked.replace(n, "，")
+    found: list[str] = []
+    for p in lx.focus:
+        for m in p.finditer(asked):
+            f = re.sub(r"^.*的", "", m.group("f"))
+            f = re.sub(r"^(在|用|去|找|是|到|让)", "", f)
+            head = next(iter(kb.tokens(f)), "")  # 车来接 -> 车: what is asked for comes first
+            if "还是" in f or any(f.startswith(w) for w in lx.payers):
+                continue  # 保险公司出还是我自己出: who pays, answered from the fee clauses
+            if len(head) < 2 or len(f) > 2 * len(head) + 2:
+                f = head
+            if len(f) >= 2 and not any(a.asked_in(f) for a in lx.aspects) and f not in _stop_words():
+                found.append(f)
+    if not found:
+        return []
+    lines = kb._manual_lines(svc.manual_id) or []
+    own = re.sub(r"\s+", "", "".join(lines[svc.line_start - 1:svc.line_end]))
+    return [] if any(f in own for f in found) else list(dict.fromkeys(found))
 
 
 def _foreign_words(kb, r: Reading, svc) -> list[str]:
@@ -942,7 +1019,7 @@ def _clause_reply(kb, r: Reading, svc, hit, scope: Scope) -> Reply:
         srcs.append(src)
         if re.search(r"客服电话|热线|致电|拨打", quote) and not re.search(r"\d{5,}|\d{3,4}-\d{5,}", quote):
             ins = (kb.resolve_insurer(svc.insurer) if svc is not None else None) or scope.insurer
-            line, hl = _hotline(kb, ins, scope)
+            line, hl = _hotline(kb, ins, scope, svc)
             if line:  # "通过客服电话申请": the number the manual gives elsewhere
                 parts.append(f"{line}。")
                 srcs += hl
@@ -956,7 +1033,7 @@ def _clause_reply(kb, r: Reading, svc, hit, scope: Scope) -> Reply:
     unsaid = [] if any(h.value for h in hits) else _unanswered_words(kb, r, svc, hits)
     if unsaid:  # the clauses leave out what the question is about: say so, show what is written
         ins = (kb.resolve_insurer(svc.insurer) if svc is not None else None) or scope.insurer
-        line, hl_srcs = _hotline(kb, ins, scope)
+        line, hl_srcs = _hotline(kb, ins, scope, svc)
         head = f"手册里没有写{'、'.join(unsaid[:2])}方面的具体规定。相关的内容是：\n"
         tail = "\n" + (f"可以拨打{line}咨询，" if line else "") + "也可以输入“转人工”由客服帮您确认。"
         return Reply("not_in_manual", head + "\n".join(parts) + tail, sources=srcs + hl_srcs,

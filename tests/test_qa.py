@@ -250,3 +250,18 @@ def test_a_quantity_asked_with_who_the_customer_is_gets_the_number(kb):
     rep = answer(kb, "我先生是尊享e生PLUS的被保险人，院内陪护全年最多陪多少天")
     assert rep.kind == "fact" and "30" in rep.text, rep.text
     assert not numbers_uncited(kb, rep, "")
+
+
+def test_what_the_question_pins_down_and_the_service_never_mentions_is_unsaid(kb):
+    # 还是 / 谁出 / 另外付: the thing asked for is nowhere in the service's text
+    for q in ("平安健康的就医陪诊，陪诊员是坐地铁还是打车过去？", "平安健康的住院垫付，垫付款的利息谁出？"):
+        rep = answer(kb, q)
+        assert rep.kind == "not_in_manual" and rep.handoff, (q, rep.text)
+    # the same forms about something the service does state are answered
+    rep = answer(kb, "众安的门诊挂号协助，挂号费是保险公司出还是我自己出？")
+    assert rep.kind != "not_in_manual", rep.text
+
+
+def test_an_item_the_clause_lists_as_outside_the_service_is_a_no(kb):
+    rep = answer(kb, "众安的门诊挂号协助能帮我约医美科的号吗")
+    assert "不" in rep.text.split("\n")[0] and "医美" in rep.text, rep.text
