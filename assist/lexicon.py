@@ -51,6 +51,9 @@ class Lexicon:
         self.self_pay = re.compile(data["self_pay"])
         self.focus = tuple(re.compile(p) for p in data["focus"])
         self.payers = frozenset(data["payers"])
+        self.negated = re.compile(data["negated"])
+        self.negated_skip = frozenset(data["negated_skip"])
+        self.requirement = re.compile(data["requirement"])
         self.situations = tuple(Situation(tuple(s["words"]), tuple(s["categories"])) for s in data["situations"])
         f = data["facts"]
         person = ("is_insured", "not_insured", "served", "owner", "speaker_served")  # patterns about one person: `{who}` / `{rel}`

@@ -582,21 +582,26 @@ def _eligibility(kb, engine, policies, r: Reading, svc, scope: Scope) -> Reply:
 
         lines.append("另外还要看：" + "、".join(FACT_ZH.get(m, m) for m in others) + "。")
     srcs = [x.source for x in body if x.source] or [svc.source]
+    status = d.status
     if not failed:
         hit = _content_clause(kb, r, [svc], scope)
+        against, clause = "", None
         if hit is not None:
+            against, clause = _clause_says_no(kb, r, svc, hit.clause.text, f), hit.clause
+        if not against:  # a condition anywhere in the service's own clauses
+            against, clause = _conditions_against(kb, r, svc, f)
+        if against and clause is not None:  # the manual's own condition rules the stated case out
+            quote, src = _with_continuation(kb, clause)
+            lines = [f"按手册的规定，这种情况不能使用{name}：{against}", f"手册原文：“{quote}”"]
+            srcs, status = [src], "not_eligible"
+        elif hit is not None:
             quote, src = _with_continuation(kb, hit.clause)
-            against = _clause_says_no(kb, r, svc, hit.clause.text, f)
-            if against:  # the manual's own condition rules the stated case out
-                lines = [f"按手册的规定，这种情况不能使用{name}：{against}", f"手册原文：“{quote}”"]
-                srcs = [src]
-            else:
-                lines.insert(1, f"手册原文：“{quote}”")
-                srcs.insert(0, src)
+            lines.insert(1, f"手册原文：“{quote}”")
+            srcs.insert(0, src)
     lines.append("如果想按您的保单核对，可以说“查我的保单”。")
     return Reply("eligibility", "\n".join(lines), sources=srcs,
                  options=[("查我的保单", "/ask_eligibility"), ("怎么申请", f"{name}怎么申请")],
-                 items=[{"decision": d.status}])
+                 items=[{"decision": status}])
 
 
 _FAMILY_KINDS = {"insured_and_family", "designated_family", "family_pool", "family"}
@@ -786,8 +791,40 @@ def _clause_says_no(kb, r: Reading, svc, clause: str, f) -> str:
     """Why the clause's own condition rules out the case the customer states ('' when it does not): a
     deadline after an event already passed (出院后15天内 / 出院已经20天), an age limit, or what was asked
     named among the exclusions."""
+    why = _deadline_or_age(r, clause, f)
+    if why:
+        return why
+    if _says_no(kb, r, svc, [clause]):
+        return "手册写明不在服务范围内。"
+    return ""
+
+
+def _conditions_against(kb, r: Reading, svc, f) -> tuple[str, Any]:
+    """A clause of the service whose condition the stated case fails: a deadline after an event already
+    passed, an age limit, or a requirement the customer says is not met (还没开住院证 / 并且已开具…住院证).
+    ("", None) when none does."""
+    lx = lexicon()
+    missing: list[str] = []  # what is not done, as runs of words: 给出院小结 -> 出院小结, 出院, 小结
+    for m in lx.negated.finditer(without_names(kb, r.text)):
+        toks = kb.tokens(m.group("x"))
+        runs = {"".join(toks[i:j]) for i in range(min(2, len(toks))) for j in range(i + 1, len(toks) + 1)}
+        missing += [w for w in runs if len(w) >= 2 and not any(k in w for k in lx.negated_skip)
+                    and w not in _stop_words()]
+    missing.sort(key=len, reverse=True)
+    for c in kb.clauses(service_id=svc.id):
+        why = _deadline_or_age(r, c.text, f)
+        if why:
+            return why, c
+        if missing and lx.requirement.search(c.text):
+            held = [w for w in missing if w in c.text]
+            if held:
+                return f"需要先满足“{held[0]}”这个条件，您说的还没有。", c
+    return "", None
+
+
+def _deadline_or_age(r: Reading, clause: str, f) -> str:
     q = r.text
-    for m in re.finditer(_EVENT + r"[^，。？?]{0,6}?(\d+|[一二两三四五六七八九十]+)\s*(个月|天|日|周|年)", q):
+    for m in re.finditer(_EVENT + r"[^，。？?,.;；!！]{0,6}?(\d+|[一二两三四五六七八九十]+)\s*(个月|天|日|周|年)", q):
         event, said = m.group(1), _days(m.group(2), m.group(3))
         c = re.search(event + r"后?\s*(\d+)\s*(个月|天|日|周|年)\s*(内|以内|之内)", clause)
         if c and said > _days(c.group(1), c.group(2)):
@@ -799,8 +836,6 @@ def _clause_says_no(kb, r: Reading, svc, clause: str, f) -> str:
         c = re.search(r"(\d+)\s*周?岁(以下|及以下)", clause)
         if c and f.age > int(c.group(1)):
             return f"要求{c.group(1)}周岁以下。"
-    if _says_no(kb, r, svc, [clause]):
-        return "手册写明不在服务范围内。"
     return ""
 
 
@@ -975,13 +1010,15 @@ _STOP: set[str] = set()
 
 
 def _stop_words() -> set[str]:
-    """Chinese function words (jionlp's list), the asking words of zh.yaml's fillers, relation words."""
+    """Chinese function words (jionlp's list), the asking words of zh.yaml's fillers, relation words and
+    context words."""
     if not _STOP:
         import jionlp
 
         _STOP.update(jionlp.stopwords_loader())
         _STOP.update(lexicon().fillers)
         _STOP.update(lexicon().relation_words)  # who the customer is asking for is context (老婆, 我妈)
+        _STOP.update(lexicon().raw["context_words"])  # when (上周) and how widely (全省) set the scene
     return _STOP
 
 

@@ -265,3 +265,23 @@ def test_what_the_question_pins_down_and_the_service_never_mentions_is_unsaid(kb
 def test_an_item_the_clause_lists_as_outside_the_service_is_a_no(kb):
     rep = answer(kb, "众安的门诊挂号协助能帮我约医美科的号吗")
     assert "不" in rep.text.split("\n")[0] and "医美" in rep.text, rep.text
+
+
+def test_a_condition_the_stated_case_fails_is_found_in_any_clause_of_the_service(kb, monkeypatch):
+    from types import SimpleNamespace
+
+    from assist import qa
+    from assist.understand import read
+
+    clauses = [SimpleNamespace(id=1, text="服务内容:护士上门换药。"),
+               SimpleNamespace(id=2, text="申请条件:须已取得医院开具的出院小结,并在出院后 10 天内预约。")]
+    monkeypatch.setattr(kb, "clauses", lambda **kw: clauses)
+    svc = SimpleNamespace(id=0, name="某服务", aliases=())
+    late = read(kb, "我手术完，出院都两周了，还能约吗")
+    why, c = qa._conditions_against(kb, late, svc, late.facts)
+    assert c is clauses[1] and "10天" in why
+    lacking = read(kb, "医院还没给出院小结，能先约吗")
+    why, c = qa._conditions_against(kb, lacking, svc, lacking.facts)
+    assert c is clauses[1] and "出院小结" in why
+    fine = read(kb, "出院3天了，出院小结也拿到了，能约吗")
+    assert qa._conditions_against(kb, fine, svc, fine.facts) == ("", None)
