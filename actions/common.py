@@ -128,6 +128,21 @@ def current_insurer(tracker: Tracker):
     return None
 
 
+def conversation_product(tracker: Tracker):
+    """The product the conversation named (the product slot, else the customer's recent messages,
+    latest first): assist.names.ProductMention, or None."""
+    from assist.names import index_for
+
+    ix = index_for(stores().kb)
+    texts = [_text(tracker.get_slot("product"))]
+    texts += [_text(ev.get("text")) for ev in reversed(tracker.events or []) if ev.get("event") == "user"][:6]
+    for text in texts:
+        found = ix.products_in(text) if text else []
+        if found:
+            return found[0]
+    return None
+
+
 def insurer_buttons(names: Iterable[str] | None = None) -> list[tuple[str, str]]:
     kb = stores().kb
     names = list(names) if names is not None else [i.short_name for i in kb.insurers()]

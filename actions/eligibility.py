@@ -20,8 +20,8 @@ from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 
 from actions.base import AnswerAction, ask_next_slot
-from actions.common import (Answer, ask, clip, current_insurer, insurer_buttons, person_on_policy, pick_service,
-                            relation_code, slot_text, stores)
+from actions.common import (Answer, ask, clip, conversation_product, current_insurer, insurer_buttons,
+                            person_on_policy, pick_service, relation_code, slot_text, stores)
 
 log = logging.getLogger(__name__)
 
@@ -193,6 +193,19 @@ def last_given(tracker: Tracker, slot: str):
     for e in reversed(tracker.events or []):
         if e.get("event") == "slot" and e.get("name") == slot and e.get("value"):
             return e.get("value")
+    return None
+
+
+def given_policy_number(tracker: Tracker):
+    """The policy number the customer gave last, even if its check failed and the slot was cleared."""
+    from actions.formread import policy_number_in
+
+    for e in reversed(tracker.events or []):  # a slot value, or a message, holding a policy number
+        said = e.get("value") if e.get("event") == "slot" and e.get("name") == "policy_number" else (
+            e.get("text") if e.get("event") == "user" else None)
+        number = policy_number_in(str(said)) if said else ""
+        if number:
+            return number
     return None
 
 
@@ -402,7 +415,7 @@ class ValidateEligibilityForm(FormValidationAction):
         if requested == "policy_number" and tracker.get_slot("verify_failures") and not new.get("policy_number") \
                 and not number_said:
             proof = verifier_in(raw) or (digits_only(text) if is_mobile(digits_only(text)) else None)
-            number = last_given(tracker, "policy_number")
+            number = given_policy_number(tracker)
             if proof and number:  # "刚才说错了，手机是139…" after a failed check: the same policy, the new proof
                 new.update(policy_number=number, verifier=proof)
                 free.discard("policy_number")
@@ -456,11 +469,13 @@ class ValidateEligibilityForm(FormValidationAction):
         ("保单…，手机13900000001") fills the verifier, and "联系也打这个" makes that mobile the contact
         phone (a mobile given to verify is otherwise not the contact phone); a service at home has no
         hospital to ask for."""
-        from actions.formread import NO_HOSPITAL, at_home, same_contact, verifier_in
+        from actions.formread import NO_HOSPITAL, at_home, bare_mobile_in, policy_number_in, same_contact, verifier_in
         from assist.text import digits_only
         from core.ids import is_mobile
 
         said = verifier_in(raw)
+        if not said and "verifier" in required and policy_number_in(raw):
+            said = bare_mobile_in(raw)  # "保单ZAP…，李明，139…": a policy number and one mobile with it
         if said and "verifier" in required and requested != "verifier" and not slot_text(tracker, "verifier") \
                 and (slot_text(tracker, "policy_number") or new.get("policy_number") or requested == "policy_number"):
             new["verifier"] = said
@@ -509,7 +524,8 @@ class ValidateEligibilityForm(FormValidationAction):
         if stated_facts_question(tracker):
             return []  # action_check_eligibility answers on the stated facts
         slots = []
-        if current_insurer(tracker) is None and not slot_text(tracker, "policy_number"):
+        if current_insurer(tracker) is None and not slot_text(tracker, "policy_number") \
+                and not given_policy_number(tracker):  # a number that failed its check is asked again
             slots.append("insurer")
         slots += ["service", "policy_number", "verifier", "person"]
         if all(tracker.get_slot(s) for s in slots):
@@ -544,10 +560,18 @@ class ValidateEligibilityForm(FormValidationAction):
         return {"insurer": ins.short_name}
 
     def validate_service(self, value: Any, dispatcher, tracker, domain) -> dict:
+        from actions.formread import policy_number_in, raw_text
+
         policy = verified_policy(tracker)
         ins = stores().kb.resolve_insurer(policy.insurer) if policy else current_insurer(tracker)
-        svc, insurers = pick_service(str(value or ""), ins, policy.manual_id if policy else None)
+        manual_id = policy.manual_id if policy else None
+        named = None if policy else conversation_product(tracker)
+        if named is not None and (ins is None or ins.short_name == named.insurer_short):
+            ins, manual_id = stores().kb.resolve_insurer(named.insurer_short), named.manual_id  # 尊享e生PLUS的门诊陪诊
+        svc, insurers = pick_service(str(value or ""), ins, manual_id)
         if svc is None:
+            if insurers and not policy and (slot_text(tracker, "policy_number") or policy_number_in(raw_text(tracker))):
+                return {"service": value}  # a policy number is given: once verified, its insurer decides
             if insurers:
                 ask(dispatcher, "ask_insurer", f"好几家保险公司都有“{value}”，请问您的保单是哪家的？",
                     insurer_buttons(insurers))

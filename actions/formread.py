@@ -111,6 +111,17 @@ def verifier_in(text: str) -> str | None:
     return None
 
 
+def bare_mobile_in(text: str) -> str | None:
+    """The one mobile a message gives without a cue and not as the contact phone, or None."""
+    from assist.text import normalise
+    from core.ids import is_mobile
+
+    t = normalise(text or "")
+    contact = contact_mobile_in(text)
+    found = [m for m in re.findall(r"(?<!\d)1\d{10}(?!\d)", t) if is_mobile(m) and m != contact]
+    return found[0] if len(found) == 1 else None
+
+
 def self_named(raw: str, start: int | None) -> bool:
     """The name at `start` follows "我是/我叫": the speaker, not (necessarily) the person served."""
     return isinstance(start, int) and bool(vocab().self_intro.search((raw or "")[:start]))

@@ -22,8 +22,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.base import AnswerAction
 from actions.common import (Answer, ask, clip, context_value, current_insurer, inform_payload, person_on_policy,
                             pick_service, relation_code, slot_text, stores)
-from actions.eligibility import (ValidateEligibilityForm, fitting_service, prior_value, form_left, parse_verifier_text,
-                                 verified_policy)
+from actions.eligibility import (ValidateEligibilityForm, fitting_service, form_left, given_policy_number,
+                                 parse_verifier_text, prior_value, verified_policy)
 from actions.formread import NO_HOSPITAL, hospital_phrase, no_hospital, time_phrase
 from actions.timeparse import parse_when, zh_time
 from core.clock import CHINA_TZ, now_china
@@ -98,7 +98,8 @@ class ValidateTicketForm(ValidateEligibilityForm):
         from actions.formread import served_at_home
 
         slots = []
-        if current_insurer(tracker) is None and not slot_text(tracker, "policy_number"):
+        if current_insurer(tracker) is None and not slot_text(tracker, "policy_number") \
+                and not given_policy_number(tracker):  # a number that failed its check is asked again
             slots.append("insurer")
         at_home = not slot_text(tracker, "hospital") and served_at_home(current_service(tracker))
         return slots + [s for s in TICKET_SLOTS if not (s == "hospital" and at_home)]  # 上门: no hospital

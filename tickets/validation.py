@@ -113,7 +113,7 @@ def check_city(text: Any, *, service_id: Any = None, coverage: CoverageChecker |
     if status != "covered":
         status = "unknown"
         note = (f"手册清单里{city.name}只有下辖的{places}有{service_name}，受理后由服务人员确认具体地点。" if places
-                else f"手册未列明{service_name}是否覆盖{city.name}，受理后由服务人员确认。")
+                else f"{city.name}的{service_name}由服务人员受理时确认具体安排。")  # no city list to check
     return CityCheck(city.code, city.name, raw, status, note, evidence)
 
 
