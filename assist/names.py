@@ -176,7 +176,10 @@ class NameIndex:
         t = compact(to_digits(text))
         hits: list[tuple[int, str]] = []
         for mid, (_prod, _ins, names) in self.products.items():
-            best = max((len(k) for k in (compact(to_digits(n)) for n in names) if len(k) >= 2 and k in t), default=0)
+            keys = [k for k in (compact(to_digits(n)) for n in names) if len(k) >= 2]
+            best = max((len(k) for k in keys if k in t), default=0)
+            if not best:  # a long name said with a word inside it (妇科癌症复发的保险)
+                best = max((len(k) - 1 for k in keys if len(k) >= 6 and _gapped(k).search(t)), default=0)
             if best:
                 hits.append((best, mid))
         out = []
@@ -300,3 +303,10 @@ class Names:
     fixes: list = field(default_factory=list)
     products: list[ProductMention] = field(default_factory=list)
     insurers: list = field(default_factory=list)  # InsurerView
+
+
+@lru_cache(maxsize=256)
+def _gapped(name: str) -> re.Pattern:
+    """A name with up to two characters inside it in one place at most (妇科癌症复发保险 ~ 妇科癌症复发的保险)."""
+    alts = [re.escape(name[:i]) + r"[\u4e00-\u9fff]{1,2}" + re.escape(name[i:]) for i in range(2, len(name) - 1)]
+    return re.compile("|".join(alts))

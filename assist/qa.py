@@ -190,6 +190,8 @@ def _scope(kb, r: Reading, ctx: Context) -> Scope:
                       p.edition, p.tier, "product")
     if r.insurer is not None:
         return Scope(set(r.insurer.manuals), r.insurer, decided_by="insurer")
+    if r.insurer_group:  # 太保: the manuals of both 太保 insurers
+        return Scope({m for i in r.insurer_group for m in i.manuals}, None, decided_by="insurer_group")
     if ctx.product:
         from assist.names import index_for
 
@@ -777,7 +779,7 @@ def _content_clause(kb, r: Reading, svcs: list | None, scope: Scope) -> _Hit | N
 
 
 _EVENT = r"(出院|手术|确诊|生效|投保|住院|达标|开具|购买)"
-_SPAN = {"天": 1, "日": 1, "周": 7, "个月": 30, "月": 30, "年": 365}
+_SPAN = {"天": 1, "日": 1, "周": 7, "礼拜": 7, "星期": 7, "个月": 30, "月": 30, "年": 365}
 
 
 def _days(n: str, unit: str) -> int:
@@ -824,11 +826,13 @@ def _conditions_against(kb, r: Reading, svc, f) -> tuple[str, Any]:
 
 def _deadline_or_age(r: Reading, clause: str, f) -> str:
     q = r.text
-    for m in re.finditer(_EVENT + r"[^，。？?,.;；!！]{0,6}?(\d+|[一二两三四五六七八九十]+)\s*(个月|天|日|周|年)", q):
+    for m in re.finditer(_EVENT + r"[^，。？?,.;；!！]{0,6}?(\d+|[一二两三四五六七八九十]+)\s*个?\s*(个月|天|日|周|礼拜|星期|年)", q):
         event, said = m.group(1), _days(m.group(2), m.group(3))
-        c = re.search(event + r"后?\s*(\d+)\s*(个月|天|日|周|年)\s*(内|以内|之内)", clause)
-        if c and said > _days(c.group(1), c.group(2)):
-            return f"要在{event}后{c.group(1)}{c.group(2)}内，您说的已经超过了。"
+        limit = event + r"后?\s*(\d+)\s*(个月|天|日|周|年)"
+        for c in (*re.finditer(limit + r"\s*(?:内|以内|之内)", clause),  # 出院后15天内
+                  *re.finditer(r"(?:至|到)[^，。；,;]{0,4}?" + limit, clause)):  # 服务至客户出院后5天
+            if said > _days(c.group(1), c.group(2)):
+                return f"要在{event}后{c.group(1)}{c.group(2)}内，您说的已经超过了。"
     if f.age is not None:
         c = re.search(r"(\d+)\s*周?岁(以上|及以上)", clause)
         if c and f.age < int(c.group(1)):

@@ -30,6 +30,7 @@ class Reading:
     fixes: list = field(default_factory=list)
     products: list[ProductMention] = field(default_factory=list)
     insurer: Any = None  # InsurerView named in the message
+    insurer_group: list = field(default_factory=list)  # insurers a shared word names (太保: 太保健康, 太保寿险)
     services: list[tuple[Any, float]] = field(default_factory=list)  # (ServiceView, score), best first
     places: list = field(default_factory=list)  # geo.Resolution of each place named
     province: str | None = None
@@ -57,6 +58,8 @@ def read(kb, text: str) -> Reading:
         return r
     r.products = ix.products_in(fixed)
     r.insurer = _insurer_in(kb, fixed)
+    if r.insurer is None and not r.products:
+        r.insurer_group = _insurer_group_in(kb, fixed)
     r.services = services_in(kb, without_names(kb, fixed))
     r.places, r.province = _places(fixed)
     r.hospitals = _hospitals(kb, fixed)
@@ -89,6 +92,27 @@ def _insurer_in(kb, text: str):
             if len(k) >= 2 and k in t and (best is None or len(k) > best[0]):
                 best = (len(k), ins)
     return best[1] if best else None
+
+
+def _insurer_group_in(kb, text: str) -> list:
+    """Insurers named together by the start their names share (太保 for 太保健康 and 太保寿险, 太平洋 for
+    太平洋健康 and 太平洋人寿): the words come from the store's names, none is typed here."""
+    t = norm(text)
+    names = {ins.id: [norm(n) for n in (ins.short_name, *ins.aliases)] for ins in kb.insurers()}
+    found: dict[str, set] = {}
+    for a in kb.insurers():
+        for b in kb.insurers():
+            if a.id >= b.id:
+                continue
+            for x in names[a.id]:
+                for y in names[b.id]:
+                    k = 0
+                    while k < min(len(x), len(y)) and x[k] == y[k]:
+                        k += 1
+                    if k >= 2:
+                        found.setdefault(x[:k], set()).update((a.id, b.id))
+    best = max((w for w in found if w in t), key=len, default=None)
+    return [i for i in kb.insurers() if best and i.id in found[best]]
 
 
 def without_names(kb, text: str) -> str:

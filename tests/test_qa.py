@@ -285,3 +285,14 @@ def test_a_condition_the_stated_case_fails_is_found_in_any_clause_of_the_service
     assert c is clauses[1] and "出院小结" in why
     fine = read(kb, "出院3天了，出院小结也拿到了，能约吗")
     assert qa._conditions_against(kb, fine, svc, fine.facts) == ("", None)
+
+
+def test_a_word_two_insurers_share_narrows_to_them_and_a_long_name_survives_a_word_inside(kb):
+    from assist.names import index_for
+    from assist.understand import read
+
+    r = read(kb, "太平洋那个保险的就医陪诊要提前几天约")
+    assert {i.short_name for i in r.insurer_group} == {"太保健康", "太保寿险"}
+    rep = answer(kb, "太平洋那个保险的就医陪诊要提前几天约")
+    assert "平安" not in rep.text, rep.text  # 平安 has 就医陪诊 too, but was not named
+    assert [m.manual_id[:3] for m in index_for(kb).products_in("我买的是妇科癌症复发的医疗保险")] == ["002"]
