@@ -107,6 +107,14 @@ class _AlreadyVerified:
         return self.policy if same else self.source.get(policy_number, verifier)
 
 
+def stated_diagnosis(tracker: Tracker) -> str | None:
+    """The diagnosis the customer stated in their recent messages (最近复发了 -> confirmed), or None."""
+    from assist.facts import read_facts
+
+    texts = [ev.get("text") for ev in reversed(tracker.events or []) if ev.get("event") == "user"][:8]
+    return next((d for d in (read_facts(t).diagnosis for t in texts if t) if d), None)
+
+
 def eligibility_result(tracker: Tracker) -> dict | Answer:
     """The API eligibility check on what the conversation knows; an Answer when it cannot run."""
     key = ("eligibility", json.dumps(tracker.slots, sort_keys=True, default=str, ensure_ascii=False))
@@ -128,13 +136,15 @@ def _eligibility_result(tracker: Tracker) -> dict | Answer:
         else:
             code = relation_code(person_text)
             person = Person(relation=code) if code else Person(name=person_text[:40])
-    diagnosis = slot_text(tracker, "diagnosis") or None
+    diagnosis = slot_text(tracker, "diagnosis") or stated_diagnosis(tracker)
     when = None
     if slot_text(tracker, "date"):
         from actions.timeparse import parse_when
 
+        from core.clock import today_china
+
         dt = parse_when(slot_text(tracker, "date"))
-        when = dt.date() if dt else None
+        when = dt.date() if dt and dt.date() >= today_china() else None  # 去年买的: when bought, not when used
     ins = current_insurer(tracker)
     try:
         v = parse_verifier_text(slot_text(tracker, "verifier")) if policy else None
@@ -434,6 +444,13 @@ class ValidateEligibilityForm(FormValidationAction):
 
             if is_mobile(digits_only(text)):  # a mobile number at the summary: the contact phone
                 new["phone"] = text
+        if self.name() == "validate_eligibility_form" and requested not in (None, "service") \
+                and switches_service(text):  # "那肿瘤心理咨询呢" while a fact is asked: check that one now
+            policy = verified_policy(tracker)
+            ins = stores().kb.resolve_insurer(policy.insurer) if policy else current_insurer(tracker)
+            other, _ = pick_service(text, ins, policy.manual_id if policy else None)
+            if other is not None and other.name != prior_value(tracker, "service"):
+                new, free = {"service": other.name}, set()
         for s in free:
             if s == "date":
                 if not phrase and not (said and field and field != "date"):

@@ -576,3 +576,27 @@ def test_a_correction_takes_its_new_time_not_the_old_one(app):
                         entities=[ent("date", "下下周三", msg)])
     when = datetime.fromisoformat(got["date"])
     assert when.weekday() == 4 and when.hour == 14, got
+
+
+def test_after_a_failed_check_a_new_proof_retries_the_number_given_in_an_earlier_message(app):
+    """The number was said in a longer message (never stored as a slot); "手机是…" retries it, and the
+    insurer is not asked while a policy number is known."""
+    _, creds = app
+    c = creds["PAH2025000102"]
+    earlier = [{"event": "user", "text": f"帮我约就医陪诊，保单{c['number']}，手机13000000000"}]
+    text = f"不好意思，手机是{c['mobile']}"
+    got, said, _, _ = turn({"service": "就医陪诊", "verify_failures": 1.0}, text, requested="policy_number",
+                           form=ValidateEligibilityForm(), loop="eligibility_form", before=earlier,
+                           cands={"policy_number": text})
+    assert got["policy_number"] == c["number"] and got["verifier"] == c["mobile"] and "保单已核实" in said, (got, said)
+
+
+def test_another_service_asked_about_while_a_fact_is_asked_is_checked_instead(app):
+    _, creds = app
+    c = creds["PAH2025000101"]
+    base = {"service": "住院协助", "insurer": "平安健康", "policy_number": c["number"], "verifier": c["mobile"],
+            "person": "王建国"}
+    text = "那门诊协助呢？"
+    got, _, _, _ = turn(base, text, requested="city", form=ValidateEligibilityForm(), loop="eligibility_form",
+                        cands={"city": text})
+    assert got.get("service") == "门诊协助" and got.get("city") is None, got
