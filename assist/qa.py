@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
 from assist.lexicon import Aspect, lexicon
@@ -67,7 +67,42 @@ class Scope:
 
 # -- entry point ---------------------------------------------------------------------------
 def answer(kb, text: str, ctx: Context | None = None, engine=None, policies=None) -> Reply:
+    """The reply to a message. A message asking several things (…几位专家？会给书面报告吗？) is answered as a
+    whole, then each question whose aspect that answer does not state is answered in its context."""
     ctx = ctx or Context()
+    whole = _answer_one(kb, text, ctx, engine, policies)
+    parts = _sub_questions(text or "")
+    if len(parts) < 2 or whole.kind not in _ANSWERS or whole.check_policy:
+        return whole
+    mem = whole.remember
+    then = replace(ctx, service=mem.get("service") or ctx.service, insurer=mem.get("insurer") or ctx.insurer,
+                   product=mem.get("product") or ctx.product)
+    out = whole
+    for part in parts:
+        asked = [a for a in read(kb, part).aspects if a.key != "content"]
+        if not asked or any(a.clause.search(out.text) for a in asked):
+            continue  # nothing specific asked, or the answer already states it
+        extra = _answer_one(kb, part, then, engine, policies)
+        if extra.kind in _ANSWERS and extra.text not in out.text:
+            out = replace(out, text=out.text + "\n" + extra.text, sources=out.sources + extra.sources,
+                          items=out.items + extra.items, handoff=out.handoff or extra.handoff)
+    return out
+
+
+_ANSWERS = ("fact", "eligibility", "coverage", "not_in_manual")
+_ASKS = re.compile(r"[？?]")
+
+
+def _sub_questions(text: str) -> list[str]:
+    """The questions of a message, split at its question marks (each part long enough to ask something)."""
+    parts = [p.strip(" ，,。") for p in _ASKS.split(text)]
+    parts = [p for p in parts if len(p) >= 4]
+    if len(parts) < 2:
+        return [text]
+    return parts
+
+
+def _answer_one(kb, text: str, ctx: Context, engine=None, policies=None) -> Reply:
     r = read(kb, text or "")
     if not r.text:
         return Reply("clarify", "您好，请问想了解哪项健康服务？可以直接说服务名称或您遇到的情况。")
@@ -75,7 +110,7 @@ def answer(kb, text: str, ctx: Context | None = None, engine=None, policies=None
     lx = lexicon()
     if ctx.pending and (r.products or r.insurer) and not _strong(services_in(kb, r.text)) and len(r.text) <= 40:
         # "我的是尊享e生PLUS" after "which product?": the waiting question, now with its product
-        return answer(kb, f"{r.text}，{ctx.pending}", Context(channel_insurer=ctx.channel_insurer), engine, policies)
+        return _answer_one(kb, f"{r.text}，{ctx.pending}", Context(channel_insurer=ctx.channel_insurer), engine, policies)
     named = services_in(kb, r.text, scope.manual_ids)
     if scope.decided_by == "context" and ctx.channel_insurer and not _strong(named):
         # a service the conversation's insurer does not have, but the channel's does: the channel's
@@ -922,8 +957,10 @@ def _value(a: Aspect, text: str):
     for m in a.unit.finditer(text):
         if a.key in ("duration", "response_time") and re.search(r"提前\s*$|至少\s*$", text[max(0, m.start() - 4):m.start()]):
             continue
-        if a.key == "duration" and text[m.end():m.end() + 1] == "内":
-            continue  # "4 工作小时内响应": a deadline, not how long the service lasts
+        if a.key == "duration" and text[m.end():m.end() + 1] == "内" and (
+                "工作" in m.group(0) or re.match(r"内\s*[^，。；,;]{0,3}?(响应|联系|完成|安排|反馈|回复|处理|审核|出具|送达|到达|预约|启动)",
+                                              text[m.end():m.end() + 8])):
+            continue  # "4 工作小时内响应": a deadline, not how long the service lasts ("时间为 4小时内" is)
         return m
     return None
 

@@ -296,3 +296,10 @@ def test_a_word_two_insurers_share_narrows_to_them_and_a_long_name_survives_a_wo
     rep = answer(kb, "太平洋那个保险的就医陪诊要提前几天约")
     assert "平安" not in rep.text, rep.text  # 平安 has 就医陪诊 too, but was not named
     assert [m.manual_id[:3] for m in index_for(kb).products_in("我买的是妇科癌症复发的医疗保险")] == ["002"]
+
+
+def test_each_question_of_a_message_gets_its_answer(kb):
+    # two aspects in two questions: the count and the duration, each with its number and clause
+    rep = answer(kb, "尊享e生PLUS院内陪护能用几次？每次最长陪多少天？")
+    assert "不限次" in rep.text and "30" in rep.text, rep.text
+    assert not numbers_uncited(kb, rep, "")
