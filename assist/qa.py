@@ -1005,15 +1005,16 @@ def _unsaid_focus(kb, r: Reading, svc) -> list[str]:
     found: list[str] = []
     for p in lx.focus:
         for m in p.finditer(asked):
-            f = re.sub(r"^.*的", "", m.group("f"))
-            f = re.sub(r"^(在|用|去|找|是|到|让)", "", f)
-            head = next(iter(kb.tokens(f)), "")  # 车来接 -> 车: what is asked for comes first
-            if "还是" in f or any(f.startswith(w) for w in lx.payers):
-                continue  # 保险公司出还是我自己出: who pays, answered from the fee clauses
-            if len(head) < 2 or len(f) > 2 * len(head) + 2:
-                f = head
-            if len(f) >= 2 and not any(a.asked_in(f) for a in lx.aspects) and f not in _stop_words():
-                found.append(f)
+            phrase = re.sub(r"(这些|那些|这个|那个|这种|之类|等等|等|都|们)+$", "", re.sub(r"^.*的", "", m.group("f")))
+            for f in phrase.split("、"):  # 挂号费、检查费这些是谁出: each thing named
+                f = re.sub(r"^(在|用|去|找|是|到|让)", "", f)
+                head = next(iter(kb.tokens(f)), "")  # 车来接 -> 车: what is asked for comes first
+                if "还是" in f or any(f.startswith(w) for w in lx.payers):
+                    continue  # 保险公司出还是我自己出: who pays, answered from the fee clauses
+                if len(head) < 2 or len(f) > 2 * len(head) + 2:
+                    f = head
+                if len(f) >= 2 and not any(a.asked_in(f) for a in lx.aspects) and f not in _stop_words():
+                    found.append(f)
     if not found:
         return []
     lines = kb._manual_lines(svc.manual_id) or []

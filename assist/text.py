@@ -57,7 +57,8 @@ def _num(m: re.Match) -> str:
     if len(s) == 1 and s in "一两十":
         nxt = text[b] if b < len(text) else ""
         prev = text[a - 1] if a > 0 else ""
-        if nxt in _NOT_NUMBER_AFTER or prev in _NOT_NUMBER_BEFORE or (s == "一" and not nxt):
+        counted = nxt == "天" and s in "两十"  # 十天前, 两天了: a count of days (一天 stays: 一天到晚)
+        if (nxt in _NOT_NUMBER_AFTER and not counted) or prev in _NOT_NUMBER_BEFORE or (s == "一" and not nxt):
             return s
     n = cn_number(s)
     return str(n) if n is not None else s

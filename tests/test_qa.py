@@ -303,3 +303,10 @@ def test_each_question_of_a_message_gets_its_answer(kb):
     rep = answer(kb, "尊享e生PLUS院内陪护能用几次？每次最长陪多少天？")
     assert "不限次" in rep.text and "30" in rep.text, rep.text
     assert not numbers_uncited(kb, rep, "")
+
+
+def test_days_said_in_chinese_numerals_and_costs_asked_with_who_pays(kb):
+    rep = answer(kb, "平安健康险是两天前刚生效的，现在能申请门诊协助吗")
+    assert _decision(rep) == "not_eligible" and "30" in rep.text, rep.text
+    rep = answer(kb, "平安健康的就医陪诊，药品费、诊疗费这些谁来出？")
+    assert rep.kind != "not_in_manual" and "自己承担" in rep.text, rep.text
