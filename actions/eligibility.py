@@ -506,6 +506,8 @@ class ValidateEligibilityForm(FormValidationAction):
             contact = contact_mobile_in(raw)  # "联系人电话留159…" whatever the form asked
             if contact and contact != said:
                 new["phone"] = contact
+                if requested != "person" and "person" in new and slot_text(tracker, "person"):
+                    new.pop("person")  # "联系电话留我女儿的": whose phone it is, not who is served
         if "phone" in required and same_contact(raw):
             mobile = said or slot_text(tracker, "verifier")
             if mobile and is_mobile(mobile):

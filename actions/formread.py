@@ -48,6 +48,7 @@ class Vocab:
     contact_cue: re.Pattern
     hospital_any: re.Pattern
     self_served: re.Pattern
+    not_a_time: frozenset[str]
 
 
 @lru_cache(maxsize=1)
@@ -62,7 +63,7 @@ def vocab() -> Vocab:
                  re.compile(d["self_intro"]), re.compile(d["names_other"]), re.compile(d["service_switch"]),
                  d["hospital_suffix"], re.compile(d["hospital_lead"]), re.compile(d["recap"]),
                  re.compile(d["served_at_home"]), re.compile(d["contact_cue"]),
-                 re.compile(d["hospital_any"]), re.compile(d["self_served"]))
+                 re.compile(d["hospital_any"]), re.compile(d["self_served"]), frozenset(d["not_a_time"]))
 
 
 def raw_text(tracker: Tracker) -> str:
@@ -253,7 +254,8 @@ def time_parts(text: str, now: datetime | None = None) -> tuple[str, ...]:
     points = [str(f["text"]).strip() for f in found or []
               if (f.get("detail") or {}).get("type") in ("time_point", "time_span") and f.get("text")
               and _at_most_a_day((f.get("detail") or {}).get("time"))  # not 今年, 这个月
-              and not _before((f.get("detail") or {}).get("time"), base)]  # not 两天前: no booking time
+              and not _before((f.get("detail") or {}).get("time"), base)  # not 两天前: no booking time
+              and str(f["text"]).strip() not in vocab().not_a_time]  # 现在在上海看: not a time to book
     if not points:
         return ()
     first = points[0]

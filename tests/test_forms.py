@@ -600,3 +600,8 @@ def test_another_service_asked_about_while_a_fact_is_asked_is_checked_instead(ap
     got, _, _, _ = turn(base, text, requested="city", form=ValidateEligibilityForm(), loop="eligibility_form",
                         cands={"city": text})
     assert got.get("service") == "门诊协助" and got.get("city") is None, got
+
+
+def test_scene_setting_time_words_are_not_the_time_to_book():
+    assert time_phrase("目前在杭州住院，下下周四下午3点想约个陪诊") == "下下周四下午3点"
+    assert time_phrase("我现在就在医院") == ""
