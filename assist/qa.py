@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
 from assist.lexicon import Aspect, lexicon
-from assist.understand import CATEGORY, Reading, read, services_in, without_names
+from assist.understand import CATEGORY, Reading, read, services_in, without_names, without_tiers
 from knowledge.matching import norm
 
 # how many clauses / services an answer shows at most
@@ -111,7 +111,7 @@ def _answer_one(kb, text: str, ctx: Context, engine=None, policies=None) -> Repl
     if ctx.pending and (r.products or r.insurer) and not _strong(services_in(kb, r.text)) and len(r.text) <= 40:
         # "我的是尊享e生PLUS" after "which product?": the waiting question, now with its product
         return _answer_one(kb, f"{r.text}，{ctx.pending}", Context(channel_insurer=ctx.channel_insurer), engine, policies)
-    named = services_in(kb, r.text, scope.manual_ids)
+    named = services_in(kb, without_tiers(kb, r.text), scope.manual_ids)
     if scope.decided_by == "context" and ctx.channel_insurer and not _strong(named):
         # a service the conversation's insurer does not have, but the channel's does: the channel's
         ins = kb.resolve_insurer(ctx.channel_insurer)
@@ -121,8 +121,9 @@ def _answer_one(kb, text: str, ctx: Context, engine=None, policies=None) -> Repl
     wants_list = "list_services" in r.cues and not _strong(named) and not r.situation
     if wants_list:
         return _list_services(kb, scope)
-    if r.situation and not _strong(named) and not (r.places or r.hospitals) and (
-            "recommend" in r.cues or "list_services" in r.cues or not (r.aspects or ctx.service)):
+    asks = [a for a in r.aspects if a.key not in ("who", "content")]  # 我老公是被保险人: context, not asked
+    if r.situation and not _strong(named) and (not (r.places or r.hospitals) or "recommend" in r.cues) and (
+            "recommend" in r.cues or "list_services" in r.cues or not (asks or ctx.service)):
         return _recommend(kb, r, scope)  # a situation, and services only by their kind: which fits
     svc_cands = _candidates(kb, named, scope, ctx, r)
     if not svc_cands:

@@ -3,6 +3,7 @@ services, places, hospitals, diseases), the facts it states, what it asks about 
 kind of answer it wants (cues). Channel-neutral and independent of the NLU's intent."""
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from dataclasses import dataclass, field
@@ -60,7 +61,7 @@ def read(kb, text: str) -> Reading:
     r.insurer = _insurer_in(kb, fixed)
     if r.insurer is None and not r.products:
         r.insurer_group = _insurer_group_in(kb, fixed)
-    r.services = services_in(kb, without_names(kb, fixed))
+    r.services = services_in(kb, without_tiers(kb, without_names(kb, fixed)))
     r.places, r.province = _places(fixed)
     r.hospitals = _hospitals(kb, fixed)
     plain = _without_services(without_names(kb, fixed), r.services)  # 三甲 in 三甲医生视频问诊 is no fact
@@ -113,6 +114,27 @@ def _insurer_group_in(kb, text: str) -> list:
                         found.setdefault(x[:k], set()).update((a.id, b.id))
     best = max((w for w in found if w in t), key=len, default=None)
     return [i for i in kb.insurers() if best and i.id in found[best]]
+
+
+def without_tiers(kb, text: str) -> str:
+    """The text without the edition tiers it names (无忧管家专业版 is a tier, not the service 无忧管家全程服务)."""
+    tiers = _tier_names(kb)
+    for t in tiers:
+        if t in text:
+            text = text.replace(t, "，")
+    return text
+
+
+def _tier_names(kb) -> tuple[str, ...]:
+    key = ("tiers", id(kb))
+    if key not in _CACHE:
+        ix = index_for(kb)
+        names = {re.sub(r"[(（].*?[)）]", "", e.name.rsplit(" ", 1)[-1]) for e in ix.editions if " " in e.name}
+        _CACHE[key] = tuple(sorted((n for n in names if len(n) >= 5), key=len, reverse=True))
+    return _CACHE[key]
+
+
+_CACHE: dict = {}
 
 
 def without_names(kb, text: str) -> str:

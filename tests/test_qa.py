@@ -310,3 +310,9 @@ def test_days_said_in_chinese_numerals_and_costs_asked_with_who_pays(kb):
     assert _decision(rep) == "not_eligible" and "30" in rep.text, rep.text
     rep = answer(kb, "平安健康的就医陪诊，药品费、诊疗费这些谁来出？")
     assert rep.kind != "not_in_manual" and "自己承担" in rep.text, rep.text
+
+
+def test_a_situation_with_places_and_a_tier_name_still_gets_the_services_that_fit(kb):
+    # a city named in passing and a tier (无忧管家尊享版) that shares words with a service
+    rep = answer(kb, "我有太保蓝本无忧管家尊享版，要从老家去北京大医院看病，机场接送、住宿都不知道咋办，有什么服务能用？")
+    assert rep.kind == "recommend" and "异地就医" in rep.text, rep.text
