@@ -375,12 +375,17 @@ def _coverage(kb, r: Reading, svc, ctx: Context) -> Reply:
     from assist.eligibility import Case, coverage_facts
     from assist.errors import AssistError
 
-    hospital = r.hospitals[0].name if r.hospitals else None
     res = r.places[0] if r.places and r.places[0].city else None
     # the customer's own word when it is a county-level place (昆山 answers "昆山属于苏州"), else the city
     place = (res.query if res.via == "county" and res.query else res.city.name) if res else None
-    try:
-        _res, out = coverage_facts(kb, svc, Case(city=place, hospital=hospital), short=True)
+    out = None
+    try:  # of the hospitals the words may name (北京天坛医院 / 首都医科大学附属北京天坛医院), a listed one first
+        for h in (r.hospitals or [None]):
+            _res, got = coverage_facts(kb, svc, Case(city=place, hospital=h.name if h else None), short=True)
+            if out is None or (got is not None and got["status"] == "covered"):
+                out = got
+            if out is not None and out["status"] == "covered":
+                break
     except AssistError as e:
         return Reply("ask_city", e.message if hasattr(e, "message") else str(e))
     if out is None:

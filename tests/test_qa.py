@@ -316,3 +316,9 @@ def test_a_situation_with_places_and_a_tier_name_still_gets_the_services_that_fi
     # a city named in passing and a tier (无忧管家尊享版) that shares words with a service
     rep = answer(kb, "我有太保蓝本无忧管家尊享版，要从老家去北京大医院看病，机场接送、住宿都不知道咋办，有什么服务能用？")
     assert rep.kind == "recommend" and "异地就医" in rep.text, rep.text
+
+
+def test_a_hospital_the_list_names_by_its_full_title_is_on_the_list(kb):
+    # the store knows 北京天坛医院 (another manual) and 首都医科大学附属北京天坛医院 (this service's list)
+    rep = answer(kb, "众安门诊挂号协助能约北京天坛医院吗")
+    assert rep.kind == "coverage" and "首都医科大学附属北京天坛医院" in rep.text and "不在" not in rep.text, rep.text
