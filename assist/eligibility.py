@@ -32,6 +32,7 @@ class Person:
     age: Optional[int] = None
     is_insured: Optional[bool] = None
     applicant_is_guardian: Optional[bool] = None
+    designated: Optional[bool] = None  # the customer says the relative is designated for the services
 
 
 @dataclass
@@ -138,7 +139,8 @@ def _person(pin: Person, policy, on: date) -> tuple[PersonFacts, Optional[dict]]
     birth = _birth(pin, on)
     if policy is None:
         return PersonFacts(person_id=pin.name or "person", relation=rel or "", is_insured=pin.is_insured,
-                           birth_date=birth, applicant_is_guardian=pin.applicant_is_guardian), None
+                           birth_date=birth, applicant_is_guardian=pin.applicant_is_guardian,
+                           designated=pin.designated), None
     found = None
     if pin.name:
         found = policy.find_person(pin.name)

@@ -18,6 +18,7 @@ class StatedFacts:
     relation: str | None = None  # self | spouse | child | parent | grandparent | sibling | other
     relation_word: str | None = None
     insured: bool | None = None  # False: the person named is said not to be on the policy
+    designated: bool | None = None  # the relative is said to be designated for the services (指定家人)
     age: int | None = None
     diagnosis: str | None = None  # none | suspected | confirmed
     pregnancy: bool | None = None
@@ -111,6 +112,8 @@ def read_facts(text: str, whole: str | None = None) -> StatedFacts:
     if rel:
         f.relation, f.relation_word = rel, word
         f.said.append("relation")
+        if rel != "self" and any(p.search(text) for p in pats["designated"]):
+            f.designated = True
     for p in pats["age"]:
         m = p.search(text)
         if m:

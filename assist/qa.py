@@ -75,8 +75,10 @@ def answer(kb, text: str, ctx: Context | None = None, engine=None, policies=None
     if len(parts) < 2 or whole.kind not in _ANSWERS or whole.check_policy:
         return whole
     mem = whole.remember
+    named = read(kb, text).products
+    said = (named[0].tier or named[0].edition or named[0].product) if named else None  # 2022版 尊享版2档 too
     then = replace(ctx, service=mem.get("service") or ctx.service, insurer=mem.get("insurer") or ctx.insurer,
-                   product=mem.get("product") or ctx.product)
+                   product=said or mem.get("product") or ctx.product)
     out = whole
     for part in parts:
         asked = [a for a in read(kb, part).aspects if a.key != "content"]
@@ -591,7 +593,7 @@ def _eligibility(kb, engine, policies, r: Reading, svc, scope: Scope) -> Reply:
     req = EligibilityRequest(
         service=svc.name, insurer=scope.product or svc.insurer_short,
         person=Person(relation=("本人" if f.relation == "self" else f.relation_word) if f.relation else None,
-                      age=f.age, is_insured=f.insured),
+                      age=f.age, is_insured=f.insured, designated=f.designated),
         case=Case(diagnosis=f.diagnosis, disease=r.disease, pregnancy=f.pregnancy, accident=f.accident,
                   diagnosis_hospital_public=f.hospital_public, diagnosis_hospital_grade=f.hospital_grade,
                   uses_this_period=f.uses),

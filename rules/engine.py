@@ -425,7 +425,7 @@ def check_beneficiary(c: Ctx, o: Out) -> None:
         limit = f"（最多指定 {b.max_designated} 名）" if b.max_designated else ""
         if listed and b.max_designated and listed[0] >= b.max_designated:
             o.fail("beneficiary", f"可享服务的家人最多指定 {b.max_designated} 名，该家人不在其中。", b.family_source or b.source)
-        elif listed or per.designated_since:
+        elif listed or per.designated_since or per.designated:
             o.ok("beneficiary", f"该家人已被指定为可享服务的直系亲属{limit}。", b.family_source or b.source)
         elif p.designated_family:
             o.fail("beneficiary", f"该家人未被指定为可享服务的直系亲属{limit}。", b.family_source or b.source)

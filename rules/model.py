@@ -198,6 +198,7 @@ class PersonFacts:
     birth_date: Optional[date] = None
     designated_since: Optional[date] = None
     applicant_is_guardian: Optional[bool] = None  # for minors: a guardian applies for them
+    designated: Optional[bool] = None  # stated: the relative has been designated (date not said)
 
 
 @dataclass(frozen=True)
