@@ -98,9 +98,11 @@ def read_facts(text: str, whole: str | None = None) -> StatedFacts:
             f.said.append("uses")
             break
     rel, word = served_relation(text)
-    if rel and rel != "self":
+    if rel and rel != "self" and word:
+        who = word
+
         def says(key: str) -> bool:
-            return any(p.search(whole) for p in lx.person_patterns(key, word))
+            return any(p.search(whole) for p in lx.person_patterns(key, who))
 
         if says("owner") and says("speaker_served"):  # 我老公的保单…我自己能用吗: the speaker, not insured
             rel, f.insured = lx.relation_inverse.get(rel, "other"), False

@@ -872,17 +872,17 @@ def _deadline_or_age(r: Reading, clause: str, f) -> str:
     for m in re.finditer(_EVENT + r"[^，。？?,.;；!！]{0,6}?(\d+|[一二两三四五六七八九十]+)\s*个?\s*(个月|天|日|周|礼拜|星期|年)", q):
         event, said = m.group(1), _days(m.group(2), m.group(3))
         limit = event + r"后?\s*(\d+)\s*(个月|天|日|周|年)"
-        for c in (*re.finditer(limit + r"\s*(?:内|以内|之内)", clause),  # 出院后15天内
+        for d in (*re.finditer(limit + r"\s*(?:内|以内|之内)", clause),  # 出院后15天内
                   *re.finditer(r"(?:至|到)[^，。；,;]{0,4}?" + limit, clause)):  # 服务至客户出院后5天
-            if said > _days(c.group(1), c.group(2)):
-                return f"要在{event}后{c.group(1)}{c.group(2)}内，您说的已经超过了。"
+            if said > _days(d.group(1), d.group(2)):
+                return f"要在{event}后{d.group(1)}{d.group(2)}内，您说的已经超过了。"
     if f.age is not None:
-        c = re.search(r"(\d+)\s*周?岁(以上|及以上)", clause)
-        if c and f.age < int(c.group(1)):
-            return f"要求{c.group(1)}周岁以上。"
-        c = re.search(r"(\d+)\s*周?岁(以下|及以下)", clause)
-        if c and f.age > int(c.group(1)):
-            return f"要求{c.group(1)}周岁以下。"
+        low = re.search(r"(\d+)\s*周?岁(以上|及以上)", clause)
+        if low and f.age < int(low.group(1)):
+            return f"要求{low.group(1)}周岁以上。"
+        high = re.search(r"(\d+)\s*周?岁(以下|及以下)", clause)
+        if high and f.age > int(high.group(1)):
+            return f"要求{high.group(1)}周岁以下。"
     return ""
 
 
