@@ -415,7 +415,7 @@ def _coverage(kb, r: Reading, svc, ctx: Context) -> Reply:
     if status == "not_covered" and not out.get("hospital"):
         near = kb.covered_nearby(svc.id, out["city"].get("code"))
         if near:  # where the customer could use it instead: the listed cities of the same province
-            text += f"\n同省在服务范围内的城市有：{'、'.join(n for n, _s in near)}。"
+            text += f"\n同省能用这项服务的城市有：{'、'.join(n for n, _s in near)}。"
             srcs += [src for _n, src in near[:3]]
     listed = kb.hospitals(svc.id, out["city"]["name"]) if status in ("covered", "partial") else []
     if listed and (_asks_list(r.text) or len(listed) <= 8):

@@ -171,7 +171,8 @@ def services_in(kb, text: str, manual_ids: set[str] | None = None) -> list[tuple
             continue
         spelled = numeral_forms(v.name)  # 三甲 in a name, 3甲 in the normalised message
         s = service_score(q, v.name, [norm(a) for a in (*v.aliases, *spelled) if norm(a)], v.category)
-        for key in {service_core(v.name), norm(v.name), *(norm(n) for n in spelled)}:
+        keys = {service_core(v.name), norm(v.name), *(norm(n) for n in spelled), *(service_core(a) for a in v.aliases)}
+        for key in keys:  # an alias shares a run with the words too (院外特药直付服务 ~ 院外特药直付)
             span = _shared_span(q, key) if key else 0
             if span >= 4 or (span >= 3 and span >= 0.75 * len(key)):
                 s = max(s, SHARED + 10.0 * span / len(key))

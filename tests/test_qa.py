@@ -197,7 +197,7 @@ def test_a_name_with_a_numeral_is_the_service_not_a_fact(kb):
 def test_uncovered_city_offers_the_listed_cities_of_its_province(kb):
     rep = answer(kb, "平安健康的门诊协助在那曲能用吗")
     assert rep.kind == "coverage" and "那曲不在门诊协助的服务范围内" in rep.text
-    assert "同省在服务范围内的城市有：" in rep.text and "拉萨市" in rep.text
+    assert "同省能用这项服务的城市有：" in rep.text and "拉萨市" in rep.text
     assert any("拉萨" in (getattr(s, "quote", None) or s.get("quote") or "") for s in rep.sources)  # its line
 
 
