@@ -315,6 +315,12 @@ class ValidateTicketForm(ValidateEligibilityForm):
             else:
                 ask(dispatcher, "ask_date", e.message)
             return {"date": None}
+        window = next((f for f in (svc.facts if svc else ()) if f.attribute == "booking_window"
+                       and (f.data or {}).get("days")), None)
+        if window is not None and when.date() > (now_china() + timedelta(days=int(window.data["days"]))).date():
+            Answer("ask_date", f"{svc.name}只能预约{window.data['days']}天内的服务，{zh_time(when)}太远了。"
+                   f"请说一个{window.data['days']}天内的时间。", sources=[window.source], asks="date").send(dispatcher)
+            return {"date": None}  # 仅可预约7日内的服务
         if hours is not None and not hours.covers(when):
             first = earliest_slot(when, hours)
             Answer("ask_date", f"{svc.name}的服务时间是{hours.label}，{zh_time(when)}不在服务时间内。"

@@ -605,3 +605,14 @@ def test_another_service_asked_about_while_a_fact_is_asked_is_checked_instead(ap
 def test_scene_setting_time_words_are_not_the_time_to_book():
     assert time_phrase("目前在杭州住院，下下周四下午3点想约个陪诊") == "下下周四下午3点"
     assert time_phrase("我现在就在医院") == ""
+
+
+def test_a_booking_window_of_the_manual_refuses_a_time_too_far_ahead(app):
+    from tests.test_actions import tracker
+
+    t = tracker({"service": "术后上门护理服务", "insurer": "众安"}, requested="date", loop="ticket_form")
+    d = CollectingDispatcher()
+    far = (now_china() + timedelta(days=20)).replace(hour=10, minute=0, second=0, microsecond=0)
+    out = ValidateTicketForm().validate_date(far.isoformat(), d, t, {})
+    said = d.messages[0]["text"]
+    assert out["date"] is None and "7天内" in said and "来源" in said
