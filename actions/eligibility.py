@@ -324,7 +324,7 @@ class ValidateEligibilityForm(FormValidationAction):
             dispatcher.utter_message(text=("目前记下的是：\n" + "\n".join(lines)) if lines else "还没有记下预约信息。")
             return None, _take_nothing(tracker, start, drop)
         if requested in ("phone", "verifier", "policy_number", "person") and cands and is_question(text) \
-                and (requested == "person" or not re.search(r"\d", text)):  # "能保证安排到协和吗？": a side question
+                and (requested == "person" or not re.search(r"\d{5,}", text)):  # "能保证安排到协和吗？", "一年能用几次？"
             from actions.answer import answer_typed
 
             answer_typed(dispatcher, tracker)

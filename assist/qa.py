@@ -1007,12 +1007,18 @@ def _unsaid_focus(kb, r: Reading, svc) -> list[str]:
     service's own text mentions none of it: the manual does not say. Empty when nothing is pinned down,
     when the thing is an aspect the clauses are searched for (什么材料), or when the text mentions it."""
     lx = lexicon()
-    asked = without_names(kb, r.text)
+    base = without_names(kb, r.text)
+    asked = base
     for n in sorted({svc.name, *svc.aliases}, key=len, reverse=True):
         asked = asked.replace(n, "，")
     found: list[str] = []
     for p in lx.focus:
-        for m in p.finditer(asked):
+        for m in p.finditer(base if "(?P<whole>" in p.pattern else asked):  # 女陪诊员 keeps its 陪诊
+            whole = m.groupdict().get("whole")
+            if whole:  # 指定女陪诊员: the whole phrase is what the manual would have to say
+                if whole not in _stop_words() and not any(a.asked_in(whole) for a in lx.aspects):
+                    found.append(whole)
+                continue
             phrase = re.sub(r"(这些|那些|这个|那个|这种|之类|等等|等|都|们)+$", "", re.sub(r"^.*的", "", m.group("f")))
             for f in phrase.split("、"):  # 挂号费、检查费这些是谁出: each thing named
                 f = re.sub(r"^(在|用|去|找|是|到|让)", "", f)
