@@ -248,6 +248,9 @@ def _strong(named) -> bool:
     return any(s > CATEGORY for _v, s in named)
 
 
+_YES_NO = re.compile(r"(吗|么|嘛)[？?]?$|能不能|可不可以|是否|会不会")  # a yes/no question about the service in hand
+
+
 def _candidates(kb, named, scope: Scope, ctx: Context, r: Reading) -> list:
     """Services the question is about, best first: named in the message, else the conversation's."""
     if named and (_strong(named) or not ctx.service or r.products or r.insurer):
@@ -255,7 +258,7 @@ def _candidates(kb, named, scope: Scope, ctx: Context, r: Reading) -> list:
         return [v for v, s in named if s >= best - 1e-6] + [v for v, s in named if s < best - 1e-6][:4]
     # only kinds of service named (重疾, 住院): the conversation's service stays
     if ctx.service and (named or r.situation or r.aspects or r.facts.any() or r.places or r.hospitals or r.cues & {
-            "eligibility", "coverage", "followup", "own_policy", "book"}):
+            "eligibility", "coverage", "followup", "own_policy", "book"} or _YES_NO.search(r.text)):
         again = services_in(kb, ctx.service, scope.manual_ids)
         if again:
             return [again[0][0]]
@@ -932,7 +935,8 @@ def _excluded_reply(kb, r: Reading, svc) -> Reply | None:
     for n in sorted({svc.name, *svc.aliases}, key=len, reverse=True):
         asked = asked.replace(n, "，")
     for c in kb.clauses(service_id=svc.id):
-        items = [x for x in _excluded_items(c.text) if len(x) >= 2 and x in asked]
+        items = [x for x in _excluded_items(c.text) if len(x) >= 2 and (x in asked or (
+            x.startswith("指定") and re.search("指定.{0,5}" + re.escape(x[2:]), asked)))]  # 指定看哪个医生
         if items:
             quote, src = _with_continuation(kb, c)
             return Reply("fact", f"不可以。\n手册原文：“{quote}”",
@@ -1014,9 +1018,9 @@ def _unsaid_focus(kb, r: Reading, svc) -> list[str]:
     found: list[str] = []
     for p in lx.focus:
         for m in p.finditer(base if "(?P<whole>" in p.pattern else asked):  # 女陪诊员 keeps its 陪诊
-            whole = m.groupdict().get("whole")
-            if whole:  # 指定女陪诊员: the whole phrase is what the manual would have to say
-                if whole not in _stop_words() and not any(a.asked_in(whole) for a in lx.aspects):
+            whole = re.sub(r"^(看|找|要)?(哪个|哪位|哪家|哪一位|某个|某位|某家|一个|一位|个|位)", "", m.groupdict().get("whole") or "")
+            if "whole" in m.groupdict():  # 指定女陪诊员: the whole phrase is what the manual would have to say
+                if len(whole) >= 2 and whole not in _stop_words() and not any(a.asked_in(whole) for a in lx.aspects):
                     found.append(whole)
                 continue
             phrase = re.sub(r"(这些|那些|这个|那个|这种|之类|等等|等|都|们)+$", "", re.sub(r"^.*的", "", m.group("f")))
