@@ -329,6 +329,13 @@ class ValidateEligibilityForm(FormValidationAction):
 
             answer_typed(dispatcher, tracker)
             return None, _take_nothing(tracker, start, drop)
+        if requested == "city" and is_question(text) and len(text) > 6 and not city_in_text(raw) \
+                and not hospital_phrase(raw) and not self.names_another_service(text, tracker) \
+                and not (tracker.latest_message or {}).get("entities"):
+            from actions.answer import answer_typed  # "那明年续保以后还要再等等待期吗？" asked for the city
+
+            answer_typed(dispatcher, tracker)
+            return None, _take_nothing(tracker, start, drop)
         ents = _entities(tracker, [s for s in required if s not in ("verifier", "confirm", "date")
                                    and not (s == "phone" and requested == "verifier")])
         new: dict[str, Any] = {s: v for s, v in cands.items() if s not in free}
@@ -479,6 +486,18 @@ class ValidateEligibilityForm(FormValidationAction):
         if requested == "verifier" and "phone" not in new and tracker.get_slot("phone") != prior_value(tracker, "phone"):
             reverts["phone"] = tracker.slots["phone"] = prior_value(tracker, "phone")  # set by Rasa outside the form
         return None, reverts
+
+    @staticmethod
+    def names_another_service(text: str, tracker: Tracker) -> bool:
+        """The message switches to a service other than the one in hand ("那门诊协助呢")."""
+        from actions.formread import switches_service
+
+        if not switches_service(text):
+            return False
+        policy = verified_policy(tracker)
+        ins = stores().kb.resolve_insurer(policy.insurer) if policy else current_insurer(tracker)
+        other, _ = pick_service(text, ins, policy.manual_id if policy else None)
+        return other is not None and other.name != prior_value(tracker, "service")
 
     @staticmethod
     def identity_and_contact(raw: str, required: list[str], requested, new: dict, tracker: Tracker) -> None:

@@ -616,3 +616,14 @@ def test_a_booking_window_of_the_manual_refuses_a_time_too_far_ahead(app):
     out = ValidateTicketForm().validate_date(far.isoformat(), d, t, {})
     said = d.messages[0]["text"]
     assert out["date"] is None and "7天内" in said and "来源" in said
+
+
+def test_a_question_asked_instead_of_the_city_is_answered_and_the_city_asked_again(app):
+    _, creds = app
+    c = creds["PAH2025000101"]
+    base = {"service": "住院协助", "insurer": "平安健康", "policy_number": c["number"], "verifier": c["mobile"],
+            "person": "王建国"}
+    text = "住院协助要提前多久申请啊？"
+    got, said, _, _ = turn(base, text, requested="city", form=ValidateEligibilityForm(), loop="eligibility_form",
+                           cands={"city": text})
+    assert got.get("city") is None and "没有识别出城市" not in said and said, (got, said)
