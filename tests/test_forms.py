@@ -591,17 +591,6 @@ def test_after_a_failed_check_a_new_proof_retries_the_number_given_in_an_earlier
     assert got["policy_number"] == c["number"] and got["verifier"] == c["mobile"] and "保单已核实" in said, (got, said)
 
 
-def test_another_service_asked_about_while_a_fact_is_asked_is_checked_instead(app):
-    _, creds = app
-    c = creds["PAH2025000101"]
-    base = {"service": "住院协助", "insurer": "平安健康", "policy_number": c["number"], "verifier": c["mobile"],
-            "person": "王建国"}
-    text = "那门诊协助呢？"
-    got, _, _, _ = turn(base, text, requested="city", form=ValidateEligibilityForm(), loop="eligibility_form",
-                        cands={"city": text})
-    assert got.get("service") == "门诊协助" and got.get("city") is None, got
-
-
 def test_scene_setting_time_words_are_not_the_time_to_book():
     assert time_phrase("目前在杭州住院，下下周四下午3点想约个陪诊") == "下下周四下午3点"
     assert time_phrase("我现在就在医院") == ""
@@ -618,12 +607,19 @@ def test_a_booking_window_of_the_manual_refuses_a_time_too_far_ahead(app):
     assert out["date"] is None and "7天内" in said and "来源" in said
 
 
-def test_a_question_asked_instead_of_the_city_is_answered_and_the_city_asked_again(app):
+def test_while_the_city_is_asked_another_service_is_checked_and_a_question_answered(app):
+    """"那门诊协助呢" checks that service instead; a question that names no city is answered and the city
+    asked again (neither is a city name)."""
     _, creds = app
     c = creds["PAH2025000101"]
     base = {"service": "住院协助", "insurer": "平安健康", "policy_number": c["number"], "verifier": c["mobile"],
             "person": "王建国"}
-    text = "住院协助要提前多久申请啊？"
-    got, said, _, _ = turn(base, text, requested="city", form=ValidateEligibilityForm(), loop="eligibility_form",
-                           cands={"city": text})
+
+    def asked_city(text):
+        return turn(base, text, requested="city", form=ValidateEligibilityForm(), loop="eligibility_form",
+                    cands={"city": text})
+
+    got, _, _, _ = asked_city("那门诊协助呢？")
+    assert got.get("service") == "门诊协助" and got.get("city") is None, got
+    got, said, _, _ = asked_city("住院协助要提前多久申请啊？")
     assert got.get("city") is None and "没有识别出城市" not in said and said, (got, said)
