@@ -451,13 +451,14 @@ class ValidateEligibilityForm(FormValidationAction):
 
             if is_mobile(digits_only(text)):  # a mobile number at the summary: the contact phone
                 new["phone"] = text
-        if self.name() == "validate_eligibility_form" and requested not in (None, "service") \
-                and switches_service(text):  # "那肿瘤心理咨询呢" while a fact is asked: check that one now
-            policy = verified_policy(tracker)
-            ins = stores().kb.resolve_insurer(policy.insurer) if policy else current_insurer(tracker)
-            other, _ = pick_service(text, ins, policy.manual_id if policy else None)
-            if other is not None and other.name != prior_value(tracker, "service"):
-                new, free = {"service": other.name}, set()
+        if requested not in (None, "service") and self.names_another_service(text, tracker):
+            free = set()  # "那门诊协助呢，她还能用吗": a switch of service, no answer to the question asked
+            if self.name() == "validate_eligibility_form":  # while a fact is asked: check that one now
+                policy = verified_policy(tracker)
+                ins = stores().kb.resolve_insurer(policy.insurer) if policy else current_insurer(tracker)
+                other, _ = pick_service(text, ins, policy.manual_id if policy else None)
+                if other is not None:
+                    new = {"service": other.name}
         for s in free:
             if s == "date":
                 if not phrase and not (said and field and field != "date"):

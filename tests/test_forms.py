@@ -623,3 +623,11 @@ def test_while_the_city_is_asked_another_service_is_checked_and_a_question_answe
     assert got.get("service") == "门诊协助" and got.get("city") is None, got
     got, said, _, _ = asked_city("住院协助要提前多久申请啊？")
     assert got.get("city") is None and "没有识别出城市" not in said and said, (got, said)
+
+
+def test_a_switch_of_service_in_the_booking_form_is_no_answer_to_the_question_asked(app):
+    _, creds = app
+    text = "那门诊协助呢，她还能用吗？"
+    got, said, _, _ = turn(without(ticket_slots(creds), "city", "hospital", "date", "phone"), text,
+                           requested="city", cands={"city": text})
+    assert got.get("city") is None and "没有认出" not in said and "没有识别出城市" not in said, (got, said)
