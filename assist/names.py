@@ -10,11 +10,11 @@ from __future__ import annotations
 import re
 import weakref
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 from assist.lexicon import lexicon
 from assist.text import compact, to_digits
-from knowledge.matching import service_core
+from knowledge.matching import norm, service_core
 
 MIN_SOUND_SYLLABLES = 2
 
@@ -169,6 +169,31 @@ class NameIndex:
             out.update((i, i + len(w)))
             pos = i + len(w)
         return out
+
+    @cached_property
+    def tier_names(self) -> tuple[str, ...]:
+        """The store's edition tiers as said (无忧管家专业版, 尊享版2档), longest first."""
+        names = {re.sub(r"[(（].*?[)）]", "", e.name.rsplit(" ", 1)[-1]) for e in self.editions if " " in e.name}
+        return tuple(sorted((n for n in names if len(n) >= 5), key=len, reverse=True))
+
+    @cached_property
+    def insurer_groups(self) -> dict[str, frozenset[int]]:
+        """The start two insurers' names share (太保 of 太保健康 and 太保寿险) -> the ids of the insurers it names."""
+        ins = list(self.kb.insurers())
+        names = {i.id: [norm(n) for n in (i.short_name, *i.aliases)] for i in ins}
+        found: dict[str, set[int]] = {}
+        for a in ins:
+            for b in ins:
+                if a.id >= b.id:
+                    continue
+                for x in names[a.id]:
+                    for y in names[b.id]:
+                        k = 0
+                        while k < min(len(x), len(y)) and x[k] == y[k]:
+                            k += 1
+                        if k >= 2:
+                            found.setdefault(x[:k], set()).update((a.id, b.id))
+        return {w: frozenset(ids) for w, ids in found.items()}
 
     # -- products -------------------------------------------------------------------
     def products_in(self, text: str) -> list[ProductMention]:

@@ -70,21 +70,23 @@ def answer(kb, text: str, ctx: Context | None = None, engine=None, policies=None
     """The reply to a message. A message asking several things (…几位专家？会给书面报告吗？) is answered as a
     whole, then each question whose aspect that answer does not state is answered in its context."""
     ctx = ctx or Context()
-    whole = _answer_one(kb, text, ctx, engine, policies)
+    r = read(kb, text or "")
+    whole = _answer_one(kb, r, ctx, engine, policies)
     parts = _sub_questions(text or "")
     if len(parts) < 2 or whole.kind not in _ANSWERS or whole.check_policy:
         return whole
     mem = whole.remember
-    named = read(kb, text).products
+    named = r.products
     said = (named[0].tier or named[0].edition or named[0].product) if named else None  # 2022版 尊享版2档 too
     then = replace(ctx, service=mem.get("service") or ctx.service, insurer=mem.get("insurer") or ctx.insurer,
                    product=said or mem.get("product") or ctx.product)
     out = whole
     for part in parts:
-        asked = [a for a in read(kb, part).aspects if a.key != "content"]
+        rp = read(kb, part)
+        asked = [a for a in rp.aspects if a.key != "content"]
         if not asked or any(a.clause.search(out.text) for a in asked):
             continue  # nothing specific asked, or the answer already states it
-        extra = _answer_one(kb, part, then, engine, policies)
+        extra = _answer_one(kb, rp, then, engine, policies)
         if extra.kind in _ANSWERS and extra.text not in out.text:
             out = replace(out, text=out.text + "\n" + extra.text, sources=out.sources + extra.sources,
                           items=out.items + extra.items, handoff=out.handoff or extra.handoff)
@@ -104,15 +106,16 @@ def _sub_questions(text: str) -> list[str]:
     return parts
 
 
-def _answer_one(kb, text: str, ctx: Context, engine=None, policies=None) -> Reply:
-    r = read(kb, text or "")
+def _answer_one(kb, r: Reading, ctx: Context, engine=None, policies=None) -> Reply:
+    """The reply to one reading of a message (answer() reads each message and each of its questions once)."""
     if not r.text:
         return Reply("clarify", "您好，请问想了解哪项健康服务？可以直接说服务名称或您遇到的情况。")
     scope = _scope(kb, r, ctx)
     lx = lexicon()
     if ctx.pending and (r.products or r.insurer) and not _strong(services_in(kb, r.text)) and len(r.text) <= 40:
         # "我的是尊享e生PLUS" after "which product?": the waiting question, now with its product
-        return _answer_one(kb, f"{r.text}，{ctx.pending}", Context(channel_insurer=ctx.channel_insurer), engine, policies)
+        return _answer_one(kb, read(kb, f"{r.text}，{ctx.pending}"), Context(channel_insurer=ctx.channel_insurer),
+                           engine, policies)
     named = services_in(kb, without_tiers(kb, r.text), scope.manual_ids)
     if scope.decided_by == "context" and ctx.channel_insurer and not _strong(named):
         # a service the conversation's insurer does not have, but the channel's does: the channel's
@@ -248,7 +251,8 @@ def _strong(named) -> bool:
     return any(s > CATEGORY for _v, s in named)
 
 
-_YES_NO = re.compile(r"(吗|么|嘛)[？?]?$|能不能|可不可以|是否|会不会")  # a yes/no question about the service in hand
+_YES_NO_FORMS = r"(吗|么|嘛)[？?]?$|能不能|可不可以|是否"  # a yes/no question
+_YES_NO = re.compile(_YES_NO_FORMS + "|会不会")  # …about the service in hand
 
 
 def _candidates(kb, named, scope: Scope, ctx: Context, r: Reading) -> list:
@@ -434,8 +438,6 @@ def _coverage(kb, r: Reading, svc, ctx: Context) -> Reply:
 
 def _drug_reply(kb, r: Reading, scope: Scope) -> Reply | None:
     """A drug the message names that is on one of the manual's drug lists: which list, with its line."""
-    from assist.understand import without_names
-
     for tok in dict.fromkeys(kb.tokens(without_names(kb, r.text))):
         if len(tok) < 3 or tok in _stop_words():
             continue
@@ -712,7 +714,7 @@ class _Hit:
 
 def _query_words(kb, r: Reading, svc_names: list[str]) -> tuple[set[str], set[str]]:
     """(the customer's content words, the aspects' own words) for retrieval."""
-    from assist.understand import numeral_forms, without_names
+    from assist.understand import numeral_forms
 
     text = without_names(kb, r.text)
     for n in sorted({m for n in svc_names for m in (n, *numeral_forms(n))}, key=len, reverse=True):
@@ -892,7 +894,7 @@ def _deadline_or_age(r: Reading, clause: str, f) -> str:
 def _says_no(kb, r: Reading, svc, clauses: list[str]) -> bool:
     """A yes/no question (…吗, 能不能 …) whose key word the quoted clause puts right after a negation
     (可以指定医院、科室，但是不能指定医生)."""
-    if not re.search(r"(吗|么|嘛)[？?]?$|能不能|可不可以|是否", r.text):
+    if not re.search(_YES_NO_FORMS, r.text):
         return False
     words = _question_words(kb, r, svc)
     neg = r"(不能|不可以|不可|无法|不支持|不提供|不包括|不包含|不含|不予|不得)"
@@ -929,11 +931,9 @@ def _excluded_items(clause: str) -> list[str]:
 
 def _excluded_reply(kb, r: Reading, svc) -> Reply | None:
     """A yes/no question naming something a clause of the service lists as outside it: no, with that clause."""
-    if not re.search(r"(吗|么|嘛)[？?]?$|能不能|可不可以|是否|行不行", r.text):
+    if not re.search(_YES_NO_FORMS + "|行不行", r.text):
         return None
-    asked = without_names(kb, r.text)
-    for n in sorted({svc.name, *svc.aliases}, key=len, reverse=True):
-        asked = asked.replace(n, "，")
+    asked = _without_service(without_names(kb, r.text), svc)
     for c in kb.clauses(service_id=svc.id):
         items = [x for x in _excluded_items(c.text) if len(x) >= 2 and (x in asked or (
             x.startswith("指定") and re.search("指定.{0,5}" + re.escape(x[2:]), asked)))]  # 指定看哪个医生
@@ -954,8 +954,6 @@ def _customer_pays(kb, r: Reading, svc, clauses: list[str]) -> bool:
 
 def _question_words(kb, r: Reading, svc) -> list[str]:
     """The question's content words (two characters or more, no names, not the service's name)."""
-    from assist.understand import without_names
-
     text = without_names(kb, r.text)
     if svc is not None:
         text = text.replace(svc.name, "，")
@@ -1012,17 +1010,16 @@ def _unsaid_focus(kb, r: Reading, svc) -> list[str]:
     when the thing is an aspect the clauses are searched for (什么材料), or when the text mentions it."""
     lx = lexicon()
     base = without_names(kb, r.text)
-    asked = base
-    for n in sorted({svc.name, *svc.aliases}, key=len, reverse=True):
-        asked = asked.replace(n, "，")
+    asked = _without_service(base, svc)
     found: list[str] = []
     for p in lx.focus:
-        for m in p.finditer(base if "(?P<whole>" in p.pattern else asked):  # 女陪诊员 keeps its 陪诊
-            whole = re.sub(r"^(看|找|要)?(哪个|哪位|哪家|哪一位|某个|某位|某家|一个|一位|个|位)", "", m.groupdict().get("whole") or "")
-            if "whole" in m.groupdict():  # 指定女陪诊员: the whole phrase is what the manual would have to say
+        if "whole" in p.groupindex:  # 指定女陪诊员: the whole phrase (with its 陪诊) is what the manual would say
+            for m in p.finditer(base):
+                whole = re.sub(r"^(看|找|要)?(哪个|哪位|哪家|哪一位|某个|某位|某家|一个|一位|个|位)", "", m.group("whole"))
                 if len(whole) >= 2 and whole not in _stop_words() and not any(a.asked_in(whole) for a in lx.aspects):
                     found.append(whole)
-                continue
+            continue
+        for m in p.finditer(asked):
             phrase = re.sub(r"(这些|那些|这个|那个|这种|之类|等等|等|都|们)+$", "", re.sub(r"^.*的", "", m.group("f")))
             for f in phrase.split("、"):  # 挂号费、检查费这些是谁出: each thing named
                 f = re.sub(r"^(在|用|去|找|是|到|让)", "", f)
@@ -1040,14 +1037,17 @@ def _unsaid_focus(kb, r: Reading, svc) -> list[str]:
     return [] if any(f in own for f in found) else list(dict.fromkeys(found))
 
 
+def _without_service(text: str, svc) -> str:
+    """The text without the service's own names: what is left is what it asks of the service."""
+    for n in sorted({svc.name, *svc.aliases}, key=len, reverse=True):
+        text = text.replace(n, "，")
+    return text
+
+
 def _foreign_words(kb, r: Reading, svc) -> list[str]:
     """Words of the question (whole words, not function words, not names) that the service's manual never
     uses: what the customer asks about is not in it."""
-    from assist.understand import without_names
-
-    text = without_names(kb, r.text)
-    for n in sorted({svc.name, *svc.aliases}, key=len, reverse=True):
-        text = text.replace(n, "，")
+    text = _without_service(without_names(kb, r.text), svc)
     raw, stop = _manual_text(kb, svc.manual_id), _stop_words()
     return [w for w in dict.fromkeys(kb.tokens(text))
             if re.fullmatch(r"[\u4e00-\u9fff]{2,}", w) and w not in raw and w not in stop]

@@ -98,43 +98,17 @@ def _insurer_in(kb, text: str):
 def _insurer_group_in(kb, text: str) -> list:
     """Insurers named together by the start their names share (太保 for 太保健康 and 太保寿险, 太平洋 for
     太平洋健康 and 太平洋人寿): the words come from the store's names, none is typed here."""
-    t = norm(text)
-    names = {ins.id: [norm(n) for n in (ins.short_name, *ins.aliases)] for ins in kb.insurers()}
-    found: dict[str, set] = {}
-    for a in kb.insurers():
-        for b in kb.insurers():
-            if a.id >= b.id:
-                continue
-            for x in names[a.id]:
-                for y in names[b.id]:
-                    k = 0
-                    while k < min(len(x), len(y)) and x[k] == y[k]:
-                        k += 1
-                    if k >= 2:
-                        found.setdefault(x[:k], set()).update((a.id, b.id))
-    best = max((w for w in found if w in t), key=len, default=None)
-    return [i for i in kb.insurers() if best and i.id in found[best]]
+    t, groups = norm(text), index_for(kb).insurer_groups
+    best = max((w for w in groups if w in t), key=len, default=None)
+    return [i for i in kb.insurers() if best and i.id in groups[best]]
 
 
 def without_tiers(kb, text: str) -> str:
     """The text without the edition tiers it names (无忧管家专业版 is a tier, not the service 无忧管家全程服务)."""
-    tiers = _tier_names(kb)
-    for t in tiers:
+    for t in index_for(kb).tier_names:
         if t in text:
             text = text.replace(t, "，")
     return text
-
-
-def _tier_names(kb) -> tuple[str, ...]:
-    key = ("tiers", id(kb))
-    if key not in _CACHE:
-        ix = index_for(kb)
-        names = {re.sub(r"[(（].*?[)）]", "", e.name.rsplit(" ", 1)[-1]) for e in ix.editions if " " in e.name}
-        _CACHE[key] = tuple(sorted((n for n in names if len(n) >= 5), key=len, reverse=True))
-    return _CACHE[key]
-
-
-_CACHE: dict = {}
 
 
 def without_names(kb, text: str) -> str:
@@ -200,8 +174,6 @@ def _places(text: str):
             if name in text:
                 province = geo.province_name(name)
         if province is None:
-            import re
-
             for m in re.finditer(r"[\u4e00-\u9fff]{2,3}(省|自治区)?", text):
                 for ln in (3, 2):
                     p = geo.province_name(m.group(0)[:ln])
