@@ -14,7 +14,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import (Answer, context_value, conversation_product, current_insurer, insurer_buttons, pick_service,
+from actions.common import (Answer, context_value, current_insurer, insurer_buttons, pick_service, product_scope,
                             slot_text, stores)
 
 log = logging.getLogger(__name__)
@@ -109,10 +109,7 @@ class AnswerAction(Action, ABC):
 
     def need_service(self, dispatcher, tracker, insurer=None, manual_id=None, prompt="您想了解哪项服务？"):
         """The service the conversation is about; asks (and raises NeedAsk) when unknown or unclear."""
-        insurer = insurer or current_insurer(tracker)
-        named = conversation_product(tracker) if manual_id is None else None
-        if named is not None and (insurer is None or insurer.short_name == named.insurer_short):
-            insurer, manual_id = stores().kb.resolve_insurer(named.insurer_short), named.manual_id
+        insurer, manual_id = product_scope(tracker, insurer or current_insurer(tracker), manual_id)
         text = context_value(tracker, "service")
         if text:
             svc, insurers = pick_service(text, insurer, manual_id)

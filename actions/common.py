@@ -128,19 +128,31 @@ def current_insurer(tracker: Tracker):
     return None
 
 
+def user_texts(tracker: Tracker, n: int) -> list[str]:
+    """The customer's last n messages as stored, latest first."""
+    return [ev.get("text") or "" for ev in reversed(tracker.events or []) if ev.get("event") == "user"][:n]
+
+
 def conversation_product(tracker: Tracker):
     """The product the conversation named (the product slot, else the customer's recent messages,
     latest first): assist.names.ProductMention, or None."""
     from assist.names import index_for
 
     ix = index_for(stores().kb)
-    texts = [_text(tracker.get_slot("product"))]
-    texts += [_text(ev.get("text")) for ev in reversed(tracker.events or []) if ev.get("event") == "user"][:6]
-    for text in texts:
+    for text in [_text(tracker.get_slot("product")), *(_text(t) for t in user_texts(tracker, 6))]:
         found = ix.products_in(text) if text else []
         if found:
             return found[0]
     return None
+
+
+def product_scope(tracker: Tracker, insurer, manual_id: str | None):
+    """(insurer, manual id) narrowed to the product the conversation named (尊享e生PLUS: its manual), when no
+    manual is known yet and the product is the insurer's."""
+    named = conversation_product(tracker) if manual_id is None else None
+    if named is not None and (insurer is None or insurer.short_name == named.insurer_short):
+        return stores().kb.resolve_insurer(named.insurer_short), named.manual_id
+    return insurer, manual_id
 
 
 def insurer_buttons(names: Iterable[str] | None = None) -> list[tuple[str, str]]:

@@ -20,8 +20,8 @@ from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 
 from actions.base import AnswerAction, ask_next_slot
-from actions.common import (Answer, ask, clip, conversation_product, current_insurer, insurer_buttons,
-                            person_on_policy, pick_service, relation_code, slot_text, stores)
+from actions.common import (Answer, ask, clip, current_insurer, insurer_buttons, person_on_policy, pick_service,
+                            product_scope, relation_code, slot_text, stores, user_texts)
 
 log = logging.getLogger(__name__)
 
@@ -111,8 +111,7 @@ def stated_diagnosis(tracker: Tracker) -> str | None:
     """The diagnosis the customer stated in their recent messages (最近复发了 -> confirmed), or None."""
     from assist.facts import read_facts
 
-    texts = [ev.get("text") for ev in reversed(tracker.events or []) if ev.get("event") == "user"][:8]
-    return next((d for d in (read_facts(t).diagnosis for t in texts if t) if d), None)
+    return next((d for d in (read_facts(t).diagnosis for t in user_texts(tracker, 8) if t) if d), None)
 
 
 def eligibility_result(tracker: Tracker) -> dict | Answer:
@@ -329,8 +328,9 @@ class ValidateEligibilityForm(FormValidationAction):
 
             answer_typed(dispatcher, tracker)
             return None, _take_nothing(tracker, start, drop)
+        switched = self.other_service(text, tracker) if requested not in (None, "service") else None
         if requested == "city" and is_question(text) and len(text) > 6 and not city_in_text(raw) \
-                and not hospital_phrase(raw) and not self.names_another_service(text, tracker) \
+                and not hospital_phrase(raw) and switched is None \
                 and not (tracker.latest_message or {}).get("entities"):
             from actions.answer import answer_typed  # "那明年续保以后还要再等等待期吗？" asked for the city
 
@@ -451,14 +451,10 @@ class ValidateEligibilityForm(FormValidationAction):
 
             if is_mobile(digits_only(text)):  # a mobile number at the summary: the contact phone
                 new["phone"] = text
-        if requested not in (None, "service") and self.names_another_service(text, tracker):
+        if switched is not None:
             free = set()  # "那门诊协助呢，她还能用吗": a switch of service, no answer to the question asked
             if self.name() == "validate_eligibility_form":  # while a fact is asked: check that one now
-                policy = verified_policy(tracker)
-                ins = stores().kb.resolve_insurer(policy.insurer) if policy else current_insurer(tracker)
-                other, _ = pick_service(text, ins, policy.manual_id if policy else None)
-                if other is not None:
-                    new = {"service": other.name}
+                new = {"service": switched.name}
         for s in free:
             if s == "date":
                 if not phrase and not (said and field and field != "date"):
@@ -489,16 +485,16 @@ class ValidateEligibilityForm(FormValidationAction):
         return None, reverts
 
     @staticmethod
-    def names_another_service(text: str, tracker: Tracker) -> bool:
-        """The message switches to a service other than the one in hand ("那门诊协助呢")."""
+    def other_service(text: str, tracker: Tracker):
+        """The service a message switches to ("那门诊协助呢") when it is not the one in hand, else None."""
         from actions.formread import switches_service
 
         if not switches_service(text):
-            return False
+            return None
         policy = verified_policy(tracker)
         ins = stores().kb.resolve_insurer(policy.insurer) if policy else current_insurer(tracker)
         other, _ = pick_service(text, ins, policy.manual_id if policy else None)
-        return other is not None and other.name != prior_value(tracker, "service")
+        return other if other is not None and other.name != prior_value(tracker, "service") else None
 
     @staticmethod
     def identity_and_contact(raw: str, required: list[str], requested, new: dict, tracker: Tracker) -> None:
@@ -603,10 +599,7 @@ class ValidateEligibilityForm(FormValidationAction):
 
         policy = verified_policy(tracker)
         ins = stores().kb.resolve_insurer(policy.insurer) if policy else current_insurer(tracker)
-        manual_id = policy.manual_id if policy else None
-        named = None if policy else conversation_product(tracker)
-        if named is not None and (ins is None or ins.short_name == named.insurer_short):
-            ins, manual_id = stores().kb.resolve_insurer(named.insurer_short), named.manual_id  # 尊享e生PLUS的门诊陪诊
+        ins, manual_id = product_scope(tracker, ins, policy.manual_id if policy else None)  # 尊享e生PLUS的门诊陪诊
         svc, insurers = pick_service(str(value or ""), ins, manual_id)
         if svc is None:
             if insurers and not policy and (slot_text(tracker, "policy_number") or policy_number_in(raw_text(tracker))):

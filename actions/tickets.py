@@ -279,11 +279,13 @@ class ValidateTicketForm(ValidateEligibilityForm):
         if svc is not None and city:
             listed = kb.hospitals(svc.id, city)
             ids = {x.id for x in listed}
+
+            def on_list(x) -> bool:  # any of the store rows of the hospital is on the service's list
+                return bool(ids & set(x.ids or (x.id,)))
+
             alike = [x for x in hits if x.score >= 80 and _city_of(x) == hcity]
-            same = next((x for x in alike if x.id in ids or ids & set(x.ids or ())), None)
-            if same is not None and same is not h:  # 北京天坛医院 is listed as 首都医科大学附属北京天坛医院
-                h = same
-            if listed and not any(x.id in set(h.ids or (h.id,)) for x in listed):
+            h = next((x for x in alike if on_list(x)), h)  # 北京天坛医院 is listed as 首都医科大学附属北京天坛医院
+            if listed and not on_list(h):
                 names = "、".join(x.name for x in listed[:5])
                 ask(dispatcher, "ask_hospital", f"{h.name}不在{svc.name}的{city}服务医院清单里。清单里有：{names}"
                     f"{' 等' if len(listed) > 5 else ''}。请选一家，或者选“不指定”。",
