@@ -176,6 +176,7 @@ class PolicyExtraIn(Strict):
     is_transfer: Optional[bool] = None
     is_renewal: Optional[bool] = None
     payment_term_years: Optional[int] = Field(default=None, ge=1, le=100)
+    waiting_over: Optional[bool] = Field(default=None, description="the customer says the waiting period is over")
 
 
 class EligibilityIn(Strict):

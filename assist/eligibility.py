@@ -67,6 +67,7 @@ class PolicyExtra:
     is_transfer: Optional[bool] = None
     is_renewal: Optional[bool] = None
     payment_term_years: Optional[int] = None
+    waiting_over: Optional[bool] = None
 
 
 @dataclass
@@ -119,7 +120,7 @@ def _stated_policy(extra: PolicyExtra) -> PolicyFacts:
         payment_term_years=extra.payment_term_years, is_transfer=extra.is_transfer, is_renewal=extra.is_renewal,
         addons=tuple(extra.addons) if extra.addons is not None else None,
         condition_met_date=extra.condition_met_date, join_date=extra.join_date, upgraded=extra.upgraded,
-        stated=True)
+        waiting_over=extra.waiting_over, stated=True)
 
 
 def _birth(pin: Person, on: date) -> Optional[date]:

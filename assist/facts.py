@@ -12,9 +12,11 @@ from assist.lexicon import lexicon
 @dataclass
 class StatedFacts:
     effective_days: int | None = None  # days since the policy took effect (-1: still in its waiting period)
+    waiting_over: bool | None = None  # the waiting period is said to be over (等待期早过了)
     transfer: bool | None = None
     renewal: bool | None = None
     uses: int | None = None  # uses already made in the current period
+    used_days: int | None = None  # days of the service already used in the current period
     relation: str | None = None  # self | spouse | child | parent | grandparent | sibling | other
     relation_word: str | None = None
     insured: bool | None = None  # False: the person named is said not to be on the policy
@@ -84,6 +86,8 @@ def read_facts(text: str, whole: str | None = None) -> StatedFacts:
                 f.effective_days = days
                 f.said.append("effective")
                 break
+    if any(p.search(text) for p in pats["waiting_over"]):
+        f.waiting_over = True
     if any(p.search(text) for p in pats["transfer"]):
         f.transfer = True
         f.said.append("transfer")
@@ -96,6 +100,12 @@ def read_facts(text: str, whole: str | None = None) -> StatedFacts:
             n = m.groupdict().get("n")
             f.uses = int(n) if n else 1
             f.said.append("uses")
+            break
+    for p in pats["used_days"]:
+        m = p.search(text)
+        if m:
+            f.used_days = int(m.group("n"))
+            f.said.append("used_days")
             break
     rel, word = served_relation(text)
     if rel and rel != "self" and word:

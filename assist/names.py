@@ -98,6 +98,10 @@ class NameIndex:
             for n in names:
                 add(n, "product")
         self.editions = kb.editions()
+        for e in self.editions:  # edition words as said (普惠版, 无忧管家): 普慧版 is 普惠版
+            for w in re.findall(r"[\u4e00-\u9fff]{2}版|无忧管家", e.name):
+                if not w.endswith(("蓝本版", "本版")):
+                    add(w, "edition")
         for v in kb.services():
             for n in {v.name, service_core(v.name), *v.aliases}:
                 add(n, "service")

@@ -605,6 +605,7 @@ def _eligibility(kb, engine, policies, r: Reading, svc, scope: Scope) -> Reply:
         policy_extra=PolicyExtra(effective_date=eff, edition=scope.edition, tier=scope.tier,
                                  # most policies are neither: the answer notes the exception when it matters
                                  is_transfer=bool(f.transfer), is_renewal=bool(f.renewal),
+                                 waiting_over=f.waiting_over,
                                  addons=(["addon"] if f.addon else []) if f.addon is not None else None))
     try:
         res = check(kb, engine, policies, req, today=today)
@@ -633,6 +634,21 @@ def _eligibility(kb, engine, policies, r: Reading, svc, scope: Scope) -> Reply:
         lines.append("另外还要看：" + "、".join(FACT_ZH.get(m, m) for m in others) + "。")
     srcs = [x.source for x in body if x.source] or [svc.source]
     status = d.status
+    cap = _days_cap(kb, svc) if f.used_days is not None and not failed else None
+    if cap is not None and f.used_days is not None:  # days already used against the cap (累计不超过30天)
+        n, c = cap
+        quote, src = _with_continuation(kb, c)
+        if f.used_days >= n:
+            lines = [f"按手册的规定，这种情况不能使用{name}了：累计上限 {n} 天，您说的已经用了 {f.used_days} 天。",
+                     f"手册原文：“{quote}”"]
+            srcs, status, failed = [src], "not_eligible", [c]
+        else:
+            if not needs:
+                lines[0] = f"按您说的情况，可以继续使用{name}。"
+                status = "eligible"
+            lines.insert(1, f"{name}累计上限 {n} 天，您说已经用了 {f.used_days} 天，还没有用满。"
+                            f"\n手册原文：“{quote}”")
+            srcs.insert(0, src)
     if not failed:
         hit = _content_clause(kb, r, [svc], scope)
         against, clause = "", None
@@ -870,6 +886,19 @@ def _conditions_against(kb, r: Reading, svc, f) -> tuple[str, Any]:
             if held:
                 return f"需要先满足“{held[0]}”这个条件，您说的还没有。", c
     return "", None
+
+
+_CAP_DAYS = re.compile(r"(?:累计|合计|共计|最长|最多|上限)[^，。；,;\d]{0,6}?(\d+)\s*(?:天|日)(?!内|以内|之内)")
+
+
+def _days_cap(kb, svc) -> tuple[int, Any] | None:
+    """The most days the service gives in a period (全保单年度累计不超过30天 / 最长7天), with its clause."""
+    best = None
+    for c in kb.clauses(service_id=svc.id):
+        m = _CAP_DAYS.search(c.text)
+        if m and (best is None or ("累计" in c.text and "累计" not in best[1].text)):
+            best = (int(m.group(1)), c)
+    return best
 
 
 def _deadline_or_age(r: Reading, clause: str, f) -> str:

@@ -359,6 +359,9 @@ def check_waiting(c: Ctx, o: Out) -> None:
         if holder and attr and getattr(p if holder == "policy" else c.case, attr) is True:
             o.ok("waiting", f"{msg}，可以使用{c.svc}。", w.waiver_source or w.source)
             return
+    if p.waiting_over:
+        o.ok("waiting", f"您说等待期已经过了，{c.svc}的等待期条件已满足。", w.source)
+        return
     days = w.days if w.kind == "days" else (p.waiting_days if p.waiting_days is not None else w.days)
     if days is not None and days <= 0:
         o.ok("waiting", f"{c.svc}没有等待期。", w.source)
@@ -590,11 +593,14 @@ def check_usage(c: Ctx, o: Out) -> None:
     p = c.policy
     pool = c.rule.beneficiary.kind == "family_pool" and p.is_family_policy
     if period == "policy_year":
-        if not p.effective_date:
+        if p.effective_date:
+            a, z, _ = policy_year_bounds(p.effective_date, c.on)
+            span, nxt = f"本保单年度（{zh(a)}至{zh(z)}）", f"，下一保单年度（{zh(z + timedelta(days=1))}起）可再次使用"
+        elif c.case.uses_this_period is not None:  # the customer counts the uses of this year themselves
+            span, nxt = "每个保单年度", "，下一保单年度可再次使用"
+        else:
             o.need("usage", "policy.effective_date", f"{c.svc}每个保单年度可用 {limit} 次，保单年度从生效日起算，需要您的保单生效日期。", src)
             return
-        a, z, _ = policy_year_bounds(p.effective_date, c.on)
-        span, nxt = f"本保单年度（{zh(a)}至{zh(z)}）", f"，下一保单年度（{zh(z + timedelta(days=1))}起）可再次使用"
     elif period == "per_year_calendar":
         a, z = calendar_year_bounds(c.on)
         span, nxt = f"{c.on.year}年内", f"，{c.on.year + 1}年1月1日起可再次使用"

@@ -187,6 +187,7 @@ class PolicyFacts:
     condition_met_date: Optional[date] = None  # 满足指定条件 (太保蓝本 2019/2020)
     join_date: Optional[date] = None  # 成功加入 (普惠版)
     upgraded: Optional[bool] = None  # 已完成服务升级
+    waiting_over: Optional[bool] = None  # the customer says the waiting period is over (等待期早过了)
     stated: bool = False  # facts the customer stated, no policy looked up: who is insured is not known
 
 

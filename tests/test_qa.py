@@ -322,3 +322,32 @@ def test_a_hospital_the_list_names_by_its_full_title_is_on_the_list(kb):
     # the store knows 北京天坛医院 (another manual) and 首都医科大学附属北京天坛医院 (this service's list)
     rep = answer(kb, "众安门诊挂号协助能约北京天坛医院吗")
     assert rep.kind == "coverage" and "首都医科大学附属北京天坛医院" in rep.text and "不在" not in rep.text, rep.text
+
+
+@pytest.mark.parametrize("q, yes", [
+    ("平安健康的就医陪诊，今年我已经用过1次了，还能再约吗？", False),  # 1 per period: used up
+    ("众安的门诊挂号协助这个保单年度做过1回了，还可以用吗？", True),  # 3 per year: two left
+])
+def test_uses_stated_for_this_year_are_counted_without_the_effective_date(kb, q, yes):
+    rep = answer(kb, q)
+    head = rep.text.split("\n")[0]
+    assert ("可以使用" in head) == yes and ("不能使用" in head) == (not yes), rep.text
+    assert "次" in rep.text and "需要您的保单生效日期" not in rep.text, rep.text
+
+
+def test_days_already_used_against_the_cap_in_days(kb):
+    over = answer(kb, "众安的重大疾病住院护工今年累计用了31天了，还能再派吗？")
+    assert over.items[0]["decision"] == "not_eligible" and "30" in over.text, over.text
+    left = answer(kb, "众安的重大疾病住院护工今年用了10天，等待期早过了，还能再派吗？")
+    assert "还没有用满" in left.text and "可以继续使用" in left.text, left.text
+    assert not numbers_uncited(kb, left, "今年用了10天"), left.text
+
+
+def test_a_waiting_period_said_to_be_over_passes_the_waiting_check(kb):
+    rep = answer(kb, "我的尊享e生PLUS等待期早就过了，重疾绿通还用等吗？")
+    assert "等待期的天数" not in rep.text and "等待期天数" not in rep.text, rep.text
+
+
+def test_an_edition_word_said_with_a_sound_alike_is_the_edition(kb):
+    rep = answer(kb, "蓝本普汇版的重疾专家预约能用几次")
+    assert "请告诉我们您的服务版本" not in rep.text and "版本" not in rep.text.split("\n")[0][:4], rep.text
