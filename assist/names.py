@@ -141,6 +141,8 @@ class NameIndex:
                 if k == MIN_SOUND_SYLLABLES and not (a in bounds and b in bounds):
                     continue  # two sounds across words (健康服务 is not 健康复务)
                 said = text[a:b]
+                if k == MIN_SOUND_SYLLABLES and not set(said) & set(n.surface):
+                    continue  # two sounds and no character in common is another word (只陪 is not 直赔)
                 if said.lower() == n.surface.lower() or compact(said).lower() == compact(n.surface).lower():
                     continue  # as the store writes it (a digit form such as 2次诊疗 is put back to 二次诊疗)
                 fixes.append((a, b, n.surface))

@@ -230,7 +230,7 @@ def _scope(kb, r: Reading, ctx: Context) -> Scope:
         return Scope({m.manual_id for m in r.products}, kb.resolve_insurer(p.insurer_short), p.product,
                       p.edition, p.tier, "product")
     if r.insurer is not None:
-        return Scope(set(r.insurer.manuals), r.insurer, decided_by="insurer")
+        return Scope(_manuals_said(kb, r, r.insurer), r.insurer, decided_by="insurer")
     if r.insurer_group:  # 太保: the manuals of both 太保 insurers
         return Scope({m for i in r.insurer_group for m in i.manuals}, None, decided_by="insurer_group")
     if ctx.product:
@@ -243,8 +243,29 @@ def _scope(kb, r: Reading, ctx: Context) -> Scope:
     for name, how in ((ctx.insurer, "context"), (ctx.channel_insurer, "channel")):
         ins = kb.resolve_insurer(name) if name else None
         if ins is not None:
-            return Scope(set(ins.manuals), ins, decided_by=how)
+            return Scope(_manuals_said(kb, r, ins), ins, decided_by=how)
     return Scope(None)
+
+
+def _manuals_said(kb, r: Reading, ins) -> set[str]:
+    """The insurer's manuals, narrowed to one when the message says something only that manual has: a
+    name of the insurer's own (众安互联网医院) or a number (a service line)."""
+    manuals = set(ins.manuals)
+    if len(manuals) < 2:
+        return manuals
+    spans: list[str] = []
+    for short in {ins.short_name, *(ins.aliases or ())}:
+        for m in re.finditer(re.escape(short) + r"[\u4e00-\u9fffA-Za-z]{2,8}", r.text):
+            run = m.group(0)  # its longest prefix found in a manual
+            spans += [run[:k] for k in range(len(run), len(short) + 1, -1)]
+    spans += re.findall(r"\d{5,}", r.text)
+    for span in spans:
+        having = {mid for mid in manuals if span in _manual_text(kb, mid)}
+        if len(having) == 1:
+            return having
+        if having:
+            break  # the longest prefix both manuals have decides nothing
+    return manuals
 
 
 def _strong(named) -> bool:
@@ -644,7 +665,7 @@ def _eligibility(kb, engine, policies, r: Reading, svc, scope: Scope) -> Reply:
             srcs, status, failed = [src], "not_eligible", [c]
         else:
             if not needs:
-                lines[0] = f"按您说的情况，可以继续使用{name}。"
+                lines[0] = f"按您说的情况，可以使用{name}。"
                 status = "eligible"
             lines.insert(1, f"{name}累计上限 {n} 天，您说已经用了 {f.used_days} 天，还没有用满。"
                             f"\n手册原文：“{quote}”")
@@ -1045,7 +1066,8 @@ def _unsaid_focus(kb, r: Reading, svc) -> list[str]:
         if "whole" in p.groupindex:  # 指定女陪诊员: the whole phrase (with its 陪诊) is what the manual would say
             for m in p.finditer(base):
                 whole = re.sub(r"^(看|找|要)?(哪个|哪位|哪家|哪一位|某个|某位|某家|一个|一位|个|位)", "", m.group("whole"))
-                if len(whole) >= 2 and whole not in _stop_words() and not any(a.asked_in(whole) for a in lx.aspects):
+                if len(whole) >= 2 and whole not in _stop_words() and not any(
+                        a.asked_in(whole) for a in lx.aspects if a.key != "choose"):  # 女护工: the manual's words or none
                     found.append(whole)
             continue
         for m in p.finditer(asked):
@@ -1063,7 +1085,7 @@ def _unsaid_focus(kb, r: Reading, svc) -> list[str]:
         return []
     lines = kb._manual_lines(svc.manual_id) or []
     own = re.sub(r"\s+", "", "".join(lines[svc.line_start - 1:svc.line_end]))
-    return [] if any(f in own for f in found) else list(dict.fromkeys(found))
+    return [f for f in dict.fromkeys(found) if f not in own]  # 选美年大健康: that name is not in it
 
 
 def _without_service(text: str, svc) -> str:

@@ -339,7 +339,7 @@ def test_days_already_used_against_the_cap_in_days(kb):
     over = answer(kb, "众安的重大疾病住院护工今年累计用了31天了，还能再派吗？")
     assert over.items[0]["decision"] == "not_eligible" and "30" in over.text, over.text
     left = answer(kb, "众安的重大疾病住院护工今年用了10天，等待期早过了，还能再派吗？")
-    assert "还没有用满" in left.text and "可以继续使用" in left.text, left.text
+    assert "还没有用满" in left.text and "可以使用" in left.text, left.text
     assert not numbers_uncited(kb, left, "今年用了10天"), left.text
 
 
@@ -351,3 +351,26 @@ def test_a_waiting_period_said_to_be_over_passes_the_waiting_check(kb):
 def test_an_edition_word_said_with_a_sound_alike_is_the_edition(kb):
     rep = answer(kb, "蓝本普汇版的重疾专家预约能用几次")
     assert "请告诉我们您的服务版本" not in rep.text and "版本" not in rep.text.split("\n")[0][:4], rep.text
+
+
+def test_a_name_only_one_of_the_insurers_manuals_uses_picks_that_manual(kb):
+    from assist.qa import _manuals_said, _scope
+    from assist.understand import read
+
+    r = read(kb, "我在众安互联网医院申请门诊挂号协助要多久")
+    assert _scope(kb, r, Context()).manual_ids == {"003_e8b033acd9a55b94"}
+    both = read(kb, "众安的门诊挂号协助要多久")
+    assert len(_manuals_said(kb, both, both.insurer)) == 2  # nothing said decides between the two
+
+
+def test_a_provider_the_manual_never_names_is_not_answered_with_a_nearby_clause(kb):
+    rep = answer(kb, "平安健康的就医陪诊能不能选爱尔眼科的陪诊员？")
+    assert rep.kind == "not_in_manual" and "爱尔眼科" in rep.text, rep.text
+
+
+def test_two_sounds_with_no_character_in_common_are_not_repaired():
+    from assist.names import index_for
+
+    kb = KnowledgeBase()
+    fixed, fixes = index_for(kb).repair("护工是只陪我一个人吗")
+    assert "只陪" in fixed and not fixes
