@@ -33,6 +33,10 @@ DIAGNOSIS = [("none", re.compile(r"没有|未|还没|不是|没")),
 DIAGNOSIS_ZH = {"confirmed": "已确诊", "suspected": "疑似", "none": "尚未诊断"}
 MAX_VERIFY_FAILURES = 3
 
+# entities that answer the city question's neighbours (a service, a disease, a topic or 我自己 named in a
+# question do not)
+_FORM_ENTITIES = {"city", "hospital", "date", "policy_number", "phone", "id_number"}
+
 
 def fitting_service(text: str, ins, policy) -> tuple[list, Any]:
     """(the services a described situation fits at the customer's policy or insurer, the one to book when
@@ -331,7 +335,7 @@ class ValidateEligibilityForm(FormValidationAction):
         switched = self.other_service(text, tracker) if requested not in (None, "service") else None
         if requested == "city" and is_question(text) and len(text) > 6 and not city_in_text(raw) \
                 and not hospital_phrase(raw) and switched is None \
-                and not (tracker.latest_message or {}).get("entities"):
+                and not any(e.get("entity") in _FORM_ENTITIES for e in (tracker.latest_message or {}).get("entities") or []):
             from actions.answer import answer_typed  # "那明年续保以后还要再等等待期吗？" asked for the city
 
             answer_typed(dispatcher, tracker)

@@ -168,7 +168,7 @@ def _answer_one(kb, r: Reading, ctx: Context, engine=None, policies=None) -> Rep
         r.aspects = [a for a in lx.aspects if a.key == ctx.last_aspect]
         aspects = r.aspect_keys()
     asks_fact = bool(set(aspects) - {"content", "who"}) and "coverage" not in r.cues
-    if (r.places or r.hospitals) and not asks_fact:
+    if (r.places or r.hospitals or r.province) and not asks_fact:
         if True:
             rep = _coverage(kb, r, svc, ctx)
             rep.remember = {**remember, **rep.remember}
@@ -282,7 +282,8 @@ def _candidates(kb, named, scope: Scope, ctx: Context, r: Reading) -> list:
         best = named[0][1]
         return [v for v, s in named if s >= best - 1e-6] + [v for v, s in named if s < best - 1e-6][:4]
     # only kinds of service named (重疾, 住院): the conversation's service stays
-    if ctx.service and (named or r.situation or r.aspects or r.facts.any() or r.places or r.hospitals or r.cues & {
+    if ctx.service and (named or r.situation or r.aspects or r.facts.any() or r.places or r.hospitals or r.province
+                        or r.cues & {
             "eligibility", "coverage", "followup", "own_policy", "book"} or _YES_NO.search(r.text)):
         again = services_in(kb, ctx.service, scope.manual_ids)
         if again:
@@ -406,6 +407,8 @@ def _coverage(kb, r: Reading, svc, ctx: Context) -> Reply:
     from assist.errors import AssistError
 
     res = r.places[0] if r.places and r.places[0].city else None
+    if res is None and not r.hospitals and r.province:
+        return _province_coverage(kb, svc, r.province)
     # the customer's own word when it is a county-level place (昆山 answers "昆山属于苏州"), else the city
     place = (res.query if res.via == "county" and res.query else res.city.name) if res else None
     out = None
@@ -455,6 +458,23 @@ def _coverage(kb, r: Reading, svc, ctx: Context) -> Reply:
         ("帮我预约", "/open_ticket")]
     return Reply("coverage", text, sources=srcs, options=opts,
                  remember={"city": out["city"]["short"]}, items=[{"status": status, **out.get("city", {})}])
+
+
+def _province_coverage(kb, svc, province: str) -> Reply:
+    """A whole province asked about (山西那边能用吗): the province's own row, the listed places inside it,
+    or none of them."""
+    status, places, srcs = kb.province_coverage(svc.id, province)
+    if status == "covered":
+        text = f"{province}在{svc.name}的服务范围内（手册把{province}整体列入清单）。"
+    elif status == "partial":
+        names = "、".join(places[:8]) + ("等" if len(places) > 8 else "")
+        text = f"{province}只有部分地方在{svc.name}的清单里：{names}。请确认就医地点是否在其中。"
+    elif status == "not_covered":
+        text = f"{province}不在{svc.name}的服务范围内（手册所列地区和医院中没有{province}的）。"
+    else:
+        return Reply("ask_city", f"{svc.name}在{province}哪个城市使用？告诉我城市，我帮您查。")
+    opts = [("帮我预约", "/open_ticket")] if status == "covered" else [("转人工", "/human_handoff")]
+    return Reply("coverage", text, sources=list(srcs), options=opts, items=[{"status": status, "province": province}])
 
 
 def _drug_reply(kb, r: Reading, scope: Scope) -> Reply | None:

@@ -65,9 +65,41 @@ def _num(m: re.Match) -> str:
 
 
 def to_digits(text: str) -> str:
-    """Numbers said in Chinese -> Arabic digits, leaving words like 一般 / 一起 alone."""
+    """Numbers said in Chinese -> Arabic digits, leaving words like 一般 / 一起 and place names with a
+    numeral (四川, 三亚, 十堰) alone."""
     text = _SEQ.sub(_seq, text)
-    return _NUM.sub(_num, text)
+    keep = _numeral_places()
+    if keep is None or not keep.search(text):
+        return _NUM.sub(_num, text)
+    out, pos = [], 0
+    for m in keep.finditer(text):
+        out.append(_NUM.sub(_num, text[pos:m.start()]))
+        out.append(m.group(0))
+        pos = m.end()
+    out.append(_NUM.sub(_num, text[pos:]))
+    return "".join(out)
+
+
+_PLACES: list = []
+_UNIT_AFTER = "元块天次个年月周岁小万家名位分点号日届份"
+
+
+def _numeral_places():
+    """Place names holding a numeral: the longer ones, and two-character names of a city or province
+    (四川, 三亚, not 三元 of 三元区, never before a unit: 三元钱)."""
+    if not _PLACES:
+        try:
+            from knowledge import geo
+
+            ix = geo._index()
+            forms = set(ix.forms) | set(ix.provinces)
+        except Exception:  # pragma: no cover - no place tables: numbers only
+            forms = set()
+        names = {k for k in forms if re.search(r"[一二两三四五六七八九十]", k) and (
+            len(k) >= 3 or f"{k}市" in forms or f"{k}省" in forms)}
+        _PLACES.append(re.compile("(?:" + "|".join(sorted(map(re.escape, names), key=len, reverse=True))
+                                  + f")(?![{_UNIT_AFTER}])") if names else None)
+    return _PLACES[0]
 
 
 def simplified(text: str) -> str:

@@ -173,14 +173,13 @@ def _places(text: str):
         for name in ("黑龙江", "内蒙古"):
             if name in text:
                 province = geo.province_name(name)
-        if province is None:
-            for m in re.finditer(r"[\u4e00-\u9fff]{2,3}(省|自治区)?", text):
-                for ln in (3, 2):
-                    p = geo.province_name(m.group(0)[:ln])
-                    if p:
-                        province = p
-                        break
-                if province:
+        for i in range(len(text) - 1):  # every offset: 护山西那边 holds 山西
+            if province is not None:
+                break
+            for ln in (3, 2):
+                p = geo.province_name(text[i:i + ln]) if re.fullmatch(r"[\u4e00-\u9fff]+", text[i:i + ln]) else None
+                if p:
+                    province = p
                     break
     return places, province
 

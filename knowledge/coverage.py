@@ -134,6 +134,37 @@ def city_coverage(kb, service_id: int, city_text: str) -> CoverageAnswer:
     stated = tuple(f.source for f in svc.facts if f.attribute == "coverage")[:MAX_EVIDENCE]
     return CoverageAnswer("unknown", svc.id, city, res, stated, None, "the manual gives no list")
 
+def province_coverage(kb, service_id: int, province: str) -> tuple[str, tuple[str, ...], tuple[Source, ...]]:
+    """Is the service available in a province asked about as a whole (山西那边)? (status, the listed
+    places there, their lines): covered when the list names the province itself, partial when it names
+    cities or hospitals inside it, not_covered when it has lists and none of them is there, unknown when
+    the service has no list."""
+    cov = kb._coverage
+    list_ids = cov["svc_lists"].get(service_id, [])
+    if not list_ids:
+        return "unknown", (), ()
+    whole: list[tuple[str, Source]] = []
+    inside: list[tuple[str, Source]] = []
+    for lid in list_ids:
+        name, kind, mid, _a, _b = cov["lists"][lid]
+        if kind == "city":
+            for code, raw, line, _hcount, cname in cov["cities"].get(lid, []):
+                if code is None and geo.province_name(raw) == province:
+                    whole.append((raw, kb.source(mid, line, section=name)))
+                elif code is not None and geo.province_of_code(code) == province:
+                    inside.append((cname or raw, kb.source(mid, line, section=name)))
+        else:
+            for hid, _raw, line in cov["hosp"].get(lid, []):
+                h = kb._hospitals.get(hid)
+                if h is not None and h.city_code and geo.province_of_code(h.city_code) == province:
+                    inside.append((h.name, kb.source(mid, line, section=name)))
+    rows = whole or inside
+    if rows:
+        places = tuple(dict.fromkeys(n for n, _s in rows))
+        return ("covered" if whole else "partial"), places, tuple(s for _n, s in rows)[:MAX_EVIDENCE]
+    return "not_covered", (), tuple(list_source(kb, lid) for lid in list_ids)[:MAX_EVIDENCE]
+
+
 def coverage_clause(kb, svc: ServiceView, word: str) -> Source | None:
     """The first clause of the service mentioning word: a coverage fact, any fact, then its lines."""
     for f in svc.facts:

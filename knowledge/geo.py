@@ -260,6 +260,18 @@ def _province_of(hint: str | None) -> str | None:
     return None
 
 
+def province_of_code(code: str) -> str | None:
+    """The province of a prefecture's admin code (its first two digits), e.g. 510100 -> 四川省."""
+    if not _PROVINCE_BY_PREFIX:
+        for hits in _index().forms.values():
+            for city, _via, _tier in hits:
+                _PROVINCE_BY_PREFIX.setdefault(city.code[:2], city.province)
+    return _PROVINCE_BY_PREFIX.get((code or "")[:2])
+
+
+_PROVINCE_BY_PREFIX: dict[str, str] = {}
+
+
 def province_name(text: str) -> str | None:
     """The official province name when the text names exactly a province (四川 / 四川省), else None."""
     q = _norm(text if isinstance(text, str) else "")

@@ -346,6 +346,10 @@ class KnowledgeBase:
     def hospitals(self, service_id: int, city_text: str) -> list[HospitalView]:
         return coverage.listed_hospitals(self, service_id, city_text)
 
+    def province_coverage(self, service_id: int, province: str) -> tuple[str, tuple[str, ...], tuple[Source, ...]]:
+        """A service in a whole province: (covered | partial | not_covered | unknown, listed places, lines)."""
+        return coverage.province_coverage(self, service_id, province)
+
     def covered_nearby(self, service_id: int, city_code: str | None) -> list[tuple[str, Source]]:
         """Listed cities of the service in the same province as city_code, each with its line."""
         return coverage.covered_in_province(self, service_id, city_code)

@@ -374,3 +374,20 @@ def test_two_sounds_with_no_character_in_common_are_not_repaired():
     kb = KnowledgeBase()
     fixed, fixes = index_for(kb).repair("护工是只陪我一个人吗")
     assert "只陪" in fixed and not fixes
+
+
+def test_a_whole_province_is_answered_from_the_list(kb):
+    whole = answer(kb, "尊享e生PLUS的院内陪护在福建能用吗")  # the list names 福建省 itself
+    assert whole.items[0]["status"] == "covered" and "福建" in whole.text, whole.text
+    none = answer(kb, "尊享e生PLUS的院内陪护在青海能用吗")
+    assert none.items[0]["status"] == "not_covered", none.text
+    part = answer(kb, "平安健康的门诊协助在江苏能用吗")
+    assert part.items[0]["status"] == "partial" and "南京" in part.text, part.text
+
+
+@pytest.mark.parametrize("said, kept", [("四川能用吗", "四川"), ("在三亚住院", "三亚"), ("十堰的医院", "十堰"),
+                                        ("三元钱", "3元"), ("住了三天", "3天")])
+def test_place_names_with_a_numeral_stay_words(said, kept):
+    from assist.text import normalise
+
+    assert kept in normalise(said)
