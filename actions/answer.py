@@ -31,7 +31,21 @@ def context(tracker: Tracker):
     return Context(insurer=slot_text(tracker, "insurer") or None, product=slot_text(tracker, "product") or None,
                    service=slot_text(tracker, "service") or None, city=slot_text(tracker, "city") or None,
                    channel_insurer=channel_insurer(tracker) or None, in_form=bool(tracker.active_loop_name),
-                   last_kind=kind or None, last_aspect=aspect or None, pending=pending or None)
+                   last_kind=kind or None, last_aspect=aspect or None, pending=pending or None,
+                   edition_said=_edition_said(tracker))
+
+
+def _edition_said(tracker: Tracker) -> str | None:
+    """The latest earlier message of the customer that names a product's edition (蓝本2023专业版)."""
+    from actions.common import user_texts
+    from assist.names import index_for
+
+    ix = index_for(stores().kb)
+    for text in user_texts(tracker, 6)[1:]:
+        found = ix.products_in(text) if text and not text.startswith("/") else []
+        if found and found[0].edition:
+            return text
+    return None
 
 
 def answer_typed(dispatcher: CollectingDispatcher, tracker: Tracker) -> list | None:

@@ -39,6 +39,7 @@ class Context:
     last_kind: str | None = None  # kind of the previous answer (coverage, fact, ...)
     last_aspect: str | None = None  # the aspect it answered
     pending: str | None = None  # the question that waits for the customer's product (ask_product)
+    edition_said: str | None = None  # an earlier message that named the product's edition (蓝本2023专业版)
 
 
 @dataclass
@@ -227,6 +228,12 @@ def _answer_one(kb, r: Reading, ctx: Context, engine=None, policies=None) -> Rep
 def _scope(kb, r: Reading, ctx: Context) -> Scope:
     if r.products:
         p = r.products[0]
+        if p.edition is None and ctx.edition_said:  # "换成尊享版呢" after "蓝本2023专业版…": the same edition
+            from assist.names import index_for
+
+            again = _with_edition(kb, ctx.edition_said, r.text)
+            if again and again[0].manual_id == p.manual_id and again[0].edition:
+                p = again[0]
         return Scope({m.manual_id for m in r.products}, kb.resolve_insurer(p.insurer_short), p.product,
                       p.edition, p.tier, "product")
     if r.insurer is not None:
@@ -237,6 +244,10 @@ def _scope(kb, r: Reading, ctx: Context) -> Scope:
         from assist.names import index_for
 
         ps = index_for(kb).products_in(ctx.product)
+        if ps and ctx.edition_said:  # the edition said earlier, with this message's tier words
+            again = _with_edition(kb, ctx.edition_said, r.text)
+            if again and again[0].manual_id == ps[0].manual_id and again[0].edition:
+                ps = again
         if ps:
             return Scope({ps[0].manual_id}, kb.resolve_insurer(ps[0].insurer_short), ps[0].product,
                          ps[0].edition, ps[0].tier, "context")
@@ -245,6 +256,18 @@ def _scope(kb, r: Reading, ctx: Context) -> Scope:
         if ins is not None:
             return Scope(_manuals_said(kb, r, ins), ins, decided_by=how)
     return Scope(None)
+
+
+def _with_edition(kb, said: str, text: str) -> list:
+    """The products of `text` read with the edition an earlier message named; a tier the text names
+    replaces the earlier one (蓝本2023尊享版3档… then 那2档呢: 2023, 2档)."""
+    from assist.names import edition_features, index_for
+    from assist.text import to_digits
+
+    f = edition_features(text)
+    if "tier" in f or "tier_n" in f:
+        said = re.sub(r"(专业|关爱|尊享)版?|\d\s*档", "", to_digits(said))
+    return index_for(kb).products_in(f"{said}，{text}")
 
 
 def _manuals_said(kb, r: Reading, ins) -> set[str]:
@@ -1099,7 +1122,9 @@ def _unsaid_focus(kb, r: Reading, svc) -> list[str]:
                     continue  # 保险公司出还是我自己出: who pays, answered from the fee clauses
                 if len(head) < 2 or len(f) > 2 * len(head) + 2:
                     f = head
-                if len(f) >= 2 and not any(a.asked_in(f) for a in lx.aspects) and f not in _stop_words():
+                if len(f) >= 2 and not any(a.asked_in(f) for a in lx.aspects) and f not in _stop_words() \
+                        and not (f in lx.raw["vague_words"] and set(r.aspect_keys()) - {"content", "who"}):
+                    # 上传什么东西 asks for the materials; 礼品是什么东西 asks what the gift is
                     found.append(f)
     if not found:
         return []
@@ -1236,11 +1261,34 @@ def _list_block(kb, c, limit: int = 300):
     return _clip(text, limit), src
 
 
+def _list_before(kb, c, limit: int = 360):
+    """The list right above a clause that points back to it (以上材料), with its heading and the clause."""
+    siblings = kb.clauses(manual_id=c.manual_id)
+    i = next((k for k, x in enumerate(siblings) if x.id == c.id), None)
+    if i is None:
+        return None
+    a = i
+    while a > 0 and i - a < 14 and siblings[a - 1].line_end >= siblings[a].line_start - 3 and (
+            _LIST_ITEM.match(siblings[a - 1].text) or siblings[a - 1].text.strip().endswith((":", "："))):
+        a -= 1
+        if siblings[a].text.strip().endswith((":", "：")):
+            break
+    if i - a < 2:
+        return None
+    text = " ".join(x.text.strip() for x in siblings[a:i + 1])
+    src = kb.source(c.manual_id, siblings[a].line_start, c.line_end, section=c.section, quote=text)
+    return _clip(text, limit), src
+
+
 def _with_continuation(kb, c, limit: int = 260, whole_list: bool = False):
     """The clause's quote and source, with what completes it: the answer after a question (Q: ...?), the
     items after a colon, the whole list a step belongs to (whole_list)."""
     if whole_list:
         block = _list_block(kb, c)
+        if block is not None:
+            return block
+    if re.match(r"[^，。,]{0,12}以上(材料|资料|内容|项目|步骤|证明|文件)", c.text.strip()):
+        block = _list_before(kb, c)  # "请您提前准备以上材料原件": the list it points back to, then itself
         if block is not None:
             return block
     text = c.text.strip()

@@ -391,3 +391,10 @@ def test_place_names_with_a_numeral_stay_words(said, kept):
     from assist.text import normalise
 
     assert kept in normalise(said)
+
+
+def test_a_follow_up_with_another_tier_keeps_the_edition_said_before(kb):
+    ctx = Context(product="太保蓝本", insurer="太保寿险", service="重疾陪诊服务", last_kind="fact", last_aspect="count",
+                  edition_said="我的蓝本是2022版尊享版1档，重疾陪诊一年能用几次")
+    rep = answer(kb, "那3档呢", ctx)
+    assert rep.kind == "fact" and "2022" in rep.text and "3档" in rep.text, rep.text
