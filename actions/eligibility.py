@@ -33,9 +33,6 @@ DIAGNOSIS = [("none", re.compile(r"没有|未|还没|不是|没")),
 DIAGNOSIS_ZH = {"confirmed": "已确诊", "suspected": "疑似", "none": "尚未诊断"}
 MAX_VERIFY_FAILURES = 3
 
-# entities that answer the city question's neighbours (a service, a disease, a topic or 我自己 named in a
-# question do not)
-_FORM_ENTITIES = {"city", "hospital", "date", "policy_number", "phone", "id_number"}
 
 
 def fitting_service(text: str, ins, policy) -> tuple[list, Any]:
@@ -334,8 +331,8 @@ class ValidateEligibilityForm(FormValidationAction):
             return None, _take_nothing(tracker, start, drop)
         switched = self.other_service(text, tracker) if requested not in (None, "service") else None
         if requested == "city" and is_question(text) and len(text) > 6 and not city_in_text(raw) \
-                and not hospital_phrase(raw) and switched is None \
-                and not any(e.get("entity") in _FORM_ENTITIES for e in (tracker.latest_message or {}).get("entities") or []):
+                and not hospital_phrase(raw) and switched is None and not time_phrase(raw) \
+                and not re.search(r"\d{5,}", text):
             from actions.answer import answer_typed  # "那明年续保以后还要再等等待期吗？" asked for the city
 
             answer_typed(dispatcher, tracker)

@@ -9,6 +9,7 @@ The words are data (actions/forms.yaml).
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -109,6 +110,14 @@ def verifier_in(text: str) -> str | None:
         last4 = re.match(r"\d{3}[\dXx](?![\dA-Za-z])", t[m.end():])
         if last4 and re.search(r"后[四4]位|尾号|末[四4]位", m.group(0)):
             return last4.group(0).upper()
+    from assist.text import digits_only
+
+    raw = unicodedata.normalize("NFKC", text or "")  # digits said in groups: 幺三九 零零零零 零零零五
+    for m in vocab().verifier_cue.finditer(raw):
+        said = re.match(r"[\d零〇洞一幺二两三四五六七八九\s,，\-]{11,30}", raw[m.end():])
+        digits = digits_only(said.group(0)) if said else ""
+        if len(digits) == 11 and digits.startswith("1"):
+            return digits
     return None
 
 

@@ -1108,7 +1108,11 @@ def _unsaid_focus(kb, r: Reading, svc) -> list[str]:
     for p in lx.focus:
         if "whole" in p.groupindex:  # 指定女陪诊员: the whole phrase (with its 陪诊) is what the manual would say
             for m in p.finditer(base):
-                whole = re.sub(r"^(看|找|要)?(哪个|哪位|哪家|哪一位|某个|某位|某家|一个|一位|个|位)", "", m.group("whole"))
+                whole = m.group("whole")
+                if not re.search("指定|选|挑", base[max(0, m.start("whole") - 2):m.start("whole")]):
+                    whole = re.sub(r"^.*是(?=[\u4e00-\u9fff]{2})", "", whole)  # 陪诊的人是男的女的能挑吗
+                    whole = re.split(r"[，,]", _without_service(whole, svc))[-1].lstrip("的")  # 陪诊医院能选吗
+                whole = re.sub(r"^(看|找|要)?(哪个|哪位|哪家|哪一位|某个|某位|某家|一个|一位|个|位)", "", whole)
                 if len(whole) >= 2 and whole not in _stop_words() and not any(
                         a.asked_in(whole) for a in lx.aspects if a.key != "choose"):  # 女护工: the manual's words or none
                     found.append(whole)

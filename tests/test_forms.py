@@ -631,3 +631,24 @@ def test_a_switch_of_service_in_the_booking_form_is_no_answer_to_the_question_as
     got, said, _, _ = turn(without(ticket_slots(creds), "city", "hospital", "date", "phone"), text,
                            requested="city", cands={"city": text})
     assert got.get("city") is None and "没有认出" not in said and "没有识别出城市" not in said, (got, said)
+
+
+def test_a_mobile_said_in_groups_of_spoken_digits_verifies(app):
+    _, creds = app
+    c = creds["PAH2025000102"]
+    spoken = " ".join("".join("零幺二三四五六七八九"[int(x)] for x in part)
+                      for part in (c["mobile"][:3], c["mobile"][3:7], c["mobile"][7:]))
+    msg = f"保单号 {c['number']} 手机号 {spoken}"
+    got, said, _, _ = turn({"service": "就医陪诊", "insurer": "平安健康"}, msg, requested="policy_number",
+                           cands={"policy_number": c["number"]}, entities=[ent("policy_number", c["number"], msg)])
+    assert got["verifier"] == c["mobile"] and "保单已核实" in said, said
+
+
+def test_a_question_asked_for_the_city_is_answered_and_the_city_asked_again(app):
+    _, creds = app
+    slots = {k: v for k, v in ticket_slots(creds).items() if k in ("service", "insurer", "policy_number", "verifier",
+                                                                    "person")}
+    text = "护工是男的女的可以自己挑吗？"
+    got, said, asks, _ = turn(slots, text, requested="city", entities=[ent("date", "自己挑", text)],
+                              cands={"city": text})
+    assert got.get("city") is None and "没有认出" not in said and "男的女的" in said, said
