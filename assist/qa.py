@@ -868,7 +868,7 @@ def _best_clauses(kb, r: Reading, svcs: list | None, scope: Scope) -> list[_Hit]
             if best is not None and best.score >= MIN_CLAUSE_SCORE and (best.service is top or need is None) \
                     and (valued is not None or a.unit is None or top is None):
                 break  # a weak match, outside the service or with no number, lets its own clauses have their say
-        if best is not None and best.value is None and valued is not None and valued.score >= 0.75 * best.score:
+        if best is not None and best.value is None and valued is not None and valued.score >= VALUED_SHARE * best.score:
             best = valued  # a question about a quantity: the clause with the number
         if best is not None and best.score >= MIN_CLAUSE_SCORE and all(h.clause.id != best.clause.id for h in hits):
             hits.append(best)
@@ -883,6 +883,7 @@ def _heading(text: str) -> bool:
     return len(t) <= 24 and not re.search(r"[，。；,;：:！？!?\d]", t)  # a sentence ends with 。
 
 
+VALUED_SHARE = 0.5  # a quantity asked: the clause with a number wins unless it shares much less
 STRONG_OVERLAP = 6.0  # a clause sharing this much of the customer's words answers them without an aspect
 
 
@@ -975,6 +976,11 @@ def _deadline_or_age(r: Reading, clause: str, f) -> str:
             if said > _days(d.group(1), d.group(2)):
                 return f"要在{event}后{d.group(1)}{d.group(2)}内，您说的已经超过了。"
     if f.age is not None:
+        young = re.search(r"(\d+)\s*周?岁\s*[（(]?含?[)）]?\s*(以下|及以下)[^。；;]{0,16}?(无法|不能|不可|不予|不提供|不适用)", clause)
+        if young:  # 6 周岁（含）以下被保险人无法开具处方药品: an age the clause rules out
+            if f.age <= int(young.group(1)):
+                return f"{young.group(1)}周岁（含）以下{young.group(3)}使用。"
+            return ""
         low = re.search(r"(\d+)\s*周?岁(以上|及以上)", clause)
         if low and f.age < int(low.group(1)):
             return f"要求{low.group(1)}周岁以上。"

@@ -52,8 +52,9 @@ def segment(manual_id: str, lines: list[str]) -> list[Clause]:
             out.append(Clause(manual_id, start, end, text[:MAX_CLAUSE_CHARS]))
         buf, start = [], 0
 
+    texts = [clean(x) for x in lines]
     for n, raw in enumerate(lines, 1):
-        t = clean(raw)
+        t = texts[n - 1]
         if not t:
             continue
         if buf and (_NEW_ITEM.match(t) or _HEADING.match(t)):
@@ -66,10 +67,21 @@ def segment(manual_id: str, lines: list[str]) -> list[Clause]:
             end = n
             if piece[-1] in _ENDS or sum(len(b) for b in buf) > MAX_CLAUSE_CHARS:
                 flush()
-        if buf and (_HEADING.match(t) or len(t) < 0.8 * full):
+        if buf and (_HEADING.match(t) or len(t) < 0.8 * full) and not _tail_follows(texts, n):
             flush()  # a short line without an ending: the end of a paragraph, heading or table row
     flush()
     return out
+
+
+def _tail_follows(texts: list[str], n: int) -> bool:
+    """The next non-blank line after line n is the end of line n's sentence cut off by a page break
+    (日间手 / 术除外；): a few characters closing the sentence, no new item or heading."""
+    t = texts[n - 1]
+    if not t or t[-1] in _ENDS + "：:，,、" or not re.match(r"[\u4e00-\u9fff]", t[-1]):
+        return False
+    nxt = next((x for x in texts[n:n + 3] if x), "")
+    return bool(nxt) and len(nxt) <= 8 and nxt[-1] in _ENDS and re.match(r"[\u4e00-\u9fff]", nxt[0]) is not None \
+        and not _NEW_ITEM.match(nxt) and not _HEADING.match(nxt)
 
 
 def _join(parts: list[str]) -> str:

@@ -398,3 +398,23 @@ def test_a_follow_up_with_another_tier_keeps_the_edition_said_before(kb):
                   edition_said="我的蓝本是2022版尊享版1档，重疾陪诊一年能用几次")
     rep = answer(kb, "那3档呢", ctx)
     assert rep.kind == "fact" and "2022" in rep.text and "3档" in rep.text, rep.text
+
+
+def test_an_age_a_clause_rules_out_is_a_no(kb):
+    from assist.facts import read_facts
+    from assist.qa import _clause_says_no
+    from assist.understand import read
+
+    r = read(kb, "孩子4岁了，能开处方药吗")
+    why = _clause_says_no(kb, r, None, "6 周岁(含)以下被保险人无法开具处方药品。", read_facts(r.text))
+    assert "6周岁" in why
+    r2 = read(kb, "孩子10岁了，能开处方药吗")
+    assert _clause_says_no(kb, r2, None, "6 周岁(含)以下被保险人无法开具处方药品。", read_facts(r2.text)) == ""
+
+
+def test_a_sentence_cut_by_a_page_break_stays_one_clause():
+    from knowledge.clauses import segment
+
+    lines = ["申请条件", "", "1）因疾病或者意外住院，住院天数大于 2 天（包含），日间手", "", "术除外；", "", "2）提供相关医学资料；"]
+    texts = [c.text for c in segment("x", lines)]
+    assert any("日间手术除外" in t for t in texts), texts
