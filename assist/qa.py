@@ -925,6 +925,8 @@ def _clause_says_no(kb, r: Reading, svc, clause: str, f) -> str:
     why = _deadline_or_age(r, clause, f)
     if why:
         return why
+    if f.age is not None and _AGE_RULE.search(clause):
+        return ""  # the clause's "no" is for an age the customer's is not
     if _says_no(kb, r, svc, [clause]):
         return "手册写明不在服务范围内。"
     return ""
@@ -966,6 +968,9 @@ def _days_cap(kb, svc) -> tuple[int, Any] | None:
     return best
 
 
+_AGE_RULE = re.compile(r"(\d+)\s*周?岁\s*[（(]?含?[)）]?\s*(以下|及以下)[^。；;]{0,16}?(无法|不能|不可|不予|不提供|不适用)")
+
+
 def _deadline_or_age(r: Reading, clause: str, f) -> str:
     q = r.text
     for m in re.finditer(_EVENT + r"[^，。？?,.;；!！]{0,6}?(\d+|[一二两三四五六七八九十]+)\s*个?\s*(个月|天|日|周|礼拜|星期|年)", q):
@@ -976,7 +981,7 @@ def _deadline_or_age(r: Reading, clause: str, f) -> str:
             if said > _days(d.group(1), d.group(2)):
                 return f"要在{event}后{d.group(1)}{d.group(2)}内，您说的已经超过了。"
     if f.age is not None:
-        young = re.search(r"(\d+)\s*周?岁\s*[（(]?含?[)）]?\s*(以下|及以下)[^。；;]{0,16}?(无法|不能|不可|不予|不提供|不适用)", clause)
+        young = _AGE_RULE.search(clause)
         if young:  # 6 周岁（含）以下被保险人无法开具处方药品: an age the clause rules out
             if f.age <= int(young.group(1)):
                 return f"{young.group(1)}周岁（含）以下{young.group(3)}使用。"
