@@ -26,7 +26,8 @@ from actions.common import (Answer, ask, clip, current_insurer, insurer_buttons,
 log = logging.getLogger(__name__)
 
 # decide() facts the customer can answer in this form -> slot
-FACT_SLOTS = {"case.diagnosis": "diagnosis", "case.disease": "disease", "case.city": "city"}
+# (the city is not asked: "can I use it" is answered, with where it is offered as a note)
+FACT_SLOTS = {"case.diagnosis": "diagnosis", "case.disease": "disease"}
 DIAGNOSIS = [("none", re.compile(r"没有|未|还没|不是|没")),
              ("suspected", re.compile(r"疑似|怀疑|可能")),
              ("confirmed", re.compile(r"确诊|已诊断|诊断为|确定|是的|^是$"))]
@@ -808,9 +809,11 @@ class ActionCheckEligibility(AnswerAction):
         left = form_left(dispatcher, tracker, "好的，先不查了。之前说的信息我先记着，需要的时候再找我。")
         if left is not None:
             return left
-        if not slot_text(tracker, "policy_number"):  # a rule question on stated facts
-            from actions.answer import answer_typed
+        from actions.answer import answer_typed, typed_text
+        from assist.qa import fact_question
 
+        if not slot_text(tracker, "policy_number") or fact_question(stores().kb, typed_text(tracker)):
+            # a rule question on stated facts, or a question about the service after the check (一年能用几次)
             typed = answer_typed(dispatcher, tracker)
             if typed is not None:
                 return typed + [SlotSet("requested_slot", None)]
@@ -825,7 +828,15 @@ class ActionCheckEligibility(AnswerAction):
         failed = [r for r in reasons if r["passed"] is False]
         notes = [r for r in reasons if r["passed"] is None and r["code"] != "policy"]
         passed = [r for r in reasons if r["passed"] is True]
-        if res["decision"] == "eligible":
+        only_place = res["decision"] == "need_info" and not failed and bool(res["missing"]) and all(
+            m["fact"] == "case.city" for m in res["missing"])
+        if only_place:  # everything but the city is met: yes, and where it is offered
+            head = f"根据手册，{who}可以使用{svc}。"
+            place = [r for r in notes if r["code"] == "coverage"]
+            body = [r["message"] for r in passed[:3]] + ["这项服务只在手册列出的城市/医院提供，告诉我就医城市可以帮您查是否覆盖。"]
+            opts = [("帮我预约", "/open_ticket"), ("怎么申请", '/ask_how_to_apply{"topic": "流程"}')]
+            shown = passed[:3] + place[:1]
+        elif res["decision"] == "eligible":
             head = f"根据手册，{who}可以使用{svc}。"
             body = [r["message"] for r in passed[:3]] + [r["message"] for r in notes[:2]]
             opts = [("帮我预约", "/open_ticket"), ("怎么申请", '/ask_how_to_apply{"topic": "流程"}')]

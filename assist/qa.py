@@ -645,6 +645,12 @@ def _pure_fact_question(r: Reading) -> bool:
     return "eligibility" not in r.cues
 
 
+def fact_question(kb, text: str) -> bool:
+    """A question about an aspect of a service (一年能用几次, 要准备什么材料), not about the customer's case."""
+    r = read(kb, text or "")
+    return bool(r.text) and _pure_fact_question(r) and "own_policy" not in r.cues and "eligibility" not in r.cues
+
+
 def _eligibility(kb, engine, policies, r: Reading, svc, scope: Scope) -> Reply:
     from assist.eligibility import Case, EligibilityRequest, Person, PolicyExtra, check
     from assist.errors import AssistError

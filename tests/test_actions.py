@@ -229,6 +229,15 @@ def test_eligibility_transfer_policy_eligible(app):
     assert any("转保" in (s["quote"] or "") for s in answers[0]["sources"]) or "转保" in text
 
 
+def test_eligibility_without_a_city_is_answered_with_where_it_is_offered(app):
+    _, creds = app
+    c = creds["PAH2025000103"]  # 转保: no waiting period; 就医陪诊 has a city list
+    t = tracker({"service": "就医陪诊", "insurer": "平安健康", "policy_number": c["number"],
+                 "verifier": c["mobile"], "person": "本人"})
+    text, _, buttons, _, _ = run(ActionCheckEligibility(), t)
+    assert "可以使用就医陪诊" in text and "城市" in text and "帮我预约" in buttons, text
+
+
 def test_person_not_on_policy_is_refused(app):
     _, creds = app
     c = creds["PAH2025000103"]
