@@ -13,6 +13,9 @@ from assist.lexicon import lexicon
 class StatedFacts:
     effective_days: int | None = None  # days since the policy took effect (-1: still in its waiting period)
     waiting_over: bool | None = None  # the waiting period is said to be over (等待期早过了)
+    condition_days: int | None = None  # days since the service's condition was met (4年前达标)
+    join_days: int | None = None  # days since joining (普惠版)
+    upgraded: bool | None = None  # the service was upgraded (太保蓝本 2019/2020)
     transfer: bool | None = None
     renewal: bool | None = None
     uses: int | None = None  # uses already made in the current period
@@ -38,6 +41,7 @@ class StatedFacts:
         return bool(set(self.said) - {"relation"}) or self.insured is False
 
 
+_UNIT_DAYS = {"年": 365, "个月": 30, "月": 30, "周": 7, "天": 1, "日": 1}
 _GRADE = {"1": 1, "2": 2, "3": 3, "一": 1, "二": 2, "三": 3}
 
 
@@ -88,6 +92,19 @@ def read_facts(text: str, whole: str | None = None) -> StatedFacts:
                 break
     if any(p.search(text) for p in pats["waiting_over"]):
         f.waiting_over = True
+    for key in ("condition_days", "join_days"):
+        for p in pats[key]:
+            m = p.search(text)
+            if m:
+                setattr(f, key, int(m.group("n")) * _UNIT_DAYS.get(m.group("u"), 1))
+                f.said.append(key)
+                break
+    if any(p.search(text) for p in pats["upgraded_no"]):
+        f.upgraded = False
+    elif any(p.search(text) for p in pats["upgraded_yes"]):
+        f.upgraded = True
+    if f.upgraded is not None:
+        f.said.append("upgraded")
     if any(p.search(text) for p in pats["transfer"]):
         f.transfer = True
         f.said.append("transfer")

@@ -621,6 +621,7 @@ _FACT_CODES = {
     "relation": {"beneficiary", "guardian"}, "age": {"age", "guardian"},
     "diagnosis": {"diagnosis", "disease", "diagnosis_hospital", "first_diagnosis"},
     "uses": {"usage", "entitlement"}, "addon": {"addon"}, "hospital": {"diagnosis_hospital"},
+    "condition_days": {"validity"}, "join_days": {"validity"}, "upgraded": {"validity"},
     "pregnancy": {"diagnosis"}, "accident": {"diagnosis"},
 }
 
@@ -675,7 +676,10 @@ def _eligibility(kb, engine, policies, r: Reading, svc, scope: Scope) -> Reply:
         policy_extra=PolicyExtra(effective_date=eff, edition=scope.edition, tier=scope.tier,
                                  # most policies are neither: the answer notes the exception when it matters
                                  is_transfer=bool(f.transfer), is_renewal=bool(f.renewal),
-                                 waiting_over=f.waiting_over,
+                                 waiting_over=f.waiting_over, upgraded=f.upgraded,
+                                 condition_met_date=today - timedelta(days=f.condition_days)
+                                 if f.condition_days is not None else None,
+                                 join_date=today - timedelta(days=f.join_days) if f.join_days is not None else None,
                                  addons=(["addon"] if f.addon else []) if f.addon is not None else None))
     try:
         res = check(kb, engine, policies, req, today=today)

@@ -418,3 +418,12 @@ def test_a_sentence_cut_by_a_page_break_stays_one_clause():
     lines = ["申请条件", "", "1）因疾病或者意外住院，住院天数大于 2 天（包含），日间手", "", "术除外；", "", "2）提供相关医学资料；"]
     texts = [c.text for c in segment("x", lines)]
     assert any("日间手术除外" in t for t in texts), texts
+
+
+def test_when_the_condition_was_met_decides_the_service_window(kb):
+    old = answer(kb, "太保蓝本2020版三档，五年前达标的，没有升级过，现在还能用专家预约吗")
+    assert old.items[0]["decision"] == "not_eligible" and "结束" in old.text, old.text
+    from assist.facts import read_facts
+
+    f = read_facts("我是3个月前达标的，已经升级了")
+    assert f.condition_days == 90 and f.upgraded is True
