@@ -715,6 +715,16 @@ class ValidateEligibilityForm(FormValidationAction):
         p, candidates = person_on_policy(policy, text)
         if p is not None:
             return {"person": p.name}
+        if policy is not None and relation_code(text):  # "被保的是我妈冯雪": the name, or the insured she is said to be
+            from actions.formread import raw_text
+            from assist.facts import read_facts
+
+            raw = raw_text(tracker)
+            named = [x for x in policy.persons() if x.name and x.name in raw]
+            if len(named) == 1:
+                return {"person": named[0].name}
+            if read_facts(raw).relation == "self" and len(policy.insured) == 1:
+                return {"person": policy.insured[0].name}
         if relation_code(text):
             return {"person": text}  # a relative not on the policy: the rules decide what that means
         if policy is not None:

@@ -216,6 +216,8 @@ def _answer_one(kb, r: Reading, ctx: Context, engine=None, policies=None) -> Rep
             rep = _contact(kb, scope, svc if _strong(named) else None)
         else:
             rep = _clause_reply(kb, r, svc, _best_clauses(kb, r, svc_cands, scope), scope)
+        if rep.kind == "fact" and set(aspects) & _QUANTITIES and r.facts.about_case():
+            rep = _with_verdict(kb, engine, policies, r, svc, scope, rep)  # 确诊复发了，她能用几次
         rep.remember = {**remember, **rep.remember}
         return rep
     hit = _content_clause(kb, r, svc_cands, scope)
@@ -646,6 +648,24 @@ def _pure_fact_question(r: Reading) -> bool:
     return "eligibility" not in r.cues
 
 
+def _with_verdict(kb, engine, policies, r: Reading, svc, scope: Scope, rep: Reply) -> Reply:
+    """A quantity asked with the customer's case stated: the rules' verdict on the case first, when they
+    settle it, then the quantity."""
+    e = _eligibility(kb, engine, policies, r, svc, scope)
+    decision = (e.items or [{}])[0].get("decision")
+    lines = e.text.split("\n")
+    if decision == "eligible" or lines[0].startswith("按您说的情况，可以"):
+        head = [lines[0]]
+    elif decision == "not_eligible":
+        head = [x for x in lines[:2] if not x.startswith("如果想")]
+    else:
+        return rep
+    rep.text = "\n".join(head + [rep.text])
+    rep.sources = list(e.sources[:1]) + list(rep.sources)
+    rep.items = list(rep.items) + e.items
+    return rep
+
+
 def fact_question(kb, text: str) -> bool:
     """A question about an aspect of a service (一年能用几次, 要准备什么材料), not about the customer's case."""
     r = read(kb, text or "")
@@ -687,6 +707,8 @@ def _eligibility(kb, engine, policies, r: Reading, svc, scope: Scope) -> Reply:
         return Reply("eligibility", getattr(e, "message", str(e)))
     d = res.decision
     said_codes = set().union(*(_FACT_CODES.get(k, set()) for k in f.said)) if f.said else set()
+    if f.relation == "self" and f.age is None:
+        said_codes.discard("guardian")  # the insured asks for themselves: a guardian is not what they said
     failed = [x for x in d.reasons if x.passed is False]
     relevant = [x for x in d.reasons if x.code in said_codes]
     needs = [x for x in relevant if x.passed is None and x.code in said_codes]

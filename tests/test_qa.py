@@ -427,3 +427,9 @@ def test_when_the_condition_was_met_decides_the_service_window(kb):
 
     f = read_facts("我是3个月前达标的，已经升级了")
     assert f.condition_days == 90 and f.upgraded is True
+
+
+def test_a_count_asked_with_the_case_stated_gets_the_verdict_first(kb):
+    rep = answer(kb, "我在平安健康买的保险两年了，本人用，就医陪诊能用几次？")
+    head = rep.text.split("\n")[0]
+    assert "可以使用" in head and "次" in rep.text, rep.text
