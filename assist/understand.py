@@ -63,7 +63,7 @@ def read(kb, text: str) -> Reading:
         r.insurer_group = _insurer_group_in(kb, fixed)
     r.services = services_in(kb, without_tiers(kb, without_names(kb, fixed)))
     r.places, r.province = _places(fixed)
-    r.hospitals = _hospitals(kb, fixed)
+    r.hospitals = _hospitals(kb, fixed) or _hospitals(kb, text[:200])  # 哈医大一院 is not 哈医大1院
     plain = _without_services(without_names(kb, fixed), r.services)  # 三甲 in 三甲医生视频问诊 is no fact
     r.facts = read_facts(plain, fixed)
     r.disease = _disease(kb, fixed)

@@ -433,3 +433,13 @@ def test_a_count_asked_with_the_case_stated_gets_the_verdict_first(kb):
     rep = answer(kb, "我在平安健康买的保险两年了，本人用，就医陪诊能用几次？")
     head = rep.text.split("\n")[0]
     assert "可以使用" in head and "次" in rep.text, rep.text
+
+
+def test_a_hospital_short_name_with_a_numeral_is_found(kb):
+    rep = answer(kb, "众安的门诊挂号协助，哈尔滨能约哈医大一院吗")
+    assert "哈尔滨医科大学附属第一医院" in rep.text and rep.items[0]["status"] == "covered", rep.text
+
+
+def test_who_pays_asked_as_they_pay_is_a_fee_question(kb):
+    rep = answer(kb, "众安的门诊挂号协助，挂号费你们出吗")
+    assert "自行承担" in rep.text, rep.text
