@@ -882,7 +882,7 @@ def _best_clauses(kb, r: Reading, svcs: list | None, scope: Scope) -> list[_Hit]
                     if not (a.clause.search(c.text) or labelled) or _heading(c.text):
                         continue
                     own, _ = kb.overlap(words, c.id)
-                    m = _value(a, c.text)
+                    m = _value(a, c.text, r.text)
                     if a.key == "duration" and m is None and not labelled:
                         continue  # its only number is a deadline (2个工作日内完成) or a lead time
                     if need is not None and kb.overlap(need, c.id)[0] < MIN_OWN_OVERLAP:
@@ -1096,13 +1096,16 @@ def _question_words(kb, r: Reading, svc) -> list[str]:
     return [w for w in kb.tokens(text) if len(w) >= 2 and w not in _stop_words()]
 
 
-def _value(a: Aspect, text: str):
+def _value(a: Aspect, text: str, asked: str = ""):
     """The first value of the aspect's unit in a clause; a duration is not a lead time (提前 48 小时)."""
     if a.unit is None:
         return None
     for m in a.unit.finditer(text):
         if a.key in ("duration", "response_time") and re.search(r"提前\s*$|至少\s*$", text[max(0, m.start() - 4):m.start()]):
             continue
+        if a.key == "lead_time" and re.match(r"\s*(到达|到院|抵达|到)", text[m.end():m.end() + 3]) \
+                and not re.search(r"提前.{0,6}(到|来)", asked):
+            continue  # 陪诊员提前 15-30 分钟到达: when staff arrive, not how far ahead to book
         if a.key == "duration" and text[m.end():m.end() + 1] == "内" and (
                 "工作" in m.group(0) or re.match(r"内\s*[^，。；,;]{0,3}?(响应|联系|完成|安排|反馈|回复|处理|审核|出具|送达|到达|预约|启动)",
                                               text[m.end():m.end() + 8])):
@@ -1148,6 +1151,7 @@ def _unsaid_focus(kb, r: Reading, svc) -> list[str]:
     base = without_names(kb, r.text)
     asked = _without_service(base, svc)
     found: list[str] = []
+    chosen: set[str] = set()  # what the customer wants to choose (指定/选 X): each must be in the text
     for p in lx.focus:
         if "whole" in p.groupindex:  # 指定女陪诊员: the whole phrase (with its 陪诊) is what the manual would say
             for m in p.finditer(base):
@@ -1159,11 +1163,12 @@ def _unsaid_focus(kb, r: Reading, svc) -> list[str]:
                 if len(whole) >= 2 and whole not in _stop_words() and not any(
                         a.asked_in(whole) for a in lx.aspects if a.key != "choose"):  # 女护工: the manual's words or none
                     found.append(whole)
+                    chosen.add(whole)
             continue
         for m in p.finditer(asked):
             phrase = re.sub(r"(这些|那些|这个|那个|这种|之类|等等|等|都|们)+$", "", re.sub(r"^.*的", "", m.group("f")))
             for f in phrase.split("、"):  # 挂号费、检查费这些是谁出: each thing named
-                f = re.sub(r"^(在|用|去|找|是|到|让)", "", f)
+                f = re.sub(r"^(那个|这个|那|这)?(在|用|去|找|是|到|让)?", "", f)
                 head = next(iter(kb.tokens(f)), "")  # 车来接 -> 车: what is asked for comes first
                 if "还是" in f or any(f.startswith(w) for w in lx.payers):
                     continue  # 保险公司出还是我自己出: who pays, answered from the fee clauses
@@ -1177,6 +1182,11 @@ def _unsaid_focus(kb, r: Reading, svc) -> list[str]:
         return []
     lines = kb._manual_lines(svc.manual_id) or []
     own = re.sub(r"\s+", "", "".join(lines[svc.line_start - 1:svc.line_end]))
+    unsaid_chosen = [f for f in dict.fromkeys(found) if f in chosen and f not in own]
+    if unsaid_chosen:
+        return unsaid_chosen  # 能选美年大健康吗: that name is not in it
+    if any(f in own for f in found if f not in chosen):
+        return []  # 挂号费、检查费谁出: the text speaks of some of it, its fee clauses answer
     return [f for f in dict.fromkeys(found) if f not in own]  # 选美年大健康: that name is not in it
 
 

@@ -443,3 +443,15 @@ def test_a_hospital_short_name_with_a_numeral_is_found(kb):
 def test_who_pays_asked_as_they_pay_is_a_fee_question(kb):
     rep = answer(kb, "众安的门诊挂号协助，挂号费你们出吗")
     assert "自行承担" in rep.text, rep.text
+
+
+def test_a_lead_time_is_how_far_ahead_to_book_not_when_staff_arrive(kb):
+    book = answer(kb, "平安健康的就医陪诊要提前多久约")
+    assert "48" in book.text, book.text
+    arrive = answer(kb, "平安健康的就医陪诊，陪诊员会提前多久到医院")
+    assert "15-30" in arrive.text.replace(" ", ""), arrive.text
+
+
+def test_who_pays_for_fees_a_service_names_is_answered_from_its_fee_clause(kb):
+    rep = answer(kb, "平安健康的就医陪诊，那挂号费、检查费这些是谁出？")
+    assert rep.kind != "not_in_manual" and "自行承担" in rep.text, rep.text
