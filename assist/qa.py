@@ -128,7 +128,7 @@ def _answer_one(kb, r: Reading, ctx: Context, engine=None, policies=None) -> Rep
     if wants_list:
         return _list_services(kb, scope)
     asks = [a for a in r.aspects if a.key not in ("who", "content")]  # 我老公是被保险人: context, not asked
-    if r.situation and not _strong(named) and (not (r.places or r.hospitals) or "recommend" in r.cues) and (
+    if r.situation and not _strong(named) and (not (r.places or r.hospitals) or r.cues & {"recommend", "list_services"}) and (
             "recommend" in r.cues or "list_services" in r.cues or not (asks or ctx.service)):
         return _recommend(kb, r, scope)  # a situation, and services only by their kind: which fits
     svc_cands = _candidates(kb, named, scope, ctx, r)

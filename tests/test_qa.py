@@ -455,3 +455,10 @@ def test_a_lead_time_is_how_far_ahead_to_book_not_when_staff_arrive(kb):
 def test_who_pays_for_fees_a_service_names_is_answered_from_its_fee_clause(kb):
     rep = answer(kb, "平安健康的就医陪诊，那挂号费、检查费这些是谁出？")
     assert rep.kind != "not_in_manual" and "自行承担" in rep.text, rep.text
+
+
+def test_a_situation_with_a_hospital_named_still_gets_services_that_fit(kb):
+    rep = answer(kb, "平安健康的客户，我爸下个月在北京协和医院住院，我们都上班没时间陪，有什么服务？")
+    assert "住院陪护" in rep.text, rep.text
+    esc = answer(kb, "尊享e生PLUS，买了门急诊加油包，下周看门诊，一个人挂号缴费取药太折腾了，有什么服务吗？")
+    assert "陪诊" in esc.text, esc.text
