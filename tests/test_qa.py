@@ -462,3 +462,8 @@ def test_a_situation_with_a_hospital_named_still_gets_services_that_fit(kb):
     assert "住院陪护" in rep.text, rep.text
     esc = answer(kb, "尊享e生PLUS，买了门急诊加油包，下周看门诊，一个人挂号缴费取药太折腾了，有什么服务吗？")
     assert "陪诊" in esc.text, esc.text
+
+
+def test_the_speaker_of_a_policy_bought_for_a_child_is_not_its_insured(kb):
+    rep = answer(kb, "平安健康的保单是给我女儿买的，我自己不在上面，我能用国内二诊吗")
+    assert rep.items[0]["decision"] == "not_eligible", rep.text
