@@ -926,6 +926,8 @@ def _content_clause(kb, r: Reading, svcs: list | None, scope: Scope) -> _Hit | N
     if not words:
         return None
     best: _Hit | None = None
+    # the rarest word asked about (输液 in 能给打点滴输液吗) counts twice, in a question on no stated case
+    key = max((w for w in words if len(w) >= 2), key=kb.idf, default="") if not r.facts.about_case() else ""
     for svc, clauses, weight in _pools(kb, svcs, scope):
         for c in clauses:
             if _heading(c.text):
@@ -933,7 +935,7 @@ def _content_clause(kb, r: Reading, svcs: list | None, scope: Scope) -> _Hit | N
             own, shared = kb.overlap(words, c.id)
             if not shared or max(kb.idf(w) for w in shared) < 4.0:
                 continue
-            sc = own * weight
+            sc = (own + (kb.idf(key) if key in shared and kb.idf(key) >= KEY_IDF else 0.0)) * weight
             if best is None or sc > best.score:
                 best = _Hit(c, sc, svc, None, None)
     return best if best is not None and best.score >= STRONG_OVERLAP else None

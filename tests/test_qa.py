@@ -467,3 +467,8 @@ def test_a_situation_with_a_hospital_named_still_gets_services_that_fit(kb):
 def test_the_speaker_of_a_policy_bought_for_a_child_is_not_its_insured(kb):
     rep = answer(kb, "平安健康的保单是给我女儿买的，我自己不在上面，我能用国内二诊吗")
     assert rep.items[0]["decision"] == "not_eligible", rep.text
+
+
+def test_the_rarest_word_asked_about_finds_its_clause(kb):
+    rep = answer(kb, "众安术后家庭护理，护士上门能给输液吗？")
+    assert "输液" in rep.text and "附件" in rep.text, rep.text
