@@ -666,6 +666,18 @@ def _with_verdict(kb, engine, policies, r: Reading, svc, scope: Scope, rep: Repl
     return rep
 
 
+def _tiers_with(kb, svc, scope: Scope) -> list[tuple[str, Any]]:
+    """(tier as said, its row's source) of the scope's edition whose row includes the service."""
+    if not scope.edition:
+        return []
+    out = []
+    for e in kb.entitlements(svc.id):
+        if e.edition == scope.edition and e.included and e.tier and e.tier != scope.tier:
+            said = re.sub(r"^[（(][^）)]*[）)]\s*", "", e.tier.replace(e.edition, "").strip())  # （前5个保单年度）
+            out.append((said or e.tier, e.source))
+    return out
+
+
 def fact_question(kb, text: str) -> bool:
     """A question about an aspect of a service (一年能用几次, 要准备什么材料), not about the customer's case."""
     r = read(kb, text or "")
@@ -713,9 +725,11 @@ def _eligibility(kb, engine, policies, r: Reading, svc, scope: Scope) -> Reply:
     relevant = [x for x in d.reasons if x.code in said_codes]
     needs = [x for x in relevant if x.passed is None and x.code in said_codes]
     name = svc.name
+    tiers_have: list = []
     if failed:
         head = f"按手册的规定，这种情况不能使用{name}。"
         body = failed[:3]
+        tiers_have = _tiers_with(kb, svc, scope) if any(x.code == "entitlement" for x in failed) else []
     elif d.status == "eligible" or (said_codes and relevant and not needs):
         head = f"按您说的情况，可以使用{name}。"
         body = [x for x in relevant if x.passed] or [x for x in d.reasons if x.passed][:2]
@@ -723,12 +737,15 @@ def _eligibility(kb, engine, policies, r: Reading, svc, scope: Scope) -> Reply:
         head = f"能否使用{name}要看具体情况："
         body = (needs or [x for x in d.reasons if x.passed is None])[:3]
     lines = [head] + [x.message_zh for x in body]
+    if failed and tiers_have:  # 专业版 has none: the tiers of the edition that have it
+        lines.append(f"{scope.edition}中包含{name}的是：{'、'.join(t for t, _s in tiers_have)}。")
+    tier_srcs = [src for _t, src in tiers_have] if failed else []
     others = [m for m in d.missing if not any(m.split(".")[-1] in c for c in said_codes)][:3]
     if not failed and others and d.status != "eligible":
         from rules.engine import FACT_ZH
 
         lines.append("另外还要看：" + "、".join(FACT_ZH.get(m, m) for m in others) + "。")
-    srcs = [x.source for x in body if x.source] or [svc.source]
+    srcs = ([x.source for x in body if x.source] or [svc.source]) + tier_srcs[:1]
     status = d.status
     cap = _days_cap(kb, svc) if f.used_days is not None and not failed else None
     if cap is not None and f.used_days is not None:  # days already used against the cap (累计不超过30天)

@@ -472,3 +472,8 @@ def test_the_speaker_of_a_policy_bought_for_a_child_is_not_its_insured(kb):
 def test_the_rarest_word_asked_about_finds_its_clause(kb):
     rep = answer(kb, "众安术后家庭护理，护士上门能给输液吗？")
     assert "输液" in rep.text and any("附件" in (getattr(x, "section", "") or "") for x in rep.sources), rep.text
+
+
+def test_a_tier_without_the_service_names_the_tiers_that_have_it(kb):
+    rep = answer(kb, "我是蓝本无忧管家专业版，特种检查预约加急能用吗")
+    assert rep.items[0]["decision"] == "not_eligible" and "尊享版" in rep.text, rep.text
