@@ -324,7 +324,8 @@ class ValidateEligibilityForm(FormValidationAction):
             lines = self.known_lines(tracker)
             dispatcher.utter_message(text=("目前记下的是：\n" + "\n".join(lines)) if lines else "还没有记下预约信息。")
             return None, _take_nothing(tracker, start, drop)
-        if requested in ("phone", "verifier", "policy_number", "person") and cands and is_question(text) \
+        if requested in ("phone", "verifier", "policy_number", "person") and is_question(text) \
+                and (cands or not re.search(r"\d{4,}|[零一二三四五六七八九幺]{4,}", text)) \
                 and (requested == "person" or not re.search(r"\d{5,}", text)):  # "能保证安排到协和吗？", "一年能用几次？"
             from actions.answer import answer_typed
 

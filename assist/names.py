@@ -136,7 +136,7 @@ class NameIndex:
                 if any(taken[i:i + k]) or keys[i:i + k] != list(n.sounds):
                     continue
                 a, b = syl[i][1], syl[i + k - 1][2]
-                if any(covered[a:b]):
+                if any(covered[a:b]) and not _said_right_inside(text, covered, a, b, n.surface):
                     continue  # part of a name said right (平安健康 in 出院时平安健康)
                 if k == MIN_SOUND_SYLLABLES and not (a in bounds and b in bounds):
                     continue  # two sounds across words (健康服务 is not 健康复务)
@@ -261,6 +261,22 @@ class NameIndex:
 
 _YEAR = re.compile(r"(?<!\d)20(19|2[0-9])(?!\d)|(?<!\d)(19|2[0-9])\s*年?\s*(?:版|庆典|款)")
 _TIER_N = re.compile(r"(?<!\d)([1-9])\s*档|档\s*([1-9])")
+
+
+def _said_right_inside(text: str, covered: list, a: int, b: int, surface: str) -> bool:
+    """The span sounds like a longer name and only its start or end is another name said right (门诊挂号 in
+    门诊挂号写助 for 门诊挂号协助): the longer name wins."""
+    flags = covered[a:b]
+    k = 0
+    while k < len(flags) and flags[k]:
+        k += 1
+    j = len(flags)
+    while j > 0 and flags[j - 1]:
+        j -= 1
+    if any(flags[k:j]) or j - k < 2:
+        return False  # said right in the middle, or too little said otherwise
+    right = text[a:a + k] + text[a + j:b]
+    return bool(right) and all(part in surface for part in (text[a:a + k], text[a + j:b]) if part)
 
 
 def edition_features(text: str) -> dict:

@@ -652,3 +652,11 @@ def test_a_question_asked_for_the_city_is_answered_and_the_city_asked_again(app)
     got, said, asks, _ = turn(slots, text, requested="city", entities=[ent("date", "自己挑", text)],
                               cands={"city": text})
     assert got.get("city") is None and "没有认出" not in said and "男的女的" in said, said
+
+
+def test_a_question_asked_for_the_mobile_is_answered_not_read_as_it(app):
+    _, creds = app
+    c = creds["ZAV2025000401"]
+    got, said, _, _ = turn({"service": "门诊挂号协助", "insurer": "众安", "policy_number": c["number"]},
+                           "能指定哪位医生吗？", requested="verifier")
+    assert not got.get("verifier") and "指定" in said and "11 位手机号" not in said, said

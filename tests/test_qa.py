@@ -477,3 +477,10 @@ def test_the_rarest_word_asked_about_finds_its_clause(kb):
 def test_a_tier_without_the_service_names_the_tiers_that_have_it(kb):
     rep = answer(kb, "我是蓝本无忧管家专业版，特种检查预约加急能用吗")
     assert rep.items[0]["decision"] == "not_eligible" and "尊享版" in rep.text, rep.text
+
+
+def test_a_name_said_right_in_part_and_misheard_in_part_is_repaired():
+    from assist.names import index_for
+
+    fixed, fixes = index_for(KnowledgeBase()).repair("众安的门诊挂号写助能约不")
+    assert "门诊挂号协助" in fixed, (fixed, fixes)
