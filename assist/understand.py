@@ -233,4 +233,8 @@ def situation_in(text: str) -> dict[str, float]:
             w = 1.0 + 0.2 * (len(hits) - 1)
             for rank, cat in enumerate(s.categories):
                 out[cat] = out.get(cat, 0.0) + w / (1 + rank)
+    lx = lexicon()
+    if any(w in text for w in lx.raw["discharged_words"]):  # 刚出院: nothing left to arrange in hospital
+        for cat in lx.raw["in_hospital_categories"]:
+            out.pop(cat, None)
     return out

@@ -484,3 +484,8 @@ def test_a_name_said_right_in_part_and_misheard_in_part_is_repaired():
 
     fixed, fixes = index_for(KnowledgeBase()).repair("众安的门诊挂号写助能约不")
     assert "门诊挂号协助" in fixed, (fixed, fixes)
+
+
+def test_after_discharge_services_inside_hospital_no_longer_fit(kb):
+    rep = answer(kb, "平安健康的客户，前几天刚出院，做完膝盖手术在家不知道怎么练，有什么服务能帮上？")
+    assert "康复随访" in rep.text and "住院协助" not in rep.text, rep.text
