@@ -393,9 +393,21 @@ def _fitting(kb, r: Reading, manual_ids: set[str] | None) -> list:
     return [s for w, s in scored if w >= best * 0.6][:6]
 
 
+def _in_edition(kb, svc, scope: Scope) -> bool:
+    """The service is in the scope's edition (and tier, when said); a service without tables is."""
+    rows = kb.entitlements(svc.id)
+    if not rows:
+        return True
+    return any(e.edition == scope.edition and e.included and (not scope.tier or not e.tier or e.tier == scope.tier)
+               for e in rows)
+
+
 def _recommend(kb, r: Reading, scope: Scope) -> Reply:
     """Which service fits the situation: services of the situation's categories, best first."""
     chosen = _fitting(kb, r, scope.manual_ids)
+    if scope.edition:  # 蓝本2023尊享版3档: only services the customer's edition (and tier) includes
+        mine = [s for s in chosen if _in_edition(kb, s, scope)]
+        chosen = mine or chosen
     if not chosen:
         return _clarify(kb, r, scope)
     lines, srcs = [], []

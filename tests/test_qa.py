@@ -489,3 +489,8 @@ def test_a_name_said_right_in_part_and_misheard_in_part_is_repaired():
 def test_after_discharge_services_inside_hospital_no_longer_fit(kb):
     rep = answer(kb, "平安健康的客户，前几天刚出院，做完膝盖手术在家不知道怎么练，有什么服务能帮上？")
     assert "康复随访" in rep.text and "住院协助" not in rep.text, rep.text
+
+
+def test_a_recommendation_keeps_to_the_edition_said(kb):
+    rep = answer(kb, "我是蓝本2023尊享版2档，刚查出来疑似肺癌，想找个大医院专家看看，用哪个服务？")
+    assert "重疾三甲专家预约" in rep.text and "重疾专家预约（" not in rep.text, rep.text
