@@ -66,7 +66,7 @@ def question_not_booking(tracker: Tracker) -> bool:
     if not text or not _ASKS.search(text):
         return False
     said = cues(stores().kb, text)
-    return "book" not in said and "own_policy" not in said
+    return not said & {"book", "book_here", "own_policy"}
 
 
 def city_in_name(name: str) -> str | None:
@@ -84,10 +84,12 @@ def city_in_name(name: str) -> str | None:
 
 
 def wants_booking(text: str) -> bool:
-    """A request to book (帮我约, 给我爸约个…吧) that is not a question, whatever intent the NLU gave it."""
+    """A request to book (帮我约, 给我爸约个…吧) that is not a question, or that asks whether it can be booked here
+    (这边能直接帮我约吗), whatever intent the NLU gave it."""
     from assist.understand import cues
 
-    return bool(text) and not _ASKS.search(text) and "book" in cues(stores().kb, text)
+    said = cues(stores().kb, text) if text else set()
+    return bool(text) and ("book_here" in said or not _ASKS.search(text) and "book" in said)
 
 
 class ValidateTicketForm(ValidateEligibilityForm):

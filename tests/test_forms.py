@@ -660,3 +660,19 @@ def test_a_question_asked_for_the_mobile_is_answered_not_read_as_it(app):
     got, said, _, _ = turn({"service": "门诊挂号协助", "insurer": "众安", "policy_number": c["number"]},
                            "能指定哪位医生吗？", requested="verifier")
     assert not got.get("verifier") and "指定" in said and "11 位手机号" not in said, said
+
+
+@pytest.mark.parametrize("text, books", [
+    ("在这边能直接帮我约平安的就医陪诊吗？", True),
+    ("可以帮我预约众安的门诊挂号协助吗", True),
+    ("平安的就医陪诊要提前几天约？", False),
+])
+def test_asking_whether_it_can_be_booked_here_is_a_booking(app, text, books):
+    from actions.answer import answer_typed
+    from actions.tickets import question_not_booking, wants_booking
+
+    t = Tracker("s", {}, {"text": text, "intent": {"name": "nlu_fallback"}, "entities": []}, [], False, None, {},
+                "action_listen")
+    assert wants_booking(text) == books and question_not_booking(t) == (not books)
+    events = answer_typed(CollectingDispatcher(), t) or []
+    assert any(e.get("name") == "ticket_form" for e in events) == books
