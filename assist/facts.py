@@ -118,12 +118,9 @@ def read_facts(text: str, whole: str | None = None) -> StatedFacts:
             f.uses = int(n) if n else 1
             f.said.append("uses")
             break
-    for p in pats["used_days"]:
-        m = p.search(text)
-        if m:
-            f.used_days = int(m.group("n"))
-            f.said.append("used_days")
-            break
+    f.used_days = _number(pats["used_days"], text)
+    if f.used_days is not None:
+        f.said.append("used_days")
     rel, word = served_relation(text)
     if rel and rel != "self" and word:
         who = word
@@ -143,12 +140,9 @@ def read_facts(text: str, whole: str | None = None) -> StatedFacts:
         f.said.append("relation")
         if rel != "self" and any(p.search(text) for p in pats["designated"]):
             f.designated = True
-    for p in pats["age"]:
-        m = p.search(text)
-        if m:
-            f.age = int(m.group("n"))
-            f.said.append("age")
-            break
+    f.age = _number(pats["age"], text)
+    if f.age is not None:
+        f.said.append("age")
     if any(p.search(text) for p in pats["not_diagnosed"]):
         f.diagnosis = "none"
     elif any(p.search(text) for p in pats["suspected"]):
@@ -181,6 +175,15 @@ def read_facts(text: str, whole: str | None = None) -> StatedFacts:
             f.said.append("hospital")
             break
     return f
+
+
+def _number(patterns, text: str) -> int | None:
+    """The number (`n`) the first matching pattern reads, or None."""
+    for p in patterns:
+        m = p.search(text)
+        if m:
+            return int(m.group("n"))
+    return None
 
 
 def disease_words(text: str) -> list[str]:
