@@ -145,6 +145,14 @@ def report(results: list[dict], show: bool) -> float:
     tickets = [r for r in results if r["scenario"].get("ticket") or r["scenario"].get("no_ticket")]
     print(f"turns right: {good_turns}/{len(turns)} = {100 * good_turns / max(len(turns), 1):.1f}%")
     print(f"tickets right: {sum(not r['ticket'] for r in tickets)}/{len(tickets)}")
+    sets: dict[str, list[dict]] = defaultdict(list)  # by id prefix: M1-, MB-, R4M- ... (one set each)
+    for r in results:
+        sets[re.sub(r"-\d+$", "", r["scenario"]["id"])].append(r)
+    for k, rs in sorted(sets.items()):
+        ts = [t for r in rs for t in r["turns"]]
+        tk = [r for r in rs if r["scenario"].get("ticket") or r["scenario"].get("no_ticket")]
+        print(f"  set {k:<6} end to end {sum(r['ok'] for r in rs)}/{len(rs)}, turns "
+              f"{sum(not t['problems'] for t in ts)}/{len(ts)}, tickets {sum(not r['ticket'] for r in tk)}/{len(tk)}")
     n, good = len(results), sum(r["ok"] for r in results)
     print(f"conversations right end to end: {good}/{n} = {100 * good / max(n, 1):.1f}%")
     if show:
