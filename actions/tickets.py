@@ -16,7 +16,7 @@ from datetime import datetime, time, timedelta
 from typing import Any, Optional
 
 from rasa_sdk import Tracker
-from rasa_sdk.events import SlotSet
+from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.base import AnswerAction
@@ -92,6 +92,22 @@ def wants_booking(text: str) -> bool:
     return bool(text) and ("book_here" in said or not _ASKS.search(text) and "book" in said)
 
 
+def check_before_booking(tracker: Tracker) -> bool:
+    """The message that started the booking form asks, with a policy, whether the customer may still book
+    (保单…手机…，我能约门诊陪诊吗): their own case is checked first, no booking details are asked."""
+    if tracker.get_slot("requested_slot"):
+        return False
+    from actions.answer import typed_text
+    from actions.formread import policy_number_in, time_phrase
+    from assist.understand import cues
+
+    text = typed_text(tracker)
+    if not text or not (slot_text(tracker, "policy_number") or policy_number_in(text)) or time_phrase(text):
+        return False
+    said = cues(stores().kb, text)
+    return "check_own" in said and "book_here" not in said
+
+
 class ValidateTicketForm(ValidateEligibilityForm):
     def name(self) -> str:
         return "validate_ticket_form"
@@ -125,6 +141,9 @@ class ValidateTicketForm(ValidateEligibilityForm):
         return {"service": one.name}
 
     async def get_validation_events(self, dispatcher, tracker, domain) -> list:
+        if check_before_booking(tracker):  # the eligibility form reads the policy from this message
+            tracker.__dict__["_hi_stop"] = "check"
+            return [SlotSet("form_exit", "check")]
         if question_not_booking(tracker):  # "约好了想改时间，有什么规定？": the manual's rule, no booking
             from actions.answer import answer_typed
 
@@ -509,6 +528,8 @@ class ActionCreateTicket(AnswerAction):
         from core.ids import ValidationError
 
         reset = [SlotSet("confirm", None), SlotSet("requested_slot", None)]
+        if slot_text(tracker, "form_exit") == "check":  # 我能约…吗 with a policy: the check, then a booking
+            return [SlotSet("form_exit", None), SlotSet("requested_slot", None), FollowupAction("eligibility_form")]
         left = form_left(dispatcher, tracker, "好的，这次先不约了。之前说的信息我先记着，想约的时候跟我说“预约”就行。")
         if left is not None:
             return left

@@ -676,3 +676,16 @@ def test_asking_whether_it_can_be_booked_here_is_a_booking(app, text, books):
     assert wants_booking(text) == books and question_not_booking(t) == (not books)
     events = answer_typed(CollectingDispatcher(), t) or []
     assert any(e.get("name") == "ticket_form" for e in events) == books
+
+
+@pytest.mark.parametrize("text, check", [
+    ("我的保单是ZAP2025000203，手机13900000010，我能约门诊陪诊吗？", True),
+    ("保单ZAP2025000201，手机13900000008，帮我约下下周三上午9点的门诊陪诊", False),
+    ("我能约门诊陪诊吗？", False),  # no policy: the rules answer on stated facts
+])
+def test_may_i_still_book_with_a_policy_is_checked_first(app, text, check):
+    from actions.tickets import check_before_booking
+
+    t = Tracker("s", {}, {"text": text, "intent": {"name": "open_ticket"}, "entities": []}, [], False, None, {},
+                "action_listen")
+    assert check_before_booking(t) == check
