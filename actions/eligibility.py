@@ -35,7 +35,6 @@ DIAGNOSIS_ZH = {"confirmed": "已确诊", "suspected": "疑似", "none": "尚未
 MAX_VERIFY_FAILURES = 3
 
 
-
 def fitting_service(text: str, ins, policy) -> tuple[list, Any]:
     """(the services a described situation fits at the customer's policy or insurer, the one to book when
     they are all the same service, else None)."""
@@ -324,18 +323,17 @@ class ValidateEligibilityForm(FormValidationAction):
             lines = self.known_lines(tracker)
             dispatcher.utter_message(text=("目前记下的是：\n" + "\n".join(lines)) if lines else "还没有记下预约信息。")
             return None, _take_nothing(tracker, start, drop)
-        if requested in ("phone", "verifier", "policy_number", "person") and is_question(text) \
-                and (cands or not re.search(r"\d{4,}|[零一二三四五六七八九幺]{4,}", text)) \
-                and (requested == "person" or not re.search(r"\d{5,}", text)):  # "能保证安排到协和吗？", "一年能用几次？"
-            from actions.answer import answer_typed
-
-            answer_typed(dispatcher, tracker)
-            return None, _take_nothing(tracker, start, drop)
         switched = self.other_service(text, tracker) if requested not in (None, "service") else None
-        if requested == "city" and is_question(text) and len(text) > 6 and not city_in_text(raw) \
-                and not hospital_phrase(raw) and switched is None and not time_phrase(raw) \
-                and not re.search(r"\d{5,}", text):
-            from actions.answer import answer_typed  # "那明年续保以后还要再等等待期吗？" asked for the city
+        side = is_question(text) and (
+            # "能保证安排到协和吗？", "一年能用几次？" asked for the policy, the mobile, the phone or the person
+            requested in ("phone", "verifier", "policy_number", "person")
+            and (cands or not re.search(r"\d{4,}|[零一二三四五六七八九幺]{4,}", text))
+            and (requested == "person" or not re.search(r"\d{5,}", text))
+            # "那明年续保以后还要再等等待期吗？" asked for the city
+            or requested == "city" and len(text) > 6 and not city_in_text(raw) and not hospital_phrase(raw)
+            and switched is None and not time_phrase(raw) and not re.search(r"\d{5,}", text))
+        if side:
+            from actions.answer import answer_typed
 
             answer_typed(dispatcher, tracker)
             return None, _take_nothing(tracker, start, drop)
@@ -841,17 +839,14 @@ class ActionCheckEligibility(AnswerAction):
         passed = [r for r in reasons if r["passed"] is True]
         only_place = res["decision"] == "need_info" and not failed and bool(res["missing"]) and all(
             m["fact"] == "case.city" for m in res["missing"])
-        if only_place:  # everything but the city is met: yes, and where it is offered
+        if res["decision"] == "eligible" or only_place:  # only the city open: yes, and where it is offered
             head = f"根据手册，{who}可以使用{svc}。"
-            place = [r for r in notes if r["code"] == "coverage"]
-            body = [r["message"] for r in passed[:3]] + ["这项服务只在手册列出的城市/医院提供，告诉我就医城市可以帮您查是否覆盖。"]
+            said = [r for r in notes if r["code"] == "coverage"][:1] if only_place else notes[:2]
+            body = [r["message"] for r in passed[:3]] + (
+                ["这项服务只在手册列出的城市/医院提供，告诉我就医城市可以帮您查是否覆盖。"] if only_place
+                else [r["message"] for r in said])
             opts = [("帮我预约", "/open_ticket"), ("怎么申请", '/ask_how_to_apply{"topic": "流程"}')]
-            shown = passed[:3] + place[:1]
-        elif res["decision"] == "eligible":
-            head = f"根据手册，{who}可以使用{svc}。"
-            body = [r["message"] for r in passed[:3]] + [r["message"] for r in notes[:2]]
-            opts = [("帮我预约", "/open_ticket"), ("怎么申请", '/ask_how_to_apply{"topic": "流程"}')]
-            shown = passed[:3] + notes[:2]
+            shown = passed[:3] + said
         elif res["decision"] == "not_eligible":
             head = f"根据手册，{who}目前还不能使用{svc}："
             body = [r["message"] for r in failed[:3]]

@@ -275,8 +275,7 @@ def _said_right_inside(text: str, covered: list, a: int, b: int, surface: str) -
         j -= 1
     if any(flags[k:j]) or j - k < 2:
         return False  # said right in the middle, or too little said otherwise
-    right = text[a:a + k] + text[a + j:b]
-    return bool(right) and all(part in surface for part in (text[a:a + k], text[a + j:b]) if part)
+    return all(part in surface for part in (text[a:a + k], text[a + j:b]) if part)
 
 
 def edition_features(text: str) -> dict:

@@ -229,13 +229,7 @@ def _answer_one(kb, r: Reading, ctx: Context, engine=None, policies=None) -> Rep
 # -- scope and service -----------------------------------------------------------------------
 def _scope(kb, r: Reading, ctx: Context) -> Scope:
     if r.products:
-        p = r.products[0]
-        if p.edition is None and ctx.edition_said:  # "换成尊享版呢" after "蓝本2023专业版…": the same edition
-            from assist.names import index_for
-
-            again = _with_edition(kb, ctx.edition_said, r.text)
-            if again and again[0].manual_id == p.manual_id and again[0].edition:
-                p = again[0]
+        p = r.products[0] if r.products[0].edition else _edition_carried(kb, ctx, r, r.products[0])
         return Scope({m.manual_id for m in r.products}, kb.resolve_insurer(p.insurer_short), p.product,
                       p.edition, p.tier, "product")
     if r.insurer is not None:
@@ -246,13 +240,9 @@ def _scope(kb, r: Reading, ctx: Context) -> Scope:
         from assist.names import index_for
 
         ps = index_for(kb).products_in(ctx.product)
-        if ps and ctx.edition_said:  # the edition said earlier, with this message's tier words
-            again = _with_edition(kb, ctx.edition_said, r.text)
-            if again and again[0].manual_id == ps[0].manual_id and again[0].edition:
-                ps = again
         if ps:
-            return Scope({ps[0].manual_id}, kb.resolve_insurer(ps[0].insurer_short), ps[0].product,
-                         ps[0].edition, ps[0].tier, "context")
+            p = _edition_carried(kb, ctx, r, ps[0])  # the edition said earlier, with this message's tier words
+            return Scope({p.manual_id}, kb.resolve_insurer(p.insurer_short), p.product, p.edition, p.tier, "context")
     for name, how in ((ctx.insurer, "context"), (ctx.channel_insurer, "channel")):
         ins = kb.resolve_insurer(name) if name else None
         if ins is not None:
@@ -260,16 +250,19 @@ def _scope(kb, r: Reading, ctx: Context) -> Scope:
     return Scope(None)
 
 
-def _with_edition(kb, said: str, text: str) -> list:
-    """The products of `text` read with the edition an earlier message named; a tier the text names
-    replaces the earlier one (蓝本2023尊享版3档… then 那2档呢: 2023, 2档)."""
+def _edition_carried(kb, ctx: Context, r: Reading, p):
+    """The product mention `p` with the edition an earlier message named (换成尊享版 after 蓝本2023专业版…); a tier
+    this message names replaces the earlier one (蓝本2023尊享版3档… then 那2档呢: 2023, 2档). `p` when none."""
+    if not ctx.edition_said:
+        return p
     from assist.names import edition_features, index_for
     from assist.text import to_digits
 
-    f = edition_features(text)
+    said, f = ctx.edition_said, edition_features(r.text)
     if "tier" in f or "tier_n" in f:
         said = re.sub(r"(专业|关爱|尊享)版?|\d\s*档", "", to_digits(said))
-    return index_for(kb).products_in(f"{said}，{text}")
+    again = index_for(kb).products_in(f"{said}，{r.text}")
+    return again[0] if again and again[0].manual_id == p.manual_id and again[0].edition else p
 
 
 def _manuals_said(kb, r: Reading, ins) -> set[str]:
@@ -749,15 +742,14 @@ def _eligibility(kb, engine, policies, r: Reading, svc, scope: Scope) -> Reply:
         head = f"能否使用{name}要看具体情况："
         body = (needs or [x for x in d.reasons if x.passed is None])[:3]
     lines = [head] + [x.message_zh for x in body]
-    if failed and tiers_have:  # 专业版 has none: the tiers of the edition that have it
+    if tiers_have:  # 专业版 has none: the tiers of the edition that have it
         lines.append(f"{scope.edition}中包含{name}的是：{'、'.join(t for t, _s in tiers_have)}。")
-    tier_srcs = [src for _t, src in tiers_have] if failed else []
     others = [m for m in d.missing if not any(m.split(".")[-1] in c for c in said_codes)][:3]
     if not failed and others and d.status != "eligible":
         from rules.engine import FACT_ZH
 
         lines.append("另外还要看：" + "、".join(FACT_ZH.get(m, m) for m in others) + "。")
-    srcs = ([x.source for x in body if x.source] or [svc.source]) + tier_srcs[:1]
+    srcs = ([x.source for x in body if x.source] or [svc.source]) + [src for _t, src in tiers_have[:1]]
     status = d.status
     cap = _days_cap(kb, svc) if f.used_days is not None and not failed else None
     if cap is not None and f.used_days is not None:  # days already used against the cap (累计不超过30天)
@@ -1218,7 +1210,7 @@ def _unsaid_focus(kb, r: Reading, svc) -> list[str]:
         return unsaid_chosen  # 能选美年大健康吗: that name is not in it
     if any(f in own for f in found if f not in chosen):
         return []  # 挂号费、检查费谁出: the text speaks of some of it, its fee clauses answer
-    return [f for f in dict.fromkeys(found) if f not in own]  # 选美年大健康: that name is not in it
+    return [f for f in dict.fromkeys(found) if f not in own]  # 什么资质: none of it is in the text
 
 
 def _without_service(text: str, svc) -> str:
