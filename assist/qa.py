@@ -749,7 +749,7 @@ def _eligibility(kb, engine, policies, r: Reading, svc, scope: Scope) -> Reply:
         from rules.engine import FACT_ZH
 
         lines.append("另外还要看：" + "、".join(FACT_ZH.get(m, m) for m in others) + "。")
-    srcs = ([x.source for x in body if x.source] or [svc.source]) + [src for _t, src in tiers_have[:1]]
+    srcs = ([x.source for x in body if x.source] or [svc.source]) + [src for _t, src in tiers_have]  # every tier named
     status = d.status
     cap = _days_cap(kb, svc) if f.used_days is not None and not failed else None
     if cap is not None and f.used_days is not None:  # days already used against the cap (累计不超过30天)
