@@ -37,6 +37,9 @@ class _Name:
     kind: str  # insurer | product | edition | service | word
 
 
+_DENIAL = re.compile(r"(不是|并非|而非|非|没买|没有买|不买)(买的|那款|这款|那个|的)?$")  # 不是尊享e生
+
+
 # -- pinyin ---------------------------------------------------------------------------
 @lru_cache(maxsize=4096)
 def _fold(syllable: str) -> str:
@@ -206,7 +209,10 @@ class NameIndex:
         """Products the text names (longest names first), with the edition and tier it states."""
         t = compact(to_digits(text))
         hits: list[tuple[int, str]] = []
+        denied = self.products_denied(text)
         for mid, (_prod, _ins, names) in self.products.items():
+            if mid in denied:
+                continue
             keys = [k for k in (compact(to_digits(n)) for n in names) if len(k) >= 2]
             best = max((len(k) for k in keys if k in t), default=0)
             if not best:  # a long name said with a word inside it (妇科癌症复发的保险)
@@ -223,6 +229,17 @@ class NameIndex:
                 ed, tier = self.edition_in(text, mid)
                 if ed and _strong_edition(text):
                     out.append(ProductMention(mid, prod, ins, ed, tier))
+        return out
+
+    def products_denied(self, text: str) -> set[str]:
+        """Manuals whose product the text names only to deny it (众安的医疗险，不是尊享e生那款)."""
+        t = compact(to_digits(text))
+        out = set()
+        for mid, (_prod, _ins, names) in self.products.items():
+            keys = [k for k in (compact(to_digits(n)) for n in names) if len(k) >= 2 and k in t]
+            spots = [m.start() for k in keys for m in re.finditer(re.escape(k), t)]
+            if spots and all(_DENIAL.search(t[max(0, i - 6):i]) for i in spots):
+                out.add(mid)
         return out
 
     def edition_in(self, text: str, manual_id: str) -> tuple[str | None, str | None]:

@@ -239,7 +239,7 @@ def _scope(kb, r: Reading, ctx: Context) -> Scope:
     if ctx.product:
         from assist.names import index_for
 
-        ps = index_for(kb).products_in(ctx.product)
+        ps = [p for p in index_for(kb).products_in(ctx.product) if p.manual_id not in r.denied]
         if ps:
             p = _edition_carried(kb, ctx, r, ps[0])  # the edition said earlier, with this message's tier words
             return Scope({p.manual_id}, kb.resolve_insurer(p.insurer_short), p.product, p.edition, p.tier, "context")
@@ -267,8 +267,9 @@ def _edition_carried(kb, ctx: Context, r: Reading, p):
 
 def _manuals_said(kb, r: Reading, ins) -> set[str]:
     """The insurer's manuals, narrowed to one when the message says something only that manual has: a
-    name of the insurer's own (众安互联网医院) or a number (a service line)."""
-    manuals = set(ins.manuals)
+    name of the insurer's own (众安互联网医院) or a number (a service line), or denies the others' product
+    (不是尊享e生)."""
+    manuals = set(ins.manuals) - r.denied or set(ins.manuals)
     if len(manuals) < 2:
         return manuals
     spans: list[str] = []

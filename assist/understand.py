@@ -30,6 +30,7 @@ class Reading:
     text: str
     fixes: list = field(default_factory=list)
     products: list[ProductMention] = field(default_factory=list)
+    denied: set[str] = field(default_factory=set)  # manuals whose product is named only to deny it
     insurer: Any = None  # InsurerView named in the message
     insurer_group: list = field(default_factory=list)  # insurers a shared word names (太保: 太保健康, 太保寿险)
     services: list[tuple[Any, float]] = field(default_factory=list)  # (ServiceView, score), best first
@@ -58,6 +59,7 @@ def read(kb, text: str) -> Reading:
     if not fixed:
         return r
     r.products = ix.products_in(fixed)
+    r.denied = ix.products_denied(fixed)
     r.insurer = _insurer_in(kb, fixed)
     if r.insurer is None and not r.products:
         r.insurer_group = _insurer_group_in(kb, fixed)
