@@ -19,6 +19,7 @@ import yaml
 from rasa_sdk import Tracker
 
 from core.clock import CHINA_TZ, now_china
+from actions.timeparse import weeks_ahead
 
 DATA = Path(__file__).with_name("forms.yaml")
 NO_HOSPITAL = "不指定"  # the hospital slot's value when the customer names none (or is served at home)
@@ -253,6 +254,7 @@ def time_parts(text: str, now: datetime | None = None) -> tuple[str, ...]:
     if not s or not re.search(r"[周星礼月号日点时天午晚早明后今:：]|\d{4}-\d", s):
         return ()
     now = now or now_china()
+    s, subs = weeks_ahead(s)
     try:
         import jionlp as jio
 
@@ -265,6 +267,8 @@ def time_parts(text: str, now: datetime | None = None) -> tuple[str, ...]:
               and _at_most_a_day((f.get("detail") or {}).get("time"))  # not 今年, 这个月
               and not _before((f.get("detail") or {}).get("time"), base)  # not 两天前: no booking time
               and str(f["text"]).strip() not in vocab().not_a_time]  # 现在在上海看: not a time to book
+    for new, old in subs:  # each phrase as the customer said it, so that it can be found and taken out
+        points = [old + p[len(new):] if p.startswith(new) else p for p in points]
     if not points:
         return ()
     first = points[0]

@@ -14,12 +14,28 @@ PART_OF_DAY_HOUR = ((re.compile(r"晚上|夜里|傍晚"), 19), (re.compile(r"下
 _HAS_YEAR = re.compile(r"\d{4}\s*[年\-/.]|今年|明年|去年")
 _WEEKDAY = re.compile(r"(?<![上下本这])(周|星期|礼拜)[一二三四五六日天1-7]")
 _CLOCK = re.compile(r"\d\s*[点:：时]|[一二三四五六七八九十两]\s*[点时]")
+# 三周后的周一: jionlp reads 下下下周一, not 'N weeks later' before a weekday
+_WEEKS_AHEAD = re.compile(r"(\d|[一两二三四五六七八])\s*个?(?:周|星期|礼拜)(?:以)?后的?\s*(?=(?:周|星期|礼拜)[一二三四五六日天1-7])")
+_ZH_COUNT = {"一": 1, "两": 2, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8}
+
+
+def weeks_ahead(text: str) -> tuple[str, list[tuple[str, str]]]:
+    """The text with 'N周后的周X' said as jionlp reads it (下…下周X), and each (new, old) wording."""
+    subs: list[tuple[str, str]] = []
+
+    def put(m: re.Match) -> str:
+        n = int(m.group(1)) if m.group(1).isdigit() else _ZH_COUNT[m.group(1)]
+        new = "下" * max(n, 1)
+        subs.append((new, m.group(0)))
+        return new
+
+    return _WEEKS_AHEAD.sub(put, text or ""), subs
 
 
 def parse_when(text: str, now: datetime | None = None) -> Optional[datetime]:
     """The start of the time the words name; None when they name none. A date without a year that has
     already passed this year means next year."""
-    s = (text or "").strip()[:60]
+    s = weeks_ahead((text or "").strip()[:60])[0]
     if not s:
         return None
     now = now or now_china()

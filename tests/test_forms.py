@@ -393,6 +393,16 @@ def test_a_day_and_a_clock_time_said_apart_are_one_time():
     assert (when.day, when.hour, when.minute) == (11, 7, 30)
 
 
+def test_a_weekday_some_weeks_ahead_is_that_weeks_day():
+    now = datetime(2026, 12, 9, 12, 0, tzinfo=CHINA_TZ)  # a Wednesday: 周一 of this week is past
+    phrase = time_phrase("那就三周后的周一上午9点入院，上海", now)
+    assert phrase == "三周后的周一上午9点"  # as said, so that it can be taken out of the message
+    when = parse_when(phrase, now)
+    assert (when.month, when.day, when.hour) == (12, 28, 9)
+    when = parse_when(time_phrase("2个星期后的周五下午3点半", now), now)
+    assert (when.day, when.hour, when.minute) == (25, 15, 30)
+
+
 @pytest.mark.parametrize("msg,expect", [
     ("想去复旦大学附属中山医院，麻烦尽快", {"hospital": "复旦大学附属中山医院", "city": "上海"}),  # hospital gives city
     ("在广州天河那边，医院随便你们挑", {"city": "广州", "hospital": "不指定"}),
