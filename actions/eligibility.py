@@ -378,6 +378,8 @@ class ValidateEligibilityForm(FormValidationAction):
         if requested == "confirm" and re.search(r"继续|接着", text) and not said:
             new.pop("confirm", None)  # "好，继续吧" after a side question at the summary is not a yes to it
             self.resumed(dispatcher)
+        elif requested == "confirm" and "confirm" not in new and not said and is_yes(text):
+            new["confirm"] = True  # "好的。" the NLU could not place is still a yes to the summary
         if said:
             target = field or ("date" if phrase and phrase in said else None) \
                 or next((s for s, es in ents.items() if any(_said_in(raw, e, said) for e in es)), None) \

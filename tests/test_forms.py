@@ -301,6 +301,11 @@ def test_continue_at_the_summary_shows_it_again_and_past_times_are_not_bookings(
     assert got.get("confirm") is None and asks == ["confirm"] and "接着来" in said
     got, _, _, _ = turn(full, "好的", requested="confirm", intent="affirm", cands={"confirm": True})
     assert got["confirm"] is True
+    for yes in ("好的。", "可以。"):  # a yes the NLU could not place (nlu_fallback) still confirms
+        got, said, _, _ = turn(full, yes, requested="confirm", intent="nlu_fallback")
+        assert got["confirm"] is True and "没看懂" not in said
+    got, _, _, _ = turn(full, "我再想想。", requested="confirm", intent="nlu_fallback")
+    assert got.get("confirm") is not True
     base = without(ticket_slots(creds), "hospital", "phone")
     got, _, _, _ = turn(base, "我昨天刚买的保险，北京协和医院", requested="hospital",
                         cands={"hospital": "我昨天刚买的保险，北京协和医院"},
