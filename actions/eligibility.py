@@ -506,7 +506,7 @@ class ValidateEligibilityForm(FormValidationAction):
         phone (a mobile given to verify is otherwise not the contact phone); a service at home has no
         hospital to ask for."""
         from actions.formread import NO_HOSPITAL, at_home, bare_mobile_in, policy_number_in, same_contact, verifier_in
-        from assist.text import digits_only
+        from assist.text import digits_only, normalise
         from core.ids import is_mobile
 
         said = verifier_in(raw)
@@ -523,7 +523,7 @@ class ValidateEligibilityForm(FormValidationAction):
             from actions.formread import contact_mobile_in
 
             contact = contact_mobile_in(raw)  # "联系人电话留159…" whatever the form asked
-            if contact and contact != said:
+            if contact and (contact != said or normalise(raw).count(contact) > 1):  # "手机139…，电话139…"
                 new["phone"] = contact
                 if requested != "person" and "person" in new and slot_text(tracker, "person"):
                     new.pop("person")  # "联系电话留我女儿的": whose phone it is, not who is served

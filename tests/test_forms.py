@@ -363,6 +363,11 @@ def test_identity_with_its_cue_and_the_same_contact_in_one_message(app):
                            cands={"policy_number": c["number"]}, entities=[ent("policy_number", c["number"], msg),
                                                                    ent("phone", c["mobile"], msg)])
     assert got["verifier"] == c["mobile"] and not got.get("phone")
+    msg = f"保单{c['number']}，手机{c['mobile']}，北京协和医院，联系电话{c['mobile']}"  # said twice: both roles
+    got, said, _, _ = turn({"service": "就医陪诊", "insurer": "平安健康"}, msg, requested="policy_number",
+                           cands={"policy_number": c["number"]}, entities=[ent("policy_number", c["number"], msg),
+                                                                   ent("phone", c["mobile"], msg)])
+    assert got["verifier"] == c["mobile"] and got.get("phone") == c["mobile"]
 
 
 def test_a_booking_that_describes_the_need_gets_the_service_it_fits(app):
