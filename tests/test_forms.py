@@ -80,6 +80,8 @@ def test_phrases_of_exit_resume_correction_and_numbers():
     assert correction("城市改成杭州") == ("city", "杭州")
     assert correction("时间改到周五下午") == ("date", "周五下午")
     assert correction("不是我妈，是我爸")[1] == "我爸"
+    assert correction("住院的是我女儿，不是我老婆。她骨折了")[1] == "我女儿"  # the new value said first
+    assert correction("是的，不是很急") == (None, "")
     assert correction("下周三上午9点") == (None, "")
     assert not looks_like_policy_number("我本人") and not looks_like_policy_number("确认")
     assert spoken_policy_number("PAH 二零二五 零零零一 零幺") == "PAH2025000101"
