@@ -85,11 +85,14 @@ def city_in_name(name: str) -> str | None:
 
 def wants_booking(text: str) -> bool:
     """A request to book (帮我约, 给我爸约个…吧) that is not a question, or that asks whether it can be booked here
-    (这边能直接帮我约吗), whatever intent the NLU gave it."""
+    (这边能直接帮我约吗), or the details of a booking given unasked (a policy number and a time to book), whatever
+    intent the NLU gave it."""
+    from actions.formread import policy_number_in, time_phrase
     from assist.understand import cues
 
     said = cues(stores().kb, text) if text else set()
-    return bool(text) and ("book_here" in said or not _ASKS.search(text) and "book" in said)
+    return bool(text) and ("book_here" in said or not _ASKS.search(text) and (
+        "book" in said or bool(policy_number_in(text) and time_phrase(text))))
 
 
 def check_before_booking(tracker: Tracker) -> bool:

@@ -688,6 +688,7 @@ def test_a_question_asked_for_the_mobile_is_answered_not_read_as_it(app):
     ("在这边能直接帮我约平安的就医陪诊吗？", True),
     ("可以帮我预约众安的门诊挂号协助吗", True),
     ("平安的就医陪诊要提前几天约？", False),
+    ("PAH2025000101 13900000001 就医陪诊 上海 下下周一上午9点", True),  # the details, unlabelled and unasked
 ])
 def test_asking_whether_it_can_be_booked_here_is_a_booking(app, text, books):
     from actions.answer import answer_typed
