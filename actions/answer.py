@@ -32,7 +32,16 @@ def context(tracker: Tracker):
                    service=slot_text(tracker, "service") or None, city=slot_text(tracker, "city") or None,
                    channel_insurer=channel_insurer(tracker) or None, in_form=bool(tracker.active_loop_name),
                    last_kind=kind or None, last_aspect=aspect or None, pending=pending or None,
-                   edition_said=_edition_said(tracker))
+                   edition_said=_edition_said(tracker),
+                   earlier=(_earlier(tracker) if kind == "eligibility" else None))
+
+
+def _earlier(tracker: Tracker) -> str | None:
+    """The customer's message before this one (its stated facts carry into a follow-up)."""
+    from actions.common import user_texts
+
+    texts = user_texts(tracker, 2)
+    return texts[1] if len(texts) > 1 and texts[1] and not texts[1].startswith("/") else None
 
 
 def _edition_said(tracker: Tracker) -> str | None:

@@ -40,6 +40,7 @@ class Context:
     last_aspect: str | None = None  # the aspect it answered
     pending: str | None = None  # the question that waits for the customer's product (ask_product)
     edition_said: str | None = None  # an earlier message that named the product's edition (蓝本2023专业版)
+    earlier: str | None = None  # the previous message, when it was answered as an eligibility question
 
 
 @dataclass
@@ -72,6 +73,8 @@ def answer(kb, text: str, ctx: Context | None = None, engine=None, policies=None
     whole, then each question whose aspect that answer does not state is answered in its context."""
     ctx = ctx or Context()
     r = read(kb, text or "")
+    if ctx.earlier and ctx.last_kind == "eligibility" and _changes_the_case(r):
+        _carry_facts(kb, read(kb, ctx.earlier), r)  # "那门诊协助呢？", "要是转保过来的呢？"
     whole = _answer_one(kb, r, ctx, engine, policies)
     parts = _sub_questions(text or "")
     if len(parts) < 2 or whole.kind not in _ANSWERS or whole.check_policy:
@@ -92,6 +95,35 @@ def answer(kb, text: str, ctx: Context | None = None, engine=None, policies=None
             out = replace(out, text=out.text + "\n" + extra.text, sources=out.sources + extra.sources,
                           items=out.items + extra.items, handoff=out.handoff or extra.handoff)
     return out
+
+
+_HYPOTHETICAL = re.compile(r"如果|要是|假如|假设|换成|换作")
+
+
+def _changes_the_case(r: Reading) -> bool:
+    """A follow-up to an eligibility answer that changes one thing and asks nothing new of its own (那门诊协助呢,
+    要是他确诊了呢, 如果是转保的呢): the case is the earlier one with this change."""
+    asked = [a for a in r.aspects if a.key not in ("who", "content")]
+    return not asked and "own_policy" not in r.cues and ("followup" in r.cues or bool(_HYPOTHETICAL.search(r.text)))
+
+
+def _carry_facts(kb, before: Reading, r: Reading) -> None:
+    """The facts of the earlier message that this one does not restate, into `r`; uses made of another
+    service do not carry."""
+    from dataclasses import fields
+
+    same_service = not r.services or not before.services or r.services[0][0] is before.services[0][0]
+    f = r.facts
+    for fd in fields(f):
+        if fd.name == "said" or getattr(f, fd.name) is not None or getattr(before.facts, fd.name) is None:
+            continue
+        if fd.name in ("uses", "used_days") and not same_service:
+            continue
+        setattr(f, fd.name, getattr(before.facts, fd.name))
+    f.said += [w for w in before.facts.said if w not in f.said and (same_service or w not in ("uses", "used_days"))]
+    r.disease = r.disease or before.disease
+    if not r.products and not r.insurer and before.products:
+        r.products = before.products  # the edition and tier said before (蓝本2023尊享版3档)
 
 
 _ANSWERS = ("fact", "eligibility", "coverage", "not_in_manual")
@@ -822,6 +854,11 @@ def _entitlement_reply(kb, r: Reading, cands: list, scope: Scope) -> Reply | Non
         mine = [e for e in rows if e.edition == scope.edition and (not scope.tier or e.tier == scope.tier)]
         if not mine:
             continue
+        family = _family_uses(svc, scope) if (r.facts.relation not in (None, "self") or _FAMILY.search(r.text)) else []
+        if family:  # 家人一年能用几次: the tier's row for designated relatives
+            text = f"{scope.edition}的{svc.name}，指定家人可用的次数：\n" + "\n".join(f"{_tier_label(f.data.get('tier'), scope)}：{f.value.split(':', 1)[-1].strip()}"
+                             for f in family[:6])
+            return Reply("fact", text, sources=[family[0].source], aspect="count")
         lines = []
         for e in mine[:6]:
             label = (e.tier or e.edition).replace(e.edition, "").strip() or e.edition
@@ -834,6 +871,21 @@ def _entitlement_reply(kb, r: Reading, cands: list, scope: Scope) -> Reply | Non
                      items=[{"edition": e.edition, "tier": e.tier, "included": e.included, "text": e.text}
                             for e in mine])
     return None
+
+
+_FAMILY = re.compile(r"家人|家属|亲属|直系")
+
+
+def _family_uses(svc, scope: Scope) -> list:
+    """The service's beneficiary facts that give designated relatives their own number of uses, for the
+    edition (and tier) in scope."""
+    return [f for f in svc.facts if f.attribute == "beneficiary" and isinstance(f.data, dict)
+            and f.data.get("family_usage_limit") is not None and f.data.get("edition") == scope.edition
+            and (not scope.tier or f.data.get("tier") == scope.tier)]
+
+
+def _tier_label(tier: str | None, scope: Scope) -> str:
+    return (tier or scope.edition or "").replace(scope.edition or "", "").strip() or (tier or "")
 
 
 # -- aspects from clauses -----------------------------------------------------------------------
@@ -912,7 +964,8 @@ def _best_clauses(kb, r: Reading, svcs: list | None, scope: Scope) -> list[_Hit]
                     if need is None and m is None and (a.unit is not None or weight < 1.0):
                         continue  # a quantity asked: without shared words, only a clause stating one
                     more, _ = kb.overlap(extra, c.id)
-                    sc = (own + 0.3 * more + (2.0 if m or labelled else 0.0) + 1.0) * weight
+                    states = min(len(set(a.clause.findall(c.text))), 3) if a.key == "cancel" else 1
+                    sc = (own + 0.3 * more + (2.0 if m or labelled else 0.0) + 0.5 * states + 0.5) * weight
                     if best is None or sc > best.score or (need is None and m and svc is not None
                                                            and best.service is not top and svc is top) \
                             or (need is None and m and best.service is None):
@@ -1149,6 +1202,8 @@ def _unanswered_words(kb, r: Reading, svc, hits: list) -> list[str]:
 
     words, extra = _query_words(kb, r, [n for s in ([svc] if svc else []) for n in (s.name, *s.aliases)])
     key = {w for w in words - extra if _rarity(kb, w) >= KEY_IDF and len(w) >= 2}
+    asking = "".join(m.group(0) for a in r.aspects if a.key == "cancel" for p in a.ask for m in p.finditer(r.text)
+                     if any(h.aspect is a and a.clause.search(h.clause.text) for h in hits))
     if not key or not hits:
         return []
     raw = _manual_text(kb, hits[0].clause.manual_id)
@@ -1160,8 +1215,9 @@ def _unanswered_words(kb, r: Reading, svc, hits: list) -> list[str]:
     # 利息): the manual cannot be answering it
     said = set(kb.tokens(without_names(kb, r.text)))
     stop = _stop_words()
-    missing = sorted((w for w in key - held if w in said and w not in raw and w not in stop
+    missing = sorted((w for w in key - held if w in said and w not in raw and w not in stop and w not in asking
                       and re.fullmatch(r"[\u4e00-\u9fff]{2,}", w)), key=lambda w: -_rarity(kb, w))
+    # 改到下个月 asks what a 不允许改期 clause answers: the aspect's own asking words are not missing
     if missing and not held:  # the quoted clauses hold none of the question's words
         return missing
     return []

@@ -494,3 +494,30 @@ def test_after_discharge_services_inside_hospital_no_longer_fit(kb):
 def test_a_recommendation_keeps_to_the_edition_said(kb):
     rep = answer(kb, "我是蓝本2023尊享版2档，刚查出来疑似肺癌，想找个大医院专家看看，用哪个服务？")
     assert "重疾三甲专家预约" in rep.text and "重疾专家预约（" not in rep.text, rep.text
+
+
+def test_a_product_named_only_to_deny_it_leaves_the_insurers_other_manual(kb):
+    rep = answer(kb, "我的众安医疗险不是尊享e生，它的医疗垫付一次住院最多垫多少？")
+    assert "10" in rep.text and all(s.manual_id.startswith("003") for s in rep.sources), rep.text
+
+
+def test_a_follow_up_that_changes_one_fact_keeps_the_others(kb):
+    first = "平安健康险的保单刚生效20天，这周要住院，能用住院协助吗？"
+    assert answer(kb, first).kind == "eligibility" and "30天" in answer(kb, first).text.replace(" ", "")
+    ctx = Context(insurer="平安健康", service="住院协助", last_kind="eligibility", earlier=first)
+    rep = answer(kb, "那如果我的保单是转保过来的呢？", ctx)
+    assert rep.kind == "eligibility" and "转保" in rep.text and "可以使用" in rep.text, rep.text
+    rep = answer(kb, "那门诊协助呢？", ctx)  # another service, the same 20 days
+    assert rep.kind == "eligibility" and "30天" in rep.text.replace(" ", ""), rep.text
+    assert answer(kb, "那门诊协助呢？", Context(insurer="平安健康", service="住院协助")).kind != "eligibility"
+
+
+def test_relatives_count_is_the_tiers_row_for_designated_family(kb):
+    rep = answer(kb, "太保蓝本2023尊享版2档，家人一年能用几次重疾陪诊？")
+    assert "1次/年" in rep.text and "直系亲属" in rep.text, rep.text
+    assert "1次/年" not in answer(kb, "太保蓝本2023尊享版3档的重疾陪诊一年几次？").text
+
+
+def test_asking_to_move_a_booked_service_gets_the_rule_on_changes(kb):
+    rep = answer(kb, "尊享e生PLUS的重疾绿通已经帮我约好住院了，能不能改到下个月？")
+    assert "不允许改期" in rep.text and rep.kind == "fact", rep.text
