@@ -57,9 +57,10 @@ def _edition_said(tracker: Tracker) -> str | None:
     return None
 
 
-def answer_typed(dispatcher: CollectingDispatcher, tracker: Tracker) -> list | None:
-    """Answer the typed question with assist.qa; None for a button payload (the caller answers)."""
-    text = typed_text(tracker)
+def answer_typed(dispatcher: CollectingDispatcher, tracker: Tracker, text: str | None = None) -> list | None:
+    """Answer the typed question (or `text`, a part of it) with assist.qa; None for a button payload (the
+    caller answers)."""
+    text = text or typed_text(tracker)
     if not text:
         return None
     from actions.tickets import wants_booking

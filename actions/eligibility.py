@@ -275,6 +275,21 @@ def _blank_spans(raw: str, ents: list[dict]) -> str:
     return "".join(chars)
 
 
+def _asked_aside(raw: str) -> str | None:
+    """The part of a message that answers the form and also asks a fact (…。对了，约好以后还能改时间吗？):
+    that question, or None. A part with a number, a time, a place or a hospital is an answer, not a question."""
+    from actions.formread import city_in_text, hospital_phrase, is_question, time_phrase
+    from assist.understand import read
+
+    for part in reversed([p.strip() for p in re.split(r"[。！!；;\n]|[，,](?=对了|顺便|另外|还有)", raw or "")]):
+        if len(part) < 5 or not is_question(part) or re.search(r"\d{4,}", part) or time_phrase(part) \
+                or city_in_text(part) or hospital_phrase(part):
+            continue
+        if [a for a in read(stores().kb, part).aspects if a.key != "content"]:
+            return part
+    return None
+
+
 class ValidateEligibilityForm(FormValidationAction):
     def name(self) -> str:
         return "validate_eligibility_form"
@@ -331,7 +346,10 @@ class ValidateEligibilityForm(FormValidationAction):
             and (requested == "person" or not re.search(r"\d{5,}", text))
             # "那明年续保以后还要再等等待期吗？" asked for the city
             or requested == "city" and len(text) > 6 and not city_in_text(raw) and not hospital_phrase(raw)
-            and switched is None and not time_phrase(raw) and not re.search(r"\d{5,}", text))
+            and switched is None and not time_phrase(raw) and not re.search(r"\d{5,}", text)
+            # "对了，那个急救补贴最多能报多少？" asked for the time
+            or requested == "date" and len(text) > 6 and not time_phrase(raw) and switched is None
+            and not re.search(r"\d{5,}", text))
         if side:
             from actions.answer import answer_typed
 
@@ -358,8 +376,10 @@ class ValidateEligibilityForm(FormValidationAction):
         elif requested not in ("confirm", "diagnosis") and (is_resume(text) or is_yes(text)) and not ents:
             self.resumed(dispatcher)
             free = set()
+        aside = _asked_aside(raw) if is_question(raw) else None
+        answered = raw.replace(aside, " " * len(aside)) if aside else raw  # the answer without the question after it
         phrase = time_phrase(raw) if "date" in required else ""  # jionlp reads 下周四, not normalise()'s 下周4
-        field, said = correction(raw)
+        field, said = correction(answered)
         if phrase and said and field in (None, "date"):  # "下周三不行，改成下周四下午2点": the new time only
             phrase = time_phrase(said) or phrase
         before = str(prior_value(tracker, "date") or "")
@@ -463,7 +483,8 @@ class ValidateEligibilityForm(FormValidationAction):
                 if not phrase and not (said and field and field != "date"):
                     new["date"] = cands[s]
                 continue
-            rest = normalise(without(_blank_spans(raw, others), phrase)) if (others or phrase or said) else cands[s]
+            rest = normalise(without(_blank_spans(answered, others), phrase)) if (others or phrase or said or aside) \
+                else cands[s]
             if said and field and field != s:
                 rest = ""
             if s == "city" and new.get("hospital") and self.typed_slot(rest, ["city"], tracker) != "city":
@@ -475,6 +496,10 @@ class ValidateEligibilityForm(FormValidationAction):
         if number_said and not new.get("policy_number") and not slot_text(tracker, "policy_number"):
             new["policy_number"] = number_said  # the NLU gave the message another intent (…电话打这个)
         self.identity_and_contact(raw, required, requested, new, tracker)
+        if aside and new:  # "手机139…。对了，约好以后还能改时间吗？": the answer is taken, the question answered
+            from actions.answer import answer_typed
+
+            answer_typed(dispatcher, tracker, aside)
         order = [s for s in required if s in new] + [s for s in new if s not in required]
         del tracker.events[start:]
         for s in order:

@@ -712,3 +712,17 @@ def test_may_i_still_book_with_a_policy_is_checked_first(app, text, check):
     t = Tracker("s", {}, {"text": text, "intent": {"name": "open_ticket"}, "entities": []}, [], False, None, {},
                 "action_listen")
     assert check_before_booking(t) == check
+
+
+def test_an_answer_with_a_question_after_it_fills_the_slot_and_answers(app):
+    """"手机…。对了，约好以后还能改时间吗？": the proof is taken and the question answered from the manual."""
+    _, creds = app
+    c = creds["ZAP2025000201"]
+    msg = f"手机{c['mobile']}。对了，约好以后还能改时间吗？"
+    got, said, _, _ = turn({"service": "重疾绿通服务", "insurer": "众安", "policy_number": c["number"]}, msg,
+                           requested="verifier", cands={"verifier": msg})
+    assert got.get("verifier") == c["mobile"] and "不允许改期" in said, said
+    text = "对了，那个急救补贴最多能报多少？"  # asked for the time: answered, the time is asked again
+    got, said, _, _ = turn({"service": "陪诊服务", "insurer": "太保寿险"}, text, requested="date", cands={"date": "120"},
+                           entities=[ent("date", "120", "对了，我叫过一次120")])
+    assert not got.get("date") and "200" in said, said
