@@ -668,6 +668,8 @@ _FACT_CODES = {
 
 _RULE_ASPECTS = {"who", "age", "diagnosis", "waiting", "transfer"}
 _QUANTITIES = {"amount", "count", "duration", "lead_time", "response_time"}
+_NUMBER = re.compile(r"\d+(\.\d+)?\s*(%|元|万|次|个?(工作)?(天|小时|日)|个|年|月|周|分钟|岁|家|人|名)")  # a quantity with its unit
+_HOW_MUCH = re.compile(r"多少|几[次天个家年月周小回]|多久|多长|面额|面值|比例")  # asks for a number
 
 
 def _pure_fact_question(r: Reading) -> bool:
@@ -1180,6 +1182,8 @@ def _value(a: Aspect, text: str, asked: str = ""):
     for m in a.unit.finditer(text):
         if a.key in ("duration", "response_time") and re.search(r"提前\s*$|至少\s*$", text[max(0, m.start() - 4):m.start()]):
             continue
+        if re.search(r"\d\s*[x×*X]\s*$", text[max(0, m.start() - 4):m.start()]):
+            continue  # 7x24 小时: round the clock, not a quantity
         if a.key == "lead_time" and re.match(r"\s*(到达|到院|抵达|到)", text[m.end():m.end() + 3]) \
                 and not re.search(r"提前.{0,6}(到|来)", asked):
             continue  # 陪诊员提前 15-30 分钟到达: when staff arrive, not how far ahead to book
@@ -1361,6 +1365,12 @@ def _clause_reply(kb, r: Reading, svc, hit, scope: Scope) -> Reply:
         parts.insert(0, "不可以。")
     name = (first.service or svc).name if (first.service or svc) is not None else ""
     unsaid = [] if any(h.value for h in hits) else _unanswered_words(kb, r, svc, hits)
+    quantities = [a for a in asked if a.key in _QUANTITIES | {"discount"}]
+    if not unsaid and quantities and len(quantities) == len(asked) and not any(h.value for h in hits) \
+            and not any(_NUMBER.search(h.clause.text) for h in hits) \
+            and _HOW_MUCH.search(r.text) and not _YES_NO.search(r.text) \
+            and not no and not _customer_pays(kb, r, svc, [h.clause.text for h in hits]):
+        unsaid = [a.label for a in quantities]  # 面额多少 and the clause states no amount: the manual does not say
     if unsaid:  # the clauses leave out what the question is about: say so, show what is written
         ins = (kb.resolve_insurer(svc.insurer) if svc is not None else None) or scope.insurer
         line, hl_srcs = _hotline(kb, ins, scope, svc)

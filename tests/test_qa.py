@@ -521,3 +521,10 @@ def test_relatives_count_is_the_tiers_row_for_designated_family(kb):
 def test_asking_to_move_a_booked_service_gets_the_rule_on_changes(kb):
     rep = answer(kb, "尊享e生PLUS的重疾绿通已经帮我约好住院了，能不能改到下个月？")
     assert "不允许改期" in rep.text and rep.kind == "fact", rep.text
+
+
+def test_a_number_asked_for_that_the_clause_does_not_state_is_not_invented(kb):
+    rep = answer(kb, "太保蓝本2020版线上购药的优惠券一张面额多少？")
+    assert rep.kind == "not_in_manual" and "手册里没有写" in rep.text, rep.text
+    rep = answer(kb, "众安的医疗垫付一次住院最多能垫多少？")  # stated: the number first
+    assert rep.kind == "fact" and "10" in rep.text, rep.text
