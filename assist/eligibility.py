@@ -33,6 +33,7 @@ class Person:
     is_insured: Optional[bool] = None
     applicant_is_guardian: Optional[bool] = None
     designated: Optional[bool] = None  # the customer says the relative is designated for the services
+    designated_since: Optional[date] = None  # when, as the customer says (指定为家人已经4年)
 
 
 @dataclass
@@ -141,7 +142,8 @@ def _person(pin: Person, policy, on: date) -> tuple[PersonFacts, Optional[dict]]
     if policy is None:
         return PersonFacts(person_id=pin.name or "person", relation=rel or "", is_insured=pin.is_insured,
                            birth_date=birth, applicant_is_guardian=pin.applicant_is_guardian,
-                           designated=pin.designated), None
+                           designated=pin.designated or (True if pin.designated_since else None),
+                           designated_since=pin.designated_since), None
     found = None
     if pin.name:
         found = policy.find_person(pin.name)

@@ -15,6 +15,7 @@ class StatedFacts:
     waiting_over: bool | None = None  # the waiting period is said to be over (等待期早过了)
     condition_days: int | None = None  # days since the service's condition was met (4年前达标)
     join_days: int | None = None  # days since joining (普惠版)
+    designated_days: int | None = None  # days since the relative was designated (指定为家人已经4年)
     upgraded: bool | None = None  # the service was upgraded (太保蓝本 2019/2020)
     transfer: bool | None = None
     renewal: bool | None = None
@@ -92,7 +93,7 @@ def read_facts(text: str, whole: str | None = None) -> StatedFacts:
                 break
     if any(p.search(text) for p in pats["waiting_over"]):
         f.waiting_over = True
-    for key in ("condition_days", "join_days"):
+    for key in ("condition_days", "join_days", "designated_days"):
         for p in pats[key]:
             m = p.search(text)
             if m:

@@ -419,6 +419,16 @@ def _fitting(kb, r: Reading, manual_ids: set[str] | None) -> list:
     return [s for w, s in scored if w >= best * 0.6][:6]
 
 
+def _other_edition(kb, svc, scope: Scope, clause) -> bool:
+    """The clause stands under another edition's heading than the one in scope (太保蓝本无忧管家(2023版)
+    服务说明 when the customer has 太保蓝本（2023版）)."""
+    if not scope.edition or not clause.section:
+        return False
+    section = norm(clause.section.split(">")[-1])
+    named = {e.edition for e in kb.entitlements(svc.id) if norm(e.edition) in section}
+    return bool(named) and scope.edition not in named
+
+
 def _in_edition(kb, svc, scope: Scope) -> bool:
     """The service is in the scope's edition (and tier, when said); a service without tables is."""
     rows = kb.entitlements(svc.id)
@@ -662,6 +672,7 @@ _FACT_CODES = {
     "diagnosis": {"diagnosis", "disease", "diagnosis_hospital", "first_diagnosis"},
     "uses": {"usage", "entitlement"}, "addon": {"addon"}, "hospital": {"diagnosis_hospital"},
     "condition_days": {"validity"}, "join_days": {"validity"}, "upgraded": {"validity"},
+    "designated_days": {"validity", "beneficiary"},
     "pregnancy": {"diagnosis"}, "accident": {"diagnosis"},
 }
 
@@ -741,7 +752,8 @@ def _eligibility(kb, engine, policies, r: Reading, svc, scope: Scope) -> Reply:
     req = EligibilityRequest(
         service=svc.name, insurer=scope.product or svc.insurer_short,
         person=Person(relation=("本人" if f.relation == "self" else f.relation_word) if f.relation else None,
-                      age=f.age, is_insured=f.insured, designated=f.designated),
+                      age=f.age, is_insured=f.insured, designated=f.designated,
+                      designated_since=today - timedelta(days=f.designated_days) if f.designated_days else None),
         case=Case(diagnosis=f.diagnosis, disease=r.disease, pregnancy=f.pregnancy, accident=f.accident,
                   diagnosis_hospital_public=f.hospital_public, diagnosis_hospital_grade=f.hospital_grade,
                   uses_this_period=f.uses),
@@ -763,7 +775,8 @@ def _eligibility(kb, engine, policies, r: Reading, svc, scope: Scope) -> Reply:
         said_codes.discard("guardian")  # the insured asks for themselves: a guardian is not what they said
     failed = [x for x in d.reasons if x.passed is False]
     relevant = [x for x in d.reasons if x.code in said_codes]
-    needs = [x for x in relevant if x.passed is None and x.code in said_codes]
+    needs = [x for x in relevant if x.passed is None and x.code in said_codes
+             and x.code != "guardian"]  # who applies for a minor is how, not whether
     name = svc.name
     tiers_have: list = []
     if failed:
@@ -777,6 +790,8 @@ def _eligibility(kb, engine, policies, r: Reading, svc, scope: Scope) -> Reply:
         head = f"能否使用{name}要看具体情况："
         body = (needs or [x for x in d.reasons if x.passed is None])[:3]
     lines = [head] + [x.message_zh for x in body]
+    if f.relation == "child" or (f.age is not None and f.age < 18):  # a minor: who applies for them
+        lines += [x.message_zh for x in relevant if x.code == "guardian" and x.passed is None and x not in body]
     if tiers_have:  # 专业版 has none: the tiers of the edition that have it
         lines.append(f"{scope.edition}中包含{name}的是：{'、'.join(t for t, _s in tiers_have)}。")
     others = [m for m in d.missing if not any(m.split(".")[-1] in c for c in said_codes)][:3]
@@ -803,6 +818,8 @@ def _eligibility(kb, engine, policies, r: Reading, svc, scope: Scope) -> Reply:
             srcs.insert(0, src)
     if not failed:
         hit = _content_clause(kb, r, [svc], scope)
+        if hit is not None and _other_edition(kb, svc, scope, hit.clause):
+            hit = None  # 无忧管家's table says nothing of the 2023 edition the customer has
         against, clause = "", None
         if hit is not None:
             against, clause = _clause_says_no(kb, r, svc, hit.clause.text, f), hit.clause

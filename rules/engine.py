@@ -287,13 +287,20 @@ def check_validity(c: Ctx, o: Out) -> None:
             o.ok("validity", f"{c.svc}的有效期与保险合同有效期一致。", c.rule.validity_source)
         return
     rule, src = e.validity_rule, e.validity_source or e.source
+    fam = rule.get("family") or {}
+    if c.is_family and fam.get("end") and c.person.designated_since:  # the relatives' own window, from designation
+        fend = _window_end(fam["end"], c.person.designated_since, c, Out(), src)
+        if fend is not None and on > fend:
+            years = fam["end"].get("years")
+            span = f"自指定起不超过 {years} 年" if years else "自指定起算"
+            o.fail("validity", f"家人的服务期限{span}，您家人的服务有效期已于{zh(fend)}结束。", src)
+            return
     start = _window_start(rule.get("start") or {"kind": "effective"}, c, o, src)
     if start is None:
         return
     end = _window_end(rule.get("end") or {}, start, c, o, src)
     if end is None and (rule.get("end") or {}).get("kind") not in (None, "policy_term"):
         return
-    fam = rule.get("family") or {}
     if c.is_family and fam.get("end"):
         base = max(start, c.person.designated_since or start)
         fend = _window_end(fam["end"], base, c, o, src)

@@ -528,3 +528,11 @@ def test_a_number_asked_for_that_the_clause_does_not_state_is_not_invented(kb):
     assert rep.kind == "not_in_manual" and "手册里没有写" in rep.text, rep.text
     rep = answer(kb, "众安的医疗垫付一次住院最多能垫多少？")  # stated: the number first
     assert rep.kind == "fact" and "10" in rep.text, rep.text
+
+
+def test_a_designated_relative_with_uses_left_may_use_it_and_the_window_counts_from_designation(kb):
+    rep = answer(kb, "蓝本2023尊享版3档，我儿子是指定家人，他今年已经用了2次重疾陪诊，还能再用吗？")
+    assert "可以使用" in rep.text and "还可使用 3 次" in rep.text, rep.text  # a minor's guardian is a note
+    rep = answer(kb, "蓝本2023尊享版2档，我妈被我指定为家人已经4年了，她现在还能用重疾陪诊吗？")
+    assert "不能使用" in rep.text and "3 年" in rep.text, rep.text
+    assert "未成年人" not in rep.text
