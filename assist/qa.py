@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
 from assist.lexicon import Aspect, lexicon
-from assist.understand import CATEGORY, Reading, read, services_in, without_names, without_tiers
+from assist.understand import CATEGORY, Reading, read, services_in, without_editions, without_names, without_tiers
 from knowledge.matching import norm
 
 # how many clauses / services an answer shows at most
@@ -149,7 +149,7 @@ def _answer_one(kb, r: Reading, ctx: Context, engine=None, policies=None) -> Rep
         # "我的是尊享e生PLUS" after "which product?": the waiting question, now with its product
         return _answer_one(kb, read(kb, f"{r.text}，{ctx.pending}"), Context(channel_insurer=ctx.channel_insurer),
                            engine, policies)
-    named = services_in(kb, without_tiers(kb, r.text), scope.manual_ids)
+    named = services_in(kb, without_editions(kb, r.products, without_tiers(kb, r.text)), scope.manual_ids)
     if scope.decided_by == "context" and ctx.channel_insurer and not _strong(named):
         # a service the conversation's insurer does not have, but the channel's does: the channel's
         ins = kb.resolve_insurer(ctx.channel_insurer)

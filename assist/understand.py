@@ -63,7 +63,7 @@ def read(kb, text: str) -> Reading:
     r.insurer = _insurer_in(kb, fixed)
     if r.insurer is None and not r.products:
         r.insurer_group = _insurer_group_in(kb, fixed)
-    r.services = services_in(kb, without_tiers(kb, without_names(kb, fixed)))
+    r.services = services_in(kb, without_editions(kb, r.products, without_tiers(kb, without_names(kb, fixed))))
     r.places, r.province = _places(fixed)
     r.hospitals = _hospitals(kb, fixed) or _hospitals(kb, text[:200])  # 哈医大一院 is not 哈医大1院
     plain = _without_services(without_names(kb, fixed), r.services)  # 三甲 in 三甲医生视频问诊 is no fact
@@ -110,6 +110,16 @@ def without_tiers(kb, text: str) -> str:
     for t in index_for(kb).tier_names:
         if t in text:
             text = text.replace(t, "，")
+    return text
+
+
+def without_editions(kb, products: list, text: str) -> str:
+    """The text without the edition it names (太保蓝本无忧管家: the edition, not the service 无忧管家全程服务),
+    unless a whole service name holds it."""
+    for p in products[:1]:
+        core = re.sub(r"[（）()\s]|\d{4}|版$|版(?=[（(）)])", "", (p.edition or "").replace(p.product, ""))
+        if len(core) >= 2 and core in text and not any(core in s.name and s.name in text for s in kb.services()):
+            text = text.replace(core, "，")
     return text
 
 

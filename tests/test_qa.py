@@ -536,3 +536,8 @@ def test_a_designated_relative_with_uses_left_may_use_it_and_the_window_counts_f
     rep = answer(kb, "蓝本2023尊享版2档，我妈被我指定为家人已经4年了，她现在还能用重疾陪诊吗？")
     assert "不能使用" in rep.text and "3 年" in rep.text, rep.text
     assert "未成年人" not in rep.text
+
+
+def test_an_edition_named_is_not_the_service_that_shares_its_name(kb):
+    rep = answer(kb, "太保蓝本无忧管家：要去外地大医院看病，接送和住宿都不知道怎么弄")
+    assert "异地就医" in rep.text and "无忧管家全程服务" not in rep.text.split("\n")[0], rep.text
