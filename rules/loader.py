@@ -144,6 +144,8 @@ def _entitlements(kb: KnowledgeBase, svc: ServiceView, src: _Sources, edition: s
             usage_limit=e.usage_limit, usage_period=e.usage_period, text=e.text or "",
             validity=vsrc.validity, validity_rule=rule, source=src.at(e.source, e.text or None),
             validity_source=src.at(vsrc.source, vsrc.validity or None)))
+    if not out and edition and rows:  # the edition's tables do not list the service: every row, so that the
+        return _entitlements(kb, svc, src, None, None)  # engine says the edition does not include it
     return tuple(out)
 
 

@@ -166,3 +166,12 @@ def test_004_tiers_family_and_windows(kb_of):
     assert decide(hui, hp, PersonFacts(), sus, date(2023, 12, 31)).status == ELIGIBLE
     late = decide(hui, hp, PersonFacts(), sus, date(2024, 1, 1))
     assert late.status == NOT_ELIGIBLE and "2023年12月31日" in late.text_zh()
+
+
+def test_an_edition_whose_tables_do_not_list_the_service_does_not_include_it():
+    kb = KnowledgeBase()
+    svc = next(s for s in kb.services() if s.name == "陪诊服务" and s.manual_id.startswith("004"))
+    rule = service_rule(kb, svc.id, "太保蓝本普惠版（2023版）")
+    d = decide(rule, PolicyFacts(edition="太保蓝本普惠版（2023版）"), PersonFacts("p", "self", is_insured=True), None,
+               today=date(2026, 6, 1))
+    assert d.status == "not_eligible" and any(r.code == "entitlement" and r.passed is False for r in d.reasons)
