@@ -437,6 +437,11 @@ class ValidateEligibilityForm(FormValidationAction):
                 new["hospital"] = found[0]
                 free.discard("hospital")
                 spans.append({"start": found[1], "end": found[2]})
+        if "hospital" in new and ents.get("hospital") and field != "hospital":
+            found = hospital_phrase(raw)  # the NLU cut the name short (省人民医院 of 南京江苏省人民医院)
+            value = str(new["hospital"])
+            if found and value in found[0] and len(found[0]) > len(value) and stores().kb.find_hospital(found[0]):
+                new["hospital"] = found[0]
         if "city" in required and "city" not in new and not ents.get("city") and field != "city" \
                 and (requested == "city" or not slot_text(tracker, "city")):
             place = city_in_text(raw)  # a city the NLU did not tag (在广州天河那边)

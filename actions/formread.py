@@ -276,6 +276,9 @@ def time_parts(text: str, now: datetime | None = None) -> tuple[str, ...]:
         clock = next((p for p in points[1:] if clock_only(p)), None)
         if clock:
             return first, clock
+        full = next((p for p in points[1:] if _CLOCK.search(p) and first in p), None)
+        if full:  # "下下周一住院…从下下周一早上8点开始": the same day again, now with its time
+            return (re.sub(r"^(从|自)|(开始|起)$", "", full),)
     return (first,)
 
 

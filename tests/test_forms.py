@@ -405,6 +405,12 @@ def test_a_day_and_a_clock_time_said_apart_are_one_time():
     assert (when.day, when.hour, when.minute) == (11, 7, 30)
 
 
+def test_the_same_day_said_again_with_its_clock_time_is_the_time():
+    now = datetime(2026, 12, 9, 12, 0, tzinfo=CHINA_TZ)
+    phrase = time_phrase("下下周一在南京住院，想约院内陪护，从下下周一早上8点开始，电话13900000008", now)
+    assert phrase == "下下周一早上8点" and parse_when(phrase, now).hour == 8
+
+
 def test_a_weekday_some_weeks_ahead_is_that_weeks_day():
     now = datetime(2026, 12, 9, 12, 0, tzinfo=CHINA_TZ)  # a Wednesday: 周一 of this week is past
     phrase = time_phrase("那就三周后的周一上午9点入院，上海", now)
