@@ -764,7 +764,9 @@ def _eligibility(kb, engine, policies, r: Reading, svc, scope: Scope) -> Reply:
                                  condition_met_date=today - timedelta(days=f.condition_days)
                                  if f.condition_days is not None else None,
                                  join_date=today - timedelta(days=f.join_days) if f.join_days is not None else None,
-                                 addons=(["addon"] if f.addon else []) if f.addon is not None else None))
+                                 # "带了门急诊加油包": the add-on the service asks for, as the manual names it
+                                 addons=([svc.addon_required or "addon"] if f.addon else []) if f.addon is not None
+                                 else None))
     try:
         res = check(kb, engine, policies, req, today=today)
     except AssistError as e:

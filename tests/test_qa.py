@@ -541,3 +541,10 @@ def test_a_designated_relative_with_uses_left_may_use_it_and_the_window_counts_f
 def test_an_edition_named_is_not_the_service_that_shares_its_name(kb):
     rep = answer(kb, "太保蓝本无忧管家：要去外地大医院看病，接送和住宿都不知道怎么弄")
     assert "异地就医" in rep.text and "无忧管家全程服务" not in rep.text.split("\n")[0], rep.text
+
+
+def test_an_add_on_said_to_be_bought_meets_the_services_add_on_condition(kb):
+    rep = answer(kb, "尊享e生PLUS买了一年多，带了门急诊加油包，能申请门诊陪诊吗？")
+    assert "仅适用于" not in rep.text and "不能使用" not in rep.text, rep.text
+    rep = answer(kb, "尊享e生PLUS买了一年多，没买门急诊加油包，能申请门诊陪诊吗？")
+    assert "不能使用" in rep.text, rep.text
