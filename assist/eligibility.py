@@ -69,6 +69,7 @@ class PolicyExtra:
     is_renewal: Optional[bool] = None
     payment_term_years: Optional[int] = None
     waiting_over: Optional[bool] = None
+    is_family_policy: Optional[bool] = None
 
 
 @dataclass
@@ -121,7 +122,7 @@ def _stated_policy(extra: PolicyExtra) -> PolicyFacts:
         payment_term_years=extra.payment_term_years, is_transfer=extra.is_transfer, is_renewal=extra.is_renewal,
         addons=tuple(extra.addons) if extra.addons is not None else None,
         condition_met_date=extra.condition_met_date, join_date=extra.join_date, upgraded=extra.upgraded,
-        waiting_over=extra.waiting_over, stated=True)
+        waiting_over=extra.waiting_over, is_family_policy=extra.is_family_policy, stated=True)
 
 
 def _birth(pin: Person, on: date) -> Optional[date]:

@@ -18,6 +18,7 @@ class StatedFacts:
     designated_days: int | None = None  # days since the relative was designated (指定为家人已经4年)
     upgraded: bool | None = None  # the service was upgraded (太保蓝本 2019/2020)
     transfer: bool | None = None
+    family_policy: bool | None = None  # a family policy whose insured share the uses (家庭单)
     renewal: bool | None = None
     uses: int | None = None  # uses already made in the current period
     used_days: int | None = None  # days of the service already used in the current period
@@ -109,6 +110,9 @@ def read_facts(text: str, whole: str | None = None) -> StatedFacts:
     if any(p.search(text) for p in pats["transfer"]):
         f.transfer = True
         f.said.append("transfer")
+    if any(p.search(whole) for p in pats["family_policy"]):
+        f.family_policy = True
+        f.said.append("family_policy")
     if any(p.search(text) for p in pats["renewal"]):
         f.renewal = True
         f.said.append("renewal")

@@ -672,7 +672,7 @@ _FACT_CODES = {
     "diagnosis": {"diagnosis", "disease", "diagnosis_hospital", "first_diagnosis"},
     "uses": {"usage", "entitlement"}, "addon": {"addon"}, "hospital": {"diagnosis_hospital"},
     "condition_days": {"validity"}, "join_days": {"validity"}, "upgraded": {"validity"},
-    "designated_days": {"validity", "beneficiary"},
+    "designated_days": {"validity", "beneficiary"}, "family_policy": {"usage", "beneficiary"},
     "pregnancy": {"diagnosis"}, "accident": {"diagnosis"},
 }
 
@@ -760,6 +760,7 @@ def _eligibility(kb, engine, policies, r: Reading, svc, scope: Scope) -> Reply:
         policy_extra=PolicyExtra(effective_date=eff, edition=scope.edition, tier=scope.tier,
                                  # most policies are neither: the answer notes the exception when it matters
                                  is_transfer=bool(f.transfer), is_renewal=bool(f.renewal),
+                                 is_family_policy=f.family_policy,
                                  waiting_over=f.waiting_over, upgraded=f.upgraded,
                                  condition_met_date=today - timedelta(days=f.condition_days)
                                  if f.condition_days is not None else None,

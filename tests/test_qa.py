@@ -548,3 +548,8 @@ def test_an_add_on_said_to_be_bought_meets_the_services_add_on_condition(kb):
     assert "不能使用" not in rep.text, rep.text
     rep = answer(kb, "尊享e生PLUS买了一年多，没买门急诊加油包，能申请门诊陪诊吗？")
     assert "不能使用" in rep.text, rep.text
+
+
+def test_a_family_policy_said_shares_its_uses_among_the_insured(kb):
+    rep = answer(kb, "我们是平安健康的家庭单，买了大半年，这个保单年度我老公用过一次就医陪诊了，儿子还能约吗？")
+    assert "不能使用" in rep.text and "共享" in rep.text, rep.text
