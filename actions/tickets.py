@@ -111,6 +111,10 @@ def check_before_booking(tracker: Tracker) -> bool:
     return "check_own" in said and "book_here" not in said
 
 
+# what rules a person out for good at booking time (a city, a date or a diagnosis is asked or checked later)
+_RULED_OUT = {"usage", "beneficiary", "waiting", "addon", "entitlement", "age"}
+
+
 class ValidateTicketForm(ValidateEligibilityForm):
     def name(self) -> str:
         return "validate_ticket_form"
@@ -161,6 +165,8 @@ class ValidateTicketForm(ValidateEligibilityForm):
                                                                              "verify_failures"}
         if changed and tracker.get_slot("confirm") is not None and "confirm" not in tracker.slots_to_validate():
             events.append(SlotSet("confirm", None))  # an answer changed after the summary: confirm again
+        if not tracker.__dict__.get("_hi_stop"):
+            events += self.refuse_if_ineligible(dispatcher, tracker, events)
         fixed = tracker.__dict__.get("_hi_corrected")
         if fixed and tracker.get_slot("requested_slot") != "confirm":  # the summary shows it there
             value = next((e.get("value") for e in reversed(events) if e.get("event") == "slot"
@@ -170,6 +176,33 @@ class ValidateTicketForm(ValidateEligibilityForm):
             if line:
                 dispatcher.utter_message(text=f"好的，已改为{line}。")
         return events
+
+    def refuse_if_ineligible(self, dispatcher, tracker, events: list) -> list:
+        """Once the service, the verified policy and the person are known (or one of them changes), the rules
+        on the policy: a person the manual rules out (uses spent, not insured, in the waiting period, an
+        edition without the service) is told why and the booking stops, before any more is asked."""
+        now = {e["name"]: e.get("value") for e in events if e.get("event") == "slot"}
+        if not now.keys() & {"service", "policy_number", "verifier", "person"}:
+            return []
+        tracker.slots.update(now)
+        if not (slot_text(tracker, "service") and slot_text(tracker, "person") and verified_policy(tracker)):
+            return []
+        from actions.eligibility import eligibility_result
+
+        res = eligibility_result(tracker)
+        if isinstance(res, Answer) or res.get("decision") != "not_eligible":
+            return []
+        failed = [r for r in res["reasons"] if r["passed"] is False and r["code"] in _RULED_OUT]
+        if not failed:
+            return []
+        who = slot_text(tracker, "person")
+        who = "您" if who in ("本人", "自己") else who
+        text = f"根据手册，{who}目前还不能使用{res['service']['name']}，这次先不预约：\n" + \
+            "\n".join(f"· {clip(r['message'], 120)}" for r in failed[:3])
+        Answer("eligibility", text, options=[("转人工", "/human_handoff"), ("看看其他服务", "/ask_services")],
+               sources=[r["source"] for r in failed[:3] if r["source"]]).send(dispatcher)
+        tracker.__dict__["_hi_stop"] = "ineligible"
+        return [SlotSet("form_exit", "ineligible")]
 
     def recheck(self, dispatcher, tracker, domain, events: list, before: dict) -> list:
         """What still applies after the service or the city changed: the stored city, hospital and time are

@@ -501,10 +501,19 @@ def check_addon(c: Ctx, o: Out) -> None:
     addons = c.policy.addons
     if addons is None:
         o.need("addon", "policy.addons", f"{c.svc}仅适用于购买了「{need}」的保单，请确认是否已购买。", src)
-    elif any(names_match(a, need) for a in addons):
+    elif any(names_match(a, need) or _same_cover(a, need) for a in addons):
         o.ok("addon", f"您已购买「{need}」，可以使用{c.svc}。", src)
     else:
         o.fail("addon", f"{c.svc}仅适用于购买了「{need}」的保单。", src)
+
+
+_COVER_WORDS = re.compile(r"保险金|加油包|医疗|补充|责任|附加|保障|险")
+
+
+def _same_cover(a: str, b: str) -> bool:
+    """Two names of one add-on (门急诊保险金, 门急诊医疗补充加油包): the same once the generic words are gone."""
+    x, y = _COVER_WORDS.sub("", norm(a)), _COVER_WORDS.sub("", norm(b))
+    return len(x) >= 2 and x == y
 
 
 def check_diagnosis(c: Ctx, o: Out) -> None:

@@ -319,8 +319,10 @@ def test_validation_action_asks_the_next_slot_itself(app):
     full = {**ticket_slots(creds), "date": "2030-01-01T09:00+08:00"}
     asks, messages = form_turn({k: v for k, v in full.items() if k != "phone"}, "phone", "13912345678")
     assert asks == ["confirm"] and "请核对预约信息" in messages[0]["text"]
-    asks, messages = form_turn({k: v for k, v in slots.items() if k != "person"}, "person", "刘芳")
+    asks, messages = form_turn({k: v for k, v in slots.items() if k != "person"} | {"service": "门诊协助"}, "person", "刘芳")
     assert asks == [] and not messages  # next is the city: utter_ask_city, Rasa's own response
+    asks, messages = form_turn({k: v for k, v in slots.items() if k != "person"}, "person", "刘芳")
+    assert "不能使用" in messages[0]["text"]  # 就医陪诊: the family's one of the year is spent (刘芳 used it)
 
 
 def test_create_ticket_idempotent_and_status(app):

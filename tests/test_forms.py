@@ -193,7 +193,8 @@ def test_corrections_change_that_slot_and_confirm_again(app):
                               cands={"city": "杭州", "phone": text})
     assert got["city"] == "杭州" and got.get("phone") is None and "手机号格式" not in said
     text = "不是我女儿，是我老婆"
-    got, _, asks, _ = turn({**full, "person": "王小雨"}, text, requested="confirm",
+    # 门诊协助: the family's one 就医陪诊 of the year is spent (刘芳 used it), which would stop the booking
+    got, _, asks, _ = turn({**full, "service": "门诊协助", "person": "王小雨"}, text, requested="confirm",
                            entities=[ent("person", "子女", text, 2), ent("person", "配偶", text, 8)],
                            cands={"person": ["子女", "配偶"]})
     assert got["person"] == "刘芳" and asks == ["confirm"]
@@ -291,7 +292,7 @@ def test_correction_at_the_summary_is_not_a_no(app):
     _, creds = app
     full = {**ticket_slots(creds), "date": (parse_when("下周三上午") + timedelta(days=7)).isoformat(timespec="minutes")}
     text = "不是我，是我老婆"
-    got, said, asks, _ = turn({**full, "person": "王建国"}, text, requested="confirm", intent="deny",
+    got, said, asks, _ = turn({**full, "service": "门诊协助", "person": "王建国"}, text, requested="confirm", intent="deny",
                               entities=[ent("person", "配偶", text, 5)], cands={"person": "配偶", "confirm": False})
     assert got["person"] == "刘芳" and "要改哪一项" not in said and asks == ["confirm"]
 

@@ -511,3 +511,10 @@ def test_family_terms_from_the_tier(rule, tier, person, uses, today, status, phr
     pol = P(edition="2023版", tier=tier, payment_term_years=10)
     d = decide(rule, pol, person, replace(DX_OK, uses_this_period=uses), today)
     assert d.status == status and phrase in d.text_zh(), d.text_zh()
+
+
+def test_an_add_on_is_known_by_either_of_its_names():
+    from rules.engine import _same_cover
+
+    assert _same_cover("门急诊保险金", "门急诊医疗补充加油包")
+    assert not _same_cover("门急诊保险金", "住院医疗补充加油包") and not _same_cover("保险金", "加油包")
