@@ -164,6 +164,11 @@ def _answer_one(kb, r: Reading, ctx: Context, engine=None, policies=None) -> Rep
             "recommend" in r.cues or "list_services" in r.cues or not (asks or ctx.service)):
         return _recommend(kb, r, scope)  # a situation, and services only by their kind: which fits
     svc_cands = _candidates(kb, named, scope, ctx, r)
+    if not svc_cands and scope.edition and (_FAMILY.search(r.text) or r.facts.relation not in (None, "self")) \
+            and not [a for a in r.aspects if a.key not in ("who", "content", "count", "number")]:
+        fam = _edition_family(kb, scope)  # 太保蓝本2023尊享版2档，家里人也能用吗？最多能加几个？
+        if fam is not None:
+            return fam
     if not svc_cands:
         if r.situation and not r.aspects or "recommend" in r.cues and r.situation:
             return _recommend(kb, r, scope)
@@ -895,7 +900,7 @@ def _entitlement_reply(kb, r: Reading, cands: list, scope: Scope) -> Reply | Non
     return None
 
 
-_FAMILY = re.compile(r"家人|家属|亲属|直系")
+_FAMILY = re.compile(r"家人|家里人|家属|亲属|直系|全家")
 
 
 def _family_uses(svc, scope: Scope) -> list:
@@ -904,6 +909,23 @@ def _family_uses(svc, scope: Scope) -> list:
     return [f for f in svc.facts if f.attribute == "beneficiary" and isinstance(f.data, dict)
             and f.data.get("family_usage_limit") is not None and f.data.get("edition") == scope.edition
             and (not scope.tier or f.data.get("tier") == scope.tier)]
+
+
+def _edition_family(kb, scope: Scope) -> Reply | None:
+    """Who besides the insured may use the edition's services, per tier (the 服务对象 row of its table),
+    when the customer asks about the family without naming a service."""
+    rows: dict[str, Any] = {}
+    for svc in kb.services():
+        for f in svc.facts if svc.manual_id in (scope.manual_ids or {svc.manual_id}) else ():
+            d = f.data if isinstance(f.data, dict) else {}
+            if f.attribute == "beneficiary" and d.get("max_members") and d.get("edition") == scope.edition \
+                    and (not scope.tier or d.get("tier") == scope.tier):
+                rows.setdefault(d.get("tier") or "", f)
+    if not rows:
+        return None
+    lines = [f"{_tier_label(t, scope)}：{f.value.split(':', 1)[-1].strip()}" for t, f in sorted(rows.items())]
+    head = f"{scope.edition}可以由家人使用服务的档次和人数：" if len(rows) > 1 else f"{scope.edition}的服务对象："
+    return Reply("fact", head + "\n" + "\n".join(lines), sources=[f.source for f in rows.values()][:3], aspect="who")
 
 
 def _tier_label(tier: str | None, scope: Scope) -> str:

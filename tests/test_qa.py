@@ -553,3 +553,8 @@ def test_an_add_on_said_to_be_bought_meets_the_services_add_on_condition(kb):
 def test_a_family_policy_said_shares_its_uses_among_the_insured(kb):
     rep = answer(kb, "我们是平安健康的家庭单，买了大半年，这个保单年度我老公用过一次就医陪诊了，儿子还能约吗？")
     assert "不能使用" in rep.text and "共享" in rep.text, rep.text
+
+
+def test_the_family_of_an_edition_without_a_service_named_gets_the_tiers_row(kb):
+    rep = answer(kb, "太保蓝本2023版尊享版2档，家里人也能用吗？最多能加几个家人？")
+    assert "指定3名直系亲属" in rep.text and "1次/年" in rep.text, rep.text
