@@ -128,6 +128,21 @@ def current_insurer(tracker: Tracker):
     return None
 
 
+def named_insurer(text: str):
+    """The insurer the message names by any of its names or a product's (众安的保单，… the NLU left untagged)."""
+    from assist.names import index_for
+    from assist.understand import insurer_in
+
+    if not text or text.startswith("/"):
+        return None
+    kb = stores().kb
+    found = insurer_in(kb, text)
+    if found is None:
+        products = index_for(kb).products_in(text)
+        found = kb.resolve_insurer(products[0].insurer_short) if products else None
+    return found
+
+
 def user_texts(tracker: Tracker, n: int) -> list[str]:
     """The customer's last n messages as stored, latest first."""
     return [ev.get("text") or "" for ev in reversed(tracker.events or []) if ev.get("event") == "user"][:n]

@@ -63,10 +63,18 @@ def question_not_booking(tracker: Tracker) -> bool:
     from assist.understand import cues
 
     text = typed_text(tracker)
-    if not text or not _ASKS.search(text):
+    if not text:
         return False
     said = cues(stores().kb, text)
-    return not said & {"book", "book_here", "own_policy"}
+    if said & {"book", "book_here", "own_policy"}:
+        return False
+    if _ASKS.search(text):
+        return True
+    from assist.understand import CATEGORY, read  # a situation told, no service named: which one fits
+
+    r = read(stores().kb, text)
+    return bool(r.situation) and not any(score > CATEGORY for _s, score in r.services) \
+        and not tracker.get_slot("service")
 
 
 def city_in_name(name: str) -> str | None:
@@ -165,6 +173,12 @@ class ValidateTicketForm(ValidateEligibilityForm):
                                                                              "verify_failures"}
         if changed and tracker.get_slot("confirm") is not None and "confirm" not in tracker.slots_to_validate():
             events.append(SlotSet("confirm", None))  # an answer changed after the summary: confirm again
+        if not tracker.get_slot("insurer") and not any(e.get("name") == "insurer" for e in events):
+            from actions.common import named_insurer
+
+            named = named_insurer(str((tracker.latest_message or {}).get("text") or "")[:200])
+            if named is not None:  # 众安的保单，… the NLU did not tag: kept for the turns to come
+                events.append(SlotSet("insurer", named.short_name))
         if not tracker.__dict__.get("_hi_stop"):
             events += self.refuse_if_ineligible(dispatcher, tracker, events)
         fixed = tracker.__dict__.get("_hi_corrected")

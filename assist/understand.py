@@ -60,7 +60,7 @@ def read(kb, text: str) -> Reading:
         return r
     r.products = ix.products_in(fixed)
     r.denied = ix.products_denied(fixed)
-    r.insurer = _insurer_in(kb, fixed)
+    r.insurer = insurer_in(kb, fixed)
     if r.insurer is None and not r.products:
         r.insurer_group = _insurer_group_in(kb, fixed)
     r.services = services_in(kb, without_editions(kb, r.products, without_tiers(kb, without_names(kb, fixed))))
@@ -86,7 +86,7 @@ def _cues(fixed: str) -> set[str]:
     return {name for name in lx.cues if lx.cue(name, fixed)}
 
 
-def _insurer_in(kb, text: str):
+def insurer_in(kb, text: str):
     t = norm(text)
     best = None
     for ins in kb.insurers():

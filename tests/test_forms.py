@@ -696,6 +696,7 @@ def test_a_question_asked_for_the_mobile_is_answered_not_read_as_it(app):
     ("可以帮我预约众安的门诊挂号协助吗", True),
     ("平安的就医陪诊要提前几天约？", False),
     ("PAH2025000101 13900000001 就医陪诊 上海 下下周一上午9点", True),  # the details, unlabelled and unasked
+    ("众安的，医生开了靶向药，医院里没有，只能去外面药店买", False),  # a situation told: which service fits
 ])
 def test_asking_whether_it_can_be_booked_here_is_a_booking(app, text, books):
     from actions.answer import answer_typed
