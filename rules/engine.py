@@ -310,7 +310,8 @@ def check_validity(c: Ctx, o: Out) -> None:
     if end is not None and start > end:
         o.fail("validity", f"按手册规定（{label}），您的服务期自{zh(start)}起、至{zh(end)}止，没有可用的日期，请联系客服确认。", src)
     elif on < start:
-        o.fail("validity", f"您的服务有效期自{zh(start)}起，{zh(on)}尚不能使用。", src)
+        after = "（犹豫期结束后开始）" if (rule.get("start") or {}).get("kind") == "after_cooling_off" else ""
+        o.fail("validity", f"您的服务有效期自{zh(start)}起{after}，{zh(on)}尚不能使用。", src)
     elif end is not None and on > end:
         who = "家人" if c.is_family and fam.get("end") else ""
         o.fail("validity", f"您{who}的服务有效期已于{zh(end)}结束。", src)
