@@ -169,7 +169,7 @@ def test_booking_answered_out_of_order_with_spoken_numbers_and_corrections(srv):
 
     c, cred = conv(), srv.creds["PAH2025000101"]
     say = lambda text: srv.say(c, text, insurer="平安健康")  # noqa: E731
-    say("我要预约就医陪诊")
+    say("我要预约门诊协助")  # not 就医陪诊: the family's one use this year is spent, so that booking stops
     say(cred["number"])
     assert "保单已核实" in say(cred["mobile"])[0]
     say("我老婆")
