@@ -46,6 +46,19 @@ def fitting_service(text: str, ins, policy) -> tuple[list, Any]:
     return fits, (fits[0] if len(names) == 1 and (manuals or len(fits) == 1) else None)
 
 
+def _names_owner(raw: str, contact: str, person: str) -> bool:
+    """The part of the message that gives the contact phone also names a person ("电话留我女儿的159…"):
+    that person is whose phone it is. "…，我自己，…，电话139…" names the person served elsewhere."""
+    from assist.facts import relation_in
+    from assist.text import normalise
+
+    text = normalise(raw)
+    for part in re.split(r"[，,。;；\s]+", text):
+        if contact in re.sub(r"\D", "", part):
+            return person in part or relation_in(part)[0] is not None
+    return True
+
+
 def parse_verifier_text(text: str):
     """Verifier from free text (mobile or ID last four / a full ID), or None."""
     from assist.errors import AssistError
@@ -555,7 +568,8 @@ class ValidateEligibilityForm(FormValidationAction):
             contact = contact_mobile_in(raw)  # "联系人电话留159…" whatever the form asked
             if contact and (contact != said or normalise(raw).count(contact) > 1):  # "手机139…，电话139…"
                 new["phone"] = contact
-                if requested != "person" and "person" in new and slot_text(tracker, "person"):
+                if requested != "person" and "person" in new and slot_text(tracker, "person") \
+                        and _names_owner(raw, contact, str(new["person"])):
                     new.pop("person")  # "联系电话留我女儿的": whose phone it is, not who is served
         if "phone" in required and same_contact(raw):
             mobile = said or slot_text(tracker, "verifier")

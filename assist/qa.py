@@ -228,7 +228,8 @@ def _answer_one(kb, r: Reading, ctx: Context, engine=None, policies=None) -> Rep
         excluded.remember = remember
         return excluded
     foreign = _foreign_words(kb, r, svc)
-    if foreign and not r.facts.about_case() and not aspects:  # asks about something the manual never mentions
+    for_other = "eligibility" in r.cues and r.facts.relation not in (None, "self")  # 我老公想用我的…陪他去看病
+    if foreign and not r.facts.about_case() and not aspects and not for_other:  # asks about something the manual never mentions
         hit = _content_clause(kb, r, svc_cands, scope)
         if hit is None:
             rep = _silent(kb, scope, f"{svc.name}关于“{'、'.join(foreign[:2])}”的内容", svc)
@@ -252,8 +253,12 @@ def _answer_one(kb, r: Reading, ctx: Context, engine=None, policies=None) -> Rep
         if aspects == ["contact"]:
             rep = _contact(kb, scope, svc if _strong(named) else None)
         else:
-            rep = _clause_reply(kb, r, svc, _best_clauses(kb, r, svc_cands, scope), scope)
-        if rep.kind == "fact" and set(aspects) & _QUANTITIES and r.facts.about_case():
+            hits = _best_clauses(kb, r, svc_cands, scope)
+            if not hits and not _strong(named) and scope.manual_ids:  # a guessed service: the whole manual
+                hits = _best_clauses(kb, r, None, scope)
+                svc = hits[0].service if hits else svc  # None: a clause outside any service (预授权)
+            rep = _clause_reply(kb, r, svc, hits, scope)
+        if rep.kind == "fact" and set(aspects) & _QUANTITIES and r.facts.about_case() and svc is not None:
             rep = _with_verdict(kb, engine, policies, r, svc, scope, rep)  # 确诊复发了，她能用几次
         rep.remember = {**remember, **rep.remember}
         return rep
@@ -449,6 +454,8 @@ def _recommend(kb, r: Reading, scope: Scope) -> Reply:
     if scope.edition:  # 蓝本2023尊享版3档: only services the customer's edition (and tier) includes
         mine = [s for s in chosen if _in_edition(kb, s, scope)]
         chosen = mine or chosen
+    if not chosen and r.situation and scope.manual_ids and scope.decided_by in ("product", "insurer", "channel"):
+        return _none_fits(kb, r, scope)  # 平安健康 and a nurse at home: it has no such service
     if not chosen:
         return _clarify(kb, r, scope)
     lines, srcs = [], []
@@ -463,6 +470,22 @@ def _recommend(kb, r: Reading, scope: Scope) -> Reply:
     return Reply("recommend", head + "\n" + "\n".join(lines) + tail, sources=srcs,
                  options=[(s.name, f"{s.name}怎么申请") for s in chosen[:4]], remember=remember,
                  items=[{"name": s.name, "insurer": s.insurer_short} for s in chosen])
+
+
+def _none_fits(kb, r: Reading, scope: Scope) -> Reply:
+    """The situation is clear but none of the product's services is of its kind: say so, list what it has."""
+    from knowledge.vocab import CATEGORIES, Category
+
+    kinds = [CATEGORIES.get(Category(c), "") for c, _w in sorted(r.situation.items(), key=lambda x: -x[1])
+             if c in Category.__members__.values()][:2]
+    name = scope.product or (scope.insurer.short_name if scope.insurer is not None else "") or "您的保单"
+    services = list(dict.fromkeys(s.name for s in kb.services() if s.manual_id in (scope.manual_ids or set())))
+    line, srcs = _hotline(kb, scope.insurer, scope)
+    text = (f"{name}的服务手册里没有找到{'、'.join(k for k in kinds if k) or '适合这种情况'}这类服务。"
+            f"手册里有的服务是：{'、'.join(services[:12])}{' 等' if len(services) > 12 else ''}。\n"
+            + (f"可以拨打{line}咨询，" if line else "") + "也可以输入“转人工”由客服帮您看看。")
+    return Reply("not_in_manual", text, sources=srcs, handoff=True,
+                 options=[("转人工", "/human_handoff")] + [(n, n) for n in services[:4]])
 
 
 def _describe(kb, svc, scope: Scope) -> Reply:
@@ -685,7 +708,7 @@ _FACT_CODES = {
 _RULE_ASPECTS = {"who", "age", "diagnosis", "waiting", "transfer"}
 _QUANTITIES = {"amount", "count", "duration", "lead_time", "response_time"}
 _NUMBER = re.compile(r"\d+(\.\d+)?\s*(%|元|万|次|个?(工作)?(天|小时|日)|个|年|月|周|分钟|岁|家|人|名)")  # a quantity with its unit
-_HOW_MUCH = re.compile(r"多少|几[次天个家年月周小回]|多久|多长|面额|面值|比例")  # asks for a number
+_HOW_MUCH = re.compile(r"多少|几[次天个家年月周小回岁位项种类]|多久|多长|多大(年[龄纪]|岁数)?|面额|面值|比例")  # asks for a number
 
 
 def _pure_fact_question(r: Reading) -> bool:
@@ -1124,8 +1147,28 @@ def _days_cap(kb, svc) -> tuple[int, Any] | None:
 _AGE_RULE = re.compile(r"(\d+)\s*周?岁\s*[（(]?含?[)）]?\s*(以下|及以下)[^。；;]{0,16}?(无法|不能|不可|不予|不提供|不适用)")
 
 
+_HALF = ((re.compile(r"(\d+|[一二两三四五六七八九十]+)\s*个半\s*月"), lambda m: f"{_days(m.group(1), '个月') + 15}天"),
+         (re.compile(r"半\s*个\s*月"), lambda m: "15天"), (re.compile(r"(\d+|[一二两三四五六七八九十]+)\s*个?半\s*年"),
+                                                          lambda m: f"{_days(m.group(1), '年') + 182}天"),
+         (re.compile(r"半\s*年"), lambda m: "182天"))
+_AHEAD = re.compile(r"(\d+|[一二两三四五六七八九十]+)\s*个?\s*(个月|天|日|周|礼拜|星期)\s*(以后|之后|后)")
+_WINDOW = re.compile(r"(?:仅|只)?(?:可|能)?预约\s*(\d+)\s*(日|天)(?:内|以内|之内)")
+
+
+def _halves(text: str) -> str:
+    """Spans said with a half (一个半月, 半个月, 半年) as days, so that they can be compared."""
+    for rx, put in _HALF:
+        text = rx.sub(put, text)
+    return text
+
+
 def _deadline_or_age(r: Reading, clause: str, f) -> str:
-    q = r.text
+    q = _halves(r.text)
+    window = _WINDOW.search(clause)
+    if window and re.search(r"约|预约|安排", q):  # 仅可预约7日内的服务, asked for a month ahead
+        for m in _AHEAD.finditer(q):
+            if _days(m.group(1), m.group(2)) > int(window.group(1)):
+                return f"只能预约{window.group(1)}{window.group(2)}内的服务，您说的时间超出了。"
     for m in re.finditer(_EVENT + r"[^，。？?,.;；!！]{0,6}?(\d+|[一二两三四五六七八九十]+)\s*个?\s*(个月|天|日|周|礼拜|星期|年)", q):
         event, said = m.group(1), _days(m.group(2), m.group(3))
         limit = event + r"后?\s*(\d+)\s*(个月|天|日|周|年)"
@@ -1293,7 +1336,7 @@ def _unsaid_focus(kb, r: Reading, svc) -> list[str]:
             continue
         for m in p.finditer(asked):
             phrase = re.sub(r"(这些|那些|这个|那个|这种|之类|等等|等|都|们)+$", "", re.sub(r"^.*的", "", m.group("f")))
-            for f in phrase.split("、"):  # 挂号费、检查费这些是谁出: each thing named
+            for f in re.split(r"、|或者|或是|以及", phrase):  # 挂号费、检查费这些是谁出: each thing named
                 f = re.sub(r"^(那个|这个|那|这)?(在|用|去|找|是|到|让)?", "", f)
                 head = next(iter(kb.tokens(f)), "")  # 车来接 -> 车: what is asked for comes first
                 if "还是" in f or any(f.startswith(w) for w in lx.payers):
@@ -1407,7 +1450,7 @@ def _clause_reply(kb, r: Reading, svc, hit, scope: Scope) -> Reply:
         parts.insert(0, "不可以。")
     name = (first.service or svc).name if (first.service or svc) is not None else ""
     unsaid = [] if any(h.value for h in hits) else _unanswered_words(kb, r, svc, hits)
-    quantities = [a for a in asked if a.key in _QUANTITIES | {"discount"}]
+    quantities = [a for a in asked if a.key in _QUANTITIES | {"discount", "number", "age"}]
     if not unsaid and quantities and len(quantities) == len(asked) and not any(h.value for h in hits) \
             and not any(_NUMBER.search(h.clause.text) for h in hits) \
             and _HOW_MUCH.search(r.text) and not _YES_NO.search(r.text) \

@@ -6,6 +6,8 @@ the tables it needs into memory on first use and answers from there. The BM25 in
 """
 from __future__ import annotations
 
+import re
+
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from functools import cached_property
@@ -200,7 +202,9 @@ class KnowledgeBase:
                 svc_lists[sid].append(lid)
             cities: dict[int, list[tuple]] = defaultdict(list)
             for c in s.scalars(select(m.CoverageCity).order_by(m.CoverageCity.line)):
-                cities[c.list_id].append((c.city_code, c.raw_name, c.line, c.hospital_count, c.city_name))
+                parts = _places_inside(c.note, c.city_code, c.province)
+                for raw in parts or (c.raw_name,):  # 红河（个旧市、开远市）: only those two are listed
+                    cities[c.list_id].append((c.city_code, raw, c.line, c.hospital_count, c.city_name))
             hosp: dict[int, list[tuple]] = defaultdict(list)
             first_line: dict[int, tuple[str, int]] = {}
             for ch in s.scalars(select(m.CoverageHospital).order_by(m.CoverageHospital.line)):
@@ -566,3 +570,18 @@ class KnowledgeBase:
             return [EntitlementView(e.id, e.service_id, eds.get(e.edition_id, ""), e.edition_id,
                                     eds.get(e.tier_id) if e.tier_id else None, e.tier_id, e.included, e.usage_limit,
                                     e.usage_period, e.text, self._src(e)) for e in rows]
+
+
+def _places_inside(note: str | None, code: str | None, province: str | None) -> tuple[str, ...]:
+    """The county-level places a city row's note names (红河（个旧市、开远市）), when every one of them lies
+    in that city: the row lists only them. () when the note is anything else."""
+    from knowledge import geo
+
+    if not note or not code:
+        return ()
+    parts = [p.strip() for p in re.split(r"[、,，;；/]", note) if p.strip()]
+    for p in parts:
+        res = geo.resolve_city(p, province_hint=province)
+        if not geo.is_county_level(p, province) or res.status != "ok" or res.city is None or res.city.code != code:
+            return ()
+    return tuple(parts)

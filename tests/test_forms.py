@@ -734,3 +734,17 @@ def test_an_answer_with_a_question_after_it_fills_the_slot_and_answers(app):
     got, said, _, _ = turn({"service": "陪诊服务", "insurer": "太保寿险"}, text, requested="date", cands={"date": "120"},
                            entities=[ent("date", "120", "对了，我叫过一次120")])
     assert not got.get("date") and "200" in said, said
+
+
+def test_the_person_served_said_apart_from_the_contact_phone_is_kept(app):
+    # "…，我自己，…，电话139…": the contact phone's own part names no one, so 我自己 is the person served
+    text = "保单PAH2025000101，手机13900000001，我自己，上海仁济医院，电话13900000001"
+    ents = [{**ent("person", "本人", text, text.find("我自己")), "end": text.find("我自己") + 3},
+            ent("hospital", "上海仁济医院", text), ent("phone", "13900000001", text),
+            ent("phone", "13900000001", text, text.rfind("139")), ent("policy_number", "PAH2025000101", text)]
+    got, texts, _, _ = turn({"service": "门诊协助", "insurer": "平安健康"}, text, requested="policy_number",
+                            intent="open_ticket", entities=ents,
+                            cands={"person": "本人", "hospital": "上海仁济医院", "phone": "13900000001",
+                                   "policy_number": "PAH2025000101"})
+    assert got["person"] == "王建国" and got["phone"] == "13900000001" and got["city"] == "上海"
+    assert "给谁用" not in texts

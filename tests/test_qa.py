@@ -558,3 +558,51 @@ def test_a_family_policy_said_shares_its_uses_among_the_insured(kb):
 def test_the_family_of_an_edition_without_a_service_named_gets_the_tiers_row(kb):
     rep = answer(kb, "太保蓝本2023版尊享版2档，家里人也能用吗？最多能加几个家人？")
     assert "指定3名直系亲属" in rep.text and "1次/年" in rep.text, rep.text
+
+
+# -- round seven: honesty on quantities, stated spans, situations a product has no service for ----
+@pytest.mark.parametrize("q,must", [
+    ("众安尊享e生PLUS的基因检测一次能查多少种基因？", "没有写"),   # a count the manual never states
+    ("太保蓝本普惠版多大年龄能参加？", "没有写"),                     # an age the clause leaves to 'requirements'
+    ("平安的住院垫付会收利息吗？", "利息"),                           # a fee the manual never names
+])
+def test_a_number_or_fee_the_clause_does_not_state_is_said_to_be_unstated(kb, q, must):
+    rep = answer(kb, q)
+    assert rep.kind == "not_in_manual" and must in rep.text
+
+
+def test_a_fee_word_is_not_a_renewal_and_giving_materials_is_not_a_fee(kb):
+    from assist.understand import read
+
+    assert not read(kb, "众安的医疗垫付有没有手续费").facts.renewal
+    rep = answer(kb, "太保妇科复发险门诊绿通要提交哪些材料")
+    assert rep.kind == "fact" and "诊断材料" in rep.text
+
+
+def test_spans_with_a_half_and_days_of_effect_decide(kb):
+    rep = answer(kb, "平安健康，我爸出院一个半月了，康复随访还能申请吗")
+    assert rep.kind == "eligibility" and "1个月内" in rep.text and "不能" in rep.text
+    rep = answer(kb, "太保妇科癌症复发险生效的第5天，COC肿瘤随访能用吗")
+    assert "不能" in rep.text and "犹豫期" in rep.text
+
+
+def test_a_booking_further_ahead_than_the_manual_allows_is_refused(kb):
+    rep = answer(kb, "尊享e生PLUS的术后上门护理，我想现在约20天以后的，可以吗")
+    assert "不能" in rep.text and "7日内" in rep.text
+
+
+def test_someone_using_my_service_is_not_the_insured(kb):
+    rep = answer(kb, "平安健康是我买的，我老婆想用我的就医陪诊，行吗")
+    assert rep.kind == "eligibility" and "不能" in rep.text and "被保险人" in rep.text
+
+
+def test_a_situation_the_product_has_no_service_for_says_so(kb):
+    rep = answer(kb, "平安健康，我爸在家躺着，想请护士到家里帮他换药")
+    assert rep.kind == "not_in_manual" and "没有找到" in rep.text and "就医陪诊" in rep.text
+
+
+def test_a_county_note_on_a_city_row_lists_only_those_places(kb):
+    rep = answer(kb, "平安的7天住院陪护在蒙自能用吗")
+    assert rep.kind == "coverage" and "不在" in rep.text and "个旧市" in rep.text
+    rep = answer(kb, "平安的7天住院陪护在开远能用吗")
+    assert "不在" not in rep.text.split("\n")[0]
