@@ -170,6 +170,9 @@ def _answer_one(kb, r: Reading, ctx: Context, engine=None, policies=None) -> Rep
         if fam is not None:
             return fam
     if not svc_cands:
+        unlisted = _unlisted_member(kb, r, None, scope)
+        if unlisted is not None:  # 外阴癌算不算 and no service named: the product's manual never names it
+            return unlisted
         if r.situation and not r.aspects or "recommend" in r.cues and r.situation:
             return _recommend(kb, r, scope)
         if "contact" in r.aspect_keys():
@@ -193,6 +196,9 @@ def _answer_one(kb, r: Reading, ctx: Context, engine=None, policies=None) -> Rep
     ambiguous = _ambiguous(svc_cands, scope, r.text)
     if ambiguous:
         return ambiguous
+    each = _each_product(kb, r, svc_cands, scope, ctx, engine, policies)
+    if each is not None:  # 众安的重疾绿通: both 众安 products have it, with rules of their own
+        return each
     remember = {"service": svc.name, "insurer": svc.insurer_short} if _strong(named) or not named else {}
     if remember and (scope.product or _single_product(kb, svc.manual_id)):
         remember["product"] = scope.product or _product_name(kb, svc.manual_id)
@@ -235,12 +241,17 @@ def _answer_one(kb, r: Reading, ctx: Context, engine=None, policies=None) -> Rep
             rep = _silent(kb, scope, f"{svc.name}关于“{'、'.join(foreign[:2])}”的内容", svc)
             rep.remember = remember
             return rep
+    unlisted = _unlisted_member(kb, r, svc, scope)
+    if unlisted is not None:  # 外阴癌算不算特定妇科癌症 and the manual never names 外阴癌
+        unlisted.remember = remember
+        return unlisted
     unsaid = _unsaid_focus(kb, r, svc)
     if unsaid and not r.facts.about_case():  # 快递费是谁出: the service's text never mentions it
         rep = _silent(kb, scope, f"{svc.name}关于“{'、'.join(unsaid[:2])}”的内容", svc)
         rep.remember = remember
         return rep
-    if ("eligibility" in r.cues or r.facts.about_case()) and not _pure_fact_question(r):
+    asks_for_relative = "who" in aspects and r.facts.relation not in (None, "self")  # 我妈也算吗
+    if ("eligibility" in r.cues or r.facts.about_case() or asks_for_relative) and not _pure_fact_question(r):
         rep = _eligibility(kb, engine, policies, r, svc, scope)
         rep.remember = {**remember, **rep.remember}
         return rep
@@ -372,6 +383,40 @@ def _ambiguous(cands: list, scope: Scope, question: str = "") -> Reply | None:
     names = "、".join(t for t, _ in opts)
     return Reply("ask_product", f"{names}都有“{top.name}”，请问您的保单是哪一款？", options=opts,
                  remember={"service": top.name}, pending=question)
+
+
+def _each_product(kb, r: Reading, cands: list, scope: Scope, ctx: Context, engine, policies) -> Reply | None:
+    """The insurer is named but not which of its products, and the service is in several of them: a fact
+    or rule question is answered for each product, under its name. None when one product decides (or for
+    stated-facts eligibility, which stays with the first: each product would give its own verdict)."""
+    if scope.decided_by != "insurer" or not scope.manual_ids or len(scope.manual_ids) < 2 or ctx.pending == "each":
+        return None
+    if "eligibility" in r.cues or r.facts.about_case() or "own_policy" in r.cues or "book" in r.cues:
+        return None
+    top = cands[0]
+    def key(v) -> str:
+        return re.sub(r"服务$", "", norm(v.name))
+
+    same = [v for v in cands if key(v) == key(top) and v.manual_id in scope.manual_ids]
+    manuals = list(dict.fromkeys(v.manual_id for v in same))
+    if len(manuals) < 2:
+        return None
+    parts, srcs, kinds = [], [], []
+    for m in manuals:
+        name = _product_name(kb, m)
+        if not name:
+            return None
+        rep = _answer_one(kb, read(kb, f"{name}的{without_names(kb, r.text)}"),
+                          Context(channel_insurer=ctx.channel_insurer, pending="each"), engine, policies)
+        if rep.kind in ("ask_product", "ask_service", "clarify"):
+            return None
+        parts.append(f"【{name}】\n{rep.text}")
+        srcs += list(rep.sources)
+        kinds.append(rep.kind)
+    head = f"{scope.insurer.short_name if scope.insurer else ''}有{len(manuals)}款产品都有“{top.name}”，规定分别是：\n"
+    kind = kinds[0] if len(set(kinds)) == 1 else "fact"
+    return Reply(kind, head + "\n".join(parts), sources=srcs, remember={"service": top.name, "insurer": top.insurer_short},
+                 options=[(_product_name(kb, m) or m, f"{_product_name(kb, m)}的{top.name}") for m in manuals])
 
 
 def _single_product(kb, manual_id: str) -> bool:
@@ -1357,6 +1402,38 @@ def _unsaid_focus(kb, r: Reading, svc) -> list[str]:
     if any(f in own for f in found if f not in chosen):
         return []  # 挂号费、检查费谁出: the text speaks of some of it, its fee clauses answer
     return [f for f in dict.fromkeys(found) if f not in own]  # 什么资质: none of it is in the text
+
+
+def _unlisted_member(kb, r: Reading, svc, scope: Scope) -> Reply | None:
+    """'Does X count as Y' about a thing X that the manual never mentions: the manual does not say, with the
+    clause that uses the category Y (or the service's best clause) and the hotline. None otherwise."""
+    base = _without_service(without_names(kb, r.text), svc) if svc is not None else without_names(kb, r.text)
+    manuals = [svc.manual_id] if svc is not None else sorted(scope.manual_ids or ())
+    if not manuals:
+        return None
+    raw = "".join(_manual_text(kb, m) for m in manuals)
+    for p in lexicon().counts_as:
+        for m in p.finditer(base):
+            x = re.sub(r"^.*?(那|请问|问一下|问下|我的|我是|如果|要是|像|比如|得的是|得了|患了|是)", "", m.group("x"))
+            x = re.sub(r"^(的|个|种)", "", x)
+            y = (m.group("y") or "").strip("的")
+            if len(x) < 2 or x in raw or x in _stop_words() or x in lexicon().raw["vague_words"] \
+                    or re.search(r"\d|[一二两三四五六七八九十几]|要|能|会|可以|重新|还|也|再|就|用|吗", x) \
+                    or any(w in x for w in lexicon().relation_words) \
+                    or any(w in raw for w in kb.tokens(x) if len(w) >= 3):
+                continue
+            pool = kb.clauses(service_id=svc.id) if svc is not None else [c for m in manuals for c in kb.clauses(manual_id=m)]
+            clause = next((c for c in pool if y and len(y) >= 2 and y in c.text), None)
+            ins = (kb.resolve_insurer(svc.insurer) if svc is not None else None) or scope.insurer
+            line, srcs = _hotline(kb, ins, scope, svc)
+            what = f"“{x}”是否算{('“' + y + '”') if y else '在范围内'}"
+            text = f"手册里没有提到“{x}”，没有写{what}。"
+            if clause is not None:
+                text += f"相关的内容是：\n手册原文：“{_clip(clause.text, 120)}”"
+                srcs = [kb.clause_source(clause)] + srcs
+            text += "\n" + (f"可以拨打{line}咨询，" if line else "") + "也可以输入“转人工”由客服帮您确认。"
+            return Reply("not_in_manual", text, sources=srcs, options=[("转人工", "/human_handoff")], handoff=True)
+    return None
 
 
 def _without_service(text: str, svc) -> str:

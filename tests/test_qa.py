@@ -606,3 +606,21 @@ def test_a_county_note_on_a_city_row_lists_only_those_places(kb):
     assert rep.kind == "coverage" and "不在" in rep.text and "个旧市" in rep.text
     rep = answer(kb, "平安的7天住院陪护在开远能用吗")
     assert "不在" not in rep.text.split("\n")[0]
+
+
+def test_a_thing_the_manual_never_mentions_is_not_said_to_count(kb):
+    rep = answer(kb, "太保妇科癌症复发险，输卵管癌复发算不算？")
+    assert rep.kind == "not_in_manual" and "输卵管癌" in rep.text
+    rep = answer(kb, "太保妇科癌症复发险续保的话，等待期要重新算吗")
+    assert "没有提到" not in rep.text  # '要重新算吗' is no thing asked about
+
+
+def test_a_relative_asked_about_gets_the_services_beneficiary_rule(kb):
+    rep = answer(kb, "尊享e生PLUS的院内陪护，我爸也算吗")
+    assert rep.kind == "eligibility" and "被保险人" in rep.text
+
+
+def test_the_insurers_products_that_share_a_service_are_each_answered(kb):
+    rep = answer(kb, "众安的重疾绿通多久能安排好？")
+    assert "尊享e生" in rep.text and "众安健康险增值服务" in rep.text
+    assert {s.manual_id[:3] for s in rep.sources} == {"001", "003"}
