@@ -18,6 +18,7 @@ class StatedFacts:
     designated_days: int | None = None  # days since the relative was designated (指定为家人已经4年)
     upgraded: bool | None = None  # the service was upgraded (太保蓝本 2019/2020)
     transfer: bool | None = None
+    outpatient: bool | None = None  # only seen as an outpatient (只是看门诊, 没住院)
     family_policy: bool | None = None  # a family policy whose insured share the uses (家庭单)
     renewal: bool | None = None
     uses: int | None = None  # uses already made in the current period
@@ -110,6 +111,9 @@ def read_facts(text: str, whole: str | None = None) -> StatedFacts:
     if any(p.search(text) for p in pats["transfer"]):
         f.transfer = True
         f.said.append("transfer")
+    if lexicon().outpatient_only.search(text):
+        f.outpatient = True
+        f.said.append("outpatient")
     if any(p.search(whole) for p in pats["family_policy"]):
         f.family_policy = True
         f.said.append("family_policy")

@@ -50,11 +50,14 @@ class Lexicon:
         self.cues = {k: tuple(re.compile(p) for p in v) for k, v in data["cues"].items()}
         self.self_pay = re.compile(data["self_pay"])
         self.focus = tuple(re.compile(p) for p in data["focus"])
+        self.manual_terms = {k: tuple(v) for k, v in data["manual_terms"].items()}
         self.counts_as = tuple(re.compile(p) for p in data["counts_as"])
         self.payers = frozenset(data["payers"])
         self.negated = re.compile(data["negated"])
         self.negated_skip = frozenset(data["negated_skip"])
         self.requirement = re.compile(data["requirement"])
+        self.outpatient_only = re.compile(data["outpatient_only"])
+        self.inpatient_clause = re.compile(data["inpatient_clause"])
         self.situations = tuple(Situation(tuple(s["words"]), tuple(s["categories"])) for s in data["situations"])
         f = data["facts"]
         person = ("is_insured", "not_insured", "served", "owner", "speaker_served")  # patterns about one person: `{who}` / `{rel}`

@@ -1020,6 +1020,10 @@ def _query_words(kb, r: Reading, svc_names: list[str]) -> tuple[set[str], set[st
     for p in r.products:
         text = text.replace(p.product, " ")
     words = kb.features(text)
+    for term, names in lexicon().manual_terms.items():  # 重疾 is what the manual calls 重大疾病
+        if term.lower() in text.lower():
+            for n in names:
+                words |= kb.features(n)
     extra: set[str] = set()
     for a in r.aspects:
         extra.update(a.expand)
@@ -1165,6 +1169,12 @@ def _conditions_against(kb, r: Reading, svc, f) -> tuple[str, Any]:
         missing += [w for w in runs if len(w) >= 2 and not any(k in w for k in lx.negated_skip)
                     and w not in _stop_words()]
     missing.sort(key=len, reverse=True)
+    if f.outpatient and "住院" in (svc.name + (svc.description or "")):  # 只是看门诊: a service for inpatients
+        held = [c for c in kb.clauses(service_id=svc.id) if lx.inpatient_clause.search(c.text)]
+        held.sort(key=lambda c: next((i for i, rx in enumerate((r"(仅限|限于|仅面向|只面向|仅针对|仅适用)[^，。；;]{0,12}住院", r"住院期间",
+                                                                 r"住院(治疗|患者|客户)")) if re.search(rx, c.text)), 3))
+        if held:
+            return "这项服务是为住院的客户提供的，您说的是看门诊。", held[0]
     for c in kb.clauses(service_id=svc.id):
         why = _deadline_or_age(r, c.text, f)
         if why:
@@ -1306,9 +1316,26 @@ def _question_words(kb, r: Reading, svc) -> list[str]:
 
 
 def _value(a: Aspect, text: str, asked: str = ""):
-    """The first value of the aspect's unit in a clause; a duration is not a lead time (提前 48 小时)."""
+    """The value of the aspect's unit in a clause; a duration is not a lead time (提前 48 小时). Of several,
+    the one that follows what the customer asked about (一般手术…两次。重大疾病手术…6次 asked about 重疾)."""
+    found = list(_values(a, text, asked))
+    if len(found) <= 1 or not asked:
+        return found[0] if found else None
+    grams = {asked[i:i + 2] for i in range(len(asked) - 1) if re.fullmatch(r"[\u4e00-\u9fff]{2}", asked[i:i + 2])}
+    grams |= {n for term, names in lexicon().manual_terms.items() if term.lower() in asked.lower() for n in names}
+
+    def near(m) -> int:  # how many of the customer's words stand in the stretch before this value
+        start = max(0, max((x.end() for x in found if x.end() <= m.start()), default=0))
+        stretch = text[start:m.start()]
+        return sum(1 for g in grams if g in stretch)
+
+    best = max(found, key=near)
+    return best if near(best) > near(found[0]) else found[0]
+
+
+def _values(a: Aspect, text: str, asked: str = ""):
     if a.unit is None:
-        return None
+        return
     for m in a.unit.finditer(text):
         if a.key in ("duration", "response_time") and re.search(r"提前\s*$|至少\s*$", text[max(0, m.start() - 4):m.start()]):
             continue
@@ -1321,8 +1348,7 @@ def _value(a: Aspect, text: str, asked: str = ""):
                 "工作" in m.group(0) or re.match(r"内\s*[^，。；,;]{0,3}?(响应|联系|完成|安排|反馈|回复|处理|审核|出具|送达|到达|预约|启动)",
                                               text[m.end():m.end() + 8])):
             continue  # "4 工作小时内响应": a deadline, not how long the service lasts ("时间为 4小时内" is)
-        return m
-    return None
+        yield m
 
 
 KEY_IDF = 4.5  # a word this rare is what a question is about

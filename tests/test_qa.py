@@ -624,3 +624,15 @@ def test_the_insurers_products_that_share_a_service_are_each_answered(kb):
     rep = answer(kb, "众安的重疾绿通多久能安排好？")
     assert "尊享e生" in rep.text and "众安健康险增值服务" in rep.text
     assert {s.manual_id[:3] for s in rep.sources} == {"001", "003"}
+
+
+def test_an_outpatient_is_told_an_inpatient_service_is_not_for_them(kb):
+    rep = answer(kb, "平安健康的住院垫付，我就是看个门诊，能用吗")
+    assert rep.kind == "eligibility" and "不能" in rep.text and "住院" in rep.text
+
+
+def test_the_customers_word_finds_the_manuals_term_and_its_own_number(kb):
+    rep = answer(kb, "众安健康险增值服务的术后家庭护理，重疾手术以后能上门几次")
+    assert "6 次" in rep.text or "6次" in rep.text
+    rep = answer(kb, "众安健康险增值服务的术后家庭护理，一般的手术能上门几次")
+    assert "两次" in rep.text
