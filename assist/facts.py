@@ -120,7 +120,10 @@ def read_facts(text: str, whole: str | None = None) -> StatedFacts:
     if any(p.search(text) for p in pats["renewal"]):
         f.renewal = True
         f.said.append("renewal")
-    for p in pats["uses"]:
+    if any(p.search(text) for p in pats["uses_none"]):
+        f.uses = 0
+        f.said.append("uses")
+    for p in pats["uses"] if f.uses is None else ():
         m = p.search(text)
         if m:
             n = m.groupdict().get("n")

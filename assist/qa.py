@@ -386,12 +386,12 @@ def _ambiguous(cands: list, scope: Scope, question: str = "") -> Reply | None:
 
 
 def _each_product(kb, r: Reading, cands: list, scope: Scope, ctx: Context, engine, policies) -> Reply | None:
-    """The insurer is named but not which of its products, and the service is in several of them: a fact
-    or rule question is answered for each product, under its name. None when one product decides (or for
-    stated-facts eligibility, which stays with the first: each product would give its own verdict)."""
+    """The insurer is named but not which of its products, and the service is in several of them: the
+    question (a fact, a rule, or eligibility on stated facts) is answered for each product, under its name.
+    None when one product decides."""
     if scope.decided_by != "insurer" or not scope.manual_ids or len(scope.manual_ids) < 2 or ctx.pending == "each":
         return None
-    if "eligibility" in r.cues or r.facts.about_case() or "own_policy" in r.cues or "book" in r.cues:
+    if "own_policy" in r.cues or "book" in r.cues:
         return None
     top = cands[0]
     def key(v) -> str:
@@ -402,6 +402,7 @@ def _each_product(kb, r: Reading, cands: list, scope: Scope, ctx: Context, engin
     if len(manuals) < 2:
         return None
     parts, srcs, kinds = [], [], []
+    tail = ""
     for m in manuals:
         name = _product_name(kb, m)
         if not name:
@@ -410,12 +411,15 @@ def _each_product(kb, r: Reading, cands: list, scope: Scope, ctx: Context, engin
                           Context(channel_insurer=ctx.channel_insurer, pending="each"), engine, policies)
         if rep.kind in ("ask_product", "ask_service", "clarify"):
             return None
-        parts.append(f"【{name}】\n{rep.text}")
+        own = "如果想按您的保单核对，可以说“查我的保单”。"
+        parts.append(f"【{name}】\n" + "\n".join(x for x in rep.text.split("\n") if x != own))
+        tail = own if own in rep.text else ""
         srcs += list(rep.sources)
         kinds.append(rep.kind)
     head = f"{scope.insurer.short_name if scope.insurer else ''}有{len(manuals)}款产品都有“{top.name}”，规定分别是：\n"
     kind = kinds[0] if len(set(kinds)) == 1 else "fact"
-    return Reply(kind, head + "\n".join(parts), sources=srcs, remember={"service": top.name, "insurer": top.insurer_short},
+    return Reply(kind, head + "\n".join(parts) + (f"\n{tail}" if tail else ""), sources=srcs,
+                 remember={"service": top.name, "insurer": top.insurer_short},
                  options=[(_product_name(kb, m) or m, f"{_product_name(kb, m)}的{top.name}") for m in manuals])
 
 

@@ -636,3 +636,16 @@ def test_the_customers_word_finds_the_manuals_term_and_its_own_number(kb):
     assert "6 次" in rep.text or "6次" in rep.text
     rep = answer(kb, "众安健康险增值服务的术后家庭护理，一般的手术能上门几次")
     assert "两次" in rep.text
+
+
+def test_nothing_used_yet_counts_as_no_uses(kb):
+    from assist.understand import read
+
+    assert read(kb, "平安健康的门诊协助，我们家还没用过，能用吗").facts.uses == 0
+    rep = answer(kb, "平安健康的门诊协助，保单买了一年多了，今年一次都没用，我自己能用吗")
+    assert "已使用 0 次" in rep.text
+
+
+def test_eligibility_naming_only_an_insurer_with_two_products_gets_each_verdict(kb):
+    rep = answer(kb, "众安的重疾绿通，医生说疑似胃癌还没确诊，能申请吗")
+    assert "尊享e生" in rep.text and "众安健康险增值服务" in rep.text and rep.text.count("查我的保单") == 1
