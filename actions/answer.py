@@ -28,12 +28,24 @@ def context(tracker: Tracker):
     kind, aspect, pending = "", "", ""
     if last.startswith("qa:"):
         _, kind, aspect, pending = (last.split(":", 3) + ["", "", ""])[:4]
-    return Context(insurer=slot_text(tracker, "insurer") or None, product=slot_text(tracker, "product") or None,
+    return Context(insurer=slot_text(tracker, "insurer") or None,
+                   product=slot_text(tracker, "product") or _policy_product(tracker),
                    service=slot_text(tracker, "service") or None, city=slot_text(tracker, "city") or None,
                    channel_insurer=channel_insurer(tracker) or None, in_form=bool(tracker.active_loop_name),
                    last_kind=kind or None, last_aspect=aspect or None, pending=pending or None,
                    edition_said=_edition_said(tracker),
                    earlier=(_earlier(tracker) if kind == "eligibility" else None))
+
+
+def _policy_product(tracker: Tracker) -> str | None:
+    """The product of the policy verified in this conversation: questions are about it."""
+    if not slot_text(tracker, "policy_number") or not slot_text(tracker, "verifier"):
+        return None
+    from actions.eligibility import verified_policy
+    from assist.qa import _product_name
+
+    policy = verified_policy(tracker)
+    return _product_name(stores().kb, policy.manual_id) if policy is not None and policy.manual_id else None
 
 
 def _earlier(tracker: Tracker) -> str | None:

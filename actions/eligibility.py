@@ -366,6 +366,7 @@ class ValidateEligibilityForm(FormValidationAction):
         if side:
             from actions.answer import answer_typed
 
+            tracker.slots["service"] = prior_value(tracker, "service")  # not a service word tagged in the question
             answer_typed(dispatcher, tracker)
             return None, _take_nothing(tracker, start, drop)
         ents = _entities(tracker, [s for s in required if s not in ("verifier", "confirm", "date")
@@ -517,6 +518,8 @@ class ValidateEligibilityForm(FormValidationAction):
         if aside and new:  # "手机139…。对了，约好以后还能改时间吗？": the answer is taken, the question answered
             from actions.answer import answer_typed
 
+            # the question is about the service in hand, not a service word the NLU tagged in it (挂号费)
+            tracker.slots["service"] = new.get("service") or prior_value(tracker, "service")
             answer_typed(dispatcher, tracker, aside)
         order = [s for s in required if s in new] + [s for s in new if s not in required]
         del tracker.events[start:]

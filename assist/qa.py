@@ -1256,7 +1256,7 @@ def _says_no(kb, r: Reading, svc, clauses: list[str]) -> bool:
     if not re.search(_YES_NO_FORMS, r.text):
         return False
     words = _question_words(kb, r, svc)
-    neg = r"(不能|不可以|不可|无法|不支持|不提供|不包括|不包含|不含|不予|不得)"
+    neg = r"(不能|不可以|不可|无法|不支持|不提供|不包括|不包含|不含|不予|不得|不保证|不允许|不接受|不负责)"
     asked = without_names(kb, r.text)
     if svc is not None:
         asked = asked.replace(svc.name, "，")
@@ -1268,6 +1268,9 @@ def _says_no(kb, r: Reading, svc, clauses: list[str]) -> bool:
                 before, after = t[max(0, m.start() - 6):m.start()], t[m.end():m.end() + 12]
                 if re.search(neg + r"[\u4e00-\u9fff]{0,2}$", before):
                     return True
+                if re.search(r"(不指定|不可指定|不能指定|无法指定|不保证)[\u4e00-\u9fff、及和或]{0,8}$",
+                             t[max(0, m.start() - 14):m.start()]):
+                    return True  # 不指定具体检查设备及医生: every item of the list
                 if re.match(r"[^。；;]{0,8}(不属于|不在|除外|不包括|不含|不提供|不适用)", after):
                     return True
     return False

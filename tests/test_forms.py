@@ -748,3 +748,16 @@ def test_the_person_served_said_apart_from_the_contact_phone_is_kept(app):
                                    "policy_number": "PAH2025000101"})
     assert got["person"] == "王建国" and got["phone"] == "13900000001" and got["city"] == "上海"
     assert "给谁用" not in texts
+
+
+def test_a_question_after_the_answer_is_about_the_service_in_hand_not_a_word_tagged_in_it(app):
+    # "挂号费" holds a service word: the question is still about the 门诊陪诊服务 being booked
+    _, creds = app
+    c = creds["ZAP2025000201"]
+    text = "上海瑞金医院，下下周三上午9点。对了，陪诊时候的挂号费谁出？"
+    got, said, _, _ = turn({"service": "门诊陪诊服务", "insurer": "众安", "policy_number": c["number"],
+                            "verifier": c["mobile"], "person": "李明"}, text, requested="city", intent="nlu_fallback",
+                           entities=[ent("city", "上海", text), ent("hospital", "瑞金医院", text),
+                                     ent("service", "挂号", text)],
+                           cands={"city": "上海", "hospital": "瑞金医院", "service": "挂号"})
+    assert got.get("city") == "上海" and "自行承担" in said and "可能帮得上" not in said, said
