@@ -425,7 +425,8 @@ class ValidateEligibilityForm(FormValidationAction):
                 tracker.__dict__["_hi_corrected"] = target
             if field:  # "我爸住我哥家那边，城市改成杭州": the correction changes that field only
                 for s in [s for s in new if s in cands and s != field and s not in ("policy_number", "verifier")]:
-                    if not any(_said_in(raw, e, said) for e in ents.get(s, [])):
+                    if not any(_said_in(raw, e, said) for e in ents.get(s, [])) \
+                            or (field == "phone" and s == "person"):  # 电话换成我老婆的: whose phone, not who is served
                         new.pop(s)
         elif ents.get("person") and len(ents["person"]) > 1 and "person" in new:
             new["person"] = ents["person"][-1]["value"]

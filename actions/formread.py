@@ -178,6 +178,7 @@ def contact_mobile_in(text: str) -> str | None:
     from core.ids import is_mobile
 
     t = normalise(text or "")
+    t = re.sub(r"(?<=\d)[\s\-]+(?=\d)", "", t)  # said in groups: 186 0000 1234
     for m in re.finditer(r"(?<!\d)1\d{10}(?!\d)", t):
         if is_mobile(m.group(0)) and vocab().contact_cue.search(t[:m.start()]):
             return m.group(0)

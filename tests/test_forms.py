@@ -761,3 +761,10 @@ def test_a_question_after_the_answer_is_about_the_service_in_hand_not_a_word_tag
                                      ent("service", "挂号", text)],
                            cands={"city": "上海", "hospital": "瑞金医院", "service": "挂号"})
     assert got.get("city") == "上海" and "自行承担" in said and "可能帮得上" not in said, said
+
+
+def test_a_contact_phone_said_in_spoken_groups_is_the_contact_and_its_owner_is_not_the_person():
+    from actions.formread import contact_mobile_in
+
+    assert contact_mobile_in("联系电话换一个 打我老婆的 幺八六 零零零零 一二三四") == "18600001234"
+    assert contact_mobile_in("保单ZAP2025000201 手机 139 0000 0008") is None  # a proof of identity, no contact cue
