@@ -768,3 +768,10 @@ def test_a_contact_phone_said_in_spoken_groups_is_the_contact_and_its_owner_is_n
 
     assert contact_mobile_in("联系电话换一个 打我老婆的 幺八六 零零零零 一二三四") == "18600001234"
     assert contact_mobile_in("保单ZAP2025000201 手机 139 0000 0008") is None  # a proof of identity, no contact cue
+
+
+@pytest.mark.parametrize("text", ["医院不用指定，电话就打这个手机", "体检机构你们安排就行"])
+def test_no_hospital_wanted_said_in_other_words(text):
+    from actions.formread import any_hospital
+
+    assert any_hospital(text)
