@@ -50,6 +50,7 @@ class Lexicon:
         self.cues = {k: tuple(re.compile(p) for p in v) for k, v in data["cues"].items()}
         self.self_pay = re.compile(data["self_pay"])
         self.focus = tuple(re.compile(p) for p in data["focus"])
+        self.specialties = {k: tuple(v) for k, v in data["specialties"].items()}
         self.manual_terms = {k: tuple(v) for k, v in data["manual_terms"].items()}
         self.counts_as = tuple(re.compile(p) for p in data["counts_as"])
         self.payers = frozenset(data["payers"])

@@ -234,7 +234,8 @@ def _answer_one(kb, r: Reading, ctx: Context, engine=None, policies=None) -> Rep
         excluded.remember = remember
         return excluded
     foreign = _foreign_words(kb, r, svc)
-    for_other = "eligibility" in r.cues and r.facts.relation not in (None, "self")  # 我老公想用我的…陪他去看病
+    for_other = "eligibility" in r.cues and (r.facts.relation not in (None, "self")  # 我老公想用我的…陪他去看病
+                                             or any(w in r.text for ws in lx.specialties.values() for w in ws))
     if foreign and not r.facts.about_case() and not aspects and not for_other:  # asks about something the manual never mentions
         hit = _content_clause(kb, r, svc_cands, scope)
         if hit is None:
@@ -1179,6 +1180,13 @@ def _conditions_against(kb, r: Reading, svc, f) -> tuple[str, Any]:
                                                                  r"住院(治疗|患者|客户)")) if re.search(rx, c.text)), 3))
         if held:
             return "这项服务是为住院的客户提供的，您说的是看门诊。", held[0]
+    said_kinds = {k for k, ws in lx.specialties.items() if any(w in r.text for w in ws)}
+    for c in kb.clauses(service_id=svc.id) if said_kinds else ():
+        needed = [k for k in lx.specialties  # 所患疾病为…骨科疾病: a condition, not a row that lists 心血管疾病护理
+                  if re.search(r"(为|属于|仅限|限于|患有|所患)[^，。；;]{0,16}" + k + r"(疾病|手术)", c.text)]
+        if needed and not said_kinds & set(needed):
+            named = next(w for k in said_kinds for w in lx.specialties[k] if w in r.text)
+            return f"这项服务限{needed[0]}疾病，您说的{named}不属于{needed[0]}。", c
     for c in kb.clauses(service_id=svc.id):
         why = _deadline_or_age(r, c.text, f)
         if why:

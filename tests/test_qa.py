@@ -649,3 +649,10 @@ def test_nothing_used_yet_counts_as_no_uses(kb):
 def test_eligibility_naming_only_an_insurer_with_two_products_gets_each_verdict(kb):
     rep = answer(kb, "众安的重疾绿通，医生说疑似胃癌还没确诊，能申请吗")
     assert "尊享e生" in rep.text and "众安健康险增值服务" in rep.text and rep.text.count("查我的保单") == 1
+
+
+def test_a_condition_naming_a_specialty_is_failed_by_another_specialtys_operation(kb):
+    rep = answer(kb, "尊享e生PLUS的线上康复，我刚做了痔疮手术，能申请吗")
+    assert rep.kind == "eligibility" and "骨科" in rep.text and "不能" in rep.text
+    rep = answer(kb, "尊享e生PLUS的线上康复，我刚做了膝关节手术，能申请吗")
+    assert "不属于骨科" not in rep.text
