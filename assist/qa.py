@@ -816,6 +816,7 @@ def fact_question(kb, text: str) -> bool:
 def _eligibility(kb, engine, policies, r: Reading, svc, scope: Scope) -> Reply:
     from assist.eligibility import Case, EligibilityRequest, Person, PolicyExtra, check
     from assist.errors import AssistError
+    from assist.text import to_digits
     from core.clock import today_china
 
     if engine is None or policies is None:
@@ -886,9 +887,15 @@ def _eligibility(kb, engine, policies, r: Reading, svc, scope: Scope) -> Reply:
     if cap is not None and f.used_days is not None:  # days already used against the cap (累计不超过30天)
         n, c = cap
         quote, src = _with_continuation(kb, c)
+        more = re.search(r"(再|还)(想|要)?(用|要|申请|陪|住)\s*(\d+)\s*(天|日)", to_digits(r.text))
+        want = int(more.group(4)) if more else 0
         if f.used_days >= n:
             lines = [f"按手册的规定，这种情况不能使用{name}了：累计上限 {n} 天，您说的已经用了 {f.used_days} 天。",
                      f"手册原文：“{quote}”"]
+            srcs, status, failed = [src], "not_eligible", [c]
+        elif want and f.used_days + want > n:  # 已经用了20天，想再用15天: past the cap
+            lines = [f"按手册的规定，不能再用{want}天：{name}累计上限 {n} 天，您说已经用了 {f.used_days} 天，"
+                     f"再用 {want} 天会超过上限。", f"手册原文：“{quote}”"]
             srcs, status, failed = [src], "not_eligible", [c]
         else:
             if not needs:

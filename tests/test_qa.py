@@ -656,3 +656,9 @@ def test_a_condition_naming_a_specialty_is_failed_by_another_specialtys_operatio
     assert rep.kind == "eligibility" and "骨科" in rep.text and "不能" in rep.text
     rep = answer(kb, "尊享e生PLUS的线上康复，我刚做了膝关节手术，能申请吗")
     assert "不属于骨科" not in rep.text
+
+
+def test_more_days_asked_past_the_cap_in_days_are_refused(kb):
+    rep = answer(kb, "尊享e生PLUS的院内陪护，今年已经用了20天，这次想再用15天，行吗")
+    assert "不能" in rep.text and "30" in rep.text, rep.text
+    assert not numbers_uncited(kb, rep, "已经用了20天，这次想再用15天")
