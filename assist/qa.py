@@ -14,6 +14,7 @@ from typing import Any
 
 import re
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from datetime import timedelta
 
 from assist.lexicon import Aspect, lexicon
@@ -235,7 +236,7 @@ def _answer_one(kb, r: Reading, ctx: Context, engine=None, policies=None) -> Rep
         return excluded
     foreign = _foreign_words(kb, r, svc)
     for_other = "eligibility" in r.cues and (r.facts.relation not in (None, "self")  # 我老公想用我的…陪他去看病
-                                             or any(w in r.text for ws in lx.specialties.values() for w in ws))
+                                             or bool(_specialties_said(r.text)))
     if foreign and not r.facts.about_case() and not aspects and not for_other:  # asks about something the manual never mentions
         hit = _content_clause(kb, r, svc_cands, scope)
         if hit is None:
@@ -395,33 +396,30 @@ def _each_product(kb, r: Reading, cands: list, scope: Scope, ctx: Context, engin
     if "own_policy" in r.cues or "book" in r.cues:
         return None
     top = cands[0]
+
     def key(v) -> str:
         return re.sub(r"服务$", "", norm(v.name))
 
-    same = [v for v in cands if key(v) == key(top) and v.manual_id in scope.manual_ids]
-    manuals = list(dict.fromkeys(v.manual_id for v in same))
-    if len(manuals) < 2:
+    manuals = list(dict.fromkeys(v.manual_id for v in cands if key(v) == key(top) and v.manual_id in scope.manual_ids))
+    names = {m: _product_name(kb, m) for m in manuals}
+    if len(manuals) < 2 or not all(names.values()):
         return None
     parts, srcs, kinds = [], [], []
-    tail = ""
-    for m in manuals:
-        name = _product_name(kb, m)
-        if not name:
-            return None
+    offer = False  # the offer to check the own policy: once, after every product's answer
+    for m, name in names.items():
         rep = _answer_one(kb, read(kb, f"{name}的{without_names(kb, r.text)}"),
                           Context(channel_insurer=ctx.channel_insurer, pending="each"), engine, policies)
         if rep.kind in ("ask_product", "ask_service", "clarify"):
             return None
-        own = "如果想按您的保单核对，可以说“查我的保单”。"
-        parts.append(f"【{name}】\n" + "\n".join(x for x in rep.text.split("\n") if x != own))
-        tail = own if own in rep.text else ""
+        parts.append(f"【{name}】\n" + "\n".join(x for x in rep.text.split("\n") if x != _OFFER_OWN_CHECK))
+        offer = _OFFER_OWN_CHECK in rep.text
         srcs += list(rep.sources)
         kinds.append(rep.kind)
     head = f"{scope.insurer.short_name if scope.insurer else ''}有{len(manuals)}款产品都有“{top.name}”，规定分别是：\n"
     kind = kinds[0] if len(set(kinds)) == 1 else "fact"
-    return Reply(kind, head + "\n".join(parts) + (f"\n{tail}" if tail else ""), sources=srcs,
+    return Reply(kind, head + "\n".join(parts) + (f"\n{_OFFER_OWN_CHECK}" if offer else ""), sources=srcs,
                  remember={"service": top.name, "insurer": top.insurer_short},
-                 options=[(_product_name(kb, m) or m, f"{_product_name(kb, m)}的{top.name}") for m in manuals])
+                 options=[(name, f"{name}的{top.name}") for name in names.values()])
 
 
 def _single_product(kb, manual_id: str) -> bool:
@@ -756,6 +754,7 @@ _FACT_CODES = {
 
 
 _RULE_ASPECTS = {"who", "age", "diagnosis", "waiting", "transfer"}
+_OFFER_OWN_CHECK = "如果想按您的保单核对，可以说“查我的保单”。"  # the last line of a stated-facts verdict
 _QUANTITIES = {"amount", "count", "duration", "lead_time", "response_time"}
 _NUMBER = re.compile(r"\d+(\.\d+)?\s*(%|元|万|次|个?(工作)?(天|小时|日)|个|年|月|周|分钟|岁|家|人|名)")  # a quantity with its unit
 _HOW_MUCH = re.compile(r"多少|几[次天个家年月周小回岁位项种类]|多久|多长|多大(年[龄纪]|岁数)?|面额|面值|比例")  # asks for a number
@@ -921,7 +920,7 @@ def _eligibility(kb, engine, policies, r: Reading, svc, scope: Scope) -> Reply:
             quote, src = _with_continuation(kb, hit.clause)
             lines.insert(1, f"手册原文：“{quote}”")
             srcs.insert(0, src)
-    lines.append("如果想按您的保单核对，可以说“查我的保单”。")
+    lines.append(_OFFER_OWN_CHECK)
     return Reply("eligibility", "\n".join(lines), sources=srcs,
                  options=[("查我的保单", "/ask_eligibility"), ("怎么申请", f"{name}怎么申请")],
                  items=[{"decision": status}])
@@ -1169,6 +1168,11 @@ def _clause_says_no(kb, r: Reading, svc, clause: str, f) -> str:
     return ""
 
 
+# Clauses that say a service is for inpatients, strongest first: the one quoted to an outpatient.
+_INPATIENT_STRENGTH = (re.compile(r"(仅限|限于|仅面向|只面向|仅针对|仅适用)[^，。；;]{0,12}住院"), re.compile(r"住院期间"),
+                       re.compile(r"住院(治疗|患者|客户)"))
+
+
 def _conditions_against(kb, r: Reading, svc, f) -> tuple[str, Any]:
     """A clause of the service whose condition the stated case fails: a deadline after an event already
     passed, an age limit, or a requirement the customer says is not met (还没开住院证 / 并且已开具…住院证).
@@ -1183,11 +1187,11 @@ def _conditions_against(kb, r: Reading, svc, f) -> tuple[str, Any]:
     missing.sort(key=len, reverse=True)
     if f.outpatient and "住院" in (svc.name + (svc.description or "")):  # 只是看门诊: a service for inpatients
         held = [c for c in kb.clauses(service_id=svc.id) if lx.inpatient_clause.search(c.text)]
-        held.sort(key=lambda c: next((i for i, rx in enumerate((r"(仅限|限于|仅面向|只面向|仅针对|仅适用)[^，。；;]{0,12}住院", r"住院期间",
-                                                                 r"住院(治疗|患者|客户)")) if re.search(rx, c.text)), 3))
+        held.sort(key=lambda c: next((i for i, rx in enumerate(_INPATIENT_STRENGTH) if rx.search(c.text)),
+                                     len(_INPATIENT_STRENGTH)))
         if held:
             return "这项服务是为住院的客户提供的，您说的是看门诊。", held[0]
-    said_kinds = {k for k, ws in lx.specialties.items() if any(w in r.text for w in ws)}
+    said_kinds = _specialties_said(r.text)
     for c in kb.clauses(service_id=svc.id) if said_kinds else ():
         needed = [k for k in lx.specialties  # 所患疾病为…骨科疾病: a condition, not a row that lists 心血管疾病护理
                   if re.search(r"(为|属于|仅限|限于|患有|所患)[^，。；;]{0,16}" + k + r"(疾病|手术)", c.text)]
@@ -1203,6 +1207,11 @@ def _conditions_against(kb, r: Reading, svc, f) -> tuple[str, Any]:
             if held:
                 return f"需要先满足“{held[0]}”这个条件，您说的还没有。", c
     return "", None
+
+
+def _specialties_said(text: str) -> set[str]:
+    """The medical specialties whose words the message uses (阑尾 -> 普外科; zh.yaml specialties)."""
+    return {k for k, ws in lexicon().specialties.items() if any(w in text for w in ws)}
 
 
 _CAP_DAYS = re.compile(r"(?:累计|合计|共计|最长|最多|上限)[^，。；,;\d]{0,6}?(\d+)\s*(?:天|日)(?!内|以内|之内)")
@@ -1229,6 +1238,7 @@ _AHEAD = re.compile(r"(\d+|[一二两三四五六七八九十]+)\s*个?\s*(个�
 _WINDOW = re.compile(r"(?:仅|只)?(?:可|能)?预约\s*(\d+)\s*(日|天)(?:内|以内|之内)")
 
 
+@lru_cache(maxsize=256)  # read once per message, not once per clause of the service
 def _halves(text: str) -> str:
     """Spans said with a half (一个半月, 半个月, 半年) as days, so that they can be compared."""
     for rx, put in _HALF:
@@ -1457,30 +1467,28 @@ def _unlisted_member(kb, r: Reading, svc, scope: Scope) -> Reply | None:
     clause that uses the category Y (or the service's best clause) and the hotline. None otherwise."""
     base = _without_service(without_names(kb, r.text), svc) if svc is not None else without_names(kb, r.text)
     manuals = [svc.manual_id] if svc is not None else sorted(scope.manual_ids or ())
-    if not manuals:
-        return None
-    raw = "".join(_manual_text(kb, m) for m in manuals)
-    for p in lexicon().counts_as:
-        for m in p.finditer(base):
-            x = re.sub(r"^.*?(那|请问|问一下|问下|我的|我是|如果|要是|像|比如|得的是|得了|患了|是)", "", m.group("x"))
-            x = re.sub(r"^(的|个|种)", "", x)
-            y = (m.group("y") or "").strip("的")
-            if len(x) < 2 or x in raw or x in _stop_words() or x in lexicon().raw["vague_words"] \
-                    or re.search(r"\d|[一二两三四五六七八九十几]|要|能|会|可以|重新|还|也|再|就|用|吗", x) \
-                    or any(w in x for w in lexicon().relation_words) \
-                    or any(w in raw for w in kb.tokens(x) if len(w) >= 3):
-                continue
-            pool = kb.clauses(service_id=svc.id) if svc is not None else [c for m in manuals for c in kb.clauses(manual_id=m)]
-            clause = next((c for c in pool if y and len(y) >= 2 and y in c.text), None)
-            ins = (kb.resolve_insurer(svc.insurer) if svc is not None else None) or scope.insurer
-            line, srcs = _hotline(kb, ins, scope, svc)
-            what = f"“{x}”是否算{('“' + y + '”') if y else '在范围内'}"
-            text = f"手册里没有提到“{x}”，没有写{what}。"
-            if clause is not None:
-                text += f"相关的内容是：\n手册原文：“{_clip(clause.text, 120)}”"
-                srcs = [kb.clause_source(clause)] + srcs
-            text += "\n" + (f"可以拨打{line}咨询，" if line else "") + "也可以输入“转人工”由客服帮您确认。"
-            return Reply("not_in_manual", text, sources=srcs, options=[("转人工", "/human_handoff")], handoff=True)
+    matches = [m for p in lexicon().counts_as for m in p.finditer(base)] if manuals else []
+    raw = "".join(_manual_text(kb, mid) for mid in manuals) if matches else ""  # only when a pattern matched
+    for m in matches:
+        x = re.sub(r"^.*?(那|请问|问一下|问下|我的|我是|如果|要是|像|比如|得的是|得了|患了|是)", "", m.group("x"))
+        x = re.sub(r"^(的|个|种)", "", x)
+        y = (m.group("y") or "").strip("的")
+        if len(x) < 2 or x in raw or x in _stop_words() or x in lexicon().raw["vague_words"] \
+                or re.search(r"\d|[一二两三四五六七八九十几]|要|能|会|可以|重新|还|也|再|就|用|吗", x) \
+                or any(w in x for w in lexicon().relation_words) \
+                or any(w in raw for w in kb.tokens(x) if len(w) >= 3):
+            continue
+        pool = kb.clauses(service_id=svc.id) if svc is not None else [c for mid in manuals for c in kb.clauses(manual_id=mid)]
+        clause = next((c for c in pool if y and len(y) >= 2 and y in c.text), None)
+        ins = (kb.resolve_insurer(svc.insurer) if svc is not None else None) or scope.insurer
+        line, srcs = _hotline(kb, ins, scope, svc)
+        what = f"“{x}”是否算{('“' + y + '”') if y else '在范围内'}"
+        text = f"手册里没有提到“{x}”，没有写{what}。"
+        if clause is not None:
+            text += f"相关的内容是：\n手册原文：“{_clip(clause.text, 120)}”"
+            srcs = [kb.clause_source(clause)] + srcs
+        text += "\n" + (f"可以拨打{line}咨询，" if line else "") + "也可以输入“转人工”由客服帮您确认。"
+        return Reply("not_in_manual", text, sources=srcs, options=[("转人工", "/human_handoff")], handoff=True)
     return None
 
 
