@@ -108,6 +108,43 @@ def _previous_user_intent(tracker: Tracker) -> str:
 FOLLOWUP_ENTITIES = {"city", "hospital", "person", "service", "insurer", "product", "topic"}
 
 
+def question_in_disguise(tracker: Tracker, followup_only: bool = False) -> bool:
+    """A message the NLU put outside the services (out_of_scope, a complaint) that is a question about them:
+    it names a service, product or insurer, or follows up the last answer ("那买了20天的话呢？",
+    "要是出院20天了呢？"). With followup_only, only a follow-up that names a service ("那肿瘤心理咨询呢？")."""
+    from actions.answer import typed_text
+    from assist.qa import HYPOTHETICAL
+    from assist.understand import read
+
+    text = typed_text(tracker)
+    if not text:
+        return False
+    r = read(stores().kb, text)
+    follows = "followup" in r.cues or bool(HYPOTHETICAL.search(text))
+    if followup_only:
+        return follows and bool(r.services) and bool(slot_text(tracker, "last_answer"))
+    return bool(r.services or r.products or r.insurer) or (follows and bool(slot_text(tracker, "last_answer")))
+
+
+class ActionOutOfScope(Action):
+    """out_of_scope: a question about the services that the NLU did not place is answered like any question;
+    anything else gets the out-of-scope reply."""
+
+    def name(self) -> str:
+        return "action_out_of_scope"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list:
+        if question_in_disguise(tracker):
+            typed = _qa(dispatcher, tracker, unless=UNANSWERED)
+            if typed is not None:
+                return typed
+        dispatcher.utter_message(response="utter_out_of_scope")
+        return []
+
+
+UNANSWERED = ("clarify", "ask_service", "ask_product")  # qa kinds that answer nothing by themselves
+
+
 class ActionClarify(Action):
     """nlu_fallback: offer the two likeliest intents as buttons; a second fallback in a row hands over."""
 
@@ -120,11 +157,11 @@ class ActionClarify(Action):
         if slot_text(tracker, "last_answer") and ents & FOLLOWUP_ENTITIES and len(msg.get("text") or "") <= 12:
             # a short unclear message naming a city/person/... right after an answer: "那拉萨呢？"
             return await ActionFollowup().run(dispatcher, tracker, domain)
+        typed = _qa(dispatcher, tracker, unless=UNANSWERED)
+        if typed is not None:  # answered even after an earlier fallback: a handoff is for what qa cannot read
+            return typed
         if _previous_user_intent(tracker) == "nlu_fallback":
             return await ActionHandoff().run(dispatcher, tracker, domain, reason="fallback")
-        typed = _qa(dispatcher, tracker, unless=("clarify", "ask_service", "ask_product"))
-        if typed is not None:
-            return typed
         ranking = [r for r in msg.get("intent_ranking") or []
                    if r.get("name") not in ("nlu_fallback", None) and r.get("name") in INTENT_ZH]
         ents = {e["entity"]: e["value"] for e in msg.get("entities") or [] if e.get("entity") and e.get("value")}
@@ -146,6 +183,10 @@ class ActionHandoff(Action):
         from handoff import create_handoff
 
         intent = ((tracker.latest_message or {}).get("intent") or {}).get("name")
+        if intent == "complaint" and reason is None and question_in_disguise(tracker, followup_only=True):
+            typed = _qa(dispatcher, tracker, unless=UNANSWERED)  # "那肿瘤心理咨询呢？她情绪很差。"
+            if typed is not None:
+                return typed
         reason = reason or {"complaint": "complaint", "nlu_fallback": "fallback"}.get(intent, "customer_request")
         ins = current_insurer(tracker)
         turns = transcript(tracker)

@@ -385,6 +385,40 @@ def test_clarify_then_handoff(app):
     assert h.reason == "fallback" and [x["text"] for x in h.transcript][0] == "嗯嗯那个"
 
 
+def test_a_second_fallback_that_qa_answers_is_answered_not_handed_over(app):
+    first = {"event": "user", "text": "嗯嗯那个", "parse_data": {"intent": {"name": "nlu_fallback"}}}
+    second = {"event": "user", "text": "平安健康的就医陪诊要提前几天约",
+              "parse_data": {"intent": {"name": "nlu_fallback"}}}
+    t = tracker({}, intent="nlu_fallback", text=second["text"], sender="conv-fb2",
+                events=[first, {"event": "bot", "text": "抱歉，我没太明白。"}, second])
+    text, _, _, _, _ = run(ActionClarify(), t)
+    assert "转接人工客服" not in text and "就医陪诊" in text, text
+
+
+def test_out_of_scope_follow_up_after_an_answer_is_answered(app):
+    from actions.dialogue import ActionOutOfScope
+
+    s = {"service": "COC 肿瘤随访服务", "insurer": "太保健康", "product": "太保互联网特定妇科癌症复发医疗保险",
+         "last_answer": "qa:eligibility::"}
+    earlier = {"event": "user", "text": "太保的妇科癌症复发险，买了一周，COC肿瘤随访能用吗",
+               "parse_data": {"intent": {"name": "ask_eligibility"}}}
+    now = {"event": "user", "text": "要是买了一个月了呢", "parse_data": {"intent": {"name": "out_of_scope"}}}
+    t = tracker(s, intent="out_of_scope", text=now["text"], events=[earlier, {"event": "bot", "text": "…"}, now])
+    text, _, _, _, _ = run(ActionOutOfScope(), t)
+    assert "可以使用" in text and "COC" in text, text
+    text, _, _, _, _ = run(ActionOutOfScope(), tracker({}, intent="out_of_scope", text="今天天气怎么样"))
+    assert text == "" or "回答不了" in text  # the domain's out-of-scope reply (a response, not text here)
+
+
+def test_a_complaint_that_follows_up_with_a_service_is_answered(app):
+    s = {"service": "门诊绿通", "insurer": "太保健康", "product": "太保互联网特定妇科癌症复发医疗保险",
+         "last_answer": "qa:fact::"}
+    text, _, _, _, _ = run(ActionHandoff(), tracker(s, intent="complaint", text="那肿瘤心理咨询呢？她心情很糟"))
+    assert "转接人工客服" not in text and "心理咨询" in text, text
+    text, _, _, _, _ = run(ActionHandoff(), tracker(s, intent="complaint", text="你们的服务太差了，我要投诉"))
+    assert "转接人工客服" in text
+
+
 def test_handoff_keeps_state_without_verifier_and_is_listed(app):
     engine, creds = app
     t = tracker({"policy_number": "PAH2025000101", "verifier": "13900000000", "service": "就医陪诊"},
