@@ -298,9 +298,16 @@ def _asked_aside(raw: str) -> str | None:
         if len(part) < 5 or not is_question(part) or re.search(r"\d{4,}", part) or time_phrase(part) \
                 or city_in_text(part) or hospital_phrase(part):
             continue
-        if [a for a in read(stores().kb, part).aspects if a.key != "content"]:
+        r = read(stores().kb, part)
+        asked = {a.key for a in r.aspects} - {"content"}
+        if "eligibility" in r.cues and asked <= _CASE_ASPECTS:
+            continue  # "我刚查出来复发了，门诊绿通现在能约吗？": whether they can, which the form answers itself
+        if asked:
             return part
     return None
+
+
+_CASE_ASPECTS = {"diagnosis", "who", "age", "waiting", "conditions"}  # facts of the case, asked as "can I use it"
 
 
 class ValidateEligibilityForm(FormValidationAction):

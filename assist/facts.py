@@ -23,6 +23,7 @@ class StatedFacts:
     renewal: bool | None = None
     uses: int | None = None  # uses already made in the current period
     used_days: int | None = None  # days of the service already used in the current period
+    uses_by_other: bool | None = None  # the uses were made by a relative (我老婆用过一次)
     relation: str | None = None  # self | spouse | child | parent | grandparent | sibling | other
     relation_word: str | None = None
     insured: bool | None = None  # False: the person named is said not to be on the policy
@@ -114,7 +115,10 @@ def read_facts(text: str, whole: str | None = None) -> StatedFacts:
     if lexicon().outpatient_only.search(text):
         f.outpatient = True
         f.said.append("outpatient")
-    if any(p.search(whole) for p in pats["family_policy"]):
+    if any(p.search(whole) for p in pats["family_policy_no"]):
+        f.family_policy = False
+        f.said.append("family_policy")
+    elif any(p.search(whole) for p in pats["family_policy"]):
         f.family_policy = True
         f.said.append("family_policy")
     if any(p.search(text) for p in pats["renewal"]):
@@ -129,6 +133,8 @@ def read_facts(text: str, whole: str | None = None) -> StatedFacts:
             n = m.groupdict().get("n")
             f.uses = int(n) if n else 1
             f.said.append("uses")
+            clause = re.split(r"[，。？！,.?!；;]", text[:m.end()])[-1]  # 我老婆两个月前用过一次: the family's use
+            f.uses_by_other = any(w in clause for w, code in lx.relations.items() if code != "self")
             break
     f.used_days = _number(pats["used_days"], text)
     if f.used_days is not None:

@@ -18,7 +18,7 @@ from functools import lru_cache
 from datetime import timedelta
 
 from assist.lexicon import Aspect, lexicon
-from assist.understand import CATEGORY, Reading, read, services_in, without_editions, without_names, without_tiers
+from assist.understand import CATEGORY, SHARED, Reading, read, services_in, without_editions, without_names, without_tiers
 from knowledge.matching import norm
 
 # how many clauses / services an answer shows at most
@@ -76,6 +76,7 @@ def answer(kb, text: str, ctx: Context | None = None, engine=None, policies=None
     r = read(kb, text or "")
     if ctx.earlier and ctx.last_kind == "eligibility" and _changes_the_case(r):
         _carry_facts(kb, read(kb, ctx.earlier), r)  # "那门诊协助呢？", "要是转保过来的呢？"
+        r.cues.add("eligibility")  # "要是出院20天了呢？": the same question, one thing changed
     whole = _answer_one(kb, r, ctx, engine, policies)
     parts = _sub_questions(text or "")
     if len(parts) < 2 or whole.kind not in _ANSWERS or whole.check_policy:
@@ -98,14 +99,19 @@ def answer(kb, text: str, ctx: Context | None = None, engine=None, policies=None
     return out
 
 
-_HYPOTHETICAL = re.compile(r"如果|要是|假如|假设|换成|换作")
+HYPOTHETICAL = re.compile(r"如果|要是|假如|假设|换成|换作")
+
+
+# Aspects a situation's own words raise (确诊 -> diagnosis, 24小时照顾 -> hours): they describe the case and
+# ask nothing when the message states a need (…住院期间需要有人24小时照顾他).
+_CASE_WORDS = {"diagnosis", "who", "hours", "age"}
 
 
 def _changes_the_case(r: Reading) -> bool:
     """A follow-up to an eligibility answer that changes one thing and asks nothing new of its own (那门诊协助呢,
     要是他确诊了呢, 如果是转保的呢): the case is the earlier one with this change."""
     asked = [a for a in r.aspects if a.key not in ("who", "content")]
-    return not asked and "own_policy" not in r.cues and ("followup" in r.cues or bool(_HYPOTHETICAL.search(r.text)))
+    return not asked and "own_policy" not in r.cues and ("followup" in r.cues or bool(HYPOTHETICAL.search(r.text)))
 
 
 def _carry_facts(kb, before: Reading, r: Reading) -> None:
@@ -161,8 +167,9 @@ def _answer_one(kb, r: Reading, ctx: Context, engine=None, policies=None) -> Rep
     if wants_list:
         return _list_services(kb, scope)
     asks = [a for a in r.aspects if a.key not in ("who", "content")]  # 我老公是被保险人: context, not asked
+    told = not ctx.service and not ({a.key for a in asks} - _CASE_WORDS) and "eligibility" not in r.cues
     if r.situation and not _strong(named) and (not (r.places or r.hospitals) or r.cues & {"recommend", "list_services"}) and (
-            "recommend" in r.cues or "list_services" in r.cues or not (asks or ctx.service)):
+            "recommend" in r.cues or "list_services" in r.cues or not (asks or ctx.service) or told):
         return _recommend(kb, r, scope)  # a situation, and services only by their kind: which fits
     svc_cands = _candidates(kb, named, scope, ctx, r)
     if not svc_cands and scope.edition and (_FAMILY.search(r.text) or r.facts.relation not in (None, "self")) \
@@ -263,7 +270,7 @@ def _answer_one(kb, r: Reading, ctx: Context, engine=None, policies=None) -> Rep
         ent.remember = {**remember, **ent.remember}
         return ent
     if aspects and aspects != ["content"]:
-        if aspects == ["contact"]:
+        if "contact" in aspects and set(aspects) <= {"contact", "hours"}:  # 热线几点到几点能打: the line and its hours
             rep = _contact(kb, scope, svc if _strong(named) else None)
         else:
             hits = _best_clauses(kb, r, svc_cands, scope)
@@ -352,6 +359,10 @@ _YES_NO = re.compile(_YES_NO_FORMS + "|会不会")  # …about the service in ha
 
 def _candidates(kb, named, scope: Scope, ctx: Context, r: Reading) -> list:
     """Services the question is about, best first: named in the message, else the conversation's."""
+    only_a_run = bool(named) and named[0][1] <= SHARED + 10.0  # 重疾住院手术 shares a run of 重大疾病住院护工服务
+    if only_a_run and ctx.service and ctx.last_kind == "eligibility" and _changes_the_case(r) \
+            and not (r.products or r.insurer):
+        named = []  # "那如果是重疾住院手术呢？" changes the case, not the service
     if named and (_strong(named) or not ctx.service or r.products or r.insurer):
         best = named[0][1]
         return [v for v, s in named if s >= best - 1e-6] + [v for v, s in named if s < best - 1e-6][:4]
@@ -834,7 +845,8 @@ def _eligibility(kb, engine, policies, r: Reading, svc, scope: Scope) -> Reply:
                       designated_since=today - timedelta(days=f.designated_days) if f.designated_days else None),
         case=Case(diagnosis=f.diagnosis, disease=r.disease, pregnancy=f.pregnancy, accident=f.accident,
                   diagnosis_hospital_public=f.hospital_public, diagnosis_hospital_grade=f.hospital_grade,
-                  uses_this_period=f.uses),
+                  uses_this_period=0 if f.uses and f.uses_by_other and f.family_policy is False
+                  and f.relation in (None, "self") else f.uses),  # a relative's use, on separate policies
         policy_extra=PolicyExtra(effective_date=eff, edition=scope.edition, tier=scope.tier,
                                  # most policies are neither: the answer notes the exception when it matters
                                  is_transfer=bool(f.transfer), is_renewal=bool(f.renewal),
@@ -1198,15 +1210,37 @@ def _conditions_against(kb, r: Reading, svc, f) -> tuple[str, Any]:
         if needed and not said_kinds & set(needed):
             named = next(w for k in said_kinds for w in lx.specialties[k] if w in r.text)
             return f"这项服务限{needed[0]}疾病，您说的{named}不属于{needed[0]}。", c
-    for c in kb.clauses(service_id=svc.id):
+    clauses = kb.clauses(service_id=svc.id)
+    for i, c in enumerate(clauses):
         why = _deadline_or_age(r, c.text, f)
-        if why:
+        if why and not _another_case(kb, r, c.text, clauses[max(0, i - 3):i + 4]):
             return why, c
         if missing and lx.requirement.search(c.text):
             held = [w for w in missing if w in c.text]
             if held:
                 return f"需要先满足“{held[0]}”这个条件，您说的还没有。", c
     return "", None
+
+
+_CASE_LABEL = re.compile(r"^\s*(?:[(（]?\d{1,2}[)）.、]\s*)?([\u4e00-\u9fff]{2,12})[:：]")
+
+
+def _another_case(kb, r: Reading, clause: str, near: list) -> bool:
+    """The clause is one labelled case of several next to it (一般住院手术:… / 重大疾病住院手术:…) and the
+    customer's words fit another case better (重疾住院手术): its condition is not theirs."""
+    m = _CASE_LABEL.match(clause)
+    if not m:
+        return False
+    text = re.sub(r"(不是|并非|不属于|不算|没有|没|非)[\u4e00-\u9fff]{1,6}", "，", r.text)  # (不是重疾) is not said
+    said = text + "".join(n for term, names in lexicon().manual_terms.items() if term in text for n in names)
+    own = set(kb.tokens(m.group(1)))
+    labels = [set(kb.tokens(x.group(1))) for c in near if c.text != clause for x in [_CASE_LABEL.match(c.text)] if x]
+    labels = [t for t in labels if {w for w in t & own if len(w) >= 2}]  # siblings share a word (住院, 手术)
+
+    def fit(toks: set[str], others: set[str]) -> int:
+        return sum(1 for w in toks - others if len(w) >= 2 and w in said)
+
+    return any(fit(t, own) > fit(own, t) for t in labels)
 
 
 def _specialties_said(text: str) -> set[str]:
@@ -1474,7 +1508,7 @@ def _unlisted_member(kb, r: Reading, svc, scope: Scope) -> Reply | None:
         x = re.sub(r"^(的|个|种)", "", x)
         y = (m.group("y") or "").strip("的")
         if len(x) < 2 or x in raw or x in _stop_words() or x in lexicon().raw["vague_words"] \
-                or re.search(r"\d|[一二两三四五六七八九十几]|要|能|会|可以|重新|还|也|再|就|用|吗", x) \
+                or re.search(r"\d|[一二两三四五六七八九十几]|多少|哪|什么|要|能|会|可以|重新|还|也|再|就|用|吗", x) \
                 or any(w in x for w in lexicon().relation_words) \
                 or any(w in raw for w in kb.tokens(x) if len(w) >= 3):
             continue

@@ -736,6 +736,20 @@ def test_an_answer_with_a_question_after_it_fills_the_slot_and_answers(app):
     assert not got.get("date") and "200" in said, said
 
 
+def test_whether_they_can_asked_with_the_proof_is_left_to_the_check(app):
+    """"手机…。我刚确诊了，现在能用吗？" in the eligibility form: the check answers it from the policy, so no
+    answer on the stated facts goes out before it."""
+    from actions.eligibility import ValidateEligibilityForm
+
+    _, creds = app
+    c = creds["ZAP2025000201"]
+    msg = f"手机{c['mobile']}。我上周刚确诊了，重疾绿通现在能用吗？"
+    got, said, _, _ = turn({"service": "重疾绿通服务", "insurer": "众安", "policy_number": c["number"]}, msg,
+                           requested="verifier", cands={"verifier": msg}, form=ValidateEligibilityForm(),
+                           loop="eligibility_form")
+    assert got.get("verifier") == c["mobile"] and "按您说的情况" not in said, said
+
+
 def test_the_person_served_said_apart_from_the_contact_phone_is_kept(app):
     # "…，我自己，…，电话139…": the contact phone's own part names no one, so 我自己 is the person served
     text = "保单PAH2025000101，手机13900000001，我自己，上海仁济医院，电话13900000001"

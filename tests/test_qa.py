@@ -662,3 +662,51 @@ def test_more_days_asked_past_the_cap_in_days_are_refused(kb):
     rep = answer(kb, "尊享e生PLUS的院内陪护，今年已经用了20天，这次想再用15天，行吗")
     assert "不能" in rep.text and "30" in rep.text, rep.text
     assert not numbers_uncited(kb, rep, "已经用了20天，这次想再用15天")
+
+
+def _then(kb, first: str, then: str):
+    """The reply to `then` asked right after `first` (the chat passes the earlier message as context)."""
+    r0 = answer(kb, first)
+    return answer(kb, then, Context(insurer=r0.remember.get("insurer"), product=r0.remember.get("product"),
+                                    service=r0.remember.get("service"), last_kind=r0.kind, earlier=first))
+
+
+def test_a_follow_up_changing_one_fact_is_the_same_eligibility_question(kb):
+    first = "众安的术后家庭护理，我做了胆囊手术，出院一周了还能约吗"
+    rep = _then(kb, first, "要是出院一个月了呢")
+    assert rep.kind == "eligibility" and "不能" in rep.text and "15" in rep.text, rep.text
+
+
+def test_a_labelled_case_applies_only_to_its_own_case(kb):
+    # 一般住院手术: 出院后15天内 / 重大疾病住院手术: 出院后一年内; the customer's case is the second
+    rep = _then(kb, "众安的术后家庭护理，我做了胆囊手术，出院一周了还能约吗", "那如果是重疾手术，出院40天了呢")
+    assert rep.kind == "eligibility" and "重大疾病住院手术" in rep.text and "超过" not in rep.text, rep.text
+    rep = answer(kb, "众安的术后家庭护理，我做的不是重疾手术，是普通的疝气手术，出院一个月了，还能约吗")
+    assert "超过" in rep.text, rep.text
+
+
+def test_a_relatives_use_does_not_count_on_separate_policies(kb):
+    first = "我们全家在平安健康是一张家庭单，我儿子上个月用过一次就医陪诊，我还能用吗"
+    assert "不能" in answer(kb, first).text
+    rep = _then(kb, first, "要是各自单独买的呢")
+    assert "可以使用" in rep.text and "已使用 0 次" in rep.text, rep.text
+
+
+def test_the_speaker_as_the_insured_rules_out_the_relative(kb):
+    rep = answer(kb, "众安尊享e生PLUS的院内陪护，我妈住院能用吗？被保险人是我本人")
+    assert rep.kind == "eligibility" and "不能" in rep.text, rep.text
+
+
+def test_hotline_hours_asked_get_the_line_with_its_hours(kb):
+    rep = answer(kb, "尊享e生PLUS的热线几点能打通")
+    assert rep.kind == "contact" and "8:00" in rep.text and "22:00" in rep.text, rep.text
+
+
+def test_a_need_stated_with_the_diagnosis_is_a_recommendation(kb):
+    rep = answer(kb, "众安：我妈确诊胃癌要住院化疗，住院期间需要有人全天照顾起居")
+    assert rep.kind == "recommend" and "陪护" in rep.text, rep.text
+
+
+def test_category_first_does_it_include_a_member_the_manual_never_names(kb):
+    rep = answer(kb, "太保妇科癌症复发险的特定妇科癌症包括不包括输卵管癌")
+    assert rep.kind == "not_in_manual" and "“输卵管癌”" in rep.text, rep.text
