@@ -265,7 +265,8 @@ def _answer_one(kb, r: Reading, ctx: Context, engine=None, policies=None) -> Rep
         rep.remember = {**remember, **rep.remember}
         return rep
     ent = _entitlement_reply(kb, r, svc_cands, scope) if (
-        "count" in aspects or "has" in r.cues or ("eligibility" in r.cues and not r.facts.any())) else None
+        "count" in aspects or "has" in r.cues or _asks_has(r.text, svc)
+        or ("eligibility" in r.cues and not r.facts.any())) else None
     if ent is not None:
         ent.remember = {**remember, **ent.remember}
         return ent
@@ -608,6 +609,11 @@ def _coverage(kb, r: Reading, svc, ctx: Context) -> Reply:
         if near:  # where the customer could use it instead: the listed cities of the same province
             text += f"\n同省能用这项服务的城市有：{'、'.join(n for n, _s in near)}。"
             srcs += [src for _n, src in near[:3]]
+        else:
+            every = kb.listed_cities(svc.id, SHORT_LIST)
+            if 0 < len(every) <= SHORT_LIST:  # a short list (北京、上海、广州): where it is offered at all
+                text += f"\n手册列出的服务城市只有：{'、'.join(n for n, _s in every)}。"
+                srcs += [src for _n, src in every[:3]]
     listed = kb.hospitals(svc.id, out["city"]["name"]) if status in ("covered", "partial") else []
     if listed and (_asks_list(r.text) or len(listed) <= 8):
         if True:
@@ -618,6 +624,9 @@ def _coverage(kb, r: Reading, svc, ctx: Context) -> Reply:
         ("帮我预约", "/open_ticket")]
     return Reply("coverage", text, sources=srcs, options=opts,
                  remember={"city": out["city"]["short"]}, items=[{"status": status, **out.get("city", {})}])
+
+
+SHORT_LIST = 6  # a service offered in this many listed cities or fewer names them all when a city is not one
 
 
 def _province_coverage(kb, svc, province: str) -> Reply:
@@ -992,6 +1001,12 @@ def _entitlement_reply(kb, r: Reading, cands: list, scope: Scope) -> Reply | Non
 
 
 _FAMILY = re.compile(r"家人|家里人|家属|亲属|直系|全家")
+
+
+def _asks_has(text: str, svc) -> bool:
+    """"（一档）有多学科会诊吗", "包含重疾陪诊吗": whether the product includes the service named."""
+    names = "|".join(re.escape(n) for n in sorted({svc.name, *svc.aliases}, key=len, reverse=True) if n)
+    return bool(names) and bool(re.search(rf"(有没有|有|包含|包括|含)({names})(服务)?(吗|么|嘛|不|没有|[?？]|$)", text))
 
 
 def _family_uses(svc, scope: Scope) -> list:

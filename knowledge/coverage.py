@@ -249,13 +249,22 @@ def covered_in_province(kb, service_id: int, city_code: str | None, limit: int =
     in list order, each with its line): where a customer in an uncovered city could go instead."""
     if not city_code:
         return []
+    return listed_cities(kb, service_id, limit, province=city_code[:2], besides=city_code)
+
+
+def listed_cities(kb, service_id: int, limit: int = 8, province: str | None = None,
+                  besides: str | None = None) -> list[tuple[str, Source]]:
+    """The cities of the service's city lists (of one province when given), in list order, each with its line;
+    at most limit + 1, so a caller can tell a short list from a long one."""
     cov, out, seen = kb._coverage, [], set()
     for lid in cov["svc_lists"].get(service_id, []):
         name, kind, mid, _a, _b = cov["lists"][lid]
         if kind != "city":
             continue
         for code, raw, line, _hcount, cname in cov["cities"].get(lid, []):
-            if code and code[:2] == city_code[:2] and code != city_code and (cname or raw) not in seen:
+            if province is not None and not (code and code[:2] == province):
+                continue
+            if code != besides and (cname or raw) not in seen:
                 seen.add(cname or raw)
                 out.append((cname or raw, kb.source(mid, line, section=name)))
-    return out[:limit]
+    return out[:limit + 1] if province is None else out[:limit]

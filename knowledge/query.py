@@ -358,6 +358,10 @@ class KnowledgeBase:
         """Listed cities of the service in the same province as city_code, each with its line."""
         return coverage.covered_in_province(self, service_id, city_code)
 
+    def listed_cities(self, service_id: int, limit: int = 8) -> list[tuple[str, Source]]:
+        """The cities of the service's city lists, each with its line (at most limit + 1)."""
+        return coverage.listed_cities(self, service_id, limit)
+
     def find_hospital(self, text: str, limit: int = 10) -> list[HospitalView]:
         """Hospitals by full name, short name or alias (协和, 华西, 温医二院), best first."""
         q = norm(text)

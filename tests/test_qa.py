@@ -710,3 +710,15 @@ def test_a_need_stated_with_the_diagnosis_is_a_recommendation(kb):
 def test_category_first_does_it_include_a_member_the_manual_never_names(kb):
     rep = answer(kb, "太保妇科癌症复发险的特定妇科癌症包括不包括输卵管癌")
     assert rep.kind == "not_in_manual" and "“输卵管癌”" in rep.text, rep.text
+
+
+def test_a_city_off_a_short_list_is_told_the_listed_cities(kb):
+    rep = answer(kb, "太保妇科癌症复发险的病理专家会诊，在南京能做吗")
+    assert "不在" in rep.text and "北京" in rep.text and "上海" in rep.text, rep.text
+
+
+def test_does_my_tier_have_the_service_reads_the_tier_row(kb):
+    rep = answer(kb, "太保蓝本2020版一档有多学科会诊吗")
+    assert "不包含" in rep.text and "一档" in rep.text, rep.text
+    rep = answer(kb, "太保蓝本2020版二档包含多学科会诊吗")
+    assert "不包含" not in rep.text and "二档" in rep.text, rep.text
