@@ -1616,6 +1616,8 @@ def _clause_reply(kb, r: Reading, svc, hit, scope: Scope) -> Reply:
         lead = f"{name}的{label}：{h.value.strip()}。" if h.value and name else (
             f"{label}：{h.value.strip()}。" if h.value else "")
         quote, src = _with_continuation(kb, h.clause, whole_list=bool(h.aspect and h.aspect.key in ("how", "documents")))
+        if h.aspect is not None and h.aspect.key in _CONTINUED_ASPECTS:
+            quote, src = _with_neighbours(kb, h.clause, h.aspect, quote, src)
         parts.append((lead + "\n" if lead else "") + f"手册原文：“{quote}”")
         srcs.append(src)
         if re.search(r"客服电话|热线|致电|拨打", quote) and not re.search(r"\d{5,}|\d{3,4}-\d{5,}", quote):
@@ -1724,6 +1726,35 @@ def _with_continuation(kb, c, limit: int = 260, whole_list: bool = False):
                     break
     src = kb.source(c.manual_id, c.line_start, end, section=c.section, quote=text)
     return _clip(text, limit), src
+
+
+_CONTINUED_ASPECTS = {"cancel", "exclusions", "conditions", "who", "waiting", "validity", "transfer", "fees", "choose"}
+
+
+def _with_neighbours(kb, c, aspect, quote: str, src, limit: int = 260):
+    """A rule rarely fits in one sentence: the quote goes on with the sentences right after it that finish
+    its item (任何因…爽约…视作已使用) or are sibling items stating the same aspect (5)…24小时以内取消…)."""
+    siblings = kb.clauses(manual_id=c.manual_id)
+    i = next((k for k, x in enumerate(siblings) if x.id == c.id), None)
+    if i is None:
+        return quote, src
+    start, end, text = src.line_start, src.line_end, quote
+    prev = siblings[i - 1] if i > 0 else None
+    if prev is not None and not _LIST_ITEM.match(c.text) and _LIST_ITEM.match(prev.text) \
+            and prev.line_end >= start - 2 and prev.section == c.section and len(prev.text) + len(text) <= limit:
+        text, start = prev.text.strip() + " " + text, prev.line_start  # the item this sentence finishes
+    for nxt in siblings[i + 1:i + 3]:
+        if nxt.line_start > end + 2 or nxt.section != c.section or _heading(nxt.text) or nxt.text.strip() in text:
+            break
+        item = bool(_LIST_ITEM.match(nxt.text))
+        if item and not aspect.clause.search(nxt.text):
+            break  # the next item is about something else
+        if len(text) + len(nxt.text) > limit:
+            break
+        text, end = text + " " + nxt.text.strip(), nxt.line_end
+    if (start, end) == (src.line_start, src.line_end):
+        return quote, src
+    return text, kb.source(c.manual_id, start, end, section=c.section, quote=text)
 
 
 # -- small helpers ----------------------------------------------------------------------------

@@ -722,3 +722,9 @@ def test_does_my_tier_have_the_service_reads_the_tier_row(kb):
     assert "不包含" in rep.text and "一档" in rep.text, rep.text
     rep = answer(kb, "太保蓝本2020版二档包含多学科会诊吗")
     assert "不包含" not in rep.text and "二档" in rep.text, rep.text
+
+
+def test_a_rule_is_quoted_with_the_item_it_finishes_and_its_sibling_items(kb):
+    rep = answer(kb, "平安健康肿瘤多学科会诊，取消预约有什么规定")
+    assert "最多 2 次" in rep.text and "爽约" in rep.text and "24 小时以内" in rep.text, rep.text
+    assert not numbers_uncited(kb, rep, "")
