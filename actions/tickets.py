@@ -147,6 +147,8 @@ class ValidateTicketForm(ValidateEligibilityForm):
                 any(e.get("entity") == "service" for e in (tracker.latest_message or {}).get("entities") or []):
             return {}
         text, ins, policy = raw_text(tracker), current_insurer(tracker), verified_policy(tracker)
+        if _ASKS.search(text or "") and question_not_booking(tracker):  # "…没人照顾，你们有什么服务？": answered
+            return {}
         if not text or not (ins or (policy and policy.manual_id)):
             return {}
         _fits, one = fitting_service(text, ins, policy)

@@ -382,6 +382,12 @@ def test_a_booking_that_describes_the_need_gets_the_service_it_fits(app):
     assert got.get("service") is None and "没有找到" not in said and "service" in asks, said
 
 
+def test_a_need_asked_as_a_question_is_answered_not_booked(app):
+    got, said, _, _ = turn({"insurer": "平安健康"}, "我妈下个月住院开刀，家里没人照顾，你们有什么服务？", requested=None,
+                           intent="open_ticket")
+    assert "为您预约" not in said and "陪护" in said, said
+
+
 def test_a_service_at_home_asks_no_hospital(app):
     _, creds = app
     slots = without(ticket_slots(creds), "hospital", "phone", "city")
