@@ -426,6 +426,16 @@ def test_a_weekday_some_weeks_ahead_is_that_weeks_day():
     assert (when.month, when.day, when.hour) == (12, 28, 9)
     when = parse_when(time_phrase("2个星期后的周五下午3点半", now), now)
     assert (when.day, when.hour, when.minute) == (25, 15, 30)
+    when = parse_when(time_phrase("想两个礼拜之后那个礼拜二下午四点过去", now), now)
+    assert (when.day, when.hour) == (22, 16)
+
+
+@pytest.mark.parametrize("text,same", [("有事就打我电话吧", True), ("电话就用刚才那个号", True),
+                                       ("联系电话也是我这个", True), ("联系电话打我女儿的，13900000002", False)])
+def test_the_contact_phone_said_to_be_the_number_given(text, same):
+    from actions.formread import same_contact
+
+    assert same_contact(text) is same
 
 
 @pytest.mark.parametrize("msg,expect", [
