@@ -1414,10 +1414,23 @@ def _value(a: Aspect, text: str, asked: str = ""):
     return best if near(best) > near(found[0]) else found[0]
 
 
+# The unit a question names (几个小时, 多少天): a duration in another unit (一年) does not answer it.
+_ASKED_UNIT = ((re.compile(r"(几|多少)\s*个?\s*(小时|钟头)"), ("小时", "分钟")), (re.compile(r"(几|多少)\s*分钟"), ("分钟",)),
+               (re.compile(r"(几|多少)\s*个?\s*(天|日)(?!期)"), ("天", "日")), (re.compile(r"(几|多少)\s*个\s*月"), ("月",)),
+               (re.compile(r"(几|多少)\s*年"), ("年",)))
+
+
+def _asked_units(asked: str) -> tuple[str, ...]:
+    return next((units for rx, units in _ASKED_UNIT if rx.search(asked)), ())
+
+
 def _values(a: Aspect, text: str, asked: str = ""):
     if a.unit is None:
         return
+    units = _asked_units(asked) if a.key in ("duration", "lead_time") else ()
     for m in a.unit.finditer(text):
+        if units and not any(u in m.group(0) for u in units):
+            continue  # 陪诊一次能陪几个小时 and the clause's 一年
         if a.key in ("duration", "response_time") and re.search(r"提前\s*$|至少\s*$", text[max(0, m.start() - 4):m.start()]):
             continue
         if re.search(r"\d\s*[x×*X]\s*$", text[max(0, m.start() - 4):m.start()]):

@@ -728,3 +728,8 @@ def test_a_rule_is_quoted_with_the_item_it_finishes_and_its_sibling_items(kb):
     rep = answer(kb, "平安健康肿瘤多学科会诊，取消预约有什么规定")
     assert "最多 2 次" in rep.text and "爽约" in rep.text and "24 小时以内" in rep.text, rep.text
     assert not numbers_uncited(kb, rep, "")
+
+
+def test_a_duration_in_another_unit_than_asked_does_not_answer(kb):
+    rep = answer(kb, "太保蓝本的陪诊服务，陪诊员一次可以陪多少个小时")
+    assert "一年" not in rep.text.split("手册原文")[0] and "没有写" in rep.text, rep.text
