@@ -416,6 +416,10 @@ def _each_product(kb, r: Reading, cands: list, scope: Scope, ctx: Context, engin
     names = {m: _product_name(kb, m) for m in manuals}
     if len(manuals) < 2 or not all(names.values()):
         return None
+    only = _named_in_one(kb, _without_service(without_names(kb, r.text), top), manuals)
+    if only is not None:  # 众安互联网医院的重疾绿通, …打10109955: words only one product's manual uses
+        return _answer_one(kb, read(kb, f"{names[only]}的{without_names(kb, r.text)}"),
+                           Context(channel_insurer=ctx.channel_insurer, pending="each"), engine, policies)
     parts, srcs, kinds = [], [], []
     offer = False  # the offer to check the own policy: once, after every product's answer
     for m, name in names.items():
@@ -432,6 +436,19 @@ def _each_product(kb, r: Reading, cands: list, scope: Scope, ctx: Context, engin
     return Reply(kind, head + "\n".join(parts) + (f"\n{_OFFER_OWN_CHECK}" if offer else ""), sources=srcs,
                  remember={"service": top.name, "insurer": top.insurer_short},
                  options=[(name, f"{name}的{top.name}") for name in names.values()])
+
+
+def _named_in_one(kb, text: str, manuals: list[str]) -> str | None:
+    """The one manual of several whose text holds the message's distinctive words (a name of four characters or
+    more, a phone number) when the others' do not; None when no word tells them apart or words disagree."""
+    words = {w for w in kb.tokens(text) if len(w) >= 4 and re.fullmatch(r"[\u4e00-\u9fff]+", w)}
+    words |= set(re.findall(r"\d{5,}", text))
+    found = set()
+    for w in words:
+        holders = [m for m in manuals if w in _manual_text(kb, m)]
+        if len(holders) == 1:
+            found.add(holders[0])
+    return found.pop() if len(found) == 1 else None
 
 
 def _single_product(kb, manual_id: str) -> bool:

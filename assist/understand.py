@@ -239,8 +239,12 @@ def aspects_in(text: str) -> list[Aspect]:
 
 def situation_in(text: str) -> dict[str, float]:
     out: dict[str, float] = {}
+    low = text.lower()
     for s in lexicon().situations:
-        hits = [w for w in s.words if w.lower() in text.lower()]
+        # a word of three characters or more also counts with a few words inside it, in one clause
+        # (没法陪 in 没法天天在医院陪)
+        hits = [w for w in s.words if w.lower() in low or len(w) >= 3 and re.search(
+            re.escape(w[:2].lower()) + r"[^，。？?！!,；;]{1,5}?" + re.escape(w[2:].lower()), low)]
         if hits:
             w = 1.0 + 0.2 * (len(hits) - 1)
             for rank, cat in enumerate(s.categories):

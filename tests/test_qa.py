@@ -733,3 +733,15 @@ def test_a_rule_is_quoted_with_the_item_it_finishes_and_its_sibling_items(kb):
 def test_a_duration_in_another_unit_than_asked_does_not_answer(kb):
     rep = answer(kb, "太保蓝本的陪诊服务，陪诊员一次可以陪多少个小时")
     assert "一年" not in rep.text.split("手册原文")[0] and "没有写" in rep.text, rep.text
+
+
+def test_words_only_one_products_manual_uses_decide_the_product(kb):
+    rep = answer(kb, "众安互联网医院的重疾绿通，申请以后要等几个工作日安排？")
+    assert "规定分别是" not in rep.text and "5个工作日" in rep.text and "7个工作日" not in rep.text, rep.text
+    rep = answer(kb, "众安的重疾绿通，申请以后要等几个工作日安排？")
+    assert "规定分别是" in rep.text
+
+
+def test_a_situation_word_said_with_words_inside_it_still_counts(kb):
+    rep = answer(kb, "平安健康：我爸下周住院做手术，我们子女都没法每天去医院陪，有什么服务能帮上？")
+    assert rep.kind == "recommend" and "陪护" in rep.text.split("\n")[1], rep.text
