@@ -605,6 +605,13 @@ def _coverage(kb, r: Reading, svc, ctx: Context) -> Reply:
     srcs = [s for s in (out.get("sources") or []) if s]
     where = (out.get("hospital") or {}).get("name") or out["city"]["short"]
     reason = out.get("reason") or ""
+    county = _COUNTY.search(without_names(kb, r.text)) if status in ("covered", "partial") and not out.get("hospital") else None
+    urban = _urban_only(kb, svc) if county else None
+    if county and urban is not None:  # 兰州下面的榆中县 and the service covers city districts only
+        return Reply("coverage", f"{county.group(0).lstrip('的在是到去住了里')}不在{svc.name}的服务范围内：手册写明服务只覆盖城市市区。"
+                     f"手册原文：“{_clip(urban.text, 120)}”", sources=[kb.clause_source(urban)] + srcs,
+                     options=[("转人工", "/human_handoff")], remember={"city": out["city"]["short"]},
+                     items=[{"status": "not_covered", **out["city"]}])
     if status == "unknown":
         named = _place_in_service_text(kb, svc, out["city"]["name"])
         if named is not None:  # no list, but the service's own words name the city (北京、上海等400个城市)
@@ -644,6 +651,13 @@ def _coverage(kb, r: Reading, svc, ctx: Context) -> Reply:
 
 
 SHORT_LIST = 6  # a service offered in this many listed cities or fewer names them all when a city is not one
+_COUNTY = re.compile(r"[\u4e00-\u9fff]{1,3}(县(?!级|医院|城)|镇(?!痛|静)|乡(?!下))")  # 榆中县, 周庄镇 (not 县级市)
+_URBAN_ONLY = re.compile(r"仅(覆盖|限|支持)?[^，。；,;]{0,6}市区|(县|镇|村)[^，。；,;]{0,8}(不支持|不覆盖|暂不)")
+
+
+def _urban_only(kb, svc):
+    """The service's clause saying it covers city districts only (城市下属的县、村、镇等不支持), or None."""
+    return next((c for c in kb.clauses(service_id=svc.id) if _URBAN_ONLY.search(c.text)), None)
 
 
 def _province_coverage(kb, svc, province: str) -> Reply:

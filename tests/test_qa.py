@@ -745,3 +745,9 @@ def test_words_only_one_products_manual_uses_decide_the_product(kb):
 def test_a_situation_word_said_with_words_inside_it_still_counts(kb):
     rep = answer(kb, "平安健康：我爸下周住院做手术，我们子女都没法每天去医院陪，有什么服务能帮上？")
     assert rep.kind == "recommend" and "陪护" in rep.text.split("\n")[1], rep.text
+
+
+def test_a_county_under_a_listed_city_is_out_when_the_service_covers_districts_only(kb):
+    rep = answer(kb, "众安的术后家庭护理，我家在兰州下面的永登县，能上门吗")
+    assert rep.kind == "coverage" and rep.text.startswith("永登县不在") and "市区" in rep.text, rep.text
+    assert "范围内" in answer(kb, "众安的术后家庭护理，兰州市区能上门吗").text
