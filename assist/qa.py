@@ -1084,7 +1084,7 @@ def _query_words(kb, r: Reading, svc_names: list[str]) -> tuple[set[str], set[st
     from assist.understand import numeral_forms
 
     text = without_names(kb, r.text)
-    for n in sorted({m for n in svc_names for m in (n, *numeral_forms(n))}, key=len, reverse=True):
+    for n in sorted({m for n in svc_names for m in (n, n.replace(" ", ""), *numeral_forms(n))}, key=len, reverse=True):
         text = text.replace(n, " ")
     for p in r.products:
         text = text.replace(p.product, " ")
@@ -1195,7 +1195,8 @@ def _content_clause(kb, r: Reading, svcs: list | None, scope: Scope) -> _Hit | N
             own, shared = kb.overlap(words, c.id)
             if not shared or max(kb.idf(w) for w in shared) < 4.0:
                 continue
-            sc = (own + (kb.idf(key) if key in shared and kb.idf(key) >= KEY_IDF else 0.0)) * weight
+            sc = (own + (kb.idf(key) if key in shared and kb.idf(key) >= KEY_IDF else 0.0)
+                  + 0.1 * min(c.text.count(key), 5) if key else own) * weight  # 病房 said four times: about 病房
             if best is None or sc > best.score:
                 best = _Hit(c, sc, svc, None, None)
     return best if best is not None and best.score >= STRONG_OVERLAP else None
@@ -1369,9 +1370,9 @@ def _says_no(kb, r: Reading, svc, clauses: list[str]) -> bool:
         if any(len(x) >= 2 and x in asked for x in _excluded_items(t)):
             return True
         for w in words:
-            for m in re.finditer(re.escape(w), t):
+            for m in re.finditer(re.escape(w), t, re.IGNORECASE):
                 before, after = t[max(0, m.start() - 6):m.start()], t[m.end():m.end() + 12]
-                if re.search(neg + r"[\u4e00-\u9fff]{0,2}$", before):
+                if re.search(neg + r"[\u4e00-\u9fff]{0,2}\s*$", before):  # 不支持 ICU 病房
                     return True
                 if re.search(r"(不指定|不可指定|不能指定|无法指定|不保证)[\u4e00-\u9fff、及和或]{0,8}$",
                              t[max(0, m.start() - 14):m.start()]):
@@ -1550,9 +1551,13 @@ def _unsaid_focus(kb, r: Reading, svc) -> list[str]:
     unsaid_chosen = [f for f in dict.fromkeys(found) if f in chosen and f not in own]
     if unsaid_chosen:
         return unsaid_chosen  # 能选美年大健康吗: that name is not in it
+    found = [f[:-1] if len(f) >= 3 and f[-1] in _TRAILING_VERBS and f[:-1] in own else f for f in found]  # 病房用
     if any(f in own for f in found if f not in chosen):
         return []  # 挂号费、检查费谁出: the text speaks of some of it, its fee clauses answer
     return [f for f in dict.fromkeys(found) if f not in own]  # 什么资质: none of it is in the text
+
+
+_TRAILING_VERBS = "用做去看住办买约"  # 什么病房用: the thing asked about is 病房
 
 
 def _unlisted_member(kb, r: Reading, svc, scope: Scope) -> Reply | None:
@@ -1598,7 +1603,8 @@ def _foreign_words(kb, r: Reading, svc) -> list[str]:
     text = _without_service(without_names(kb, r.text), svc)
     raw, stop = _manual_text(kb, svc.manual_id), _stop_words()
     return [w for w in dict.fromkeys(kb.tokens(text))
-            if re.fullmatch(r"[\u4e00-\u9fff]{2,}", w) and w not in raw and w not in stop]
+            if re.fullmatch(r"[\u4e00-\u9fff]{2,}", w) and w not in raw and w not in stop
+            and not (len(w) >= 3 and (w[:-1] in raw or w[1:] in raw))]  # 病房用: the manual's 病房 and a verb
 
 
 def _rarity(kb, w: str) -> float:

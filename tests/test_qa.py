@@ -751,3 +751,10 @@ def test_a_county_under_a_listed_city_is_out_when_the_service_covers_districts_o
     rep = answer(kb, "众安的术后家庭护理，我家在兰州下面的永登县，能上门吗")
     assert rep.kind == "coverage" and rep.text.startswith("永登县不在") and "市区" in rep.text, rep.text
     assert "范围内" in answer(kb, "众安的术后家庭护理，兰州市区能上门吗").text
+
+
+def test_a_ward_question_is_not_a_diagnosis_and_an_excluded_ward_is_refused(kb):
+    rep = answer(kb, "平安健康的7天住院陪护，什么样的病房可以用")
+    assert "普通病房" in rep.text, rep.text
+    rep = answer(kb, "平安健康7天住院陪护，我妈在icu能用吗")
+    assert rep.kind == "eligibility" and "不能" in rep.text, rep.text
