@@ -1132,8 +1132,8 @@ def _best_clauses(kb, r: Reading, svcs: list | None, scope: Scope) -> list[_Hit]
         valued: _Hit | None = None  # the best clause that states a value of the aspect's unit
         for need in passes:
             for svc, clauses, weight in pools:
-                if need is None and (svc is None or svc is not top):
-                    continue  # without shared words only the service's own clauses
+                if need is None and (svc is None or svc is not top) and not (top is None and a.key in _WHOLE_MANUAL):
+                    continue  # without shared words only the service's own clauses (or, no service, a rule's)
                 label = None  # the heading before a clause names what it states (6) 前提条件: / 已过…)
                 for c in clauses:
                     labelled, label = label is not None and bool(a.clause.search(label)), \
@@ -1146,7 +1146,8 @@ def _best_clauses(kb, r: Reading, svcs: list | None, scope: Scope) -> list[_Hit]
                         continue  # its only number is a deadline (2个工作日内完成) or a lead time
                     if need is not None and kb.overlap(need, c.id)[0] < MIN_OWN_OVERLAP:
                         continue  # shares none of what the customer asked about
-                    if need is None and m is None and (a.unit is not None or weight < 1.0):
+                    whole = top is None and a.key in _WHOLE_MANUAL
+                    if need is None and m is None and (a.unit is not None or weight < 1.0 and not whole):
                         continue  # a quantity asked: without shared words, only a clause stating one
                     more, _ = kb.overlap(extra, c.id)
                     states = min(len(set(a.clause.findall(c.text))), 3) if a.key == "cancel" else 1
@@ -1167,6 +1168,10 @@ def _best_clauses(kb, r: Reading, svcs: list | None, scope: Scope) -> list[_Hit]
         elif best is not None and any(h.clause.id == best.clause.id for h in hits):
             continue
     return hits
+
+
+# Rules a manual states once for all its services: asked with no service, its clause stating them answers.
+_WHOLE_MANUAL = {"transfer"}
 
 
 def _heading(text: str) -> bool:
@@ -1488,7 +1493,8 @@ def _unanswered_words(kb, r: Reading, svc, hits: list) -> list[str]:
 
     words, extra = _query_words(kb, r, [n for s in ([svc] if svc else []) for n in (s.name, *s.aliases)])
     key = {w for w in words - extra if _rarity(kb, w) >= KEY_IDF and len(w) >= 2}
-    asking = "".join(m.group(0) for a in r.aspects if a.key == "cancel" for p in a.ask for m in p.finditer(r.text)
+    asking = "".join(m.group(0) for a in r.aspects if a.key in ("cancel", "transfer") for p in a.ask
+                     for m in p.finditer(r.text)
                      if any(h.aspect is a and a.clause.search(h.clause.text) for h in hits))
     if not key or not hits:
         return []

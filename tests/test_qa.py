@@ -758,3 +758,8 @@ def test_a_ward_question_is_not_a_diagnosis_and_an_excluded_ward_is_refused(kb):
     assert "普通病房" in rep.text, rep.text
     rep = answer(kb, "平安健康7天住院陪护，我妈在icu能用吗")
     assert rep.kind == "eligibility" and "不能" in rep.text, rep.text
+
+
+def test_transfer_asked_of_a_product_with_no_service_named_gets_the_manuals_rule(kb):
+    rep = answer(kb, "我的太保蓝本权益想送给同事用，可以转吗")
+    assert "不可转让" in rep.text and "没有写" not in rep.text, rep.text
