@@ -1787,6 +1787,9 @@ def _with_continuation(kb, c, limit: int = 260, whole_list: bool = False):
 _CONTINUED_ASPECTS = {"cancel", "exclusions", "conditions", "who", "waiting", "validity", "transfer", "fees", "choose"}
 
 
+_STARTS_ITEM = re.compile(_LIST_ITEM.pattern + r"|^\s*(A|答)\s*[:：]")  # a list item, or an FAQ answer
+
+
 def _with_neighbours(kb, c, aspect, quote: str, src, limit: int = 260):
     """A rule rarely fits in one sentence: the quote goes on with the sentences right after it that finish
     its item (任何因…爽约…视作已使用) or are sibling items stating the same aspect (5)…24小时以内取消…)."""
@@ -1796,7 +1799,7 @@ def _with_neighbours(kb, c, aspect, quote: str, src, limit: int = 260):
         return quote, src
     start, end, text = src.line_start, src.line_end, quote
     prev = siblings[i - 1] if i > 0 else None
-    if prev is not None and not _LIST_ITEM.match(c.text) and _LIST_ITEM.match(prev.text) \
+    if prev is not None and not _LIST_ITEM.match(c.text) and _STARTS_ITEM.match(prev.text) \
             and prev.line_end >= start - 2 and prev.section == c.section and len(prev.text) + len(text) <= limit:
         text, start = prev.text.strip() + " " + text, prev.line_start  # the item this sentence finishes
     for nxt in siblings[i + 1:i + 3]:

@@ -763,3 +763,8 @@ def test_a_ward_question_is_not_a_diagnosis_and_an_excluded_ward_is_refused(kb):
 def test_transfer_asked_of_a_product_with_no_service_named_gets_the_manuals_rule(kb):
     rep = answer(kb, "我的太保蓝本权益想送给同事用，可以转吗")
     assert "不可转让" in rep.text and "没有写" not in rep.text, rep.text
+
+
+def test_an_faq_answers_rest_is_quoted_with_its_beginning(kb):
+    rep = answer(kb, "平安健康的住院陪护申请好了，后来不需要了，怎么取消")
+    assert "提前一天" in rep.text and "视为服务已使用" in rep.text, rep.text
