@@ -768,3 +768,8 @@ def test_transfer_asked_of_a_product_with_no_service_named_gets_the_manuals_rule
 def test_an_faq_answers_rest_is_quoted_with_its_beginning(kb):
     rep = answer(kb, "平安健康的住院陪护申请好了，后来不需要了，怎么取消")
     assert "提前一天" in rep.text and "视为服务已使用" in rep.text, rep.text
+
+
+def test_which_ones_cannot_be_booked_asks_the_exclusions(kb):
+    rep = answer(kb, "众安的门诊挂号协助，哪些科室挂不了")
+    assert "口腔科" in rep.text and "产科" in rep.text, rep.text
