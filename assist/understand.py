@@ -21,7 +21,7 @@ SHARED = 50.0  # a long run of the name's characters (二次诊疗 in 二次诊�
 
 # aspects that a more specific one makes redundant
 _SHADOWED = {"duration": ("lead_time", "response_time", "hours"), "content": None, "fees": ("discount", "amount"),
-             "who": ("transfer",)}
+             "who": ("transfer",), "count": ("counted",)}  # 算几次 asks how a use is counted, not how many
 
 
 @dataclass

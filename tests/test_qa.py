@@ -773,3 +773,9 @@ def test_an_faq_answers_rest_is_quoted_with_its_beginning(kb):
 def test_which_ones_cannot_be_booked_asks_the_exclusions(kb):
     rep = answer(kb, "众安的门诊挂号协助，哪些科室挂不了")
     assert "口腔科" in rep.text and "产科" in rep.text, rep.text
+
+
+def test_how_a_use_is_counted_is_its_own_question(kb):
+    rep = answer(kb, "尊享e生PLUS的术后上门护理，护士来一次既打针又换药，这样记几次")
+    assert "记为多次使用" in rep.text, rep.text
+    assert "次数" in answer(kb, "平安健康的门诊协助一年能用几次").text
