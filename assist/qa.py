@@ -1084,7 +1084,10 @@ def _query_words(kb, r: Reading, svc_names: list[str]) -> tuple[set[str], set[st
     from assist.understand import numeral_forms
 
     text = without_names(kb, r.text)
-    for n in sorted({m for n in svc_names for m in (n, n.replace(" ", ""), *numeral_forms(n))}, key=len, reverse=True):
+    from knowledge.matching import service_core
+
+    forms = {m for n in svc_names for m in (n, n.replace(" ", ""), service_core(n), *numeral_forms(n)) if len(m) >= 2}
+    for n in sorted(forms, key=len, reverse=True):  # 院外特药直付 said for 院外特药直付服务
         text = text.replace(n, " ")
     for p in r.products:
         text = text.replace(p.product, " ")

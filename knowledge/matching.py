@@ -74,7 +74,7 @@ def service_score(q: str, name: str, aliases: list[str], category: str | None) -
     if q in aliases or qcore in aliases:
         return Score.ALIAS
     score = 0.0
-    for key in [core, *aliases]:
+    for key in dict.fromkeys([core, *aliases, *(service_core(a) for a in aliases)]):  # 院外特药直付(服务)
         if len(key) >= 2 and key in q:  # the message names the service
             score = max(score, Score.IN_TEXT + min(len(key), Score.IN_TEXT_BONUS))
         elif len(qcore) >= 2 and qcore in key:  # the words are part of the name

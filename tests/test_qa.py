@@ -779,3 +779,8 @@ def test_how_a_use_is_counted_is_its_own_question(kb):
     rep = answer(kb, "尊享e生PLUS的术后上门护理，护士来一次既打针又换药，这样记几次")
     assert "记为多次使用" in rep.text, rep.text
     assert "次数" in answer(kb, "平安健康的门诊协助一年能用几次").text
+
+
+def test_an_alias_said_without_its_trailing_service_word_names_the_service(kb):
+    rep = answer(kb, "尊享e生PLUS的院外特药直付在全国多少个城市有")
+    assert "208" in rep.text and not numbers_uncited(kb, rep, ""), rep.text
