@@ -1086,7 +1086,8 @@ def _query_words(kb, r: Reading, svc_names: list[str]) -> tuple[set[str], set[st
     text = without_names(kb, r.text)
     from knowledge.matching import service_core
 
-    forms = {m for n in svc_names for m in (n, n.replace(" ", ""), service_core(n), *numeral_forms(n)) if len(m) >= 2}
+    forms = {m for n in svc_names for m in (n, n.replace(" ", ""), *numeral_forms(n))}
+    forms |= {c for n in svc_names for c in [service_core(n)] if len(c) >= 5}  # not 基因检测, 药品: words asked
     for n in sorted(forms, key=len, reverse=True):  # 院外特药直付 said for 院外特药直付服务
         text = text.replace(n, " ")
     for p in r.products:
