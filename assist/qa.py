@@ -172,6 +172,9 @@ def _answer_one(kb, r: Reading, ctx: Context, engine=None, policies=None) -> Rep
             "recommend" in r.cues or "list_services" in r.cues or not (asks or ctx.service) or told):
         return _recommend(kb, r, scope)  # a situation, and services only by their kind: which fits
     svc_cands = _candidates(kb, named, scope, ctx, r)
+    if not svc_cands and scope.manual_ids and r.situation and asks and "recommend" not in r.cues:
+        fits = _fitting(kb, r, scope.manual_ids)  # 上门换药…能换几个部位: asked of the one service it fits
+        svc_cands = fits[:1] if len(fits) == 1 else []
     if not svc_cands and scope.edition and (_FAMILY.search(r.text) or r.facts.relation not in (None, "self")) \
             and not [a for a in r.aspects if a.key not in ("who", "content", "count", "number")]:
         fam = _edition_family(kb, scope)  # 太保蓝本2023尊享版2档，家里人也能用吗？最多能加几个？

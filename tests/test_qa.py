@@ -784,3 +784,8 @@ def test_how_a_use_is_counted_is_its_own_question(kb):
 def test_an_alias_said_without_its_trailing_service_word_names_the_service(kb):
     rep = answer(kb, "尊享e生PLUS的院外特药直付在全国多少个城市有")
     assert "208" in rep.text and not numbers_uncited(kb, rep, ""), rep.text
+
+
+def test_a_fact_asked_of_the_one_service_a_situation_fits(kb):
+    rep = answer(kb, "尊享e生PLUS，护士上门换药，一趟能换几处伤口")
+    assert rep.kind == "fact" and "三个部位" in rep.text, rep.text
