@@ -314,7 +314,8 @@ def check_validity(c: Ctx, o: Out) -> None:
         o.fail("validity", f"您的服务有效期自{zh(start)}起{after}，{zh(on)}尚不能使用。", src)
     elif end is not None and on > end:
         who = "家人" if c.is_family and fam.get("end") else ""
-        o.fail("validity", f"您{who}的服务有效期已于{zh(end)}结束。", src)
+        rule_said = f"按手册规定（{label.split('；')[0]}），" if label != "服务有效期" else ""  # 保单生效后一年: the span
+        o.fail("validity", f"{rule_said}您{who}的服务有效期已于{zh(end)}结束。", src)
     else:
         till = f"至{zh(end)}" if end else ""
         o.ok("validity", f"您的服务有效期为{zh(start)}{till}，当前在有效期内。", src)

@@ -518,3 +518,11 @@ def test_an_add_on_is_known_by_either_of_its_names():
 
     assert _same_cover("门急诊保险金", "门急诊医疗补充加油包")
     assert not _same_cover("门急诊保险金", "住院医疗补充加油包") and not _same_cover("保险金", "加油包")
+
+
+def test_an_ended_service_period_is_told_with_the_manuals_span():
+    from assist.qa import answer
+    from knowledge.query import KnowledgeBase
+
+    rep = answer(KnowledgeBase(), "太保蓝本2022关爱版，保单生效快两年了，重疾三甲专家预约还能用吗")
+    assert "不能" in rep.text and "保单生效后一年" in rep.text, rep.text
