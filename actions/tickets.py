@@ -65,16 +65,28 @@ def question_not_booking(tracker: Tracker) -> bool:
     text = typed_text(tracker)
     if not text:
         return False
-    said = cues(stores().kb, text)
-    if said & {"book", "book_here", "own_policy"}:
+    from assist.qa import _without_service
+    from assist.understand import CATEGORY, read
+
+    kb = stores().kb
+    r = read(kb, text)
+    bare = text
+    for svc, _score in r.services[:3]:
+        bare = _without_service(bare, svc)  # 线上康复 names a service, it is not "book it online"
+    said = cues(kb, bare)
+    if "own_policy" in said:
         return False
+    if said & {"book", "book_here"}:
+        # "…帮我约个门诊协助…，现在可以申请了吗？": whether they can yet, on facts they state
+        return bool(_CAN_I.search(text)) and r.facts.about_case()
     if _ASKS.search(text):
         return True
-    from assist.understand import CATEGORY, read  # a situation told, no service named: which one fits
-
-    r = read(stores().kb, text)
+    # a situation told, no service named: which one fits
     return bool(r.situation) and not any(score > CATEGORY for _s, score in r.services) \
         and not tracker.get_slot("service")
+
+
+_CAN_I = re.compile(r"(现在|目前)?(还)?(可以|能|能不能|可不可以)(申请|用|约|使用|预约|安排|办)(了)?(吗|么|不)[？?]?$")
 
 
 def city_in_name(name: str) -> str | None:

@@ -805,3 +805,20 @@ def test_no_hospital_wanted_said_in_other_words(text):
     from actions.formread import any_hospital
 
     assert any_hospital(text)
+
+
+def test_can_i_yet_on_stated_facts_is_a_question_even_with_a_booking_word(app):
+    text = "平安健康的门诊协助，保单才生效10天，想让你们帮我约一下，现在可以申请了吗？"
+    got, said, _, _ = turn({"insurer": "平安健康"}, text, requested=None, intent="open_ticket",
+                           entities=[ent("service", "门诊协助", text)])
+    assert "保单号" not in said and "30" in said, said
+    got, said, _, _ = turn({"insurer": "平安健康"}, "帮我约一下门诊协助", requested=None, intent="open_ticket",
+                           entities=[ent("service", "门诊协助", "帮我约一下门诊协助")])
+    assert "预约" in said and "30" not in said, said  # a booking, not answered as a question
+
+
+def test_a_span_after_an_event_is_a_stated_fact_for_the_eligibility_form(app):
+    from actions.eligibility import _since_event
+
+    assert _since_event("术后家庭护理，我出院已经二十天了，还能约吗")
+    assert not _since_event("术后家庭护理下周能约吗")
