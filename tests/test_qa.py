@@ -712,11 +712,6 @@ def test_category_first_does_it_include_a_member_the_manual_never_names(kb):
     assert rep.kind == "not_in_manual" and "“输卵管癌”" in rep.text, rep.text
 
 
-def test_a_city_off_a_short_list_is_told_the_listed_cities(kb):
-    rep = answer(kb, "太保妇科癌症复发险的病理专家会诊，在南京能做吗")
-    assert "不在" in rep.text and "北京" in rep.text and "上海" in rep.text, rep.text
-
-
 def test_does_my_tier_have_the_service_reads_the_tier_row(kb):
     rep = answer(kb, "太保蓝本2020版一档有多学科会诊吗")
     assert "不包含" in rep.text and "一档" in rep.text, rep.text
@@ -760,21 +755,6 @@ def test_a_ward_question_is_not_a_diagnosis_and_an_excluded_ward_is_refused(kb):
     assert rep.kind == "eligibility" and "不能" in rep.text, rep.text
 
 
-def test_transfer_asked_of_a_product_with_no_service_named_gets_the_manuals_rule(kb):
-    rep = answer(kb, "我的太保蓝本权益想送给同事用，可以转吗")
-    assert "不可转让" in rep.text and "没有写" not in rep.text, rep.text
-
-
-def test_an_faq_answers_rest_is_quoted_with_its_beginning(kb):
-    rep = answer(kb, "平安健康的住院陪护申请好了，后来不需要了，怎么取消")
-    assert "提前一天" in rep.text and "视为服务已使用" in rep.text, rep.text
-
-
-def test_which_ones_cannot_be_booked_asks_the_exclusions(kb):
-    rep = answer(kb, "众安的门诊挂号协助，哪些科室挂不了")
-    assert "口腔科" in rep.text and "产科" in rep.text, rep.text
-
-
 def test_how_a_use_is_counted_is_its_own_question(kb):
     rep = answer(kb, "尊享e生PLUS的术后上门护理，护士来一次既打针又换药，这样记几次")
     assert "记为多次使用" in rep.text, rep.text
@@ -789,3 +769,15 @@ def test_an_alias_said_without_its_trailing_service_word_names_the_service(kb):
 def test_a_fact_asked_of_the_one_service_a_situation_fits(kb):
     rep = answer(kb, "尊享e生PLUS，护士上门换药，一趟能换几处伤口")
     assert rep.kind == "fact" and "三个部位" in rep.text, rep.text
+
+
+# -- round eight: rules quoted whole, general rules, exclusions, short lists --------------------------
+@pytest.mark.parametrize("q,must,must_not", [
+    ("我的太保蓝本权益想送给同事用，可以转吗", ["不可转让"], ["没有写"]),  # the manual's general rule
+    ("平安健康的住院陪护申请好了，后来不需要了，怎么取消", ["提前一天", "视为服务已使用"], []),  # an FAQ answer whole
+    ("众安的门诊挂号协助，哪些科室挂不了", ["口腔科", "产科"], []),  # 'which ones can't' asks the exclusions
+    ("太保妇科癌症复发险的病理专家会诊，在南京能做吗", ["不在", "北京", "上海"], []),  # a short list named
+])
+def test_round_eight_answers_state_what_the_manual_says(kb, q, must, must_not):
+    rep = answer(kb, q)
+    assert all(m in rep.text for m in must) and not any(m in rep.text for m in must_not), rep.text
