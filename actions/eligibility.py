@@ -192,20 +192,15 @@ def stated_facts_question(tracker: Tracker) -> bool:
     text = typed_text(tracker)
     if not text:
         return False
+    from assist.qa import since_event
+
     r = _once_per_call(tracker, ("read", text), lambda: read(stores().kb, text))
     if "own_policy" in r.cues:
         return False
-    if r.facts.any() or r.aspects or (r.services and (r.products or r.insurer)) or _since_event(text):
+    if r.facts.any() or r.aspects or (r.services and (r.products or r.insurer)) or since_event(text):
         return True
     # a follow-up on the service just discussed ("这个服务还能用吗"): the manual's rule, then an offer to check
     return bool(slot_text(tracker, "service") and tracker.get_slot("last_answer"))
-
-
-def _since_event(text: str) -> bool:
-    """A span after an event the customer states (出院已经两个月了, 手术后10天): a fact the rules can judge."""
-    from assist.qa import _EVENT
-
-    return bool(re.search(_EVENT + r"[^，。？?]{0,6}?(\d+|[一二两三四五六七八九十半]+)\s*个?\s*(个月|天|日|周|礼拜|星期|年)", text))
 
 
 def _candidates(tracker: Tracker) -> tuple[int, dict]:

@@ -1215,6 +1215,13 @@ def _content_clause(kb, r: Reading, svcs: list | None, scope: Scope) -> _Hit | N
 
 
 _EVENT = r"(出院|手术|确诊|生效|投保|住院|达标|开具|购买)"
+# a span after an event (出院已经20天, 手术后一个半月): the event, then the number and its unit
+_SINCE_EVENT = re.compile(_EVENT + r"[^，。？?,.;；!！]{0,6}?(\d+|[一二两三四五六七八九十]+)\s*个?\s*(个月|天|日|周|礼拜|星期|年)")
+
+
+def since_event(text: str) -> bool:
+    """The message states a span after an event (出院已经两个月了): a fact the rules can judge."""
+    return bool(_SINCE_EVENT.search(_halves(text)))
 _SPAN = {"天": 1, "日": 1, "周": 7, "礼拜": 7, "星期": 7, "个月": 30, "月": 30, "年": 365}
 
 
@@ -1346,7 +1353,7 @@ def _deadline_or_age(r: Reading, clause: str, f) -> str:
         for m in _AHEAD.finditer(q):
             if _days(m.group(1), m.group(2)) > int(window.group(1)):
                 return f"只能预约{window.group(1)}{window.group(2)}内的服务，您说的时间超出了。"
-    for m in re.finditer(_EVENT + r"[^，。？?,.;；!！]{0,6}?(\d+|[一二两三四五六七八九十]+)\s*个?\s*(个月|天|日|周|礼拜|星期|年)", q):
+    for m in _SINCE_EVENT.finditer(q):
         event, said = m.group(1), _days(m.group(2), m.group(3))
         limit = event + r"后?\s*(\d+)\s*(个月|天|日|周|年)"
         for d in (*re.finditer(limit + r"\s*(?:内|以内|之内)", clause),  # 出院后15天内

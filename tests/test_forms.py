@@ -818,7 +818,8 @@ def test_can_i_yet_on_stated_facts_is_a_question_even_with_a_booking_word(app):
 
 
 def test_a_span_after_an_event_is_a_stated_fact_for_the_eligibility_form(app):
-    from actions.eligibility import _since_event
+    from assist.qa import since_event
 
-    assert _since_event("术后家庭护理，我出院已经二十天了，还能约吗")
-    assert not _since_event("术后家庭护理下周能约吗")
+    assert since_event("术后家庭护理，我出院已经二十天了，还能约吗")
+    assert since_event("手术后一个半月了")
+    assert not since_event("术后家庭护理下周能约吗")
