@@ -192,6 +192,10 @@ def _answer_one(kb, r: Reading, ctx: Context, engine=None, policies=None) -> Rep
             return rep
         if r.situation:
             return _recommend(kb, r, scope)
+        if r.aspect_keys() == ["how"] and len(scope.manual_ids or ()) == 1:
+            common = _common_step(kb, next(iter(scope.manual_ids)), r.aspects[0])
+            if common is not None:  # 这些健康服务在哪里申请: the step the manual gives for most of its services
+                return _clause_reply(kb, r, None, [common], scope)
         if r.aspects and scope.manual_ids:
             hits = _best_clauses(kb, r, None, scope)
             if hits:
@@ -1175,6 +1179,23 @@ def _best_clauses(kb, r: Reading, svcs: list | None, scope: Scope) -> list[_Hit]
         elif best is not None and any(h.clause.id == best.clause.id for h in hits):
             continue
     return hits
+
+
+def _common_step(kb, manual_id: str, aspect) -> _Hit | None:
+    """The application step a manual repeats for three or more of its services, word for word (a step: it
+    names two of the aspect's words, 公众号 / 点击 / 进入 …): how its services are applied for when no
+    service is named. None when the services each have their own."""
+    seen: dict[str, tuple[set, Any]] = {}
+    for c in kb.clauses(manual_id=manual_id):
+        if c.service_id is not None and len(set(aspect.clause.findall(c.text))) >= 2 and not _heading(c.text):
+            key = norm(re.sub(r"^\s*[-·•]?\s*[(（]?\d{1,2}[)）.、]?\s*", "", c.text))
+            owners, first = seen.get(key, (set(), c))
+            owners.add(c.service_id)
+            seen[key] = (owners, first)
+    best = max(seen.values(), key=lambda v: len(v[0]), default=None)
+    if best is None or len(best[0]) < 3:
+        return None
+    return _Hit(best[1], float(len(best[0])), None, None, aspect)
 
 
 # Rules a manual states once for all its services: asked with no service, its clause stating them answers.

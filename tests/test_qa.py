@@ -777,6 +777,7 @@ def test_a_fact_asked_of_the_one_service_a_situation_fits(kb):
     ("平安健康的住院陪护申请好了，后来不需要了，怎么取消", ["提前一天", "视为服务已使用"], []),  # an FAQ answer whole
     ("众安的门诊挂号协助，哪些科室挂不了", ["口腔科", "产科"], []),  # 'which ones can't' asks the exclusions
     ("太保妇科癌症复发险的病理专家会诊，在南京能做吗", ["不在", "北京", "上海"], []),  # a short list named
+    ("太平洋健康那个复发险的权益从哪里进去申请", ["健康增值服务"], []),  # the step most services share
 ])
 def test_round_eight_answers_state_what_the_manual_says(kb, q, must, must_not):
     rep = answer(kb, q)
