@@ -192,8 +192,9 @@ def _answer_one(kb, r: Reading, ctx: Context, engine=None, policies=None) -> Rep
             return rep
         if r.situation:
             return _recommend(kb, r, scope)
-        if r.aspect_keys() == ["how"] and len(scope.manual_ids or ()) == 1:
-            common = _common_step(kb, next(iter(scope.manual_ids)), r.aspects[0])
+        mids = sorted(scope.manual_ids or ())
+        if r.aspect_keys() == ["how"] and len(mids) == 1:
+            common = _common_step(kb, mids[0], r.aspects[0])
             if common is not None:  # 这些健康服务在哪里申请: the step the manual gives for most of its services
                 return _clause_reply(kb, r, None, [common], scope)
         if r.aspects and scope.manual_ids:
