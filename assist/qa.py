@@ -1175,6 +1175,8 @@ def _best_clauses(kb, r: Reading, svcs: list | None, scope: Scope) -> list[_Hit]
                 break  # a weak match, outside the service or with no number, lets its own clauses have their say
         if best is not None and best.value is None and valued is not None and valued.score >= VALUED_SHARE * best.score:
             best = valued  # a question about a quantity: the clause with the number
+        if best is not None:
+            best = _same_polarity(kb, r, best)
         if best is not None and best.score >= MIN_CLAUSE_SCORE and all(h.clause.id != best.clause.id for h in hits):
             hits.append(best)
         elif best is not None and any(h.clause.id == best.clause.id for h in hits):
@@ -1201,6 +1203,23 @@ def _common_step(kb, manual_id: str, aspect) -> _Hit | None:
 
 # Rules a manual states once for all its services: asked with no service, its clause stating them answers.
 _WHOLE_MANUAL = {"transfer"}
+
+
+def _same_polarity(kb, r: Reading, hit: _Hit) -> _Hit:
+    """A clause for the case where something has not happened (若预约时间未过期:) when the customer says it has
+    (预约时间已经过了): the sibling clause for the case where it has (…已过期:), when one stands next to it."""
+    m = re.search(r"(未|没有|尚未)([\u4e00-\u9fff]{2})", hit.clause.text[:24])
+    if not m:
+        return hit
+    w = m.group(2)
+    if re.search(r"(未|没|还没|尚未|不)" + w[0], r.text) or not re.search(rf"(已|已经){w[0]}|{w[0]}了", r.text):
+        return hit
+    siblings = kb.clauses(manual_id=hit.clause.manual_id)
+    i = next((k for k, x in enumerate(siblings) if x.id == hit.clause.id), None)
+    for c in (siblings[i - 2:i] + siblings[i + 1:i + 3]) if i is not None else ():
+        if re.search(r"已(经)?" + w, c.text[:30]) and c.section == hit.clause.section:
+            return _Hit(c, hit.score, hit.service, None, hit.aspect)
+    return hit
 
 
 def _heading(text: str) -> bool:

@@ -778,6 +778,8 @@ def test_a_fact_asked_of_the_one_service_a_situation_fits(kb):
     ("众安的门诊挂号协助，哪些科室挂不了", ["口腔科", "产科"], []),  # 'which ones can't' asks the exclusions
     ("太保妇科癌症复发险的病理专家会诊，在南京能做吗", ["不在", "北京", "上海"], []),  # a short list named
     ("太平洋健康那个复发险的权益从哪里进去申请", ["健康增值服务"], []),  # the step most services share
+    ("众安的癌症早筛，预约的体检日期已经过了我没去，怎么重新约", ["400-6762-960"], ["未过期"]),  # the case said
+    ("众安的癌症早筛，预约的体检日期还没到，想改时间怎么办", ["未过期"], []),
 ])
 def test_round_eight_answers_state_what_the_manual_says(kb, q, must, must_not):
     rep = answer(kb, q)
