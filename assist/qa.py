@@ -1162,8 +1162,9 @@ def _best_clauses(kb, r: Reading, svcs: list | None, scope: Scope) -> list[_Hit]
                     if need is None and m is None and (a.unit is not None or weight < 1.0 and not whole):
                         continue  # a quantity asked: without shared words, only a clause stating one
                     more, _ = kb.overlap(extra, c.id)
-                    states = min(len(set(a.clause.findall(c.text))), 3) if a.key == "cancel" else 1
-                    sc = (own + 0.3 * more + (2.0 if m or labelled else 0.0) + 0.5 * states + 0.5) * weight
+                    states = min(len(set(a.clause.findall(c.text))), 3) if a.key in ("cancel", "documents") else 1
+                    sc = (own + 0.3 * more + (2.0 if m or labelled else 0.0) + (1.5 if a.key == "documents" else 0.5) * states
+                          + 0.5) * weight  # a list of several documents is the materials list
                     if best is None or sc > best.score or (need is None and m and svc is not None
                                                            and best.service is not top and svc is top) \
                             or (need is None and m and best.service is None):
