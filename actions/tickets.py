@@ -22,8 +22,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.base import AnswerAction
 from actions.common import (Answer, ask, clip, context_value, current_insurer, inform_payload, person_on_policy,
                             pick_service, relation_code, slot_text, stores)
-from actions.eligibility import (ValidateEligibilityForm, fitting_service, form_left, given_policy_number,
-                                 parse_verifier_text, prior_value, verified_policy)
+from actions.eligibility import (ValidateEligibilityForm, _once_per_call, fitting_service, form_left,
+                                 given_policy_number, parse_verifier_text, prior_value, verified_policy)
 from actions.formread import NO_HOSPITAL, hospital_phrase, no_hospital, time_phrase
 from actions.timeparse import parse_when, zh_time
 from core.clock import CHINA_TZ, now_china
@@ -69,7 +69,7 @@ def question_not_booking(tracker: Tracker) -> bool:
     from assist.understand import CATEGORY, read
 
     kb = stores().kb
-    r = read(kb, text)
+    r = _once_per_call(tracker, ("read", text), lambda: read(kb, text))  # extraction and validation both ask
     bare = text
     for svc, _score in r.services[:3]:
         bare = _without_service(bare, svc)  # 线上康复 names a service, it is not "book it online"

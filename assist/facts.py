@@ -103,10 +103,7 @@ def read_facts(text: str, whole: str | None = None) -> StatedFacts:
                 setattr(f, key, int(m.group("n")) * _UNIT_DAYS.get(m.group("u"), 1))
                 f.said.append(key)
                 break
-    if any(p.search(text) for p in pats["upgraded_no"]):
-        f.upgraded = False
-    elif any(p.search(text) for p in pats["upgraded_yes"]):
-        f.upgraded = True
+    f.upgraded = _yes_or_no(pats, "upgraded_yes", "upgraded_no", text)
     if f.upgraded is not None:
         f.said.append("upgraded")
     if any(p.search(text) for p in pats["transfer"]):
@@ -115,11 +112,8 @@ def read_facts(text: str, whole: str | None = None) -> StatedFacts:
     if lexicon().outpatient_only.search(text):
         f.outpatient = True
         f.said.append("outpatient")
-    if any(p.search(whole) for p in pats["family_policy_no"]):
-        f.family_policy = False
-        f.said.append("family_policy")
-    elif any(p.search(whole) for p in pats["family_policy"]):
-        f.family_policy = True
+    f.family_policy = _yes_or_no(pats, "family_policy", "family_policy_no", whole)
+    if f.family_policy is not None:
         f.said.append("family_policy")
     if any(p.search(text) for p in pats["renewal"]):
         f.renewal = True
@@ -175,11 +169,8 @@ def read_facts(text: str, whole: str | None = None) -> StatedFacts:
     if any(p.search(text) for p in pats["accident"]):
         f.accident = True
         f.said.append("accident")
-    if any(p.search(text) for p in pats["addon_no"]):
-        f.addon = False
-        f.said.append("addon")
-    elif any(p.search(text) for p in pats["addon_yes"]):
-        f.addon = True
+    f.addon = _yes_or_no(pats, "addon_yes", "addon_no", text)
+    if f.addon is not None:
         f.said.append("addon")
     if any(p.search(text) for p in pats["hospital_public_no"]):
         f.hospital_public = False
@@ -193,6 +184,15 @@ def read_facts(text: str, whole: str | None = None) -> StatedFacts:
             f.said.append("hospital")
             break
     return f
+
+
+def _yes_or_no(pats: dict, yes: str, no: str, text: str) -> bool | None:
+    """False when a `no` pattern matches (不是家庭单), else True when a `yes` one does (家庭单), else None."""
+    if any(p.search(text) for p in pats[no]):
+        return False
+    if any(p.search(text) for p in pats[yes]):
+        return True
+    return None
 
 
 def _number(patterns, text: str) -> int | None:

@@ -29,6 +29,14 @@ class Aspect:
 class Situation:
     words: tuple[str, ...]
     categories: tuple[str, ...]
+    # per word, the word with a few words allowed inside it (没法陪 in 没法天天在医院陪); None under 3 characters
+    gapped: tuple[re.Pattern | None, ...] = ()
+
+    @staticmethod
+    def of(words: list[str], categories: list[str]) -> "Situation":
+        gapped = tuple(re.compile(re.escape(w[:2].lower()) + r"[^，。？?！!,；;]{1,5}?" + re.escape(w[2:].lower()))
+                       if len(w) >= 3 else None for w in words)
+        return Situation(tuple(words), tuple(categories), gapped)
 
 
 class Lexicon:
@@ -59,7 +67,7 @@ class Lexicon:
         self.requirement = re.compile(data["requirement"])
         self.outpatient_only = re.compile(data["outpatient_only"])
         self.inpatient_clause = re.compile(data["inpatient_clause"])
-        self.situations = tuple(Situation(tuple(s["words"]), tuple(s["categories"])) for s in data["situations"])
+        self.situations = tuple(Situation.of(s["words"], s["categories"]) for s in data["situations"])
         f = data["facts"]
         person = ("is_insured", "not_insured", "served", "owner", "speaker_served")  # patterns about one person: `{who}` / `{rel}`
         self.facts: dict[str, Any] = {

@@ -642,7 +642,7 @@ def _coverage(kb, r: Reading, svc, ctx: Context) -> Reply:
             text += f"\n同省能用这项服务的城市有：{'、'.join(n for n, _s in near)}。"
             srcs += [src for _n, src in near[:3]]
         else:
-            every = kb.listed_cities(svc.id, SHORT_LIST)
+            every = kb.listed_cities(svc.id, SHORT_LIST + 1)  # one more: a longer list is not named
             if 0 < len(every) <= SHORT_LIST:  # a short list (北京、上海、广州): where it is offered at all
                 text += f"\n手册列出的服务城市只有：{'、'.join(n for n, _s in every)}。"
                 srcs += [src for _n, src in every[:3]]
@@ -1090,10 +1090,9 @@ class _Hit:
 def _query_words(kb, r: Reading, svc_names: list[str]) -> tuple[set[str], set[str]]:
     """(the customer's content words, the aspects' own words) for retrieval."""
     from assist.understand import numeral_forms
-
-    text = without_names(kb, r.text)
     from knowledge.matching import service_core
 
+    text = without_names(kb, r.text)
     forms = {m for n in svc_names for m in (n, n.replace(" ", ""), *numeral_forms(n))}
     forms |= {c for n in svc_names for c in [service_core(n)] if len(c) >= 5}  # not 基因检测, 药品: words asked
     for n in sorted(forms, key=len, reverse=True):  # 院外特药直付 said for 院外特药直付服务
@@ -1215,9 +1214,8 @@ def _same_polarity(kb, r: Reading, hit: _Hit) -> _Hit:
     w = m.group(2)
     if re.search(r"(未|没|还没|尚未|不)" + w[0], r.text) or not re.search(rf"(已|已经){w[0]}|{w[0]}了", r.text):
         return hit
-    siblings = kb.clauses(manual_id=hit.clause.manual_id)
-    i = next((k for k, x in enumerate(siblings) if x.id == hit.clause.id), None)
-    for c in (siblings[i - 2:i] + siblings[i + 1:i + 3]) if i is not None else ():
+    siblings, i = _in_manual(kb, hit.clause)
+    for c in (siblings[max(0, i - 2):i] + siblings[i + 1:i + 3]) if i is not None else ():
         if re.search(r"已(经)?" + w, c.text[:30]) and c.section == hit.clause.section:
             return _Hit(c, hit.score, hit.service, None, hit.aspect)
     return hit
@@ -1249,8 +1247,9 @@ def _content_clause(kb, r: Reading, svcs: list | None, scope: Scope) -> _Hit | N
             own, shared = kb.overlap(words, c.id)
             if not shared or max(kb.idf(w) for w in shared) < 4.0:
                 continue
-            sc = (own + (kb.idf(key) if key in shared and kb.idf(key) >= KEY_IDF else 0.0)
-                  + 0.1 * min(c.text.count(key), 5) if key else own) * weight  # 病房 said four times: about 病房
+            boost = kb.idf(key) if key in shared and kb.idf(key) >= KEY_IDF else 0.0
+            often = 0.1 * min(c.text.count(key), 5) if key else 0.0  # 病房 said four times: about 病房
+            sc = (own + boost + often) * weight
             if best is None or sc > best.score:
                 best = _Hit(c, sc, svc, None, None)
     return best if best is not None and best.score >= STRONG_OVERLAP else None
@@ -1698,6 +1697,20 @@ def _stop_words() -> set[str]:
     return _STOP
 
 
+_IN_MANUAL: dict = {}
+
+
+def _in_manual(kb, c) -> tuple[list, int | None]:
+    """The clauses of c's manual in order and c's place among them (cached per store object, like
+    _manual_text): what comes before and after a quoted clause."""
+    key = (id(kb), c.manual_id)
+    if key not in _IN_MANUAL:
+        rows = kb.clauses(manual_id=c.manual_id)
+        _IN_MANUAL[key] = (rows, {x.id: k for k, x in enumerate(rows)})
+    rows, place = _IN_MANUAL[key]
+    return rows, place.get(c.id)
+
+
 def _manual_text(kb, manual_id: str) -> str:
     """A manual's whole text on one line (cached per store object): is a word anywhere in it?"""
     key = (id(kb), manual_id)
@@ -1769,8 +1782,7 @@ _LIST_ITEM = re.compile(r"^\s*(\(?\d+[).、)]|（\d+）|[①-⑩]|[-·•]|[一�
 
 def _list_block(kb, c, limit: int = 300):
     """A numbered step or item with its siblings: the whole list it belongs to (steps, materials)."""
-    siblings = kb.clauses(manual_id=c.manual_id)
-    i = next((k for k, x in enumerate(siblings) if x.id == c.id), None)
+    siblings, i = _in_manual(kb, c)
     if i is None or not _LIST_ITEM.match(c.text):
         return None
     a = b = i
@@ -1791,8 +1803,7 @@ def _list_block(kb, c, limit: int = 300):
 
 def _list_before(kb, c, limit: int = 360):
     """The list right above a clause that points back to it (以上材料), with its heading and the clause."""
-    siblings = kb.clauses(manual_id=c.manual_id)
-    i = next((k for k, x in enumerate(siblings) if x.id == c.id), None)
+    siblings, i = _in_manual(kb, c)
     if i is None:
         return None
     a = i
@@ -1823,8 +1834,7 @@ def _with_continuation(kb, c, limit: int = 260, whole_list: bool = False):
     end = c.line_end
     follow = text.endswith(("?", "？")) or text.startswith(("Q", "问")) or text.endswith((":", "："))
     if follow:
-        siblings = kb.clauses(manual_id=c.manual_id)
-        i = next((k for k, x in enumerate(siblings) if x.id == c.id), None)
+        siblings, i = _in_manual(kb, c)
         if i is not None:
             for nxt in siblings[i + 1:i + 6]:
                 if len(text) >= limit:
@@ -1849,8 +1859,7 @@ _STARTS_ITEM = re.compile(_LIST_ITEM.pattern + r"|^\s*(A|答)\s*[:：]")  # a li
 def _with_neighbours(kb, c, aspect, quote: str, src, limit: int = 260):
     """A rule rarely fits in one sentence: the quote goes on with the sentences right after it that finish
     its item (任何因…爽约…视作已使用) or are sibling items stating the same aspect (5)…24小时以内取消…)."""
-    siblings = kb.clauses(manual_id=c.manual_id)
-    i = next((k for k, x in enumerate(siblings) if x.id == c.id), None)
+    siblings, i = _in_manual(kb, c)
     if i is None:
         return quote, src
     start, end, text = src.line_start, src.line_end, quote

@@ -241,10 +241,8 @@ def situation_in(text: str) -> dict[str, float]:
     out: dict[str, float] = {}
     low = text.lower()
     for s in lexicon().situations:
-        # a word of three characters or more also counts with a few words inside it, in one clause
-        # (没法陪 in 没法天天在医院陪)
-        hits = [w for w in s.words if w.lower() in low or len(w) >= 3 and re.search(
-            re.escape(w[:2].lower()) + r"[^，。？?！!,；;]{1,5}?" + re.escape(w[2:].lower()), low)]
+        # a word of three characters or more also counts with a few words inside it (Situation.gapped)
+        hits = [w for w, gap in zip(s.words, s.gapped) if w.lower() in low or gap is not None and gap.search(low)]
         if hits:
             w = 1.0 + 0.2 * (len(hits) - 1)
             for rank, cat in enumerate(s.categories):

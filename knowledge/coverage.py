@@ -254,8 +254,8 @@ def covered_in_province(kb, service_id: int, city_code: str | None, limit: int =
 
 def listed_cities(kb, service_id: int, limit: int = 8, province: str | None = None,
                   besides: str | None = None) -> list[tuple[str, Source]]:
-    """The cities of the service's city lists (of one province when given), in list order, each with its line;
-    at most limit + 1, so a caller can tell a short list from a long one."""
+    """The cities of the service's city lists (of one province when given, but for `besides`), in list order,
+    each with its line; at most `limit`."""
     cov, out, seen = kb._coverage, [], set()
     for lid in cov["svc_lists"].get(service_id, []):
         name, kind, mid, _a, _b = cov["lists"][lid]
@@ -267,4 +267,4 @@ def listed_cities(kb, service_id: int, limit: int = 8, province: str | None = No
             if code != besides and (cname or raw) not in seen:
                 seen.add(cname or raw)
                 out.append((cname or raw, kb.source(mid, line, section=name)))
-    return out[:limit + 1] if province is None else out[:limit]
+    return out[:limit]

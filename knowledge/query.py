@@ -359,7 +359,7 @@ class KnowledgeBase:
         return coverage.covered_in_province(self, service_id, city_code)
 
     def listed_cities(self, service_id: int, limit: int = 8) -> list[tuple[str, Source]]:
-        """The cities of the service's city lists, each with its line (at most limit + 1)."""
+        """The cities of the service's city lists, each with its line (at most `limit`)."""
         return coverage.listed_cities(self, service_id, limit)
 
     def find_hospital(self, text: str, limit: int = 10) -> list[HospitalView]:
