@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -143,6 +144,29 @@ class ActionOutOfScope(Action):
 
 
 UNANSWERED = ("clarify", "ask_service", "ask_product")  # qa kinds that answer nothing by themselves
+
+
+class ActionGoodbye(Action):
+    """goodbye: a follow-up question the NLU heard as a farewell ("那挂消化内科呢？": 挂 as in 挂了) is
+    answered; a real farewell gets the goodbye."""
+
+    def name(self) -> str:
+        return "action_goodbye"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list:
+        if question_in_disguise(tracker) and _asks(tracker):
+            typed = _qa(dispatcher, tracker, unless=UNANSWERED)
+            if typed is not None:
+                return typed
+        dispatcher.utter_message(response="utter_goodbye")
+        return []
+
+
+def _asks(tracker: Tracker) -> bool:
+    """The message is put as a question (呢 / 吗 / ？ / 能…), not a statement."""
+    from actions.answer import typed_text
+
+    return bool(re.search(r"[呢吗嘛么?？]\s*$|能不能|可不可以|行不行|怎么|多少|几", typed_text(tracker) or ""))
 
 
 class ActionClarify(Action):

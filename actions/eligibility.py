@@ -337,7 +337,7 @@ class ValidateEligibilityForm(FormValidationAction):
         """Rewrites the slot candidates Rasa extracted from the latest message by reading the message as a whole
         (actions/formread.py). Returns (why the form stops or None, {slot: value to restore}) for candidates Rasa
         had already set that the message does not give."""
-        from actions.formread import (NO_HOSPITAL, any_hospital, city_in_text, clock_only, correction, for_self,
+        from actions.formread import (NO_HOSPITAL, any_hospital, city_in_text, clock_only, correction, corrections, for_self,
                                       hospital_phrase, intent_of, is_exit, is_question, is_recap, is_resume, is_yes,
                                       no_hospital, other_named, policy_number_in, raw_text, self_named,
                                       switches_service, time_phrase, user_text, verifier_in, without)
@@ -403,6 +403,7 @@ class ValidateEligibilityForm(FormValidationAction):
         answered = raw.replace(aside, " " * len(aside)) if aside else raw  # the answer without the question after it
         phrase = time_phrase(raw) if "date" in required else ""  # jionlp reads 下周四, not normalise()'s 下周4
         field, said = correction(answered)
+        also = corrections(answered)[1:]  # "…，医院改成北京儿童医院": more fields changed in the same message
         if phrase and said and field in (None, "date"):  # "下周三不行，改成下周四下午2点": the new time only
             phrase = time_phrase(said) or phrase
         before = str(prior_value(tracker, "date") or "")
@@ -426,7 +427,8 @@ class ValidateEligibilityForm(FormValidationAction):
         if said:
             target = field or ("date" if phrase and phrase in said else None) \
                 or next((s for s, es in ents.items() if any(_said_in(raw, e, said) for e in es)), None) \
-                or (requested if requested in free else None)
+                or (requested if requested in free else None) \
+                or ("person" if "person" in required and person_on_policy(verified_policy(tracker), said)[0] else None)
             if target and target != "date" and target in required:
                 new[target] = said
                 free.discard(target)
@@ -439,6 +441,10 @@ class ValidateEligibilityForm(FormValidationAction):
                         new.pop(s)
         elif ents.get("person") and len(ents["person"]) > 1 and "person" in new:
             new["person"] = ents["person"][-1]["value"]
+        for slot, value in also:
+            if slot in required and slot != "date":
+                new[slot] = value
+                free.discard(slot)
         if said and requested == "confirm":  # a correction at the summary is not its answer
             new.pop("confirm", None)
         spans: list[dict] = []  # what this reading takes from the message, blanked for the free text below

@@ -330,17 +330,48 @@ def without(text: str, phrase: str) -> str:
 def correction(text: str) -> tuple[str | None, str]:
     """(slot the customer names or None, the new value's text) of a correction; (None, '') when the message
     corrects nothing."""
+    found = corrections(text)
+    return found[0] if found else (None, "")
+
+
+def corrections(text: str) -> list[tuple[str | None, str]]:
+    """Every correction of a message, the first as correction() reads it: "不是我老婆，是我女儿宋佳怡，医院改成
+    北京儿童医院，时间电话不变" -> [(None, '我女儿宋佳怡'), ('hospital', '北京儿童医院')]. A later part counts
+    only when it names its field; "…不变" ends the value before it."""
     for p in vocab().correction:
         m = p.search(text or "")
         if not m:
             continue
         new = m.group("new").strip(_PUNCT)
-        field = (m.groupdict().get("field") or "").strip(_PUNCT)
-        slot = next((s for w, s in sorted(vocab().fields.items(), key=lambda x: -len(x[0])) if field.endswith(w)),
-                    None) if field else None
-        if new:
-            return slot, new
-    return None, ""
+        if not new:
+            continue
+        head, *rest = re.split(r"[，,。；;]", new)
+        kept, more, ended = [head], [], False
+        for part in rest:
+            named = _field_correction(part)
+            ended = ended or bool(named or _UNCHANGED.search(part))
+            if named:
+                more.append(named)
+            elif not ended:
+                kept.append(part)
+        return [(_slot_of(m.groupdict().get("field")), "，".join(x for x in kept if x.strip(_PUNCT)).strip(_PUNCT))] + more
+    return []
+
+
+_UNCHANGED = re.compile(r"不变|不用改|照旧|不动|还是一样")
+
+
+def _slot_of(field: str | None) -> str | None:
+    field = (field or "").strip(_PUNCT)
+    return next((s for w, s in sorted(vocab().fields.items(), key=lambda x: -len(x[0])) if field.endswith(w)),
+                None) if field else None
+
+
+def _field_correction(part: str) -> tuple[str, str] | None:
+    """("hospital", "北京儿童医院") of "医院改成北京儿童医院": a part that names the field it changes."""
+    m = vocab().correction[1].search(part.strip(_PUNCT))
+    slot = _slot_of(m.group("field")) if m else None
+    return (slot, m.group("new").strip(_PUNCT)) if m and slot and m.group("new").strip(_PUNCT) else None
 
 
 def spoken_x(text: str) -> str:

@@ -1,6 +1,8 @@
 """People a service is for: relation words (one table, zh.yaml `relations`) and the person on a policy."""
 from __future__ import annotations
 
+import re
+
 from assist.lexicon import lexicon
 
 CODES = ("self", "spouse", "child", "parent", "grandparent", "sibling", "other")
@@ -36,6 +38,9 @@ def person_on_policy(policy, text: str):
     p = policy.find_person(t)
     if p:
         return p, []
+    named = _named_in(policy, t)
+    if named is not None:  # "不是我女儿，是我老婆刘芳要看": the one name on the policy the words give
+        return named, []
     code = relation_code(t)
     if code == "self":
         return (policy.insured[0], []) if len(policy.insured) == 1 else (None, list(policy.insured))
@@ -46,3 +51,13 @@ def person_on_policy(policy, text: str):
             return hits[0], []
         return None, hits
     return None, []
+
+
+_DENIED = re.compile(r"(?:不是|并非|不给)[^，,。；;！!]*")
+
+
+def _named_in(policy, text: str):
+    """The one person on the policy whose name the text gives outside what it denies (不是王小雨，是刘芳)."""
+    kept = _DENIED.sub(" ", text)
+    hits = {x.name: x for x in policy.persons() if x.name and len(x.name) >= 2 and x.name in kept}
+    return next(iter(hits.values())) if len(hits) == 1 else None

@@ -224,6 +224,11 @@ def _answer_one(kb, r: Reading, ctx: Context, engine=None, policies=None) -> Rep
         from knowledge import geo
 
         r.places = [res for _a, _b, res in geo.find_cities(ctx.city) if res.status != "unknown"][:1]
+    if followup and ctx.last_kind == "fact" and ctx.last_aspect == "excluded":
+        exclusion = _excluded_reply(kb, r, svc, followup=True) or _not_excluded_reply(kb, r, svc)  # 那挂消化内科呢？
+        if exclusion is not None:
+            exclusion.remember = remember
+            return exclusion
     if followup and ctx.last_kind == "fact" and ctx.last_aspect:
         r.aspects = [a for a in lx.aspects if a.key == ctx.last_aspect]
         aspects = r.aspect_keys()
@@ -1457,9 +1462,10 @@ def _excluded_items(clause: str) -> list[str]:
     return [x for x in (re.sub(r"^(如|例如|包括|以及|比如)", "", x) for x in out) if x]
 
 
-def _excluded_reply(kb, r: Reading, svc) -> Reply | None:
-    """A yes/no question naming something a clause of the service lists as outside it: no, with that clause."""
-    if not re.search(_YES_NO_FORMS + "|行不行", r.text):
+def _excluded_reply(kb, r: Reading, svc, followup: bool = False) -> Reply | None:
+    """A yes/no question (or a follow-up to one) naming something a clause of the service lists as outside
+    it: no, with that clause."""
+    if not followup and not re.search(_YES_NO_FORMS + "|行不行", r.text):
         return None
     asked = _without_service(without_names(kb, r.text), svc)
     for c in kb.clauses(service_id=svc.id):
@@ -1468,8 +1474,42 @@ def _excluded_reply(kb, r: Reading, svc) -> Reply | None:
         if items:
             quote, src = _with_continuation(kb, c)
             return Reply("fact", f"不可以。\n手册原文：“{quote}”",
-                         sources=[src], options=[("转人工", "/human_handoff")])
+                         sources=[src], options=[("转人工", "/human_handoff")], aspect="excluded")
     return None
+
+
+def _not_excluded_reply(kb, r: Reading, svc) -> Reply | None:
+    """"那挂消化内科呢？" right after "口腔科不属于服务范畴": an item of the same kind (a department, a fee)
+    that the service's exclusion list does not name is within the service, with that list quoted."""
+    asked = _noun_phrases(kb, _without_service(without_names(kb, r.text), svc))
+    for c in kb.clauses(service_id=svc.id):
+        items = [x for x in _excluded_items(c.text) if len(x) >= 2]
+        kinds = {x[-1] for x in items}
+        other = [w for w in asked if w[-1] in kinds and w not in items and not any(x in w for x in items)]
+        if items and other:
+            quote, src = _with_continuation(kb, c)
+            return Reply("fact", f"{other[0]}不在手册列出的除外范围（{'、'.join(items)}）里，可以使用{svc.name}"
+                         f"（其他条件仍按手册）。\n手册原文：“{quote}”", sources=[src], aspect="excluded")
+    return None
+
+
+def _noun_phrases(kb, text: str) -> list[str]:
+    """Runs of adjacent words of two or more characters (消化 + 内科 -> 消化内科; 挂, 那 break a run)."""
+    out, run, end = [], "", -1
+    for w in kb.tokens(text):
+        at = text.find(w, max(end, 0))
+        if len(w) >= 2 and at >= 0 and (at == end and run):
+            run += w
+        elif len(w) >= 2 and at >= 0:
+            if run:
+                out.append(run)
+            run = w
+        else:
+            if run:
+                out.append(run)
+            run = ""
+        end = at + len(w) if at >= 0 else end
+    return out + ([run] if run else [])
 
 
 def _customer_pays(kb, r: Reading, svc, clauses: list[str]) -> bool:

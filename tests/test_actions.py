@@ -473,3 +473,16 @@ def test_relative_days_count_from_the_beijing_date():
     assert parse_when("今天下午三点", now=now) == datetime(2026, 12, 2, 15, 0, tzinfo=CHINA_TZ)
     late = datetime(2026, 12, 2, 23, 30, tzinfo=CHINA_TZ)  # same day in both zones
     assert parse_when("后天", now=late).date().isoformat() == "2026-12-04"
+
+
+def test_a_follow_up_heard_as_goodbye_is_answered_and_a_farewell_is_not(app):
+    from actions.dialogue import ActionGoodbye
+
+    s = {"service": "门诊挂号协助", "insurer": "众安", "product": "众安健康险增值服务", "last_answer": "qa:fact:excluded:"}
+    earlier = {"event": "user", "text": "众安的门诊挂号协助能挂产科吗", "parse_data": {"intent": {"name": "ask_rule"}}}
+    now = {"event": "user", "text": "那挂皮肤科呢？", "parse_data": {"intent": {"name": "goodbye"}}}
+    t = tracker(s, intent="goodbye", text=now["text"], events=[earlier, {"event": "bot", "text": "…"}, now])
+    text, _, _, _, _ = run(ActionGoodbye(), t)
+    assert "皮肤科" in text, text
+    text, _, _, _, _ = run(ActionGoodbye(), tracker(s, intent="goodbye", text="好的先挂了"))
+    assert "皮肤科" not in text and "可以使用" not in text

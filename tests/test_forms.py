@@ -13,7 +13,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.eligibility import MAX_VERIFY_FAILURES, ValidateEligibilityForm
-from actions.formread import correction, is_exit, is_resume, looks_like_policy_number, spoken_policy_number, \
+from actions.formread import correction, corrections, is_exit, is_resume, looks_like_policy_number, spoken_policy_number, \
     time_phrase
 from actions.tickets import TICKET_SLOTS, ActionCreateTicket, ServiceHours, ValidateTicketForm, earliest_slot
 from actions.timeparse import parse_when, zh_time
@@ -83,6 +83,9 @@ def test_phrases_of_exit_resume_correction_and_numbers():
     assert correction("住院的是我女儿，不是我老婆。她骨折了")[1] == "我女儿"  # the new value said first
     assert correction("是的，不是很急") == (None, "")
     assert correction("下周三上午9点") == (None, "")
+    assert corrections("不是我老婆，是我女儿宋佳怡，医院改成北京儿童医院，时间电话不变") == [
+        (None, "我女儿宋佳怡"), ("hospital", "北京儿童医院")]
+    assert corrections("时间改到周五下午，医院改成华山医院") == [("date", "周五下午"), ("hospital", "华山医院")]
     assert not looks_like_policy_number("我本人") and not looks_like_policy_number("确认")
     assert spoken_policy_number("PAH 二零二五 零零零一 零幺") == "PAH2025000101"
     from actions.eligibility import parse_verifier_text
@@ -198,6 +201,10 @@ def test_corrections_change_that_slot_and_confirm_again(app):
                            entities=[ent("person", "子女", text, 2), ent("person", "配偶", text, 8)],
                            cands={"person": ["子女", "配偶"]})
     assert got["person"] == "刘芳" and asks == ["confirm"]
+    text = "不对，不是我女儿，是刘芳要去，医院改成上海瑞金医院，其他都不变"  # a name and a second field at once
+    got, _, asks, _ = turn({**full, "service": "门诊协助", "person": "王小雨"}, text, requested="confirm",
+                           entities=[ent("person", "子女", text, 5)], cands={"person": ["子女"]})
+    assert got["person"] == "刘芳" and "瑞金医院" in got["hospital"] and asks == ["confirm"]
     text = "时间改到下下周五下午"
     got, said, asks, _ = turn(full, text, requested="confirm", entities=[ent("date", "下下周五", text)],
                               cands={"date": "下下周五"})

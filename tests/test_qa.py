@@ -784,3 +784,14 @@ def test_a_fact_asked_of_the_one_service_a_situation_fits(kb):
 def test_round_eight_answers_state_what_the_manual_says(kb, q, must, must_not):
     rep = answer(kb, q)
     assert all(m in rep.text for m in must) and not any(m in rep.text for m in must_not), rep.text
+
+
+def test_a_follow_up_after_an_exclusion_names_another_item_of_its_kind(kb):
+    first = answer(kb, "众安健康险增值服务的门诊挂号协助能帮忙挂产科的号吗")
+    assert first.kind == "fact" and first.text.startswith("不可以") and first.aspect == "excluded"
+    ctx = Context(insurer=first.remember.get("insurer"), product=first.remember.get("product"),
+                  service=first.remember.get("service"), last_kind=first.kind, last_aspect=first.aspect)
+    rep = answer(kb, "那皮肤科呢", ctx)
+    assert "皮肤科不在手册列出的除外范围" in rep.text and "可以使用" in rep.text, rep.text
+    rep = answer(kb, "那急诊呢", ctx)
+    assert rep.text.startswith("不可以"), rep.text
