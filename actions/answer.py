@@ -28,6 +28,8 @@ def context(tracker: Tracker):
     kind, aspect, pending = "", "", ""
     if last.startswith("qa:"):
         _, kind, aspect, pending = (last.split(":", 3) + ["", "", ""])[:4]
+    elif last == "action_check_eligibility":
+        kind = "eligibility"  # the own-policy check: "如果她转进ICU了呢？" changes its case
     return Context(insurer=slot_text(tracker, "insurer") or None,
                    product=slot_text(tracker, "product") or _policy_product(tracker),
                    service=slot_text(tracker, "service") or None, city=slot_text(tracker, "city") or None,

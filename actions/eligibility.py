@@ -166,7 +166,7 @@ def _eligibility_result(tracker: Tracker) -> dict | Answer:
             policy_number=policy.number if policy else None,
             verifier=(v.mobile or v.id_last4) if v else None, person=person,
             case=Case(diagnosis=diagnosis if diagnosis in DIAGNOSIS_ZH else None,
-                      disease=slot_text(tracker, "disease")[:100] or None,
+                      disease=slot_text(tracker, "disease")[:100] or None, pregnancy=_stay_for_childbirth(tracker),
                       city=slot_text(tracker, "city")[:40] or None, date=when))
         return check(st.kb, st.kb.engine, _AlreadyVerified(policy, st.policies) if policy else st.policies,
                      req).payload
@@ -176,6 +176,22 @@ def _eligibility_result(tracker: Tracker) -> dict | Answer:
         log.warning("eligibility check failed: %s", e)
         return Answer("eligibility", "抱歉，暂时没能完成资格判断，可以转人工客服帮您确认。",
                       options=[("转人工", "/human_handoff")])
+
+
+def _stay_for_childbirth(tracker: Tracker) -> bool | None:
+    """Whether the care is for pregnancy or childbirth, from the customer's last messages: True when they say
+    so, False when they give an illness as the reason (因为肺炎住院), None when they say neither."""
+    from assist.understand import read
+
+    for text in user_texts(tracker, 3):
+        if not text or text.startswith("/"):
+            continue
+        r = read(stores().kb, text[:300])
+        if r.facts.pregnancy:
+            return True
+        if r.disease:
+            return False
+    return None
 
 
 def stated_facts_question(tracker: Tracker) -> bool:
@@ -590,7 +606,8 @@ class ValidateEligibilityForm(FormValidationAction):
                 if requested != "person" and "person" in new and slot_text(tracker, "person") \
                         and _names_owner(raw, contact, str(new["person"])):
                     new.pop("person")  # "联系电话留我女儿的": whose phone it is, not who is served
-        if "phone" in required and same_contact(raw):
+        kept = slot_text(tracker, "phone") and re.search(r"(电话|手机|联系方式)[^，,。]{0,3}(不变|不用改|照旧)", raw)
+        if "phone" in required and same_contact(raw) and not kept:  # "…，时间电话不变": the phone held stays
             mobile = said or slot_text(tracker, "verifier")
             if mobile and is_mobile(mobile):
                 new["phone"] = mobile

@@ -109,6 +109,7 @@ def _policy_facts(p, extra: PolicyExtra) -> PolicyFacts:
         effective_date=p.effective_date, end_date=p.end_date, received_date=extra.received_date,
         cooling_off_days=extra.cooling_off_days,
         payment_term_years=p.payment_term_years, is_transfer=p.is_transfer, is_renewal=p.is_renewal,
+        waiting_days=p.waiting_days,
         addons=tuple(p.addons) if extra.addons is None else tuple(extra.addons),
         is_family_policy=p.family_policy, family_members=tuple(x.name for x in p.insured),
         designated_family=tuple(DesignatedMember(f.name, f.relation, f.since) for f in p.family),

@@ -76,7 +76,7 @@ def answer(kb, text: str, ctx: Context | None = None, engine=None, policies=None
     r = read(kb, text or "")
     if ctx.earlier and ctx.last_kind == "eligibility" and _changes_the_case(r):
         _carry_facts(kb, read(kb, ctx.earlier), r)  # "那门诊协助呢？", "要是转保过来的呢？"
-        r.cues.add("eligibility")  # "要是出院20天了呢？": the same question, one thing changed
+        r.cues |= {"eligibility", "changed_case"}  # "要是出院20天了呢？": the same question, one thing changed
     whole = _answer_one(kb, r, ctx, engine, policies)
     parts = _sub_questions(text or "")
     if len(parts) < 2 or whole.kind not in _ANSWERS or whole.check_policy:
@@ -114,23 +114,46 @@ def _changes_the_case(r: Reading) -> bool:
     return not asked and "own_policy" not in r.cues and ("followup" in r.cues or bool(HYPOTHETICAL.search(r.text)))
 
 
+def _other_tier(kb, said, text: str):
+    """The product said before, with the tier a follow-up names instead ("尊享版呢？" after 2023专业版); a
+    tier word the edition cannot place leaves the tier open."""
+    from assist.names import index_for
+
+    if not said.edition or not re.search(r"[版档]", text):
+        return said
+    edition, tier = index_for(kb).edition_in(said.edition + text, said.manual_id)
+    return replace(said, edition=edition or said.edition, tier=tier) if tier != said.tier else said
+
+
+_USED_WAS = re.compile(r"用(?:的|过的|掉的)是([^，,。？?；;]{2,16})")
+
+
 def _carry_facts(kb, before: Reading, r: Reading) -> None:
     """The facts of the earlier message that this one does not restate, into `r`; uses made of another
     service do not carry."""
     from dataclasses import fields
 
     same_service = not r.services or not before.services or r.services[0][0] is before.services[0][0]
+    used = _USED_WAS.search(r.text)
+    if used and before.services and any(v is not before.services[0][0] for v, _s in services_in(kb, used.group(1))):
+        same_service = False  # "那如果她用的是住院探视，不是就医陪诊呢": the uses were of another service
+        if before.facts.uses and r.facts.uses is None:
+            r.facts.uses = 0
+        r.text = r.text.replace(used.group(1), "，", 1)  # the service used is not the one asked about
     f = r.facts
     for fd in fields(f):
         if fd.name == "said" or getattr(f, fd.name) is not None or getattr(before.facts, fd.name) is None:
             continue
         if fd.name in ("uses", "used_days") and not same_service:
             continue
+        if fd.name in ("pregnancy", "accident") and r.disease:
+            setattr(f, fd.name, False)  # "那如果她是阑尾炎住院呢": a new cause of the stay, not childbirth
+            continue
         setattr(f, fd.name, getattr(before.facts, fd.name))
     f.said += [w for w in before.facts.said if w not in f.said and (same_service or w not in ("uses", "used_days"))]
     r.disease = r.disease or before.disease
     if not r.products and not r.insurer and before.products:
-        r.products = before.products  # the edition and tier said before (蓝本2023尊享版3档)
+        r.products = [_other_tier(kb, before.products[0], r.text)] + before.products[1:]  # 蓝本2023尊享版3档
 
 
 _ANSWERS = ("fact", "eligibility", "coverage", "not_in_manual")
@@ -896,7 +919,8 @@ def _eligibility(kb, engine, policies, r: Reading, svc, scope: Scope) -> Reply:
         person=Person(relation=("本人" if f.relation == "self" else f.relation_word) if f.relation else None,
                       age=f.age, is_insured=f.insured, designated=f.designated,
                       designated_since=today - timedelta(days=f.designated_days) if f.designated_days else None),
-        case=Case(diagnosis=f.diagnosis, disease=r.disease, pregnancy=f.pregnancy, accident=f.accident,
+        case=Case(diagnosis=f.diagnosis, disease=r.disease, accident=f.accident,
+                  pregnancy=f.pregnancy if f.pregnancy is not None or not r.disease else False,  # 因为肺炎住院
                   diagnosis_hospital_public=f.hospital_public, diagnosis_hospital_grade=f.hospital_grade,
                   uses_this_period=0 if f.uses and f.uses_by_other and f.family_policy is False
                   and f.relation in (None, "self") else f.uses),  # a relative's use, on separate policies
@@ -917,6 +941,8 @@ def _eligibility(kb, engine, policies, r: Reading, svc, scope: Scope) -> Reply:
         return Reply("eligibility", getattr(e, "message", str(e)))
     d = res.decision
     said_codes = set().union(*(_FACT_CODES.get(k, set()) for k in f.said)) if f.said else set()
+    if scope.tier:
+        said_codes.add("entitlement")  # "尊享版呢？": the tier said decides whether it is included
     if f.relation == "self" and f.age is None:
         said_codes.discard("guardian")  # the insured asks for themselves: a guardian is not what they said
     failed = [x for x in d.reasons if x.passed is False]
@@ -1423,8 +1449,8 @@ def _deadline_or_age(r: Reading, clause: str, f) -> str:
 
 def _says_no(kb, r: Reading, svc, clauses: list[str]) -> bool:
     """A yes/no question (…吗, 能不能 …) whose key word the quoted clause puts right after a negation
-    (可以指定医院、科室，但是不能指定医生)."""
-    if not re.search(_YES_NO_FORMS, r.text):
+    (可以指定医院、科室，但是不能指定医生); a changed case after an eligibility answer (如果她转进ICU了呢) asks it too."""
+    if not re.search(_YES_NO_FORMS, r.text) and "changed_case" not in r.cues:
         return False
     words = _question_words(kb, r, svc)
     neg = r"(不能|不可以|不可|无法|不支持|不提供|不包括|不包含|不含|不予|不得|不保证|不允许|不接受|不负责)"
@@ -1439,6 +1465,11 @@ def _says_no(kb, r: Reading, svc, clauses: list[str]) -> bool:
                 before, after = t[max(0, m.start() - 6):m.start()], t[m.end():m.end() + 12]
                 if re.search(neg + r"[\u4e00-\u9fff]{0,2}\s*$", before):  # 不支持 ICU 病房
                     return True
+                lo = max(0, m.start() - 48)
+                listed = re.search(neg + r"[\u4e00-\u9fffA-Za-z0-9 、及和或]{0,40}、[\u4e00-\u9fffA-Za-z0-9 ]{0,8}$",
+                                   t[lo:m.start()])
+                if listed and _in_list_only(asked, w, t, lo + listed.start()):
+                    return True  # 不支持 ICU 病房、特需病房、…、各科室重症监护室: an item of the list
                 if re.search(r"(不指定|不可指定|不能指定|无法指定|不保证)[\u4e00-\u9fff、及和或]{0,8}$",
                              t[max(0, m.start() - 14):m.start()]):
                     return True  # 不指定具体检查设备及医生: every item of the list
@@ -1448,6 +1479,21 @@ def _says_no(kb, r: Reading, svc, clauses: list[str]) -> bool:
 
 
 _ITEMS = r"((?:[\u4e00-\u9fff]{1,8}[、,，和及或]){0,8}[\u4e00-\u9fff]{1,8})"
+
+
+def _in_list_only(asked: str, word: str, clause: str, neg_at: int) -> bool:
+    """The question's words around `word`, as far as the clause shares them, occur only in the negated
+    list: 重症监护室 in "不支持…、各科室重症监护室" yes; 普通病房 of "仅支持普通病房住院,不支持…特需病房" no."""
+    i = asked.find(word)
+    if i < 0:
+        return True
+    a, b = i, i + len(word)
+    while a > 0 and asked[a - 1:b] in clause:
+        a -= 1
+    while b < len(asked) and asked[a:b + 1] in clause:
+        b += 1
+    phrase = asked[a:b]
+    return all(m.start() >= neg_at for m in re.finditer(re.escape(phrase), clause))
 
 
 def _excluded_items(clause: str) -> list[str]:
@@ -1488,8 +1534,8 @@ def _not_excluded_reply(kb, r: Reading, svc) -> Reply | None:
         other = [w for w in asked if w[-1] in kinds and w not in items and not any(x in w for x in items)]
         if items and other:
             quote, src = _with_continuation(kb, c)
-            return Reply("fact", f"{other[0]}不在手册列出的除外范围（{'、'.join(items)}）里，可以使用{svc.name}"
-                         f"（其他条件仍按手册）。\n手册原文：“{quote}”", sources=[src], aspect="excluded")
+            return Reply("fact", f"可以使用{svc.name}：手册列出的不属于服务范围的是{'、'.join(items)}，{other[0]}"
+                         f"不在其中（其他条件仍按手册）。\n手册原文：“{quote}”", sources=[src], aspect="excluded")
     return None
 
 

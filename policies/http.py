@@ -57,7 +57,8 @@ def parse_policy(data: dict, source: str = "http") -> tuple[PolicyView, str | No
         is_renewal=bool(data.get("renewal", False)), addons=tuple(str(a) for a in data.get("addons") or ()),
         family_policy=bool(data.get("family_policy", False)), status=str(data.get("status") or "active"),
         holder_name=str(holder["name"]), holder_mobile_masked=mask_mobile(_s(holder.get("mobile"))),
-        insured=insured, family=family, usage=usage, source=source)
+        insured=insured, family=family, usage=usage, source=source,
+        waiting_days=int(data["waiting_days"]) if data.get("waiting_days") is not None else None)
     return view, _s(holder.get("mobile")), _s(holder.get("id_number"))
 
 

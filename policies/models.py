@@ -30,6 +30,8 @@ class Policy(Base):
     effective_date: Mapped[date] = mapped_column(Date)
     end_date: Mapped[date] = mapped_column(Date)
     payment_term_years: Mapped[Optional[int]] = mapped_column(Integer, nullable=True)
+    # the product's waiting period in days, for services whose manual says "等待期同保险产品合同" (None: unknown)
+    waiting_days: Mapped[Optional[int]] = mapped_column(Integer, nullable=True)
     is_transfer: Mapped[bool] = mapped_column(Boolean, default=False)  # 转保
     is_renewal: Mapped[bool] = mapped_column(Boolean, default=False)  # 续期 / 续保
     addons: Mapped[list[str]] = mapped_column(JSON, default=list)  # optional covers bought (e.g. 门急诊保险金)

@@ -74,7 +74,13 @@ class Spec:
     addons: list[str] = field(default_factory=list)
     family_policy: bool = False
     family: list[P] = field(default_factory=list)
+    waiting_days: Optional[int] = None  # the product's own waiting period, where the manual defers to it
     why: str = ""  # which rule this policy lets a tester exercise
+
+
+# The products' own waiting periods (days) for the manuals whose services take "the product's waiting
+# period" without stating it (001, 003); synthetic, like the rest of these policies.
+PRODUCT_WAITING = {"001": 30, "003": 30}
 
 
 def specs() -> list[Spec]:
@@ -218,6 +224,7 @@ def seed(engine: Engine | None = None, today: date | None = None) -> list[str]:
             pol.edition, pol.tier = match_edition(sp.edition, sp.tier, known)
             pol.effective_date, pol.end_date = eff, end
             pol.payment_term_years = sp.payment_term_years
+            pol.waiting_days = sp.waiting_days if sp.waiting_days is not None else PRODUCT_WAITING.get(sp.manual)
             pol.is_transfer, pol.is_renewal = sp.transfer, sp.renewal
             pol.addons = list(sp.addons)
             pol.family_policy = sp.family_policy

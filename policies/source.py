@@ -74,6 +74,7 @@ class PolicyView:
     family: tuple[PersonView, ...] = ()
     usage: tuple[UsageView, ...] = ()
     source: str = "db"
+    waiting_days: Optional[int] = None  # the product's waiting period (for 等待期同保险合同)
 
     def persons(self) -> tuple[PersonView, ...]:
         return self.insured + self.family
@@ -127,7 +128,7 @@ def policy_view(p, usage: tuple[UsageView, ...] = (), source: str = "db", insure
                       for i in insured),
         family=tuple(PersonView("family", f.relation, f.name, f.birth_date, mask_id(f.id_number), f.since)
                      for f in family),
-        usage=usage, source=source)
+        usage=usage, source=source, waiting_days=getattr(p, "waiting_days", None))
 
 
 class DbPolicySource:

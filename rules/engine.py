@@ -104,6 +104,7 @@ class Ctx:
     on: date
     coverage: Optional[CoverageResult]
     entitlement: Optional[EntitlementRule] = None
+    validity_from: Optional[EntitlementRule] = None  # the edition's validity when its tier is not known
 
     @property
     def is_family(self) -> bool:
@@ -181,6 +182,9 @@ def check_entitlement(c: Ctx, o: Out) -> None:
             if untiered:
                 cands = untiered
             else:
+                rules = {repr({k: (e.validity_rule or {}).get(k) for k in ("start", "end")}) for e in tiers}
+                if len(rules) == 1 and tiers[0].validity_rule:  # every tier lasts as long: the validity still holds
+                    c.validity_from = tiers[0]
                 o.need("entitlement", "policy.tier",
                        f"{cands[0].edition}的{c.svc}权益因档次而不同（{'、'.join(dict.fromkeys(e.tier or '' for e in tiers))}），请告诉我们您的档次。",
                        tiers[0].source)
@@ -275,7 +279,7 @@ def _window_end(kind: dict, start: date, c: Ctx, o: Out, src) -> Optional[date]:
 
 def check_validity(c: Ctx, o: Out) -> None:
     p, on = c.policy, c.on
-    e = c.entitlement
+    e = c.entitlement or c.validity_from
     if p.effective_date and on < p.effective_date:
         o.fail("validity", f"您的保单将于{zh(p.effective_date)}生效，生效前不能使用{c.svc}。", c.rule.validity_source)
         return

@@ -205,6 +205,10 @@ def test_corrections_change_that_slot_and_confirm_again(app):
     got, _, asks, _ = turn({**full, "service": "门诊协助", "person": "王小雨"}, text, requested="confirm",
                            entities=[ent("person", "子女", text, 5)], cands={"person": ["子女"]})
     assert got["person"] == "刘芳" and "瑞金医院" in got["hospital"] and asks == ["confirm"]
+    text = "不是我女儿，是刘芳，时间电话不变"  # the contact phone given before stays, not the proof's mobile
+    got, _, _, _ = turn({**full, "service": "门诊协助", "person": "王小雨", "phone": "13912345678"}, text,
+                        requested="confirm", entities=[ent("person", "子女", text, 2)], cands={"person": ["子女"]})
+    assert got["person"] == "刘芳" and got.get("phone", "13912345678") == "13912345678", got
     text = "时间改到下下周五下午"
     got, said, asks, _ = turn(full, text, requested="confirm", entities=[ent("date", "下下周五", text)],
                               cands={"date": "下下周五"})
@@ -736,6 +740,8 @@ def test_asking_whether_it_can_be_booked_here_is_a_booking(app, text, books):
     ("我的保单是ZAP2025000203，手机13900000010，我能约门诊陪诊吗？", True),
     ("保单ZAP2025000201，手机13900000008，帮我约下下周三上午9点的门诊陪诊", False),
     ("我能约门诊陪诊吗？", False),  # no policy: the rules answer on stated facts
+    ("保单号PAH2025000101，手机13900000001。我妈住院了，能申请住院协助吗？", True),  # 能申请…吗 with a policy
+    ("我的保单ZAP2025000201，手机13900000008，我本人现在能用重疾绿通吗", True),
 ])
 def test_may_i_still_book_with_a_policy_is_checked_first(app, text, check):
     from actions.tickets import check_before_booking
@@ -830,3 +836,19 @@ def test_a_span_after_an_event_is_a_stated_fact_for_the_eligibility_form(app):
     assert since_event("术后家庭护理，我出院已经二十天了，还能约吗")
     assert since_event("手术后一个半月了")
     assert not since_event("术后家庭护理下周能约吗")
+
+
+def test_a_policy_carries_its_products_waiting_period_where_the_manual_defers_to_it(app):
+    """001 and 003 give their services "the product's waiting period": the policy holds it (30 days in the demo
+    data), so the own-policy check decides instead of asking for it."""
+    from actions.common import stores
+    from assist.eligibility import EligibilityRequest, check
+
+    st = stores()
+    old = check(st.kb, st.kb.engine, st.policies, EligibilityRequest(
+        service="门诊陪诊服务", policy_number="ZAP2025000201", verifier="13900000008"))  # 100 days, add-on bought
+    assert old.decision.status == "eligible", [r.message for r in old.decision.reasons]
+    new = check(st.kb, st.kb.engine, st.policies, EligibilityRequest(
+        service="门诊挂号协助", policy_number="ZAV2025000402", verifier="13900000014"))  # 15 days
+    assert new.decision.status == "not_eligible" and any(r.code == "waiting" and r.passed is False
+                                                         for r in new.decision.reasons)
