@@ -358,6 +358,37 @@ def index_for(kb) -> NameIndex:
     return idx
 
 
+_hospital_sounds: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+MIN_HOSPITAL_SYLLABLES = 4  # 湘雅医院: shorter sound-alikes are too often other words
+
+
+def _hospital_sound_index(kb) -> dict[str, str]:
+    """Folded pinyin of each hospital name and alias (4 to 14 characters) -> that spelling, built once per store."""
+    idx = _hospital_sounds.get(kb)
+    if idx is None:
+        idx = {}
+        for key in sorted(kb._hospital_keys, key=len):
+            if MIN_HOSPITAL_SYLLABLES <= len(key) <= 14 and re.fullmatch(r"[\u4e00-\u9fff]+", key):
+                idx.setdefault(" ".join(s for s, _a, _b in sounds(key)), key)
+        _hospital_sounds[kb] = idx
+    return idx
+
+
+def hospital_by_sound(kb, text: str) -> str:
+    """The text with a sound-alike of a hospital's name put back in the store's spelling (中南大学那个香雅医院 ->
+    中南大学那个湘雅医院), longest first; the text unchanged when it has none. For when the name is not found
+    as written (a hotline transcript, a typo)."""
+    idx = _hospital_sound_index(kb)
+    syl = sounds(text or "")
+    for k in range(min(14, len(syl)), MIN_HOSPITAL_SYLLABLES - 1, -1):
+        for i in range(len(syl) - k + 1):
+            key = idx.get(" ".join(s for s, _a, _b in syl[i:i + k]))
+            if key is not None:
+                a, b = syl[i][1], syl[i + k - 1][2]
+                return text[:a] + key + text[b:]
+    return text
+
+
 @dataclass
 class Names:
     """What a message names (after repair)."""

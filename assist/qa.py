@@ -627,7 +627,7 @@ def _coverage(kb, r: Reading, svc, ctx: Context) -> Reply:
     place = (res.query if res.via == "county" and res.query else res.city.name) if res else None
     out = None
     try:  # of the hospitals the words may name (北京天坛医院 / 首都医科大学附属北京天坛医院), a listed one first
-        for h in (r.hospitals or [None]):
+        for h in (_listed_first(kb, svc, r.hospitals, place) or [None]):
             _res, got = coverage_facts(kb, svc, Case(city=place, hospital=h.name if h else None), short=True)
             if out is None or (got is not None and got["status"] == "covered"):
                 out = got
@@ -684,6 +684,24 @@ def _coverage(kb, r: Reading, svc, ctx: Context) -> Reply:
         ("帮我预约", "/open_ticket")]
     return Reply("coverage", text, sources=srcs, options=opts,
                  remember={"city": out["city"]["short"]}, items=[{"status": status, **out.get("city", {})}])
+
+
+def _listed_first(kb, svc, hospitals: list, city: str | None) -> list:
+    """The hospitals a message may name, the service's own list's spelling of each first (邵逸夫医院: the
+    list's 浙江大学医学院附属邵逸夫医院 before another manual's 浙江大学附属邵逸夫医院), then the rest; with a
+    city said, those of other cities last."""
+    if not hospitals:
+        return hospitals
+    # 逸夫医院 matched inside 邵逸夫医院: the longer mention is the one said
+    hospitals = [h for h in hospitals if not any(h.matched and h.matched != o.matched and h.matched in o.matched
+                                                 for o in hospitals)]
+    listed = {x.name for c in ([city] if city else {h.city_name for h in hospitals if h.city_name})
+              for x in kb.hospitals(svc.id, c)}
+    same = [x for h in hospitals for x in kb.find_hospital(h.matched or h.name, limit=5) if x.name in listed]
+    out = list({x.name: x for x in same + list(hospitals)}.values())
+    if city:
+        out.sort(key=lambda x: not (x.name in listed or (x.city_name or "") in (city or "")))
+    return out
 
 
 SHORT_LIST = 6  # a service offered in this many listed cities or fewer names them all when a city is not one
@@ -984,7 +1002,7 @@ def _eligibility(kb, engine, policies, r: Reading, svc, scope: Scope) -> Reply:
                      f"手册原文：“{quote}”"]
             srcs, status, failed = [src], "not_eligible", [c]
         elif want and f.used_days + want > n:  # 已经用了20天，想再用15天: past the cap
-            lines = [f"按手册的规定，不能再用{want}天：{name}累计上限 {n} 天，您说已经用了 {f.used_days} 天，"
+            lines = [f"按手册的规定，这种情况不能使用{name}：累计上限 {n} 天，您说已经用了 {f.used_days} 天，"
                      f"再用 {want} 天会超过上限。", f"手册原文：“{quote}”"]
             srcs, status, failed = [src], "not_eligible", [c]
         else:
@@ -1126,6 +1144,8 @@ def _query_words(kb, r: Reading, svc_names: list[str]) -> tuple[set[str], set[st
     text = without_names(kb, r.text)
     forms = {m for n in svc_names for m in (n, n.replace(" ", ""), *numeral_forms(n))}
     forms |= {c for n in svc_names for c in [service_core(n)] if len(c) >= 5}  # not 基因检测, 药品: words asked
+    parts = [p for n in svc_names if "·" in n for p in n.split("·") if len(p) >= 3]  # 众安互联网医院·视频问诊
+    forms |= {x for p in parts for x in (p, without_names(kb, p).strip()) if len(x) >= 3}
     for n in sorted(forms, key=len, reverse=True):  # 院外特药直付 said for 院外特药直付服务
         text = text.replace(n, " ")
     for p in r.products:
@@ -1749,9 +1769,16 @@ def _foreign_words(kb, r: Reading, svc) -> list[str]:
     uses: what the customer asks about is not in it."""
     text = _without_service(without_names(kb, r.text), svc)
     raw, stop = _manual_text(kb, svc.manual_id), _stop_words()
-    return [w for w in dict.fromkeys(kb.tokens(text))
-            if re.fullmatch(r"[\u4e00-\u9fff]{2,}", w) and w not in raw and w not in stop
-            and not (len(w) >= 3 and (w[:-1] in raw or w[1:] in raw))]  # 病房用: the manual's 病房 and a verb
+    words = [w for w in dict.fromkeys(kb.tokens(text))
+             if re.fullmatch(r"[\u4e00-\u9fff]{2,}", w) and w not in raw and w not in stop
+             and not (len(w) >= 3 and (w[:-1] in raw or w[1:] in raw))]  # 病房用: the manual's 病房 and a verb
+    out: list[str] = []
+    for w in words:  # 开病 + 假条 said as one: 开病假条
+        if out and out[-1] + w in text:
+            out[-1] += w
+        else:
+            out.append(w)
+    return out
 
 
 def _rarity(kb, w: str) -> float:
@@ -1990,3 +2017,6 @@ def warm(kb=None) -> None:
     kb.features("住院")
     _ = kb._clause_features
     read(kb, "平安健康的住院协助在北京能用吗")
+    from assist.names import hospital_by_sound
+
+    hospital_by_sound(kb, "协和医院")  # the hospitals' sound index

@@ -834,3 +834,12 @@ def test_a_changed_case_names_an_excluded_ward_or_another_service_used(kb):
                   service=first.remember.get("service"), last_kind=first.kind, earlier=q)
     rep = answer(kb, "那如果他用的是出院交通呢？我还能约吗？", ctx, engine=kb.engine, policies=pol)
     assert "可以使用" in rep.text and "已使用 0 次" in rep.text, rep.text
+
+
+def test_a_hospital_said_by_sound_is_found_and_a_listed_spelling_is_checked(kb):
+    from assist.names import hospital_by_sound
+
+    assert hospital_by_sound(kb, "北京鞋和医院下周三") == "北京协和医院下周三"  # a transcript's sound-alike
+    assert hospital_by_sound(kb, "我下周三去医院") == "我下周三去医院"
+    rep = answer(kb, "众安的门诊挂号协助，浙江杭州的邵逸夫医院在不在名单上")  # the list's own spelling of it
+    assert rep.kind == "coverage" and "邵逸夫医院在门诊挂号协助的服务医院清单内" in rep.text, rep.text
