@@ -199,7 +199,7 @@ def _answer_one(kb, r: Reading, ctx: Context, engine=None, policies=None) -> Rep
         fits = _fitting(kb, r, scope.manual_ids)  # 上门换药…能换几个部位: asked of the one service it fits
         svc_cands = fits[:1] if len(fits) == 1 else []
     if not svc_cands and scope.edition and (_FAMILY.search(r.text) or r.facts.relation not in (None, "self")) \
-            and not [a for a in r.aspects if a.key not in ("who", "content", "count", "number")]:
+            and not [a for a in r.aspects if a.key not in ("who", "content", "count", "number", "choose")]:
         fam = _edition_family(kb, scope)  # 太保蓝本2023尊享版2档，家里人也能用吗？最多能加几个？
         if fam is not None:
             return fam
@@ -672,7 +672,7 @@ def _coverage(kb, r: Reading, svc, ctx: Context) -> Reply:
         else:
             every = kb.listed_cities(svc.id, SHORT_LIST + 1)  # one more: a longer list is not named
             if 0 < len(every) <= SHORT_LIST:  # a short list (北京、上海、广州): where it is offered at all
-                text += f"\n手册列出的服务城市只有：{'、'.join(n for n, _s in every)}。"
+                text += f"\n手册列出的服务城市只有：{'、'.join(_short_city(n) for n, _s in every)}。"
                 srcs += [src for _n, src in every[:3]]
     listed = kb.hospitals(svc.id, out["city"]["name"]) if status in ("covered", "partial") else []
     if listed and (_asks_list(r.text) or len(listed) <= 8):
@@ -702,6 +702,11 @@ def _listed_first(kb, svc, hospitals: list, city: str | None) -> list:
     if city:
         out.sort(key=lambda x: not (x.name in listed or (x.city_name or "") in (city or "")))
     return out
+
+
+def _short_city(name: str) -> str:
+    """北京市 -> 北京 (a short list reads as people say it); 阿拉善盟, 沙市 stay."""
+    return name[:-1] if name.endswith("市") and len(name) > 2 else name
 
 
 SHORT_LIST = 6  # a service offered in this many listed cities or fewer names them all when a city is not one

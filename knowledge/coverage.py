@@ -264,7 +264,7 @@ def listed_cities(kb, service_id: int, limit: int = 8, province: str | None = No
         for code, raw, line, _hcount, cname in cov["cities"].get(lid, []):
             if province is not None and not (code and code[:2] == province):
                 continue
-            if code != besides and (cname or raw) not in seen:
+            if (besides is None or code != besides) and (cname or raw) not in seen:  # 安徽省 rows have no code
                 seen.add(cname or raw)
                 out.append((cname or raw, kb.source(mid, line, section=name)))
     return out[:limit]

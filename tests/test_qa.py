@@ -843,3 +843,17 @@ def test_a_hospital_said_by_sound_is_found_and_a_listed_spelling_is_checked(kb):
     assert hospital_by_sound(kb, "我下周三去医院") == "我下周三去医院"
     rep = answer(kb, "众安的门诊挂号协助，浙江杭州的邵逸夫医院在不在名单上")  # the list's own spelling of it
     assert rep.kind == "coverage" and "邵逸夫医院在门诊挂号协助的服务医院清单内" in rep.text, rep.text
+
+
+def test_days_since_buying_said_after_the_product_name_and_a_short_city_list(kb):
+    from actions.common import stores
+
+    rep = answer(kb, "我买的平安健康险才12天，门诊协助现在能用吗", Context(), engine=kb.engine,
+                 policies=stores().policies)
+    assert rep.kind == "eligibility" and "不能使用" in rep.text and "30天等待期" in rep.text, rep.text
+    rep = answer(kb, "太保健康复发险的病理专家会诊，在武汉能做吗")
+    assert "手册列出的服务城市只有：北京、上海、广州" in rep.text, rep.text
+    rep = answer(kb, "尊享e生PLUS的院内陪护在西安能用吗")  # the list names provinces (陕西省) as well as cities
+    assert "只有" not in rep.text, rep.text
+    rep = answer(kb, "太保蓝本2022版尊享版2档，能指定几位家人一起用？")
+    assert "3名" in rep.text, rep.text
