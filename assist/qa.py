@@ -74,6 +74,9 @@ def answer(kb, text: str, ctx: Context | None = None, engine=None, policies=None
     whole, then each question whose aspect that answer does not state is answered in its context."""
     ctx = ctx or Context()
     r = read(kb, text or "")
+    if r.facts.relation not in (None, "self") and "contact" in r.aspect_keys() and not _ASKS_NUMBER.search(r.text):
+        r.aspects = [a for a in r.aspects if a.key != "contact"]  # 我老公能打这个电话做咨询吗: who may use it
+        r.cues.add("eligibility")
     if ctx.earlier and ctx.last_kind == "eligibility" and _changes_the_case(r):
         _carry_facts(kb, read(kb, ctx.earlier), r)  # "那门诊协助呢？", "要是转保过来的呢？"
         r.cues |= {"eligibility", "changed_case"}  # "要是出院20天了呢？": the same question, one thing changed
@@ -99,6 +102,7 @@ def answer(kb, text: str, ctx: Context | None = None, engine=None, policies=None
     return out
 
 
+_ASKS_NUMBER = re.compile(r"多少|号码|几号|哪个号|是什么|怎么联系|联系方式|打哪")
 HYPOTHETICAL = re.compile(r"如果|要是|假如|假设|换成|换作")
 
 
@@ -210,7 +214,7 @@ def _answer_one(kb, r: Reading, ctx: Context, engine=None, policies=None) -> Rep
         if r.situation and not r.aspects or "recommend" in r.cues and r.situation:
             return _recommend(kb, r, scope)
         if "contact" in r.aspect_keys():
-            rep = _contact(kb, scope, None)
+            rep = _contact(kb, scope, None, with_hours="hours" in r.aspect_keys())
             rep.pending = r.text if rep.kind == "ask_product" else None
             return rep
         if r.situation:
@@ -308,7 +312,7 @@ def _answer_one(kb, r: Reading, ctx: Context, engine=None, policies=None) -> Rep
         return ent
     if aspects and aspects != ["content"]:
         if "contact" in aspects and set(aspects) <= {"contact", "hours"}:  # 热线几点到几点能打: the line and its hours
-            rep = _contact(kb, scope, svc if _strong(named) else None)
+            rep = _contact(kb, scope, svc if _strong(named) else None, with_hours="hours" in aspects)
         else:
             hits = _best_clauses(kb, r, svc_cands, scope)
             if not hits and not _strong(named) and scope.manual_ids:  # a guessed service: the whole manual
@@ -773,7 +777,7 @@ def _scope_clause(kb, svc):
     return None
 
 
-def _contact(kb, scope: Scope, svc) -> Reply:
+def _contact(kb, scope: Scope, svc, with_hours: bool = False) -> Reply:
     ins = svc and kb.resolve_insurer(svc.insurer) or scope.insurer
     if ins is None:
         return _ask_product(kb, "请问您的保单是哪家保险公司的？告诉我后给您对应的客服电话。")
@@ -791,12 +795,18 @@ def _contact(kb, scope: Scope, svc) -> Reply:
 
     def said(c) -> str:  # a phone with the hours its own line gives (工作时间 周一至周日8:00—22:00)
         h = hours.get(c.source.line_start) if c.kind == "phone" else None
+        if h is None and with_hours and c.kind == "phone":  # 几点有人接: the hours a line beside the number gives
+            line = next((x for x in contacts if x.kind == "hours" and c.value in (x.source.quote or "")), None)
+            if line is not None:
+                h = line.value
+                extra.append(line.source)
         return f"{c.label}：{c.value}" + (f"（{h}）" if h and h not in c.value else "")
 
     phones = {c.source.line_start for c in shown if c.kind == "phone"}
     shown = [c for c in shown if not (c.kind == "hours" and c.source.line_start in phones)]
+    extra: list = []
     text = "；".join(said(c) for c in shown) + "。"
-    return Reply("contact", text, sources=[c.source for c in shown], options=[("转人工", "/human_handoff")],
+    return Reply("contact", text, sources=[c.source for c in shown] + extra, options=[("转人工", "/human_handoff")],
                  items=[{"kind": c.kind, "label": c.label, "value": c.value} for c in shown])
 
 
@@ -1697,7 +1707,8 @@ def _unsaid_focus(kb, r: Reading, svc) -> list[str]:
                 if not re.search("指定|选|挑", base[max(0, m.start("whole") - 2):m.start("whole")]):
                     whole = re.sub(r"^.*是(?=[\u4e00-\u9fff]{2})", "", whole)  # 陪诊的人是男的女的能挑吗
                     whole = re.split(r"[，,]", _without_service(whole, svc))[-1].lstrip("的")  # 陪诊医院能选吗
-                whole = re.sub(r"^(看|找|要)?(哪个|哪位|哪家|哪一位|某个|某位|某家|一个|一位|个|位)", "", whole)
+                whole = re.sub(r"^(看|找|要)?(具体|特定)?(的)?(哪个|哪位|哪家|哪一位|某个|某位|某家|一个|一位|个|位)", "",
+                               whole)  # 指定具体哪位专家: 专家
                 if len(whole) >= 2 and whole not in _stop_words() and not any(
                         a.asked_in(whole) for a in lx.aspects if a.key != "choose"):  # 女护工: the manual's words or none
                     found.append(whole)

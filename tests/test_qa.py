@@ -857,3 +857,14 @@ def test_days_since_buying_said_after_the_product_name_and_a_short_city_list(kb)
     assert "只有" not in rep.text, rep.text
     rep = answer(kb, "太保蓝本2022版尊享版2档，能指定几位家人一起用？")
     assert "3名" in rep.text, rep.text
+
+
+def test_choosing_a_particular_one_hours_beside_the_number_and_a_relative_using_the_phone_service(kb):
+    rep = answer(kb, "太保蓝本的专家预约能指定具体哪位专家吗")
+    assert rep.text.startswith("不可以"), rep.text
+    rep = answer(kb, "众安增值服务的客服电话几点有人接")
+    assert "10109955" in rep.text and "9:00-21:00" in rep.text, rep.text
+    ctx = Context(insurer="太保健康", product="太保互联网特定妇科癌症复发医疗保险", service="肿瘤心理咨询",
+                  last_kind="fact", last_aspect="count")
+    rep = answer(kb, "我女儿能打这个电话做咨询吗", ctx)
+    assert rep.kind != "contact", rep.text
