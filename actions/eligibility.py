@@ -178,6 +178,15 @@ def _eligibility_result(tracker: Tracker) -> dict | Answer:
                       options=[("转人工", "/human_handoff")])
 
 
+def _names_a_service(text: str, value: str) -> bool:
+    """The message names the service by a name of four characters or more (那重疾绿通呢), not by a word of its
+    kind (挂号缴费都要人帮忙)."""
+    from assist.qa import _strong
+    from assist.understand import services_in
+
+    return len(value) >= 4 and value in (text or "") and _strong(services_in(stores().kb, value))
+
+
 def _stay_for_childbirth(tracker: Tracker) -> bool | None:
     """Whether the care is for pregnancy or childbirth, from the customer's last messages: True when they say
     so, False when they give an illness as the reason (因为肺炎住院), None when they say neither."""
@@ -474,7 +483,8 @@ class ValidateEligibilityForm(FormValidationAction):
             free.discard("person")
             spans.append({"start": named[1], "end": named[2]})
         if "service" in new and requested != "service" and field != "service" and prior_service \
-                and new["service"] != prior_service and not switches_service(text):
+                and new["service"] != prior_service and not switches_service(text) \
+                and not (tracker.active_loop_name == "eligibility_form" and _names_a_service(raw, str(new["service"]))):
             new.pop("service")  # "…排队缴费需要人搭把手" describes the need for the service being booked
         if "hospital" in required and "hospital" not in new and not ents.get("hospital") and field != "hospital" \
                 and (requested == "hospital" or not slot_text(tracker, "hospital")):

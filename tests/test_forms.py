@@ -852,3 +852,17 @@ def test_a_policy_carries_its_products_waiting_period_where_the_manual_defers_to
         service="门诊挂号协助", policy_number="ZAV2025000402", verifier="13900000014"))  # 15 days
     assert new.decision.status == "not_eligible" and any(r.code == "waiting" and r.passed is False
                                                          for r in new.decision.reasons)
+
+
+def test_another_service_named_in_the_eligibility_check_is_checked(app):
+    """"那住院协助呢？" after the own-policy check of 门诊协助: the check is about the service now named."""
+    from actions.eligibility import ValidateEligibilityForm
+
+    _, creds = app
+    c = creds["PAH2025000101"]
+    msg = "那住院协助是不是要住院单才能用"
+    got, _, _, _ = turn({"service": "门诊协助", "insurer": "平安健康", "policy_number": c["number"],
+                         "verifier": c["mobile"], "person": "王建国"}, msg, requested="",
+                        cands={"service": "住院协助"}, entities=[ent("service", "住院协助", msg)],
+                        form=ValidateEligibilityForm(), loop="eligibility_form")
+    assert got.get("service", "住院协助") == "住院协助", got
