@@ -265,6 +265,10 @@ def _answer_one(kb, r: Reading, ctx: Context, engine=None, policies=None) -> Rep
             rep = _coverage(kb, r, svc, ctx)
             rep.remember = {**remember, **rep.remember}
             return rep
+    if not (r.places or r.hospitals or r.province) and _ASKS_WHERE.search(r.text):
+        rep = _where_offered(kb, svc)  # 能在哪些城市用: the list's cities, or the manual's words on its reach
+        rep.remember = remember
+        return rep
     if "own_policy" in r.cues:
         rep = Reply("check_policy", f"好的，帮您核对保单能否使用{svc.name}。", check_policy=True)
         rep.remember = remember
@@ -767,6 +771,31 @@ def _place_in_service_text(kb, svc, city: str):
         if short in c.text and not re.search(short + r".{0,4}(除外|不含|不包括)", c.text):
             return c
     return None
+
+
+_ASKS_WHERE = re.compile(r"(哪些|哪几个|什么|哪个)(城市|地方|地区|省)|在哪(里|儿)?(能|可以)用|(城市|医院)(名单|清单|列表)"
+                         r"|覆盖(哪|范围|了哪)")
+
+
+def _where_offered(kb, svc) -> Reply:
+    """Where a service is offered, asked without a place: the cities of its list (a few, with how many), or,
+    with no list, that the manual lists none and what it says of its reach."""
+    every = kb.listed_cities(svc.id, 1000)
+    if every:
+        shown = "、".join(_short_city(n) for n, _s in every[:MAX_LISTED])
+        more = f"等 {len(every)} 个城市/地区" if len(every) > MAX_LISTED else ""
+        return Reply("coverage", f"手册列出的{svc.name}服务城市有：{shown}{more}。告诉我您所在的城市，可以帮您查是否在范围内。",
+                     sources=[src for _n, src in every[:3]], options=[("帮我预约", "/open_ticket")])
+    lists = [kb._coverage["lists"][lid] for lid in kb._coverage["svc_lists"].get(svc.id, [])]
+    if lists:  # a hospital list: where it is offered is the cities of its hospitals
+        name, _kind, mid, a, b = lists[0]
+        return Reply("coverage", f"手册列出了{svc.name}的服务医院名单（{name}）。告诉我您所在的城市或医院，可以帮您查是否在名单上。",
+                     sources=[kb.source(mid, a, b, section=name)], options=[("帮我预约", "/open_ticket")])
+    scope_clause = _scope_clause(kb, svc)
+    text = f"无法确认具体哪些城市能用{svc.name}：手册没有列出它的城市或医院名单。" + (
+        f"手册原文：“{_clip(scope_clause.text, 160)}”" if scope_clause else "") + "具体城市可以转人工帮您核实。"
+    return Reply("coverage", text, sources=[kb.clause_source(scope_clause)] if scope_clause else [],
+                 options=[("转人工", "/human_handoff")])
 
 
 def _scope_clause(kb, svc):

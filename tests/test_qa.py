@@ -868,3 +868,12 @@ def test_choosing_a_particular_one_hours_beside_the_number_and_a_relative_using_
                   last_kind="fact", last_aspect="count")
     rep = answer(kb, "我女儿能打这个电话做咨询吗", ctx)
     assert rep.kind != "contact", rep.text
+
+
+def test_where_a_service_is_offered_asked_without_a_place(kb):
+    rep = answer(kb, "平安的住院协助在哪些城市能用")  # a city list: its cities, how many
+    assert rep.kind == "coverage" and "334 个城市" in rep.text and "合肥" in rep.text, rep.text
+    rep = answer(kb, "众安的门诊挂号协助覆盖哪些地方")  # a hospital list
+    assert rep.kind == "coverage" and "服务医院名单" in rep.text, rep.text
+    rep = answer(kb, "太保蓝本的重疾三甲专家预约能在什么城市用")  # no list: the manual's words on its reach
+    assert rep.kind == "coverage" and rep.text.startswith("无法确认") and "400" in rep.text, rep.text
