@@ -189,18 +189,14 @@ def _names_a_service(text: str, value: str) -> bool:
 
 def _stay_for_childbirth(tracker: Tracker) -> bool | None:
     """Whether the care is for pregnancy or childbirth, from the customer's last messages: True when they say
-    so, False when they give an illness as the reason (因为肺炎住院), None when they say neither."""
-    from assist.understand import read
+    so, False when the latest names an illness (因为肺炎住院), None when they say neither."""
+    from assist.lexicon import lexicon
+    from assist.understand import _disease
 
-    for text in user_texts(tracker, 3):
-        if not text or text.startswith("/"):
-            continue
-        r = read(stores().kb, text[:300])
-        if r.facts.pregnancy:
-            return True
-        if r.disease:
-            return False
-    return None
+    texts = [t[:300] for t in user_texts(tracker, 3) if t and not t.startswith("/")]
+    if any(p.search(t) for t in texts for p in lexicon().facts["pregnancy"]):
+        return True
+    return False if slot_text(tracker, "disease") or (texts and _disease(stores().kb, texts[0])) else None
 
 
 def stated_facts_question(tracker: Tracker) -> bool:
