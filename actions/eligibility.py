@@ -190,11 +190,11 @@ def _names_a_service(text: str, value: str) -> bool:
 def _stay_for_childbirth(tracker: Tracker) -> bool | None:
     """Whether the care is for pregnancy or childbirth, from the customer's last messages: True when they say
     so, False when the latest names an illness (因为肺炎住院), None when they say neither."""
-    from assist.lexicon import lexicon
+    from assist.facts import pregnancy_said
     from assist.understand import _disease
 
     texts = [t[:300] for t in user_texts(tracker, 3) if t and not t.startswith("/")]
-    if any(p.search(t) for t in texts for p in lexicon().facts["pregnancy"]):
+    if any(pregnancy_said(t) for t in texts):
         return True
     return False if slot_text(tracker, "disease") or (texts and _disease(stores().kb, texts[0])) else None
 
@@ -589,7 +589,8 @@ class ValidateEligibilityForm(FormValidationAction):
         ("保单…，手机13900000001") fills the verifier, and "联系也打这个" makes that mobile the contact
         phone (a mobile given to verify is otherwise not the contact phone); a service at home has no
         hospital to ask for."""
-        from actions.formread import NO_HOSPITAL, at_home, bare_mobile_in, policy_number_in, same_contact, verifier_in
+        from actions.formread import (NO_HOSPITAL, at_home, bare_mobile_in, keeps_contact, policy_number_in,
+                                      same_contact, verifier_in)
         from assist.text import digits_only, normalise
         from core.ids import is_mobile
 
@@ -612,7 +613,7 @@ class ValidateEligibilityForm(FormValidationAction):
                 if requested != "person" and "person" in new and slot_text(tracker, "person") \
                         and _names_owner(raw, contact, str(new["person"])):
                     new.pop("person")  # "联系电话留我女儿的": whose phone it is, not who is served
-        kept = slot_text(tracker, "phone") and re.search(r"(电话|手机|联系方式)[^，,。]{0,3}(不变|不用改|照旧)", raw)
+        kept = slot_text(tracker, "phone") and keeps_contact(raw)
         if "phone" in required and same_contact(raw) and not kept:  # "…，时间电话不变": the phone held stays
             mobile = said or slot_text(tracker, "verifier")
             if mobile and is_mobile(mobile):

@@ -51,6 +51,8 @@ class Vocab:
     hospital_any: re.Pattern
     self_served: re.Pattern
     not_a_time: frozenset[str]
+    unchanged: re.Pattern
+    contact_unchanged: re.Pattern
 
 
 @lru_cache(maxsize=1)
@@ -65,7 +67,8 @@ def vocab() -> Vocab:
                  re.compile(d["self_intro"]), re.compile(d["names_other"]), re.compile(d["service_switch"]),
                  d["hospital_suffix"], re.compile(d["hospital_lead"]), re.compile(d["recap"]),
                  re.compile(d["served_at_home"]), re.compile(d["contact_cue"]),
-                 re.compile(d["hospital_any"]), re.compile(d["self_served"]), frozenset(d["not_a_time"]))
+                 re.compile(d["hospital_any"]), re.compile(d["self_served"]), frozenset(d["not_a_time"]),
+                 re.compile(d["unchanged"]), re.compile(d["contact_unchanged"]))
 
 
 def raw_text(tracker: Tracker) -> str:
@@ -212,6 +215,11 @@ def is_recap(text: str) -> bool:
     return bool(text) and len(text) <= 30 and bool(vocab().recap.search(text))
 
 
+def keeps_contact(text: str) -> bool:
+    """"…，时间电话不变": the contact phone already given stays."""
+    return bool(vocab().contact_unchanged.search(text or ""))
+
+
 def same_contact(text: str) -> bool:
     """The customer says the contact phone is the number just given."""
     return bool(text) and any(p.search(text) for p in vocab().same_contact)
@@ -349,16 +357,13 @@ def corrections(text: str) -> list[tuple[str | None, str]]:
         kept, more, ended = [head], [], False
         for part in rest:
             named = _field_correction(part)
-            ended = ended or bool(named or _UNCHANGED.search(part))
+            ended = ended or bool(named or vocab().unchanged.search(part))
             if named:
                 more.append(named)
             elif not ended:
                 kept.append(part)
         return [(_slot_of(m.groupdict().get("field")), "，".join(x for x in kept if x.strip(_PUNCT)).strip(_PUNCT))] + more
     return []
-
-
-_UNCHANGED = re.compile(r"不变|不用改|照旧|不动|还是一样")
 
 
 def _slot_of(field: str | None) -> str | None:

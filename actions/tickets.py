@@ -317,13 +317,9 @@ class ValidateTicketForm(ValidateEligibilityForm):
             return {"hospital": None}
         kb = stores().kb
         svc, city = current_service(tracker), slot_text(tracker, "city")
-        hits = kb.find_hospital(text)
-        if not hits:
-            from assist.names import hospital_by_sound
+        from assist.names import find_hospital_heard
 
-            heard = hospital_by_sound(kb, text)  # 香雅医院 on a hotline transcript: 湘雅医院
-            hits = kb.find_hospital(heard) if heard != text else []
-            text = heard if hits else text
+        hits, text = find_hospital_heard(kb, text)  # 香雅医院 on a hotline transcript: 湘雅医院
         if not hits and not hospital_phrase(text):  # "你再说一遍…" is no hospital's name
             ask(dispatcher, "ask_hospital", "请问是哪家医院？说医院的名称就行，没有指定的话选“不指定”。",
                 [(NO_HOSPITAL, inform_payload(hospital=NO_HOSPITAL))])

@@ -163,7 +163,7 @@ def read_facts(text: str, whole: str | None = None) -> StatedFacts:
         f.diagnosis = "confirmed"
     if f.diagnosis:
         f.said.append("diagnosis")
-    if any(p.search(text) for p in pats["pregnancy"]):
+    if pregnancy_said(text):
         f.pregnancy = True
         f.said.append("pregnancy")
     if any(p.search(text) for p in pats["accident"]):
@@ -184,6 +184,11 @@ def read_facts(text: str, whole: str | None = None) -> StatedFacts:
             f.said.append("hospital")
             break
     return f
+
+
+def pregnancy_said(text: str) -> bool:
+    """The text gives pregnancy or childbirth as the reason (生孩子, 怀孕): zh.yaml facts.pregnancy."""
+    return any(p.search(text) for p in lexicon().facts["pregnancy"])
 
 
 def _yes_or_no(pats: dict, yes: str, no: str, text: str) -> bool | None:

@@ -359,6 +359,7 @@ def index_for(kb) -> NameIndex:
 
 
 _hospital_sounds: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+_hospital_heard: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 MIN_HOSPITAL_SYLLABLES = 4  # 湘雅医院: shorter sound-alikes are too often other words
 
 
@@ -374,11 +375,29 @@ def _hospital_sound_index(kb) -> dict[str, str]:
     return idx
 
 
+def find_hospital_heard(kb, text: str, limit: int = 10) -> tuple[list, str]:
+    """(hospitals, the text they were found in): as written, else as heard (香雅医院 -> 湘雅医院)."""
+    hits = kb.find_hospital(text, limit=limit)
+    if hits:
+        return hits, text
+    heard = hospital_by_sound(kb, text)
+    hits = kb.find_hospital(heard, limit=limit) if heard != text else []
+    return hits, (heard if hits else text)
+
+
 def hospital_by_sound(kb, text: str) -> str:
     """The text with a sound-alike of a hospital's name put back in the store's spelling (中南大学那个香雅医院 ->
     中南大学那个湘雅医院), longest first; the text unchanged when it has none. For when the name is not found
-    as written (a hotline transcript, a typo)."""
-    idx = _hospital_sound_index(kb)
+    as written (a hotline transcript, a typo). Remembered per text: a message is read several times a turn."""
+    memo = _hospital_heard.setdefault(kb, {})
+    if text not in memo:
+        if len(memo) > 1024:
+            memo.clear()
+        memo[text] = _by_sound(_hospital_sound_index(kb), text)
+    return memo[text]
+
+
+def _by_sound(idx: dict[str, str], text: str) -> str:
     syl = sounds(text or "")
     for k in range(min(14, len(syl)), MIN_HOSPITAL_SYLLABLES - 1, -1):
         for i in range(len(syl) - k + 1):

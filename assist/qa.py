@@ -786,11 +786,11 @@ def _where_offered(kb, svc) -> Reply:
         more = f"等 {len(every)} 个城市/地区" if len(every) > MAX_LISTED else ""
         return Reply("coverage", f"手册列出的{svc.name}服务城市有：{shown}{more}。告诉我您所在的城市，可以帮您查是否在范围内。",
                      sources=[src for _n, src in every[:3]], options=[("帮我预约", "/open_ticket")])
-    lists = [kb._coverage["lists"][lid] for lid in kb._coverage["svc_lists"].get(svc.id, [])]
+    lists = kb.service_lists(svc.id)
     if lists:  # a hospital list: where it is offered is the cities of its hospitals
-        name, _kind, mid, a, b = lists[0]
+        name, _kind, src = lists[0]
         return Reply("coverage", f"手册列出了{svc.name}的服务医院名单（{name}）。告诉我您所在的城市或医院，可以帮您查是否在名单上。",
-                     sources=[kb.source(mid, a, b, section=name)], options=[("帮我预约", "/open_ticket")])
+                     sources=[src], options=[("帮我预约", "/open_ticket")])
     scope_clause = _scope_clause(kb, svc)
     text = f"无法确认具体哪些城市能用{svc.name}：手册没有列出它的城市或医院名单。" + (
         f"手册原文：“{_clip(scope_clause.text, 160)}”" if scope_clause else "") + "具体城市可以转人工帮您核实。"
@@ -821,6 +821,7 @@ def _contact(kb, scope: Scope, svc, with_hours: bool = False) -> Reply:
         return Reply("contact", text + "也可以输入“转人工”由客服帮您处理。", sources=[c.source for c in others],
                      options=[("转人工", "/human_handoff")], handoff=True)
     hours = {c.source.line_start: c.value for c in contacts if c.kind == "hours"}
+    extra: list = []  # the lines of hours found beside a number
 
     def said(c) -> str:  # a phone with the hours its own line gives (工作时间 周一至周日8:00—22:00)
         h = hours.get(c.source.line_start) if c.kind == "phone" else None
@@ -833,7 +834,6 @@ def _contact(kb, scope: Scope, svc, with_hours: bool = False) -> Reply:
 
     phones = {c.source.line_start for c in shown if c.kind == "phone"}
     shown = [c for c in shown if not (c.kind == "hours" and c.source.line_start in phones)]
-    extra: list = []
     text = "；".join(said(c) for c in shown) + "。"
     return Reply("contact", text, sources=[c.source for c in shown] + extra, options=[("转人工", "/human_handoff")],
                  items=[{"kind": c.kind, "label": c.label, "value": c.value} for c in shown])
@@ -1358,6 +1358,8 @@ _SINCE_EVENT = re.compile(_EVENT + r"[^，。？?,.;；!！]{0,6}?(\d+|[一二�
 def since_event(text: str) -> bool:
     """The message states a span after an event (出院已经两个月了): a fact the rules can judge."""
     return bool(_SINCE_EVENT.search(_halves(text)))
+
+
 _SPAN = {"天": 1, "日": 1, "周": 7, "礼拜": 7, "星期": 7, "个月": 30, "月": 30, "年": 365}
 
 

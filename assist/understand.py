@@ -199,12 +199,9 @@ def _places(text: str):
 def _hospitals(kb, text: str) -> list:
     if not any(w in text for w in ("医院", "院", "中心", "诊所", "协和", "华西", "湘雅", "齐鲁", "瑞金", "301")):
         return []
-    hits = kb.find_hospital(text, limit=3)
-    if not hits:
-        from assist.names import hospital_by_sound
+    from assist.names import find_hospital_heard
 
-        heard = hospital_by_sound(kb, text)  # 鞋和医院 -> 协和医院
-        hits = kb.find_hospital(heard, limit=3) if heard != text else []
+    hits, _heard = find_hospital_heard(kb, text, limit=3)  # 鞋和医院 -> 协和医院
     return [h for h in hits if h.score >= 70 or len(h.matched) >= 4]
 
 

@@ -252,6 +252,13 @@ def covered_in_province(kb, service_id: int, city_code: str | None, limit: int =
     return listed_cities(kb, service_id, limit, province=city_code[:2], besides=city_code)
 
 
+def service_lists(kb, service_id: int) -> list[tuple[str, str, Source]]:
+    """(name, kind: city | hospital, lines) of each list the service's coverage is read from."""
+    cov = kb._coverage
+    return [(name, kind, kb.source(mid, a, b, section=name))
+            for name, kind, mid, a, b in (cov["lists"][lid] for lid in cov["svc_lists"].get(service_id, []))]
+
+
 def listed_cities(kb, service_id: int, limit: int = 8, province: str | None = None,
                   besides: str | None = None) -> list[tuple[str, Source]]:
     """The cities of the service's city lists (of one province when given, but for `besides`), in list order,

@@ -358,6 +358,10 @@ class KnowledgeBase:
         """Listed cities of the service in the same province as city_code, each with its line."""
         return coverage.covered_in_province(self, service_id, city_code)
 
+    def service_lists(self, service_id: int) -> list[tuple[str, str, Source]]:
+        """(name, kind, lines) of the city and hospital lists of a service."""
+        return coverage.service_lists(self, service_id)
+
     def listed_cities(self, service_id: int, limit: int = 8) -> list[tuple[str, Source]]:
         """The cities of the service's city lists, each with its line (at most `limit`)."""
         return coverage.listed_cities(self, service_id, limit)

@@ -182,8 +182,8 @@ def check_entitlement(c: Ctx, o: Out) -> None:
             if untiered:
                 cands = untiered
             else:
-                rules = {repr({k: (e.validity_rule or {}).get(k) for k in ("start", "end")}) for e in tiers}
-                if len(rules) == 1 and tiers[0].validity_rule:  # every tier lasts as long: the validity still holds
+                window = [((e.validity_rule or {}).get("start"), (e.validity_rule or {}).get("end")) for e in tiers]
+                if tiers[0].validity_rule and all(w == window[0] for w in window):  # every tier lasts as long
                     c.validity_from = tiers[0]
                 o.need("entitlement", "policy.tier",
                        f"{cands[0].edition}的{c.svc}权益因档次而不同（{'、'.join(dict.fromkeys(e.tier or '' for e in tiers))}），请告诉我们您的档次。",
