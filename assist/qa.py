@@ -784,8 +784,9 @@ def _where_offered(kb, svc) -> Reply:
     if every:
         shown = "、".join(_short_city(n) for n, _s in every[:MAX_LISTED])
         more = f"等 {len(every)} 个城市/地区" if len(every) > MAX_LISTED else ""
+        lists = kb.service_lists(svc.id)  # the whole lists: the count is theirs
         return Reply("coverage", f"手册列出的{svc.name}服务城市有：{shown}{more}。告诉我您所在的城市，可以帮您查是否在范围内。",
-                     sources=[src for _n, src in every[:3]], options=[("帮我预约", "/open_ticket")])
+                     sources=[src for _n, kind, src in lists if kind == "city"], options=[("帮我预约", "/open_ticket")])
     lists = kb.service_lists(svc.id)
     if lists:  # a hospital list: where it is offered is the cities of its hospitals
         name, _kind, src = lists[0]
