@@ -12,14 +12,18 @@ from __future__ import annotations
 
 from typing import Any
 
+import logging
 import re
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from datetime import timedelta
 
+from assist.citecheck import unchecked
 from assist.lexicon import Aspect, lexicon
 from assist.understand import CATEGORY, SHARED, Reading, read, services_in, without_editions, without_names, without_tiers
 from knowledge.matching import norm
+
+log = logging.getLogger(__name__)
 
 # how many clauses / services an answer shows at most
 MAX_LISTED = 12
@@ -70,9 +74,25 @@ class Scope:
 
 # -- entry point ---------------------------------------------------------------------------
 def answer(kb, text: str, ctx: Context | None = None, engine=None, policies=None) -> Reply:
-    """The reply to a message. A message asking several things (…几位专家？会给书面报告吗？) is answered as a
-    whole, then each question whose aspect that answer does not state is answered in its context."""
-    ctx = ctx or Context()
+    """The reply to a message, sent only when every number it states occurs in the lines it cites, in the
+    customer's message or in a name it uses (assist.citecheck); otherwise the honest fallback."""
+    rep = _answer(kb, text, ctx or Context(), engine, policies)
+    if not rep.sources:
+        return rep
+    bad = unchecked(kb, rep.text, rep.sources, said=text or "")
+    if not bad:
+        return rep
+    log.warning("reply withheld: %s not in the cited lines (%s)", sorted(bad), rep.kind)
+    return Reply("not_in_manual", UNCHECKED_REPLY, options=[("转人工", "/human_handoff")], handoff=True,
+                 remember=rep.remember)
+
+
+UNCHECKED_REPLY = "这个问题我没能在手册原文里核对到准确的说法，为免给您错误的信息，请输入“转人工”由客服帮您确认。"
+
+
+def _answer(kb, text: str, ctx: Context, engine=None, policies=None) -> Reply:
+    """A message asking several things (…几位专家？会给书面报告吗？) is answered as a whole, then each
+    question whose aspect that answer does not state is answered in its context."""
     r = read(kb, text or "")
     if r.facts.relation not in (None, "self") and "contact" in r.aspect_keys() and not _ASKS_NUMBER.search(r.text):
         r.aspects = [a for a in r.aspects if a.key != "contact"]  # 我老公能打这个电话做咨询吗: who may use it
@@ -676,18 +696,17 @@ def _coverage(kb, r: Reading, svc, ctx: Context) -> Reply:
         near = kb.covered_nearby(svc.id, out["city"].get("code"))
         if near:  # where the customer could use it instead: the listed cities of the same province
             text += f"\n同省能用这项服务的城市有：{'、'.join(n for n, _s in near)}。"
-            srcs += [src for _n, src in near[:3]]
+            srcs += [src for _n, src in near]
         else:
             every = kb.listed_cities(svc.id, SHORT_LIST + 1)  # one more: a longer list is not named
             if 0 < len(every) <= SHORT_LIST:  # a short list (北京、上海、广州): where it is offered at all
                 text += f"\n手册列出的服务城市只有：{'、'.join(_short_city(n) for n, _s in every)}。"
-                srcs += [src for _n, src in every[:3]]
+                srcs += [src for _n, src in every]
     listed = kb.hospitals(svc.id, out["city"]["name"]) if status in ("covered", "partial") else []
-    if listed and (_asks_list(r.text) or len(listed) <= 8):
-        if True:
-            names = "、".join(h.name for h in listed[:8]) + ("等" if len(listed) > 8 else "")
-            text += f"\n{out['city']['short']}的服务医院有：{names}。"
-            srcs += [h.source for h in listed[:2] if h.source]
+    if listed and (_asks_list(r.text) or len(listed) <= 8):  # each hospital named is cited
+        names = "、".join(h.name for h in listed[:8]) + ("等" if len(listed) > 8 else "")
+        text += f"\n{out['city']['short']}的服务医院有：{names}。"
+        srcs += [h.source for h in listed[:8] if h.source]
     opts = [("帮我预约", "/open_ticket"), ("转人工", "/human_handoff")] if status != "covered" else [
         ("帮我预约", "/open_ticket")]
     return Reply("coverage", text, sources=srcs, options=opts,
@@ -731,6 +750,8 @@ def _province_coverage(kb, svc, province: str) -> Reply:
     """A whole province asked about (山西那边能用吗): the province's own row, the listed places inside it,
     or none of them."""
     status, places, srcs = kb.province_coverage(svc.id, province)
+    if status == "partial":
+        srcs = srcs[:8]  # the lines of the places named
     if status == "covered":
         text = f"{province}在{svc.name}的服务范围内（手册把{province}整体列入清单）。"
     elif status == "partial":
@@ -2050,9 +2071,18 @@ def _fact_source(svc, attribute: str):
     return svc.source
 
 
+_IN_NUMBER = re.compile(r"[\d.:：\-—~～]")
+
+
 def _clip(text: str | None, n: int) -> str:
+    """At most n characters, never ending inside a number (10109955, 7-10 个工作日) or a time (9:00)."""
     t = re.sub(r"\s+", " ", text or "").strip()
-    return t if len(t) <= n else t[: n - 1] + "…"
+    if len(t) <= n:
+        return t
+    cut = n - 1
+    while cut > 0 and _IN_NUMBER.match(t[cut]) and _IN_NUMBER.match(t[cut - 1]):
+        cut -= 1
+    return t[:cut].rstrip() + "…"
 
 
 def warm(kb=None) -> None:

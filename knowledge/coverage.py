@@ -136,7 +136,7 @@ def city_coverage(kb, service_id: int, city_text: str) -> CoverageAnswer:
 
 def province_coverage(kb, service_id: int, province: str) -> tuple[str, tuple[str, ...], tuple[Source, ...]]:
     """Is the service available in a province asked about as a whole (山西那边)? (status, the listed
-    places there, their lines): covered when the list names the province itself, partial when it names
+    places there, their lines: one source per place, in the same order): covered when the list names the province itself, partial when it names
     cities or hospitals inside it, not_covered when it has lists and none of them is there, unknown when
     the service has no list."""
     cov = kb._coverage
@@ -160,8 +160,9 @@ def province_coverage(kb, service_id: int, province: str) -> tuple[str, tuple[st
                     inside.append((h.name, kb.source(mid, line, section=name)))
     rows = whole or inside
     if rows:
+        first = dict(reversed(rows))  # place -> its first row's lines, in the lists' order
         places = tuple(dict.fromkeys(n for n, _s in rows))
-        return ("covered" if whole else "partial"), places, tuple(s for _n, s in rows)[:MAX_EVIDENCE]
+        return ("covered" if whole else "partial"), places, tuple(first[n] for n in places)
     return "not_covered", (), tuple(list_source(kb, lid) for lid in list_ids)[:MAX_EVIDENCE]
 
 

@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from assist.qa import Context, answer
+from assist.qa import UNCHECKED_REPLY, Context, answer
 from knowledge.query import KnowledgeBase
 
 
@@ -28,7 +28,10 @@ def _cited_text(kb, rep) -> str:
 
 
 def numbers_uncited(kb, rep, question: str) -> list[str]:
-    """Numbers the reply states that neither its cited lines nor the question hold."""
+    """Numbers the reply states that neither its cited lines nor the question hold (a reply withheld by
+    the citation check counts as a failure: the answer was wanted)."""
+    if rep.text == UNCHECKED_REPLY:
+        return ["withheld"]
     cited = re.sub(r"\s+", "", _cited_text(kb, rep))
     asked = re.sub(r"\s+", "", question)
     said = re.sub(r"（来源.*", "", rep.text)
