@@ -687,8 +687,11 @@ class ValidateEligibilityForm(FormValidationAction):
     def validate_service(self, value: Any, dispatcher, tracker, domain) -> dict:
         from actions.formread import policy_number_in, raw_text
 
+        from actions.common import named_insurer
+
         policy = verified_policy(tracker)
-        ins = stores().kb.resolve_insurer(policy.insurer) if policy else current_insurer(tracker)
+        ins = stores().kb.resolve_insurer(policy.insurer) if policy else (
+            current_insurer(tracker) or named_insurer(raw_text(tracker)[:200]))  # 众安的…护工帮我约一下
         ins, manual_id = product_scope(tracker, ins, policy.manual_id if policy else None)  # 尊享e生PLUS的门诊陪诊
         svc, insurers = pick_service(str(value or ""), ins, manual_id)
         if svc is None:

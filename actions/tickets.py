@@ -349,6 +349,9 @@ class ValidateTicketForm(ValidateEligibilityForm):
                     [(NO_HOSPITAL, inform_payload(hospital=NO_HOSPITAL))])
                 return {**out, "hospital": None}
         top = [x for x in hits if x.score >= hits[0].score - 5]  # 协和医院: Beijing, Fuzhou, Wuhan
+        place = None if city else city_in_name(text)
+        if place and any(_same_city(x, place) for x in top):  # 上海复旦中山医院: the one in 上海
+            hits = top = [x for x in top if _same_city(x, place)]
         if len({_city_of(x) for x in top}) > 1 and not (city and _same_city(top[0], city)):
             ask(dispatcher, "ask_hospital", f"叫“{clip(text, 20)}”的医院有好几家，请问是哪一家？",
                 [(f"{x.name}（{_city_of(x)}）", inform_payload(hospital=x.name)) for x in top[:4]])

@@ -16,6 +16,7 @@ _WEEKDAY = re.compile(r"(?<![上下本这])(周|星期|礼拜)[一二三四五�
 _CLOCK = re.compile(r"\d\s*[点:：时]|[一二三四五六七八九十两]\s*[点时]")
 # 三周后的周一: jionlp reads 下下下周一, not 'N weeks later' before a weekday
 _WEEKS_AHEAD = re.compile(r"(\d|[一两二三四五六七八])\s*个?(?:周|星期|礼拜)(?:以|之)?后(?:的那个|的|那个|那)?\s*(?=(?:周|星期|礼拜)[一二三四五六日天1-7])")
+_BOUNDS = re.compile(r"^(?:从|自)|(?:开始|起|左右|前后)$")  # words around a time that name no other time
 _ZH_COUNT = {"一": 1, "两": 2, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8}
 
 
@@ -35,7 +36,7 @@ def weeks_ahead(text: str) -> tuple[str, list[tuple[str, str]]]:
 def parse_when(text: str, now: datetime | None = None) -> Optional[datetime]:
     """The start of the time the words name; None when they name none. A date without a year that has
     already passed this year means next year."""
-    s = weeks_ahead((text or "").strip()[:60])[0]
+    s = weeks_ahead(_BOUNDS.sub("", (text or "").strip()[:60]))[0]  # 10天后早上8点开始: jionlp reads no 开始
     if not s:
         return None
     now = now or now_china()

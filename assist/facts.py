@@ -181,6 +181,8 @@ def read_facts(text: str, whole: str | None = None) -> StatedFacts:
             f.hospital_grade = _GRADE.get(m.group("n"))
             if "公立" in text or f.hospital_public is None:
                 f.hospital_public = True if "公立" in text else f.hospital_public
+            if f.hospital_public is None and f.hospital_grade == 3 and "甲" in m.group(0):
+                f.hospital_public = True  # 三甲医院, as customers say it, is a public hospital (私立 said: not)
             f.said.append("hospital")
             break
     return f

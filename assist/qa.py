@@ -606,11 +606,26 @@ def _recommend(kb, r: Reading, scope: Scope) -> Reply:
         srcs.append(s.source)
     head = "根据您说的情况，手册里这些服务可能帮得上：" if len(chosen) > 1 else "根据您说的情况，这项服务可能帮得上："
     tail = "" if scope.manual_ids else "\n不同保险公司、产品的服务不一样，告诉我您的保单是哪一款，可以帮您确认。"
-    remember = _scope_slots(scope)
+    remember = {**_scope_slots(scope), **_hospital_slots(r)}  # 下下周要去广州中山大学附属肿瘤医院: kept to book
     remember["service"] = chosen[0].name  # the best fit: "帮我约一下" books it, and the summary shows which
     return Reply("recommend", head + "\n" + "\n".join(lines) + tail, sources=srcs,
                  options=[(s.name, f"{s.name}怎么申请") for s in chosen[:4]], remember=remember,
                  items=[{"name": s.name, "insurer": s.insurer_short} for s in chosen])
+
+
+def _hospital_slots(r: Reading) -> dict:
+    """The hospital the message names and its city, when it names one hospital of one city (a booking
+    that follows takes them); nothing when the name fits several."""
+    if not r.hospitals:
+        return {}
+    h = r.hospitals[0]
+    alike = [x for x in r.hospitals if x.score >= h.score - 5]
+    if len({x.name for x in alike}) > 1 or not h.city_name:
+        return {}
+    from knowledge import geo
+
+    res = geo.resolve_city(h.city_name)
+    return {"hospital": h.name, **({"city": res.city.short or res.city.name} if res.city is not None else {})}
 
 
 def _none_fits(kb, r: Reading, scope: Scope) -> Reply:
@@ -693,15 +708,14 @@ def _coverage(kb, r: Reading, svc, ctx: Context) -> Reply:
     else:
         text = reason or f"{where}：{svc.name}"
     if status == "not_covered" and not out.get("hospital"):
+        every = kb.listed_cities(svc.id, SHORT_LIST + 1)  # one more: a longer list is not named
         near = kb.covered_nearby(svc.id, out["city"].get("code"))
-        if near:  # where the customer could use it instead: the listed cities of the same province
+        if 0 < len(every) <= SHORT_LIST:  # a short list (北京、上海、广州): where it is offered at all
+            text += f"\n手册列出的服务城市只有：{'、'.join(_short_city(n) for n, _s in every)}。"
+            srcs += [src for _n, src in every]
+        elif near:  # where the customer could use it instead: the listed cities of the same province
             text += f"\n同省能用这项服务的城市有：{'、'.join(n for n, _s in near)}。"
             srcs += [src for _n, src in near]
-        else:
-            every = kb.listed_cities(svc.id, SHORT_LIST + 1)  # one more: a longer list is not named
-            if 0 < len(every) <= SHORT_LIST:  # a short list (北京、上海、广州): where it is offered at all
-                text += f"\n手册列出的服务城市只有：{'、'.join(_short_city(n) for n, _s in every)}。"
-                srcs += [src for _n, src in every]
     listed = kb.hospitals(svc.id, out["city"]["name"]) if status in ("covered", "partial") else []
     if listed and (_asks_list(r.text) or len(listed) <= 8):  # each hospital named is cited
         names = "、".join(h.name for h in listed[:8]) + ("等" if len(listed) > 8 else "")
@@ -1268,6 +1282,8 @@ def _best_clauses(kb, r: Reading, svcs: list | None, scope: Scope) -> list[_Hit]
                         (c.text if _heading(c.text) else None)
                     if not (a.clause.search(c.text) or labelled) or _heading(c.text):
                         continue
+                    if svc is None and top is not None and _about_another(kb, c, top):
+                        continue  # a general section's clause about another service (…专属护工，每天最长24小时)
                     own, _ = kb.overlap(words, c.id)
                     m = _value(a, c.text, r.text)
                     if a.key == "duration" and m is None and not labelled:
@@ -1299,6 +1315,26 @@ def _best_clauses(kb, r: Reading, svcs: list | None, scope: Scope) -> list[_Hit]
         elif best is not None and any(h.clause.id == best.clause.id for h in hits):
             continue
     return hits
+
+
+_SERVICE_NAMES: dict = {}
+
+
+def _about_another(kb, c, top) -> bool:
+    """The clause names another service of the manual (its name or an alias) and not `top`."""
+    key = (id(kb), c.manual_id)
+    if key not in _SERVICE_NAMES:
+        from knowledge.matching import service_core
+
+        names = {}
+        for s in kb.services():
+            if s.manual_id == c.manual_id:
+                names[s.id] = {n for n in (service_core(s.name), s.name, *s.aliases) if n and len(n) >= 2}
+        _SERVICE_NAMES[key] = names
+    names = _SERVICE_NAMES[key]
+    if any(n in c.text for n in names.get(top.id, ())):
+        return False
+    return any(n in c.text for sid, ns in names.items() if sid != top.id for n in ns)
 
 
 def _common_step(kb, manual_id: str, aspect) -> _Hit | None:
@@ -1690,6 +1726,9 @@ def _asked_units(asked: str) -> tuple[str, ...]:
     return next((units for rx, units in _ASKED_UNIT if rx.search(asked)), ())
 
 
+_DATE = re.compile(r"\d{4}\s*年(\s*\d{1,2}\s*月(\s*\d{1,2}\s*[日号])?)?|\d{1,2}\s*月\s*\d{1,2}\s*[日号]")
+
+
 def _values(a: Aspect, text: str, asked: str = ""):
     if a.unit is None:
         return
@@ -1701,6 +1740,8 @@ def _values(a: Aspect, text: str, asked: str = ""):
             continue
         if re.search(r"\d\s*[x×*X]\s*$", text[max(0, m.start() - 4):m.start()]):
             continue  # 7x24 小时: round the clock, not a quantity
+        if any(d.start() <= m.start() < d.end() for d in _DATE.finditer(text)):
+            continue  # 2022 年 5 月 19 日: a date, not a length of time
         if a.key == "lead_time" and re.match(r"\s*(到达|到院|抵达|到)", text[m.end():m.end() + 3]) \
                 and not re.search(r"提前.{0,6}(到|来)", asked):
             continue  # 陪诊员提前 15-30 分钟到达: when staff arrive, not how far ahead to book

@@ -71,6 +71,8 @@ def test_time_phrase_and_parse_from_the_whole_message():
         when = parse_when(said, now)
         assert (when.month, when.day, when.hour, when.minute) == (12, day, hour, minute), said
     assert parse_when("2026-12-09T10:00+08:00", now).hour == 10  # a slot the form offered
+    when = parse_when(time_phrase("手术要在上海住院，10天后早上8点开始，联系电话13600005678。", now), now)
+    assert (when.day, when.hour) == (16, 8)  # 开始 after the time is no other time
 
 
 def test_phrases_of_exit_resume_correction_and_numbers():
@@ -442,7 +444,8 @@ def test_a_weekday_some_weeks_ahead_is_that_weeks_day():
 
 
 @pytest.mark.parametrize("text,same", [("有事就打我电话吧", True), ("电话就用刚才那个号", True),
-                                       ("联系电话也是我这个", True), ("联系电话打我女儿的，13900000002", False)])
+                                       ("联系电话也是我这个", True), ("手机139…，联系电话也是它。", True),
+                                       ("联系电话打我女儿的，13900000002", False)])
 def test_the_contact_phone_said_to_be_the_number_given(text, same):
     from actions.formread import same_contact
 

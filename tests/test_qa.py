@@ -880,3 +880,33 @@ def test_where_a_service_is_offered_asked_without_a_place(kb):
     assert rep.kind == "coverage" and "服务医院名单" in rep.text, rep.text
     rep = answer(kb, "太保蓝本的重疾三甲专家预约能在什么城市用")  # no list: the manual's words on its reach
     assert rep.kind == "coverage" and rep.text.startswith("无法确认") and "400" in rep.text, rep.text
+
+
+def test_a_recommendation_keeps_the_hospital_and_city_said_for_the_booking_that_follows(kb):
+    rep = answer(kb, "我妇科癌症复发了，下下周要去广州中山大学附属肿瘤医院办住院，没人陪我办手续，太平洋健康复发险有什么服务能帮我？")
+    assert rep.kind == "recommend"
+    assert rep.remember.get("hospital") == "中山大学附属肿瘤医院" and rep.remember.get("city") == "广州"
+
+
+def test_a_day_before_a_word_of_service_is_not_a_place(kb):
+    from knowledge import geo
+
+    assert geo.find_cities("生孩子那天门诊陪诊的人能进去吗") == []
+    assert [r.city.name for _a, _b, r in geo.find_cities("我在湖北天门市门诊")] == ["天门市"]
+
+
+def test_a_date_is_not_a_length_and_a_general_clause_about_another_service_is_not_this_ones(kb):
+    rep = answer(kb, "众安的医疗垫付最长垫多久")
+    assert rep.kind == "not_in_manual" and "2022" not in rep.text and "24小时" not in rep.text, rep.text
+
+
+def test_a_short_city_list_is_named_whole_when_the_city_is_not_on_it(kb):
+    rep = answer(kb, "太平洋健康复发险的肿瘤多学科会诊，在深圳能做吗？")
+    assert rep.kind == "coverage" and all(c in rep.text for c in ("北京", "上海", "广州")), rep.text
+
+
+def test_a_top_grade_hospital_said_meets_a_public_hospital_condition(kb):
+    rep = answer(kb, "市里三甲医院的专科医生说我疑似肺癌，还没确诊，蓝本2023专业版能申请重疾三甲专家预约吗？")
+    assert rep.text.startswith("按您说的情况，可以使用重疾三甲专家预约"), rep.text
+    rep = answer(kb, "私立医院说我疑似肺癌，蓝本2023专业版能申请重疾三甲专家预约吗？")
+    assert not rep.text.startswith("按您说的情况，可以使用"), rep.text
