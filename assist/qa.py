@@ -941,6 +941,34 @@ _FACT_CODES = {
 _RULE_ASPECTS = {"who", "age", "diagnosis", "waiting", "transfer"}
 _OFFER_OWN_CHECK = "如果想按您的保单核对，可以说“查我的保单”。"  # the last line of a stated-facts verdict
 _QUANTITIES = {"amount", "count", "duration", "lead_time", "response_time"}
+def _waiting_length(kb, svc, scope: Scope) -> Reply | None:
+    """How long the service's waiting period is, as the rules read it from the manual (a number of days,
+    none, or after the cooling-off period); None when the manual gives no number."""
+    if svc is None:
+        return None
+    from assist.eligibility import cached_service_rule
+
+    rule = cached_service_rule(kb, svc.id, scope.edition, scope.tier)
+    w = rule.waiting if rule is not None else None
+    if w is None or w.source is None:
+        return None
+    if w.kind == "days" and w.days:
+        text = f"{svc.name}的等待期：{w.days} 天。"
+    elif w.kind == "none":
+        text = f"{svc.name}没有等待期。"
+    elif w.kind == "after_cooling_off" and rule.cooling_off.days:
+        text = f"{svc.name}在犹豫期（{rule.cooling_off.days} 天）结束后可以使用。"
+    else:
+        return None
+    src = rule.cooling_off.source if w.kind == "after_cooling_off" and rule.cooling_off.source else w.source
+    quote = kb.excerpt(src.manual_id, src.line_start, src.line_end, limit=160)
+    return Reply("fact", f"{text}\n手册原文：“{quote}”", sources=[src], aspect="waiting",
+                 options=[("怎么申请", f"{svc.name}怎么申请"), ("帮我预约", "/open_ticket")])
+
+
+_TOPICS = {"waiting", "validity", "age"}  # what a bare unit (多少天, 几年) in the same question is about
+_WAITING_STATED = re.compile(r"(等待期|犹豫期)[^。；;]{0,12}?\d+\s*(天|日|个月)|\d+\s*(天|日|个月)[^。；;]{0,6}(等待期|犹豫期)")
+_AGE_STATED = re.compile(r"\d+\s*周?岁|未成年|成年|监护人|儿童|老人|老年|婴|幼")  # an age rule a clause states
 _NUMBER = re.compile(r"\d+(\.\d+)?\s*(%|元|万|次|个?(工作)?(天|小时|日)|个|年|月|周|分钟|岁|家|人|名)")  # a quantity with its unit
 _HOW_MUCH = re.compile(r"多少|几[次天个家年月周小回岁位项种类]|多久|多长|多大(年[龄纪]|岁数)?|面额|面值|比例")  # asks for a number
 
@@ -1473,6 +1501,10 @@ def _conditions_against(kb, r: Reading, svc, f) -> tuple[str, Any]:
             named = next(w for k in said_kinds for w in lx.specialties[k] if w in r.text)
             return f"这项服务限{needed[0]}疾病，您说的{named}不属于{needed[0]}。", c
     clauses = kb.clauses(service_id=svc.id)
+    told = _consequence_clause(kb, r, svc, clauses)
+    if told is not None:  # 疑似重疾…若经专家门诊确诊不是重疾，则不再安排…: the case the customer describes
+        c, then = told
+        return f"手册写明这种情况{then}。", c
     for i, c in enumerate(clauses):
         why = _deadline_or_age(r, c.text, f)
         if why and not _another_case(kb, r, c.text, clauses[max(0, i - 3):i + 4]):
@@ -1482,6 +1514,28 @@ def _conditions_against(kb, r: Reading, svc, f) -> tuple[str, Any]:
             if held:
                 return f"需要先满足“{held[0]}”这个条件，您说的还没有。", c
     return "", None
+
+
+_IF = re.compile(r"若|如果|如|一旦|假如|倘若|凡")
+_THEN_NOT = re.compile(r"不再|不予|(?:不能|无法|不可)(?:再|继续)?|将不|自动失效|视为放弃|不接受|不支持")
+
+
+def _consequence_clause(kb, r: Reading, svc, clauses: list):
+    """A clause of the service that states what happens in a case (若…则不再…) whose case part holds
+    several of the customer's own words (疑似, 专家门诊, 不是重疾): None when none does."""
+    words, _extra = _query_words(kb, r, [svc.name, *svc.aliases])
+    best, best_score = None, 0.0
+    for c in clauses:
+        m_if, m_not = _IF.search(c.text), _THEN_NOT.search(c.text)
+        if m_if is None or m_not is None or m_not.start() < m_if.start():
+            continue
+        case = c.text[m_if.start():m_not.start()]
+        shared = {w for w in words if len(w) >= 2 and w in case}
+        score = sum(kb.idf(w) for w in shared)
+        if len(shared) >= 3 and max(kb.idf(w) for w in shared) >= 6.0 and score > best_score:
+            then = re.split(r"[。；;,，]", c.text[m_not.start():])[0]
+            best, best_score = (c, then), score
+    return best if best_score >= 12.0 else None
 
 
 _CASE_LABEL = re.compile(r"^\s*(?:[(（]?\d{1,2}[)）.、]\s*)?([\u4e00-\u9fff]{2,12})[:：]")
@@ -1952,6 +2006,10 @@ def _best_clause(kb, r: Reading, svcs: list | None, scope: Scope) -> _Hit | None
 def _clause_reply(kb, r: Reading, svc, hit, scope: Scope) -> Reply:
     hits = hit if isinstance(hit, list) else ([hit] if hit else [])
     asked = [a for a in r.aspects if a.key != "content"]
+    topics = [a for a in asked if a.key in _TOPICS]
+    if topics:  # 等待期是多少天: a number of days from a clause about something else is no answer
+        hits = [h for h in hits if h.aspect is None or h.aspect.key not in _QUANTITIES
+                or any(t.clause.search(h.clause.text) for t in topics)] or hits[:0]
     if not hits:
         labels = "、".join(a.label for a in asked) or "这个问题"
         what = f"{svc.name}的{labels}" if svc is not None else labels
@@ -1988,6 +2046,15 @@ def _clause_reply(kb, r: Reading, svc, hit, scope: Scope) -> Reply:
             and _HOW_MUCH.search(r.text) and not _YES_NO.search(r.text) \
             and not no and not _customer_pays(kb, r, svc, [h.clause.text for h in hits]):
         unsaid = [a.label for a in quantities]  # 面额多少 and the clause states no amount: the manual does not say
+    if not unsaid and any(a.key == "age" for a in asked) and not no \
+            and not any(_AGE_STATED.search(h.clause.text) for h in hits):
+        unsaid = ["年龄"]  # 普惠版对年龄有什么要求 and the clause says only 符合年龄…要求: no age is written
+    if not unsaid and any(a.key == "waiting" for a in asked) and _HOW_MUCH.search(r.text) \
+            and not any(_WAITING_STATED.search(h.clause.text) for h in hits):
+        told = _waiting_length(kb, svc, scope)
+        if told is not None:  # the rules read it from the manual's table (门诊协助有30天等待期)
+            return told
+        unsaid = ["等待期的天数"]  # 等待期是多少天 and the clauses say only 已过等待期后
     if unsaid:  # the clauses leave out what the question is about: say so, show what is written
         ins = (kb.resolve_insurer(svc.insurer) if svc is not None else None) or scope.insurer
         line, hl_srcs = _hotline(kb, ins, scope, svc)

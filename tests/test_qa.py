@@ -910,3 +910,20 @@ def test_a_top_grade_hospital_said_meets_a_public_hospital_condition(kb):
     assert rep.text.startswith("按您说的情况，可以使用重疾三甲专家预约"), rep.text
     rep = answer(kb, "私立医院说我疑似肺癌，蓝本2023专业版能申请重疾三甲专家预约吗？")
     assert not rep.text.startswith("按您说的情况，可以使用"), rep.text
+
+
+def test_an_age_or_waiting_length_the_clause_does_not_state_is_told_as_unsaid(kb):
+    rep = answer(kb, "太保蓝本普惠版对年龄有什么要求？65岁能加入吗？")
+    assert rep.kind == "not_in_manual" and "年龄" in rep.text, rep.text
+    rep = answer(kb, "众安尊享e生PLUS的等待期到底是多少天？")
+    assert rep.kind == "not_in_manual" and "30 天" not in rep.text, rep.text
+
+
+def test_a_waiting_length_the_rules_read_from_the_manual_is_answered(kb):
+    rep = answer(kb, "平安健康的门诊协助等待期多少天")
+    assert rep.kind == "fact" and "30 天" in rep.text and not numbers_uncited(kb, rep, ""), rep.text
+
+
+def test_a_clause_stating_what_happens_in_the_case_described_decides(kb):
+    rep = answer(kb, "众安的重疾绿通（10109955那个），我按疑似申请的，专家门诊看完说不是重疾，住院和手术还给安排吗？")
+    assert "不能" in rep.text.splitlines()[0] and "不再安排" in rep.text, rep.text
