@@ -158,6 +158,7 @@ class CaseIn(Strict):
     uses_this_period: Optional[int] = Field(default=None, ge=0, le=1000,
                                             description="default: counted from the policy's usage records")
     stay_id: Optional[str] = Field(default=None, max_length=64)
+    stay_days: Optional[int] = Field(default=None, ge=0, le=3650, description="days in hospital so far (住院天数)")
 
 
 class PolicyExtraIn(Strict):

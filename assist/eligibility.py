@@ -49,6 +49,7 @@ class Case:
     date: Optional[date] = None
     uses_this_period: Optional[int] = None
     stay_id: Optional[str] = None
+    stay_days: Optional[int] = None  # days in hospital so far
 
 
 @dataclass
@@ -301,7 +302,7 @@ def check(kb, engine, policies, req: EligibilityRequest, today: date | None = No
                      diagnosis_hospital_grade=case_in.diagnosis_hospital_grade, accident=case_in.accident,
                      city=coverage_view["city"]["name"] if coverage_view else case_in.city,
                      hospital=case_in.hospital, request_date=on, uses_this_period=uses, stay_id=case_in.stay_id,
-                     pregnancy=case_in.pregnancy)
+                     stay_days=case_in.stay_days, pregnancy=case_in.pregnancy)
     pfacts = _policy_facts(policy, extra) if policy else _stated_policy(extra)
     d = decide(rule, pfacts, person, case, today, coverage)
 

@@ -23,6 +23,7 @@ class StatedFacts:
     renewal: bool | None = None
     uses: int | None = None  # uses already made in the current period
     used_days: int | None = None  # days of the service already used in the current period
+    stay_days: int | None = None  # days in hospital so far (住院已经5天, 只住了1天)
     uses_by_other: bool | None = None  # the uses were made by a relative (我老婆用过一次)
     relation: str | None = None  # self | spouse | child | parent | grandparent | sibling | other
     relation_word: str | None = None
@@ -133,6 +134,9 @@ def read_facts(text: str, whole: str | None = None) -> StatedFacts:
     f.used_days = _number(pats["used_days"], text)
     if f.used_days is not None:
         f.said.append("used_days")
+    f.stay_days = _number(pats["stay_days"], text)
+    if f.stay_days is not None:
+        f.said.append("stay_days")
     rel, word = served_relation(text)
     if rel and rel != "self" and word:
         who = word

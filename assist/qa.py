@@ -934,7 +934,7 @@ _FACT_CODES = {
     "uses": {"usage", "entitlement"}, "addon": {"addon"}, "hospital": {"diagnosis_hospital"},
     "condition_days": {"validity"}, "join_days": {"validity"}, "upgraded": {"validity"},
     "designated_days": {"validity", "beneficiary"}, "family_policy": {"usage", "beneficiary"},
-    "pregnancy": {"diagnosis"}, "accident": {"diagnosis"},
+    "pregnancy": {"diagnosis"}, "accident": {"diagnosis"}, "stay_days": {"stay"},
 }
 
 
@@ -1049,7 +1049,8 @@ def _eligibility(kb, engine, policies, r: Reading, svc, scope: Scope) -> Reply:
                   pregnancy=f.pregnancy if f.pregnancy is not None or not r.disease else False,  # 因为肺炎住院
                   diagnosis_hospital_public=f.hospital_public, diagnosis_hospital_grade=f.hospital_grade,
                   uses_this_period=0 if f.uses and f.uses_by_other and f.family_policy is False
-                  and f.relation in (None, "self") else f.uses),  # a relative's use, on separate policies
+                  and f.relation in (None, "self") else f.uses,  # a relative's use, on separate policies
+                  stay_days=f.stay_days),
         policy_extra=PolicyExtra(effective_date=eff, edition=scope.edition, tier=scope.tier,
                                  # most policies are neither: the answer notes the exception when it matters
                                  is_transfer=bool(f.transfer), is_renewal=bool(f.renewal),
@@ -1088,6 +1089,10 @@ def _eligibility(kb, engine, policies, r: Reading, svc, scope: Scope) -> Reply:
         head = f"能否使用{name}要看具体情况："
         body = (needs or [x for x in d.reasons if x.passed is None])[:3]
     lines = [head] + [x.message_zh for x in body]
+    if f.relation == "self" and f.relation_word and f.relation_word not in ("我", "我自己", "本人", "自己"):
+        # 被保险人是我儿子: the rules check the insured himself; the customer speaks of their son
+        who = "您" + f.relation_word.removeprefix("我")  # 您儿子
+        lines = [x.replace("您是被保险人本人", f"{who}是被保险人") for x in lines]
     if f.relation == "child" or (f.age is not None and f.age < 18):  # a minor: who applies for them
         lines += [x.message_zh for x in relevant if x.code == "guardian" and x.passed is None and x not in body]
     if tiers_have:  # 专业版 has none: the tiers of the edition that have it

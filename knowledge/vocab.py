@@ -167,6 +167,7 @@ class FactAttribute(StrEnum):
     DOCUMENTS = "documents"
     LEAD_TIME = "lead_time"  # how long before the service to apply
     BOOKING_WINDOW = "booking_window"  # how far ahead a booking may be
+    MIN_STAY = "min_stay"  # days in hospital the service requires (住院天数需连续达到2天及以上)
     RESPONSE_TIME = "response_time"
     REVIEW_TIME = "review_time"  # time to review an application
     SERVICE_HOURS = "service_hours"

@@ -44,7 +44,7 @@ FACT_ZH = {  # what to ask the customer for each missing fact
     "case.diagnosis": "是否已经医院诊断（疑似或确诊）", "case.disease": "诊断的疾病名称",
     "case.diagnosis_hospital_public": "诊断医院是否为公立医院", "case.diagnosis_hospital_grade": "诊断医院的等级",
     "case.accident": "是否因意外就医", "case.city": "就医城市", "case.uses_this_period": "本期已使用次数",
-    "case.stay_id": "本次住院信息", "case.pregnancy": "是否因怀孕或分娩就医",
+    "case.stay_id": "本次住院信息", "case.pregnancy": "是否因怀孕或分娩就医", "case.stay_days": "住院天数",
     "review.disease_in_list": "人工核对疾病是否在手册清单内",
 }
 
@@ -481,6 +481,20 @@ def check_age(c: Ctx, o: Out) -> None:
         o.ok("age", f"使用人 {age} 周岁，符合{c.svc}的年龄要求。", a.source)
 
 
+def check_stay(c: Ctx, o: Out) -> None:
+    """The stay in hospital a service requires (住院天数需连续达到2天及以上), against the days said."""
+    n, d = c.rule.min_stay_days, c.case.stay_days
+    if not n:
+        return
+    src = c.rule.min_stay_source
+    if d is None:
+        o.need("stay", "case.stay_days", f"{c.svc}要求住院天数达到 {n} 天及以上，请告诉我们住院了几天。", src)
+    elif d < n:
+        o.fail("stay", f"{c.svc}要求住院天数连续达到 {n} 天及以上，您说住院 {d} 天，不符合。", src)
+    else:
+        o.ok("stay", f"住院 {d} 天，符合{c.svc}住院天数达到 {n} 天及以上的要求。", src)
+
+
 def check_guardian(c: Ctx, o: Out) -> None:
     src = c.rule.guardian_source
     if not src:
@@ -675,7 +689,7 @@ def check_coverage(c: Ctx, o: Out) -> None:
 
 CHECKS: list[Callable[[Ctx, Out], None]] = [
     check_entitlement, check_validity, check_cooling_off, check_waiting, check_beneficiary, check_age,
-    check_guardian, check_addon, check_diagnosis, check_usage, check_coverage,
+    check_guardian, check_addon, check_diagnosis, check_stay, check_usage, check_coverage,
 ]
 
 

@@ -165,6 +165,7 @@ def service_rule(kb: KnowledgeBase, service_id: int, edition: str | None = None,
     if coverage_src is None and lists:
         first = min(lists, key=lambda cl: cl.source.line_start)
         coverage_src = src.at(first.source, first.name)
+    stay = next((f for f in svc.facts if f.attribute == "min_stay" and (f.data or {}).get("days")), None)
     kind = svc.beneficiary
     if kind == Beneficiary.INSURED_AND_FAMILY and fam.max_members and not fam.depends_on_tier:
         kind = str(Beneficiary.DESIGNATED_FAMILY)  # 指定 N 名直系亲属: family must be designated
@@ -198,4 +199,6 @@ def service_rule(kb: KnowledgeBase, service_id: int, edition: str | None = None,
         entitlements=_entitlements(kb, svc, src, edition, tier),
         coverage_scope=svc.coverage_scope, coverage_source=coverage_src,
         validity_source=src.for_("validity", present=False),
+        min_stay_days=stay.data.get("days") if stay is not None and stay.data else None,
+        min_stay_source=src.at(stay.source) if stay is not None else None,
     )

@@ -154,6 +154,8 @@ class ServiceRule:
     coverage_scope: str = "unspecified"  # list | nationwide | unspecified
     coverage_source: Optional[Source] = None
     validity_source: Optional[Source] = None  # e.g. 服务有效期与保险合同有效期一致
+    min_stay_days: Optional[int] = None  # the stay in hospital it requires (住院天数需连续达到2天及以上)
+    min_stay_source: Optional[Source] = None
 
 
 # -- what we know about the customer ---------------------------------------------
@@ -214,6 +216,7 @@ class CaseFacts:
     request_date: Optional[date] = None  # the day the service would be used (default: today)
     uses_this_period: Optional[int] = None  # uses already consumed in the current period (pool-wide for a pool)
     stay_id: Optional[str] = None
+    stay_days: Optional[int] = None  # days in hospital so far, as the customer says (住院已经5天)
     pregnancy: Optional[bool] = None  # the need arises from pregnancy or childbirth
 
 

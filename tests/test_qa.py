@@ -927,3 +927,12 @@ def test_a_waiting_length_the_rules_read_from_the_manual_is_answered(kb):
 def test_a_clause_stating_what_happens_in_the_case_described_decides(kb):
     rep = answer(kb, "众安的重疾绿通（10109955那个），我按疑似申请的，专家门诊看完说不是重疾，住院和手术还给安排吗？")
     assert "不能" in rep.text.splitlines()[0] and "不再安排" in rep.text, rep.text
+
+
+def test_the_stay_said_meets_or_fails_the_stay_a_service_requires(kb):
+    q = "平安健康险，被保险人是我儿子，保单早过了等待期。他肺炎住院已经5天了，能申请住院探视吗？"
+    rep = answer(kb, q)
+    assert "住院 5 天，符合" in rep.text and "您儿子是被保险人" in rep.text, rep.text
+    rep = answer(kb, "那如果他只住了1天就出院了呢？", Context(last_kind="eligibility", earlier=q, service="住院探视",
+                                                   insurer="平安健康"))
+    assert rep.text.startswith("按手册的规定，这种情况不能使用住院探视") and "2 天及以上" in rep.text, rep.text

@@ -526,3 +526,18 @@ def test_an_ended_service_period_is_told_with_the_manuals_span():
 
     rep = answer(KnowledgeBase(), "太保蓝本2022关爱版，保单生效快两年了，重疾三甲专家预约还能用吗")
     assert "不能" in rep.text and "保单生效后一年" in rep.text, rep.text
+
+
+# 000 平安 出院交通安排: 住院天数需大于2天（包含） (line 1378).
+PA_RIDE_HOME = ServiceRule(name="出院交通安排", manual_id="000", source=S("000", 1378, 1378, "住院天数需大于2天"),
+                           waiting=WaitingRule("none"), min_stay_days=2,
+                           min_stay_source=S("000", 1378, 1378, "住院天数需大于2天（包含）"))
+
+
+@pytest.mark.parametrize("stay,status,phrase", [(5, ELIGIBLE, "住院 5 天"), (1, NOT_ELIGIBLE, "您说住院 1 天"),
+                                                (None, NEED_INFO, "住院了几天")])
+def test_the_stay_in_hospital_a_service_requires(stay, status, phrase):
+    d = decide(PA_RIDE_HOME, PolicyFacts(effective_date=date(2025, 1, 1)), PersonFacts(is_insured=True),
+               CaseFacts(stay_days=stay), date(2026, 12, 1))
+    assert d.status == status
+    assert any(phrase in r.message_zh for r in d.reasons if r.code == "stay")

@@ -128,6 +128,21 @@ class Builder:
             for k in names:
                 if getattr(svc, k) != fields[k]:
                     setattr(svc, k, fields[k])
+            self._min_stay(svc)
+
+    def _min_stay(self, svc: m.Service) -> None:
+        """The stay in hospital a service's own lines require (住院天数需连续达到2天及以上), read the same way
+        for every manual: the first statement, as a min_stay fact."""
+        from knowledge.ingest import readers
+
+        a, b = svc.line_start, min(svc.line_end, len(self.text))
+        for n in range(a, b + 1):
+            here = self.text.line(n).strip()
+            joined = here + (self.text.line(n + 1).strip() if n < b else "")  # a line wrapped mid-sentence
+            r = next(readers.scan(joined, [v.FactAttribute.MIN_STAY]), None)
+            if r is not None and "住院天数" in here:
+                self.fact(svc, v.FactAttribute.MIN_STAY, joined, (n, n + 1 if n < b else n), data=r.data)
+                return
 
     # -- products and editions ---------------------------------------------
     def product(self, name: str | None = None, aliases: Iterable[str] = ()) -> m.Product:

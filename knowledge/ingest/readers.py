@@ -140,6 +140,8 @@ def _rows() -> list[Reader]:
                          "before": "service"}),
         R(A.LEAD_TIME, re.compile(r"出院后\s*(\d+)\s*天内预约"), lambda mm, s: {"book_within_days_after_discharge": int(mm.group(1))}),
         R(A.BOOKING_WINDOW, re.compile(r"仅可预约\s*(\d+)\s*日内"), lambda mm, s: {"days": int(mm.group(1))}),
+        R(A.MIN_STAY, re.compile(r"住院天数\s*(?:需|须)?\s*(?:连续)?\s*(?:达到|大于|≥|>=)\s*(\d+)\s*天|住院天数\s*连续\s*(\d+)\s*天"),
+          lambda mm, s: {"days": int(mm.group(1) or mm.group(2))}),
         # -- cancelling and changing (each row reads the rule its own words state)
         R(A.CANCELLATION, re.compile(r"提前\s*(\d+)\s*小时通知|开始前\s*\d+\s*小时以上取消/修改预约(?:[^。]*?最多\s*\d+\s*次)?"),
           lambda mm, s: cancellation(mm.group(0))),
