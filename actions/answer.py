@@ -10,7 +10,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import Answer, channel_insurer, slot_text, stores
+from actions.common import Answer, channel_insurer, context_value, slot_text, stores
 
 LAST = "last_answer"  # slot: "qa:<kind>:<aspect>:<question waiting for a product>" after assist.qa
 
@@ -103,5 +103,8 @@ def answer_rule_question(dispatcher: CollectingDispatcher, tracker: Tracker) -> 
 
     r = read(stores().kb, text)
     if not (r.services or r.products or r.insurer):
-        return None
+        from actions.formread import is_question
+
+        if not (is_question(text) and context_value(tracker, "service")):
+            return None  # "最晚什么时候得取消？" about the service just discussed: its rule, answered
     return answer_typed(dispatcher, tracker)

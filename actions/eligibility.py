@@ -184,7 +184,12 @@ def _names_a_service(text: str, value: str) -> bool:
     from assist.qa import _strong
     from assist.understand import services_in
 
-    return len(value) >= 4 and value in (text or "") and _strong(services_in(stores().kb, value))
+    kb, text = stores().kb, text or ""
+    if len(value) >= 4 and value in text and _strong(services_in(kb, value)):
+        return True
+    # the NLU cut the name short (陪诊 of 那一档还能用陪诊服务吗): a service's whole name is in the message
+    return bool(value) and any(len(n) >= 4 and value in n and n in text
+                               for s in kb.services() for n in (s.name, *s.aliases))
 
 
 def _stay_for_childbirth(tracker: Tracker) -> bool | None:
@@ -803,6 +808,16 @@ class ValidateEligibilityForm(FormValidationAction):
         if not text:
             return {"person": None}
         policy = verified_policy(tracker)
+        if policy is not None and relation_code(text) == "self":  # "我是孙丽，我自己…": the speaker the name says
+            from actions.formread import raw_text
+
+            raw = raw_text(tracker)
+            named = [x for x in policy.persons() if x.name and x.name in raw]
+            if len(named) == 1:
+                return {"person": named[0].name}
+            holder = getattr(policy, "holder_name", "")
+            if not named and holder and holder in raw:  # the holder, who is not insured on this policy
+                return {"person": holder}
         p, candidates = person_on_policy(policy, text)
         if p is not None:
             return {"person": p.name}

@@ -150,6 +150,14 @@ def _person(pin: Person, policy, on: date) -> tuple[PersonFacts, Optional[dict]]
     found = None
     if pin.name:
         found = policy.find_person(pin.name)
+        holder = getattr(policy, "holder_name", "")
+        if found is None and holder and pin.name.strip() == holder:  # the holder, not insured on this policy
+            from assist.lexicon import lexicon
+
+            rel_of = {lexicon().relation_inverse.get(x.relation, "other") for x in policy.insured}
+            return PersonFacts(person_id=holder, relation=rel_of.pop() if len(rel_of) == 1 else "other",
+                               is_insured=False, birth_date=birth), {"name": holder, "role": "holder",
+                                                                     "relation": "holder"}
         if found is None:
             raise AssistError(422, "person_not_on_policy",
                               f"“{pin.name[:40]}”不是这张保单的被保险人或指定家人，请核对姓名。",

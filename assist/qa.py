@@ -1808,6 +1808,8 @@ def _values(a: Aspect, text: str, asked: str = ""):
                 "工作" in m.group(0) or re.match(r"内\s*[^，。；,;]{0,3}?(响应|联系|完成|安排|反馈|回复|处理|审核|出具|送达|到达|预约|启动)",
                                               text[m.end():m.end() + 8])):
             continue  # "4 工作小时内响应": a deadline, not how long the service lasts ("时间为 4小时内" is)
+        if a.key == "duration" and re.match(r"\s*(内\s*(不限次|有效|可用|可以使用|使用)|及?以上)", text[m.end():m.end() + 8]):
+            continue  # "一年内不限次数使用", "五年以上…经验", "2 天及以上": not how long one use lasts
         yield m
 
 

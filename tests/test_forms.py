@@ -869,3 +869,22 @@ def test_another_service_named_in_the_eligibility_check_is_checked(app):
                         cands={"service": "住院协助"}, entities=[ent("service", "住院协助", msg)],
                         form=ValidateEligibilityForm(), loop="eligibility_form")
     assert got.get("service", "住院协助") == "住院协助", got
+
+
+def test_a_hospital_said_with_its_city_is_that_citys(app):
+    _, creds = app
+    base = without(ticket_slots(creds), "hospital", "phone", "city")
+    got, said, _, _ = turn(base, "上海复旦中山医院", requested="hospital", cands={"hospital": "上海复旦中山医院"})
+    assert got["hospital"] == "复旦大学附属中山医院" and "好几家" not in said, said
+
+
+def test_the_holder_who_is_not_insured_is_the_person_they_name(app):
+    from actions.eligibility import ValidateEligibilityForm
+
+    _, creds = app
+    c = creds["PAH2025000104"]  # insured: her son only
+    base = {"service": "住院探视", "insurer": "平安健康", "policy_number": c["number"], "verifier": c["mobile"]}
+    text = "我是孙丽，给我自己用"
+    got, said, _, _ = turn(base, text, requested="person", cands={"person": "本人"}, form=ValidateEligibilityForm(),
+                           loop="eligibility_form")
+    assert got["person"] == "孙丽", said

@@ -936,3 +936,14 @@ def test_the_stay_said_meets_or_fails_the_stay_a_service_requires(kb):
     rep = answer(kb, "那如果他只住了1天就出院了呢？", Context(last_kind="eligibility", earlier=q, service="住院探视",
                                                    insurer="平安健康"))
     assert rep.text.startswith("按手册的规定，这种情况不能使用住院探视") and "2 天及以上" in rep.text, rep.text
+
+
+def test_a_validity_or_a_qualification_is_not_how_long_one_use_lasts(kb):
+    rep = answer(kb, "众安互联网医院的视频问诊一次最长能聊多久？")
+    assert rep.kind == "not_in_manual" and "一年" not in rep.text and "五年" not in rep.text, rep.text
+
+
+def test_a_relative_said_not_to_be_insured_is_not(kb):
+    from assist.facts import read_facts
+
+    assert read_facts("我妈能用吗？她跟我住一起，但不是被保险人。").insured is False
