@@ -966,7 +966,8 @@ def _waiting_length(kb, svc, scope: Scope) -> Reply | None:
                  options=[("怎么申请", f"{svc.name}怎么申请"), ("帮我预约", "/open_ticket")])
 
 
-_TOPICS = {"waiting", "validity", "age"}  # what a bare unit (多少天, 几年) in the same question is about
+_WAITING_ASKED = re.compile(r"(等待期|犹豫期)[^，。？?,；;]{0,6}?(多少天|几天|多久|多长|是多少|有多少|几个月)"
+                            r"|(多少天|几天|多久|多长|几个月)的?(等待期|犹豫期)")  # how long it is, not a count after it
 _WAITING_STATED = re.compile(r"(等待期|犹豫期)[^。；;]{0,12}?\d+\s*(天|日|个月)|\d+\s*(天|日|个月)[^。；;]{0,6}(等待期|犹豫期)")
 _AGE_STATED = re.compile(r"\d+\s*周?岁|未成年|成年|监护人|儿童|老人|老年|婴|幼")  # an age rule a clause states
 _NUMBER = re.compile(r"\d+(\.\d+)?\s*(%|元|万|次|个?(工作)?(天|小时|日)|个|年|月|周|分钟|岁|家|人|名)")  # a quantity with its unit
@@ -2013,7 +2014,7 @@ def _best_clause(kb, r: Reading, svcs: list | None, scope: Scope) -> _Hit | None
 def _clause_reply(kb, r: Reading, svc, hit, scope: Scope) -> Reply:
     hits = hit if isinstance(hit, list) else ([hit] if hit else [])
     asked = [a for a in r.aspects if a.key != "content"]
-    topics = [a for a in asked if a.key in _TOPICS]
+    topics = [a for a in asked if a.key == "waiting"] if _WAITING_ASKED.search(r.text) else []
     if topics:  # 等待期是多少天: a number of days from a clause about something else is no answer
         hits = [h for h in hits if h.aspect is None or h.aspect.key not in _QUANTITIES
                 or any(t.clause.search(h.clause.text) for t in topics)] or hits[:0]
@@ -2056,7 +2057,7 @@ def _clause_reply(kb, r: Reading, svc, hit, scope: Scope) -> Reply:
     if not unsaid and any(a.key == "age" for a in asked) and not no \
             and not any(_AGE_STATED.search(h.clause.text) for h in hits):
         unsaid = ["年龄"]  # 普惠版对年龄有什么要求 and the clause says only 符合年龄…要求: no age is written
-    if not unsaid and any(a.key == "waiting" for a in asked) and _HOW_MUCH.search(r.text) \
+    if not unsaid and any(a.key == "waiting" for a in asked) and _WAITING_ASKED.search(r.text) \
             and not any(_WAITING_STATED.search(h.clause.text) for h in hits):
         told = _waiting_length(kb, svc, scope)
         if told is not None:  # the rules read it from the manual's table (门诊协助有30天等待期)

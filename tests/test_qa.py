@@ -947,3 +947,8 @@ def test_a_relative_said_not_to_be_insured_is_not(kb):
     from assist.facts import read_facts
 
     assert read_facts("我妈能用吗？她跟我住一起，但不是被保险人。").insured is False
+
+
+def test_a_count_asked_after_the_waiting_period_is_not_a_question_about_its_length(kb):
+    rep = answer(kb, "尊享e生PLUS的门诊陪诊，如果买了门急诊保险金，也过了等待期呢？一年能用几次？")
+    assert "3次/年" in rep.text and "等待期的天数" not in rep.text, rep.text
