@@ -66,6 +66,7 @@ class Lexicon:
         self.negated_skip = frozenset(data["negated_skip"])
         self.requirement = re.compile(data["requirement"])
         self.outpatient_only = re.compile(data["outpatient_only"])
+        self.buying_the_policy = re.compile(data["buying_the_policy"])
         self.inpatient_clause = re.compile(data["inpatient_clause"])
         self.situations = tuple(Situation.of(s["words"], s["categories"]) for s in data["situations"])
         f = data["facts"]

@@ -239,6 +239,8 @@ def _answer_one(kb, r: Reading, ctx: Context, engine=None, policies=None) -> Rep
             return rep
         if r.situation:
             return _recommend(kb, r, scope)
+        if scope.manual_ids and lexicon().buying_the_policy.search(r.text):  # 最高多大岁数还能买: the product's terms
+            return _silent(kb, scope, "这款保险的投保条件（投保年龄、保费等），服务手册只介绍健康服务")
         mids = sorted(scope.manual_ids or ())
         if r.aspect_keys() == ["how"] and len(mids) == 1:
             common = _common_step(kb, mids[0], r.aspects[0])

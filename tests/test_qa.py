@@ -952,3 +952,8 @@ def test_a_relative_said_not_to_be_insured_is_not(kb):
 def test_a_count_asked_after_the_waiting_period_is_not_a_question_about_its_length(kb):
     rep = answer(kb, "尊享e生PLUS的门诊陪诊，如果买了门急诊保险金，也过了等待期呢？一年能用几次？")
     assert "3次/年" in rep.text and "等待期的天数" not in rep.text, rep.text
+
+
+def test_buying_the_policy_itself_is_not_in_a_service_manual(kb):
+    rep = answer(kb, "太保互联网特定妇科癌症复发医疗保险最高多大岁数还能买？")
+    assert rep.kind == "not_in_manual" and "投保" in rep.text and rep.handoff, rep.text
