@@ -957,3 +957,8 @@ def test_a_count_asked_after_the_waiting_period_is_not_a_question_about_its_leng
 def test_buying_the_policy_itself_is_not_in_a_service_manual(kb):
     rep = answer(kb, "太保互联网特定妇科癌症复发医疗保险最高多大岁数还能买？")
     assert rep.kind == "not_in_manual" and "投保" in rep.text and rep.handoff, rep.text
+
+
+def test_is_this_hospital_a_designated_one_is_a_coverage_question(kb):
+    rep = answer(kb, "尊享e生的国际进口特药服务，香港浸信会医院是指定医院吗？")
+    assert rep.kind == "coverage" and "香港浸信会医院在" in rep.text, rep.text
