@@ -670,6 +670,8 @@ def _coverage(kb, r: Reading, svc, ctx: Context) -> Reply:
         return _province_coverage(kb, svc, r.province)
     # the customer's own word when it is a county-level place (昆山 answers "昆山属于苏州"), else the city
     place = (res.query if res.via == "county" and res.query else res.city.name) if res else None
+    if res is not None and res.via != "county":
+        place = _county_after(res) or place  # 江苏宿迁沭阳县: 沭阳县, which its prefecture's span holds
     out = None
     try:  # of the hospitals the words may name (北京天坛医院 / 首都医科大学附属北京天坛医院), a listed one first
         for h in (_listed_first(kb, svc, r.hospitals, place) or [None]):
@@ -727,6 +729,20 @@ def _coverage(kb, r: Reading, svc, ctx: Context) -> Reply:
         ("帮我预约", "/open_ticket")]
     return Reply("coverage", text, sources=srcs, options=opts,
                  remember={"city": out["city"]["short"]}, items=[{"status": status, **out.get("city", {})}])
+
+
+def _county_after(res) -> str | None:
+    """The county-level place said after its prefecture (宿迁沭阳县 -> 沭阳县), or None."""
+    from knowledge import geo
+
+    tail = res.query or ""
+    for head in (res.city.province, res.city.province.rstrip("省市"), res.city.name, res.city.short):
+        if head and tail.startswith(head):
+            tail = tail[len(head):]
+    if len(tail) < 2 or tail == res.query:
+        return None
+    got = geo.resolve_city(tail)
+    return tail if got.status == "ok" and got.via == "county" and got.city and got.city.code == res.city.code else None
 
 
 def _listed_first(kb, svc, hospitals: list, city: str | None) -> list:

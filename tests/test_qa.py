@@ -962,3 +962,8 @@ def test_buying_the_policy_itself_is_not_in_a_service_manual(kb):
 def test_is_this_hospital_a_designated_one_is_a_coverage_question(kb):
     rep = answer(kb, "尊享e生的国际进口特药服务，香港浸信会医院是指定医院吗？")
     assert rep.kind == "coverage" and "香港浸信会医院在" in rep.text, rep.text
+
+
+def test_a_county_said_after_its_prefecture_is_the_place_answered(kb):
+    rep = answer(kb, "我在江苏宿迁沭阳县住院，平安健康的住院探视能安排吗？")
+    assert rep.kind == "coverage" and rep.text.startswith("沭阳县"), rep.text
