@@ -967,3 +967,8 @@ def test_is_this_hospital_a_designated_one_is_a_coverage_question(kb):
 def test_a_county_said_after_its_prefecture_is_the_place_answered(kb):
     rep = answer(kb, "我在江苏宿迁沭阳县住院，平安健康的住院探视能安排吗？")
     assert rep.kind == "coverage" and rep.text.startswith("沭阳县"), rep.text
+
+
+def test_not_recurred_fails_a_service_for_a_confirmed_recurrence(kb):
+    rep = answer(kb, "我去年确诊宫颈癌，现在没复发，太保健康复发险生效半年了，肿瘤心理咨询能用吗？")
+    assert rep.text.startswith("按手册的规定，这种情况不能使用肿瘤心理咨询"), rep.text
