@@ -701,6 +701,16 @@ def _coverage(kb, r: Reading, svc, ctx: Context) -> Reply:
             return Reply("coverage", f"{where}在{svc.name}的服务范围内，手册原文：“{_clip(named.text, 120)}”",
                          sources=[kb.clause_source(named)], options=[("帮我预约", "/open_ticket")],
                          remember={"city": out["city"]["short"]}, items=[{"status": "covered", **out["city"]}])
+        few = _places_named(kb, svc)
+        if few is not None:  # 北上广地区三甲医院: 上海 is one of them, 成都 is not
+            c, cities = few
+            inside = out["city"]["short"] in cities
+            head = (f"{where}在{svc.name}的服务范围内" if inside else f"{where}不在{svc.name}的服务范围内") + \
+                f"：手册写明服务在{'、'.join(cities)}提供。"
+            return Reply("coverage", head + f"手册原文：“{_clip(c.text, 120)}”", sources=[kb.clause_source(c)],
+                         options=[("帮我预约", "/open_ticket")] if inside else [("转人工", "/human_handoff")],
+                         remember={"city": out["city"]["short"]},
+                         items=[{"status": "covered" if inside else "not_covered", **out["city"]}])
         scope_clause = _scope_clause(kb, svc)
         text = (f"无法确认{where}能否使用{svc.name}：手册没有列出它的城市或医院名单。"
                 + (f"手册原文：“{_clip(scope_clause.text, 120)}”" if scope_clause else "")
@@ -823,6 +833,27 @@ def _place_in_service_text(kb, svc, city: str):
     for c in kb.clauses(service_id=svc.id):
         if short in c.text and not re.search(short + r".{0,4}(除外|不含|不包括)", c.text):
             return c
+    return None
+
+
+def _places_named(kb, svc):
+    """(clause, cities) where the service's own words say it is delivered in a few named cities and nowhere
+    else (北上广地区三甲医院 / 北京、上海、广州): no 全国, no N个城市, no 等 after the names; None otherwise."""
+    from knowledge import geo
+
+    for c in kb.clauses(service_id=svc.id):
+        if re.search(r"全国|\d+\s*个(重点)?城市|等(地|城市|\d)|除外|不含|以外|[√×✓✗\t]", c.text):
+            continue  # a nationwide reach, examples, exceptions, or a row of a table
+        said = [w for w in sorted(geo.groups(), key=len, reverse=True) if w in c.text]
+        cities = [x for w in said[:1] for x in geo.groups()[w]]
+        spans = [(a, b) for a, b, r in geo.find_cities(c.text) if r.status == "ok" and r.city is not None]
+        if not cities:
+            cities = list(dict.fromkeys(r.city.short for _a, _b, r in geo.find_cities(c.text)
+                                        if r.status == "ok" and r.city is not None))
+        rest = c.text.replace(said[0], "") if said else "".join(
+            ch for i, ch in enumerate(c.text) if not any(a <= i < b for a, b in spans))
+        if 1 <= len(set(cities)) <= 6 and re.search(r"地区|城市|医院|地域|范围", rest):
+            return c, list(dict.fromkeys(cities))
     return None
 
 

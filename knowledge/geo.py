@@ -507,3 +507,16 @@ def is_county_level(text: str, province_hint: str | None = None) -> bool:
 def alias_problems() -> list[str]:
     """Alias-table entries that could not be applied (the tests require none)."""
     return list(_index().problems)
+
+
+_GROUPS: dict[str, tuple[str, ...]] = {}
+
+
+def groups() -> dict[str, tuple[str, ...]]:
+    """Words naming several cities at once (北上广 -> 北京, 上海, 广州), from place_aliases.yaml."""
+    if not _GROUPS:
+        import yaml
+
+        data = yaml.safe_load(ALIASES_PATH.read_text(encoding="utf-8")) or {}
+        _GROUPS.update({str(k): tuple(str(c) for c in v) for k, v in (data.get("groups") or {}).items()})
+    return _GROUPS

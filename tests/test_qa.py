@@ -972,3 +972,18 @@ def test_a_county_said_after_its_prefecture_is_the_place_answered(kb):
 def test_not_recurred_fails_a_service_for_a_confirmed_recurrence(kb):
     rep = answer(kb, "我去年确诊宫颈癌，现在没复发，太保健康复发险生效半年了，肿瘤心理咨询能用吗？")
     assert rep.text.startswith("按手册的规定，这种情况不能使用肿瘤心理咨询"), rep.text
+
+
+def test_a_service_delivered_in_a_few_named_cities_answers_for_the_others(kb):
+    rep = answer(kb, "我在成都，尊享e生PLUS的重疾MDT会诊能在成都本地做吗？")
+    assert rep.kind == "coverage" and rep.text.startswith("成都不在") and "北京、上海、广州" in rep.text, rep.text
+    rep = answer(kb, "尊享e生PLUS的重疾MDT会诊在上海能做吗？")
+    assert rep.text.startswith("上海在"), rep.text
+    rep = answer(kb, "众安癌症早筛的防癌体检，在北京能去哪几家体检机构？")
+    assert "晋城" not in rep.text, rep.text  # a row of a city table is not where a service is delivered
+
+
+def test_can_it_be_done_in_a_city_is_a_coverage_question(kb):
+    ctx = Context(insurer="众安", product="尊享e生·中高端医疗保险PLUS", service="重疾多学科会诊MDT服务",
+                  last_kind="fact", last_aspect="count")
+    assert answer(kb, "MDT能在成都做吗？", ctx).kind == "coverage"
