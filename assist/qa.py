@@ -1350,6 +1350,7 @@ def _best_clauses(kb, r: Reading, svcs: list | None, scope: Scope) -> list[_Hit]
     # passes: clauses sharing the customer's words, then (none shares any) the service's own clauses that
     # state the aspect
     said = {w for w in words if kb.idf(w) >= MIN_OWN_OVERLAP}
+    stated = _quantities(r.text)
     passes: list[set[str] | None] = ([said] if said else []) + [None]
     hits: list[_Hit] = []
     for a in aspects[:3]:
@@ -1376,10 +1377,13 @@ def _best_clauses(kb, r: Reading, svcs: list | None, scope: Scope) -> list[_Hit]
                     whole = top is None and a.key in _WHOLE_MANUAL
                     if need is None and m is None and (a.unit is not None or weight < 1.0 and not whole):
                         continue  # a quantity asked: without shared words, only a clause stating one
+                    fit = _quantity_fit(stated, c.text)
+                    if fit < 0:
+                        continue  # 在 200 公里以内 and the customer lives 300 公里 away
                     more, _ = kb.overlap(extra, c.id)
                     states = min(len(set(a.clause.findall(c.text))), 3) if a.key in ("cancel", "documents") else 1
                     sc = (own + 0.3 * more + (2.0 if m or labelled else 0.0) + (1.5 if a.key == "documents" else 0.5) * states
-                          + 0.5) * weight  # a list of several documents is the materials list
+                          + 0.5 + 3.0 * fit) * weight  # a list of several documents is the materials list
                     if best is None or sc > best.score or (need is None and m and svc is not None
                                                            and best.service is not top and svc is top) \
                             or (need is None and m and best.service is None):
@@ -1418,6 +1422,42 @@ def _about_another(kb, c, top) -> bool:
     if any(n in c.text for n in names.get(top.id, ())):
         return False
     return any(n in c.text for sid, ns in names.items() if sid != top.id for n in ns)
+
+
+_MEASURE = r"(公里|千米|周岁|岁|元)"
+_STATED_QTY = re.compile(r"(\d+(?:\.\d+)?)\s*(?:多|几)?\s*" + _MEASURE)
+_BOUND_QTY = re.compile(r"(超过|大于|高于|不足|少于|低于|满)?\s*(\d+(?:\.\d+)?)\s*" + _MEASURE
+                        + r"\s*(以内|以下|之内|内|以上|及以上|及以下)?")
+
+
+def _quantities(text: str) -> list[tuple[float, str]]:
+    """The measured amounts a customer states (我家离医院300多公里, 70岁): (value, unit)."""
+    return [(float(m.group(1)), "岁" if m.group(2) == "周岁" else "公里" if m.group(2) == "千米" else m.group(2))
+            for m in _STATED_QTY.finditer(text or "")]
+
+
+def _quantity_fit(stated: list[tuple[float, str]], clause: str) -> int:
+    """Whether a clause's bounds (200 公里以内, 200 公里以上, 超过 65 周岁) hold the amounts the customer
+    stated: 1 when one does, -1 when one rules them out, 0 when the clause bounds none of them."""
+    if not stated:
+        return 0
+    fit = 0
+    for m in _BOUND_QTY.finditer(clause):
+        word, n, unit, side = m.group(1) or "", float(m.group(2)), m.group(3), m.group(4) or ""
+        unit = "岁" if unit == "周岁" else "公里" if unit == "千米" else unit
+        for v, u in stated:
+            if u != unit:
+                continue
+            if side in ("以内", "以下", "之内", "内", "及以下") or word in ("不足", "少于", "低于"):
+                ok = v <= n
+            elif side in ("以上", "及以上") or word in ("超过", "大于", "高于", "满"):
+                ok = v >= n
+            else:
+                continue
+            if not ok:
+                return -1
+            fit = 1
+    return fit
 
 
 def _common_step(kb, manual_id: str, aspect) -> _Hit | None:
@@ -1476,16 +1516,20 @@ def _content_clause(kb, r: Reading, svcs: list | None, scope: Scope) -> _Hit | N
     best: _Hit | None = None
     # the rarest word asked about (输液 in 能给打点滴输液吗) counts twice, in a question on no stated case
     key = max((w for w in words if len(w) >= 2), key=kb.idf, default="") if not r.facts.about_case() else ""
+    stated = _quantities(r.text)
     for svc, clauses, weight in _pools(kb, svcs, scope):
         for c in clauses:
             if _heading(c.text):
                 continue
+            fit = _quantity_fit(stated, c.text)
+            if fit < 0:
+                continue  # 在 200 公里以内 and the customer lives 300 公里 away
             own, shared = kb.overlap(words, c.id)
             if not shared or max(kb.idf(w) for w in shared) < 4.0:
                 continue
             boost = kb.idf(key) if key in shared and kb.idf(key) >= KEY_IDF else 0.0
             often = 0.1 * min(c.text.count(key), 5) if key else 0.0  # 病房 said four times: about 病房
-            sc = (own + boost + often) * weight
+            sc = (own + boost + often + 3.0 * fit) * weight
             if best is None or sc > best.score:
                 best = _Hit(c, sc, svc, None, None)
     return best if best is not None and best.score >= STRONG_OVERLAP else None
@@ -2071,7 +2115,7 @@ def _clause_reply(kb, r: Reading, svc, hit, scope: Scope) -> Reply:
         labels = "、".join(a.label for a in asked) or "这个问题"
         what = f"{svc.name}的{labels}" if svc is not None else labels
         return _silent(kb, scope, what, svc)
-    parts, srcs = [], []
+    parts, srcs, quoted = [], [], []
     for h in hits:
         owner = h.service or svc
         name = owner.name if owner is not None else ""
@@ -2083,6 +2127,7 @@ def _clause_reply(kb, r: Reading, svc, hit, scope: Scope) -> Reply:
             quote, src = _with_neighbours(kb, h.clause, h.aspect, quote, src)
         parts.append((lead + "\n" if lead else "") + f"手册原文：“{quote}”")
         srcs.append(src)
+        quoted.append(quote)
         if re.search(r"客服电话|热线|致电|拨打", quote) and not re.search(r"\d{5,}|\d{3,4}-\d{5,}", quote):
             ins = (kb.resolve_insurer(svc.insurer) if svc is not None else None) or scope.insurer
             line, hl = _hotline(kb, ins, scope, svc)
@@ -2090,7 +2135,7 @@ def _clause_reply(kb, r: Reading, svc, hit, scope: Scope) -> Reply:
                 parts.append(f"{line}。")
                 srcs += hl
     first = hits[0]
-    no = _says_no(kb, r, svc, [h.clause.text for h in hits])
+    no = _says_no(kb, r, svc, quoted)  # as quoted: a FAQ's question with its answer (Q:…可以要求补贴? A:…不能…)
     if _customer_pays(kb, r, svc, [h.clause.text for h in hits]):
         parts.insert(0, "这部分不在服务范围内，需要您自己承担。")
     elif no:

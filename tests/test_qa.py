@@ -987,3 +987,15 @@ def test_can_it_be_done_in_a_city_is_a_coverage_question(kb):
     ctx = Context(insurer="众安", product="尊享e生·中高端医疗保险PLUS", service="重疾多学科会诊MDT服务",
                   last_kind="fact", last_aspect="count")
     assert answer(kb, "MDT能在成都做吗？", ctx).kind == "coverage"
+
+
+def test_a_clause_bounded_by_an_amount_the_customer_exceeds_is_not_the_answer(kb):
+    rep = answer(kb, "平安的出院交通安排，我家离住院的医院300多公里，能怎么安排？")
+    assert "200 公里以上" in rep.text and "一名家属" in rep.text, rep.text
+    rep = answer(kb, "平安出院交通，家离医院150公里，怎么安排？")
+    assert "200 公里以内" in rep.text, rep.text
+
+
+def test_a_faq_answer_quoted_with_its_question_gives_the_no(kb):
+    rep = answer(kb, "平安出院交通，家里人自己开车来接，能给点补贴吗？")
+    assert rep.text.startswith("不可以。") and "不能现金补贴" in rep.text, rep.text
