@@ -56,6 +56,8 @@ def relation_in(text: str) -> tuple[str | None, str | None]:
     best = None
     for w in lx.relation_words:
         i = text.find(w)
+        while i >= 0 and re.search(r"(我|咱)(和|跟|与)(我)?$", text[max(0, i - 3):i]) and w not in ("我", "我用"):
+            i = text.find(w, i + 1)  # 我和我老婆是分开投保的: the two of them, not whom it is for
         if i >= 0 and (best is None or i < best[0] or (i == best[0] and len(w) > len(best[1]))):
             best = (i, w)
     if best is None:
@@ -73,6 +75,9 @@ def served_relation(text: str) -> tuple[str | None, str | None]:
         m = p.search(text)
         if m:
             return lx.relations[m.group("w")], m.group("w")
+    asks = [c for c in re.split(r"[，,。；;！!]", text or "") if re.search(r"吗|么|[？?]|能不能|可不可以", c)]
+    if asks and re.search(r"我自己|我本人|我本身", asks[-1]):  # 我老婆用过一次了，我自己还能再约吗: the speaker
+        return "self", "我自己"
     return relation_in(text)
 
 

@@ -134,7 +134,9 @@ _CASE_WORDS = {"diagnosis", "who", "hours", "age"}
 def _changes_the_case(r: Reading) -> bool:
     """A follow-up to an eligibility answer that changes one thing and asks nothing new of its own (那门诊协助呢,
     要是他确诊了呢, 如果是转保的呢): the case is the earlier one with this change."""
-    asked = [a for a in r.aspects if a.key not in ("who", "content")]
+    f = r.facts
+    stated = {"waiting"} if f.waiting_over is not None or f.effective_days is not None else set()  # 都过了等待期
+    asked = [a for a in r.aspects if a.key not in ("who", "content") and a.key not in stated]
     return not asked and "own_policy" not in r.cues and ("followup" in r.cues or bool(HYPOTHETICAL.search(r.text)))
 
 

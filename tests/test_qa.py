@@ -999,3 +999,12 @@ def test_a_clause_bounded_by_an_amount_the_customer_exceeds_is_not_the_answer(kb
 def test_a_faq_answer_quoted_with_its_question_gives_the_no(kb):
     rep = answer(kb, "平安出院交通，家里人自己开车来接，能给点补贴吗？")
     assert rep.text.startswith("不可以。") and "不能现金补贴" in rep.text, rep.text
+
+
+def test_the_speaker_asking_for_themself_after_a_relatives_use_and_separate_policies(kb):
+    first = "平安健康的就医陪诊，我们一家三口在同一张家庭共享单上，我老婆这个保单年度已经用过一次陪诊了，我自己还能再约一次吗？"
+    rep = answer(kb, first)
+    assert rep.text.startswith("按手册的规定，这种情况不能使用就医陪诊"), rep.text
+    rep = answer(kb, "那如果我和我老婆是分开各自投保的两张单子呢？都过了等待期。",
+                 Context(insurer="平安健康", service="就医陪诊", last_kind="eligibility", earlier=first))
+    assert rep.text.startswith("按您说的情况，可以使用就医陪诊"), rep.text
