@@ -76,7 +76,7 @@ def served_relation(text: str) -> tuple[str | None, str | None]:
         if m:
             return lx.relations[m.group("w")], m.group("w")
     asks = [c for c in re.split(r"[，,。；;！!]", text or "") if re.search(r"吗|么|[？?]|能不能|可不可以", c)]
-    if asks and re.search(r"我自己|我本人|我本身", asks[-1]):  # 我老婆用过一次了，我自己还能再约吗: the speaker
+    if asks and re.search(r"我自己|我本人|我本身|^\s*(那|那么)?我(还|能|可以|也)", asks[-1]):  # …，我自己还能再约吗
         return "self", "我自己"
     return relation_in(text)
 
