@@ -75,8 +75,10 @@ def served_relation(text: str) -> tuple[str | None, str | None]:
         m = p.search(text)
         if m:
             return lx.relations[m.group("w")], m.group("w")
-    asks = [c for c in re.split(r"[，,。；;！!]", text or "") if re.search(r"吗|么|[？?]|能不能|可不可以", c)]
-    if asks and re.search(r"我自己|我本人|我本身|^\s*(那|那么)?我(还|能|可以|也)", asks[-1]):  # …，我自己还能再约吗
+    asks = [c for c in re.split(r"[，,。；;！!？?]", text or "") if re.search(r"吗|能不能|可不可以", c)]
+    if asks and re.search(r"我自己|我本人|我本身|^\s*(那|那么)?我(还|能|可以|也)", asks[-1]) \
+            and not re.search(r"(他|她)(的)?(保单|保险)|的[^，。,]{0,8}(保单|保险|险)", text):  # …，我自己还能再约吗
+        # (a relative's policy the speaker would use is read by read_facts: 我老婆的…险，我自己能用吗)
         return "self", "我自己"
     return relation_in(text)
 
