@@ -690,9 +690,8 @@ class ValidateEligibilityForm(FormValidationAction):
         return {"insurer": ins.short_name}
 
     def validate_service(self, value: Any, dispatcher, tracker, domain) -> dict:
-        from actions.formread import policy_number_in, raw_text
-
         from actions.common import named_insurer
+        from actions.formread import policy_number_in, raw_text
 
         policy = verified_policy(tracker)
         ins = stores().kb.resolve_insurer(policy.insurer) if policy else (

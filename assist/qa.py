@@ -838,24 +838,34 @@ def _place_in_service_text(kb, svc, city: str):
     return None
 
 
+_PLACES_NAMED: dict = {}
+
+
 def _places_named(kb, svc):
     """(clause, cities) where the service's own words say it is delivered in a few named cities and nowhere
-    else (北上广地区三甲医院 / 北京、上海、广州): no 全国, no N个城市, no 等 after the names; None otherwise."""
+    else (北上广地区三甲医院 / 北京、上海、广州): no 全国, no N个城市, no 等 after the names; None otherwise.
+    Read once per service (the store is read-only)."""
+    key = (id(kb), svc.id)
+    if key not in _PLACES_NAMED:
+        _PLACES_NAMED[key] = _read_places_named(kb, svc)
+    return _PLACES_NAMED[key]
+
+
+def _read_places_named(kb, svc):
     from knowledge import geo
 
     for c in kb.clauses(service_id=svc.id):
         if re.search(r"全国|\d+\s*个(重点)?城市|等(地|城市|\d)|除外|不含|以外|[√×✓✗\t]", c.text):
             continue  # a nationwide reach, examples, exceptions, or a row of a table
         said = [w for w in sorted(geo.groups(), key=len, reverse=True) if w in c.text]
-        cities = [x for w in said[:1] for x in geo.groups()[w]]
-        spans = [(a, b) for a, b, r in geo.find_cities(c.text) if r.status == "ok" and r.city is not None]
-        if not cities:
-            cities = list(dict.fromkeys(r.city.short for _a, _b, r in geo.find_cities(c.text)
-                                        if r.status == "ok" and r.city is not None))
-        rest = c.text.replace(said[0], "") if said else "".join(
-            ch for i, ch in enumerate(c.text) if not any(a <= i < b for a, b in spans))
-        if 1 <= len(set(cities)) <= 6 and re.search(r"地区|城市|医院|地域|范围", rest):
-            return c, list(dict.fromkeys(cities))
+        if said:  # 北上广
+            cities, rest = list(geo.groups()[said[0]]), c.text.replace(said[0], "")
+        else:
+            found = [(a, b, r.city.short) for a, b, r in geo.find_cities(c.text) if r.status == "ok" and r.city]
+            cities = list(dict.fromkeys(name for _a, _b, name in found))
+            rest = "".join(ch for i, ch in enumerate(c.text) if not any(a <= i < b for a, b, _n in found))
+        if 1 <= len(cities) <= 6 and re.search(r"地区|城市|医院|地域|范围", rest):  # not 晋城市 alone
+            return c, cities
     return None
 
 
@@ -992,6 +1002,8 @@ _FACT_CODES = {
 _RULE_ASPECTS = {"who", "age", "diagnosis", "waiting", "transfer"}
 _OFFER_OWN_CHECK = "如果想按您的保单核对，可以说“查我的保单”。"  # the last line of a stated-facts verdict
 _QUANTITIES = {"amount", "count", "duration", "lead_time", "response_time"}
+
+
 def _waiting_length(kb, svc, scope: Scope) -> Reply | None:
     """How long the service's waiting period is, as the rules read it from the manual (a number of days,
     none, or after the cooling-off period); None when the manual gives no number."""

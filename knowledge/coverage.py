@@ -136,9 +136,9 @@ def city_coverage(kb, service_id: int, city_text: str) -> CoverageAnswer:
 
 def province_coverage(kb, service_id: int, province: str) -> tuple[str, tuple[str, ...], tuple[Source, ...]]:
     """Is the service available in a province asked about as a whole (山西那边)? (status, the listed
-    places there, their lines: one source per place, in the same order): covered when the list names the province itself, partial when it names
-    cities or hospitals inside it, not_covered when it has lists and none of them is there, unknown when
-    the service has no list."""
+    places there, their lines: one source per place, in the same order): covered when the list names the
+    province itself, partial when it names cities or hospitals inside it, not_covered when it has lists and
+    none of them is there, unknown when the service has no list."""
     cov = kb._coverage
     list_ids = cov["svc_lists"].get(service_id, [])
     if not list_ids:
