@@ -807,11 +807,14 @@ class ValidateEligibilityForm(FormValidationAction):
         if not text:
             return {"person": None}
         policy = verified_policy(tracker)
-        if policy is not None and relation_code(text) == "self":  # "我是孙丽，我自己…": the speaker the name says
+        code = relation_code(text)
+        raw, named = "", []
+        if policy is not None and code:  # the people on the policy the whole message names (被保的是我妈冯雪)
             from actions.formread import raw_text
 
             raw = raw_text(tracker)
             named = [x for x in policy.persons() if x.name and x.name in raw]
+        if policy is not None and code == "self":  # "我是孙丽，我自己…": the speaker the name says
             if len(named) == 1:
                 return {"person": named[0].name}
             holder = getattr(policy, "holder_name", "")
@@ -820,17 +823,14 @@ class ValidateEligibilityForm(FormValidationAction):
         p, candidates = person_on_policy(policy, text)
         if p is not None:
             return {"person": p.name}
-        if policy is not None and relation_code(text):  # "被保的是我妈冯雪": the name, or the insured she is said to be
-            from actions.formread import raw_text
+        if policy is not None and code:  # the name, or the insured she is said to be
             from assist.facts import read_facts
 
-            raw = raw_text(tracker)
-            named = [x for x in policy.persons() if x.name and x.name in raw]
             if len(named) == 1:
                 return {"person": named[0].name}
             if read_facts(raw).relation == "self" and len(policy.insured) == 1:
                 return {"person": policy.insured[0].name}
-        if relation_code(text):
+        if code:
             return {"person": text}  # a relative not on the policy: the rules decide what that means
         if policy is not None:
             names = "、".join(x.name for x in policy.persons())

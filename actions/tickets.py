@@ -456,10 +456,9 @@ def _load_policy_for(number: str, verifier: str):
 
 
 def _city_of(h) -> str:
-    from knowledge import geo
+    from assist.names import hospital_city
 
-    res = geo.resolve_city(h.city_name or h.province or "")
-    return (res.city.short or res.city.name) if res.city is not None else ""
+    return hospital_city(h)
 
 
 def _same_city(h, city: str) -> bool:

@@ -39,7 +39,7 @@ def stated(kb, text: str | None) -> set[str]:
     names it uses (7 天住院陪护, 120 急救补贴, 太保蓝本（2020版） 一档)."""
     s = unicodedata.normalize("NFKC", text or "")
     s = _DERIVED.sub("", _LINE_NO.sub("", _LIST_MARK.sub("\n", s)))
-    names = _names(kb)
+    names = name_pattern(kb)
     if names is not None:
         s = names.sub("", s)
     return numbers(s)
@@ -74,8 +74,9 @@ def cited_text(kb, src) -> str:
 _NAMES: dict[int, re.Pattern | None] = {}
 
 
-def _names(kb) -> re.Pattern | None:
-    """The store's names holding a digit (services, products, editions, tiers), longest first."""
+def name_pattern(kb) -> re.Pattern | None:
+    """The store's names holding a digit (services, products, editions, tiers), longest first; built once
+    per store (assist.qa.warm builds it at start)."""
     key = id(kb)
     if key not in _NAMES:
         found: set[str] = set()

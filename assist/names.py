@@ -375,6 +375,14 @@ def _hospital_sound_index(kb) -> dict[str, str]:
     return idx
 
 
+def hospital_city(h) -> str:
+    """The city a store hospital is in, as customers say it (上海), from its city or province; '' unknown."""
+    from knowledge import geo
+
+    res = geo.resolve_city(h.city_name or h.province or "")
+    return (res.city.short or res.city.name) if res.city is not None else ""
+
+
 def find_hospital_heard(kb, text: str, limit: int = 10) -> tuple[list, str]:
     """(hospitals, the text they were found in): as written, else as heard (香雅医院 -> 湘雅医院)."""
     hits = kb.find_hospital(text, limit=limit)

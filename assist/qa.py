@@ -626,10 +626,10 @@ def _hospital_slots(r: Reading) -> dict:
     alike = [x for x in r.hospitals if x.score >= h.score - 5]
     if len({x.name for x in alike}) > 1 or not h.city_name:
         return {}
-    from knowledge import geo
+    from assist.names import hospital_city
 
-    res = geo.resolve_city(h.city_name)
-    return {"hospital": h.name, **({"city": res.city.short or res.city.name} if res.city is not None else {})}
+    city = hospital_city(h)
+    return {"hospital": h.name, **({"city": city} if city else {})}
 
 
 def _none_fits(kb, r: Reading, scope: Scope) -> Reply:
@@ -2322,3 +2322,6 @@ def warm(kb=None) -> None:
     from assist.names import hospital_by_sound
 
     hospital_by_sound(kb, "协和医院")  # the hospitals' sound index
+    from assist.citecheck import name_pattern
+
+    name_pattern(kb)  # the store's names holding a number, for the citation check (~40 ms once)
