@@ -67,7 +67,7 @@ def test_a_quote_is_never_cut_inside_a_number():
 
 
 def test_a_province_answer_cites_every_place_it_names(kb):
-    rep = answer(kb, "广东省内哪些城市有太平洋健康妇科癌症复发险的门诊绿通医院？")
+    rep = answer(kb, "太保健康复发险的门诊绿通在广东省有哪些医院？")
     assert rep.kind == "coverage" and "中山大学附属第五医院" in rep.text, rep.text
     cited = "".join(kb.manual_lines(s.manual_id)[s.line_start - 1] for s in rep.sources)
     assert "中山大学附属第五医院" in cited
